@@ -1,0 +1,50 @@
+//! # ai-billing
+//!
+//! Billing admins write a plan's billing logic in plain language; this crate turns it into a typed,
+//! versioned [`PricingProgram`] and bills every subscription on the plan by that program: the first
+//! invoice at the right moment, usage from the shipments table, tax on the final amount, a
+//! time-based revenue schedule.
+//!
+//! The model proposes; deterministic code decides what is billed. The offline [`interpreter`] is a
+//! real front end for billing language that refuses what it does not understand.
+//!
+//! ## Features
+//! - `sqlite` (default): the embedded SQLite database through sqlx, the predefined usage queries of
+//!   `sql/`, and [`scenario::preview`].
+//!
+//! ```
+//! use ai_billing::{interpreter, calendar::{BillingInterval, IntervalUnit}, money::Currency};
+//!
+//! let context = interpreter::PlanContext {
+//!     currency: Currency::parse("USD").unwrap(),
+//!     interval: BillingInterval { unit: IntervalUnit::Month, count: 1 },
+//! };
+//! let program = interpreter::interpret("Bill $5 for the first month and increase by $1 per month", &context).unwrap();
+//! assert_eq!(program.invoice_timing(), ai_billing::pricing::InvoiceTiming::AtStart);
+//! assert!(interpreter::interpret("Charge whatever seems fair", &context).is_err());
+//! ```
+#![warn(missing_docs)]
+
+pub mod agent;
+pub mod calendar;
+pub mod engine;
+pub mod error;
+pub mod interpreter;
+pub mod invoice;
+pub mod money;
+pub mod plan;
+pub mod pricing;
+pub mod revrec;
+pub mod scenario;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+pub mod tax;
+pub mod usage;
+
+pub use calendar::{BillingCalendar, BillingInterval, IntervalUnit, Period};
+pub use error::{Error, ErrorCode, Result};
+pub use invoice::{Invoice, LineItem};
+pub use money::{Currency, Money};
+pub use plan::{Account, Plan, PlanType};
+pub use pricing::{InvoiceTiming, PricingProgram};
+pub use usage::PeriodUsage;
