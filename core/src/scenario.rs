@@ -1,1 +1,417 @@
-//! placeholder
+//! Billing scenarios (the format of `eval/README.md`) and their preview: an account, a plan, a
+//! subscription, a number of periods, optional tax, and the shipments and returns of the period.
+//!
+//! [`Scenario::from_json`] parses and checks a scenario; every error names its field as a path
+//! (`plan.currency`, `subscription.quantity`, `returns[0].shipment_id`). [`preview`] (feature
+//! `sqlite`) bills it through the same code path as a real subscription: the plan is compiled, the
+//! shipments and returns are loaded into an embedded database and read back through the predefined
+//! usage query, and each period is billed by [`crate::engine::bill_period`].
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{self, MAX_QUANTITY};
+use crate::error::{Error, Result};
+use crate::invoice::Invoice;
+use crate::plan::{Account, Plan};
+use crate::pricing::{InvoiceTiming, PricingProgram};
+use crate::tax::{self, FlatRate, NoTax, TaxCalculator};
+use crate::usage::{Return, Shipment};
+
+/// The most periods a scenario may bill (100 years of months).
+pub const MAX_PERIODS: u32 = 1200;
+
+/// The customer id a scenario's shipments and returns belong to in the embedded database.
+pub const SCENARIO_CUSTOMER_ID: &str = "cus_scenario";
+
+/// The name of a scenario's flat tax line.
+pub const SCENARIO_TAX_NAME: &str = "Tax";
+
+/// One billing scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The account that owns the plan.
+    pub account: Account,
+    /// The plan (a scenario's plan has no `id` or `product_id`).
+    pub plan: Plan,
+    /// The subscription to the plan.
+    pub subscription: ScenarioSubscription,
+    /// How many periods to bill, 1 to [`MAX_PERIODS`].
+    #[serde(deserialize_with = "de_periods")]
+    pub periods: u32,
+    /// A flat tax on each invoice's subtotal; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<ScenarioTax>,
+    /// The customer's shipments.
+    #[serde(default)]
+    pub shipments: Vec<Shipment>,
+    /// The customer's returns.
+    #[serde(default)]
+    pub returns: Vec<Return>,
+}
+
+/// A scenario's subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSubscription {
+    /// The local date the subscription starts on: the anchor of its periods.
+    pub start: NaiveDate,
+    /// Subscribed copies, 1 to [`MAX_QUANTITY`]; 1 when absent.
+    #[serde(default = "one", deserialize_with = "de_quantity")]
+    pub quantity: u32,
+}
+
+/// A scenario's tax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioTax {
+    /// The rate as a fraction (`0.0825`), from 0 to 1; written as a JSON string or number, read
+    /// exactly either way.
+    #[serde(serialize_with = "rust_decimal::serde::str::serialize", deserialize_with = "de_rate")]
+    pub rate: Decimal,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A whole number read from JSON for a bounded count, with a message that says the bounds (a
+/// negative number or a fraction is refused in words, not as "expected u32").
+struct CountVisitor {
+    what: &'static str,
+    max: u32,
+}
+
+impl<'de> serde::de::Visitor<'de> for CountVisitor {
+    type Value = u32;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a whole number of {} from 1 to {}", self.what, self.max)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<u32, E> {
+        u32::try_from(v).map_err(|_| E::custom(format_args!("must be from 1 to {}, got {v}", self.max)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<u32, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format_args!(
+                "cannot be negative: must be a whole number of {} from 1 to {}, got {v}",
+                self.what, self.max
+            ))),
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<u32, A::Error> {
+        // serde_json's arbitrary-precision form of a number.
+        use serde::de::Error as _;
+        let number = serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        let text = number.as_str();
+        if let Ok(v) = text.parse::<u64>() {
+            return self.visit_u64(v);
+        }
+        if let Ok(v) = text.parse::<i64>() {
+            return self.visit_i64(v);
+        }
+        Err(A::Error::custom(format_args!(
+            "must be a whole number of {} from 1 to {}, got {text}",
+            self.what, self.max
+        )))
+    }
+}
+
+fn de_quantity<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<u32, D::Error> {
+    deserializer.deserialize_u64(CountVisitor { what: "copies", max: MAX_QUANTITY })
+}
+
+fn de_periods<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<u32, D::Error> {
+    deserializer.deserialize_u64(CountVisitor { what: "periods", max: MAX_PERIODS })
+}
+
+/// A rate written as a JSON string (`"0.0825"`) or number (`0.0825`), kept exactly as written.
+fn de_rate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Decimal, D::Error> {
+    struct RateVisitor;
+    fn exact<E: serde::de::Error>(text: &str) -> std::result::Result<Decimal, E> {
+        Decimal::from_str_exact(text.trim())
+            .or_else(|_| Decimal::from_scientific(text.trim()))
+            .map_err(|_| E::custom(format_args!("{text:?} is not a decimal rate such as \"0.0825\"")))
+    }
+    impl<'de> serde::de::Visitor<'de> for RateVisitor {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a decimal rate such as \"0.0825\" or 0.0825")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Decimal, E> {
+            exact(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<Decimal, A::Error> {
+            // serde_json's arbitrary-precision form of a number: its digits as written.
+            let number = serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            exact(number.as_str())
+        }
+    }
+    deserializer.deserialize_any(RateVisitor)
+}
+
+/// Where a JSON error is, as `(field path, message)`: the path of the value that failed (with the
+/// missing field's name appended for a missing field), or `root` for the document itself and for
+/// malformed JSON.
+pub(crate) fn json_error_location(err: &serde_path_to_error::Error<serde_json::Error>, root: &str) -> (String, String) {
+    let inner = err.inner();
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            let path = err.path().to_string();
+            let mut field = if path == "." { root.to_owned() } else { path };
+            let message = inner.to_string();
+            if let Some(name) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+                field = if field == root { name.to_owned() } else { format!("{field}.{name}") };
+            }
+            (field, message)
+        }
+        _ => (root.to_owned(), format!("is not valid JSON: {inner}")),
+    }
+}
+
+impl Scenario {
+    /// Parses a scenario and checks it ([`Scenario::validate`]). A malformed document or value is
+    /// [`Error::InvalidInput`] naming the field path; an AI plan on an account that is not
+    /// abstracted is [`Error::PlanNotAvailable`]; an unknown usage query is
+    /// [`Error::UnknownUsageQuery`].
+    pub fn from_json(text: &str) -> Result<Scenario> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let (field, message) = json_error_location(&e, "scenario");
+            Error::invalid(field, message)
+        })?;
+        deserializer.end().map_err(|e| Error::invalid("scenario", format!("is not valid JSON: {e}")))?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// Checks what the types do not: the plan is available to the account, quantity and periods
+    /// are in range, the plan's fields (interval count, amount, prompt size, usage query), the tax
+    /// rate, shipment and return quantities of at least 1, unique ids, and every return pointing at
+    /// a shipment of the scenario, no earlier than it shipped and for no more units than it held.
+    pub fn validate(&self) -> Result<()> {
+        if self.account.id.trim().is_empty() {
+            return Err(Error::invalid("account.id", "cannot be empty"));
+        }
+        self.plan.check_available(&self.account)?;
+        engine::check_quantity(self.subscription.quantity)?;
+        if !(1..=MAX_PERIODS).contains(&self.periods) {
+            return Err(Error::invalid(
+                "periods",
+                format!("must be a whole number from 1 to {MAX_PERIODS}, got {}", self.periods),
+            ));
+        }
+        self.plan.validate()?;
+        if let Some(tax) = &self.tax {
+            tax::check_rate(tax.rate)?;
+        }
+        let mut shipments: HashMap<&str, &Shipment> = HashMap::with_capacity(self.shipments.len());
+        for (i, shipment) in self.shipments.iter().enumerate() {
+            if shipment.id.trim().is_empty() {
+                return Err(Error::invalid(format!("shipments[{i}].id"), "cannot be empty"));
+            }
+            if shipment.quantity < 1 {
+                return Err(Error::invalid(format!("shipments[{i}].quantity"), "must be at least 1"));
+            }
+            if shipments.insert(shipment.id.as_str(), shipment).is_some() {
+                return Err(Error::invalid(
+                    format!("shipments[{i}].id"),
+                    format!("{:?} is the id of an earlier shipment too; ids must be unique", shipment.id),
+                ));
+            }
+        }
+        let mut return_ids = std::collections::HashSet::with_capacity(self.returns.len());
+        for (i, ret) in self.returns.iter().enumerate() {
+            if ret.id.trim().is_empty() {
+                return Err(Error::invalid(format!("returns[{i}].id"), "cannot be empty"));
+            }
+            if !return_ids.insert(ret.id.as_str()) {
+                return Err(Error::invalid(
+                    format!("returns[{i}].id"),
+                    format!("{:?} is the id of an earlier return too; ids must be unique", ret.id),
+                ));
+            }
+            if ret.quantity < 1 {
+                return Err(Error::invalid(format!("returns[{i}].quantity"), "must be at least 1"));
+            }
+            let Some(shipment) = shipments.get(ret.shipment_id.as_str()) else {
+                return Err(Error::invalid(
+                    format!("returns[{i}].shipment_id"),
+                    format!("{:?} is not the id of a shipment in the scenario", ret.shipment_id),
+                ));
+            };
+            if ret.returned_at < shipment.shipped_at {
+                return Err(Error::invalid(
+                    format!("returns[{i}].returned_at"),
+                    format!("is before shipment {:?} shipped ({})", shipment.id, shipment.shipped_at.to_rfc3339()),
+                ));
+            }
+            if ret.quantity > shipment.quantity {
+                return Err(Error::invalid(
+                    format!("returns[{i}].quantity"),
+                    format!(
+                        "returns {} units but shipment {:?} held {}",
+                        ret.quantity, shipment.id, shipment.quantity
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The scenario's tax: [`FlatRate`] at `tax.rate`, or [`NoTax`].
+    pub fn tax_calculator(&self) -> Result<Box<dyn TaxCalculator>> {
+        Ok(match &self.tax {
+            Some(tax) => Box::new(FlatRate::new(SCENARIO_TAX_NAME, tax.rate)?),
+            None => Box::new(NoTax),
+        })
+    }
+}
+
+/// What a scenario bills: the JSON that `ai-billing preview --json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviewReport {
+    /// When the plan's invoices are issued.
+    pub invoice_timing: InvoiceTiming,
+    /// One invoice per period, in period order.
+    pub invoices: Vec<Invoice>,
+    /// The pricing program the plan compiled to.
+    pub program: PricingProgram,
+    /// The program in plain English ([`PricingProgram::describe`]).
+    pub reading: String,
+}
+
+/// Bills a scenario's periods through the library's real path: [`Plan::compile`], an in-memory
+/// SQLite database holding the scenario's shipments and returns (account `account.id`, customer
+/// [`SCENARIO_CUSTOMER_ID`]), the plan's predefined usage query for each period's window (only when
+/// the program has usage charges), and [`crate::engine::bill_period`].
+#[cfg(feature = "sqlite")]
+pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
+    use crate::calendar::BillingCalendar;
+    use crate::sqlite::UsageDb;
+    use crate::usage::PeriodUsage;
+
+    scenario.validate()?;
+    let account = &scenario.account;
+    let span = tracing::debug_span!(
+        "preview",
+        account = %account.id,
+        plan_type = ?scenario.plan.plan_type,
+        periods = scenario.periods,
+        shipments = scenario.shipments.len(),
+        returns = scenario.returns.len(),
+    );
+    let _entered = span.enter();
+
+    let program = scenario.plan.compile(account)?;
+    let tz = account.timezone;
+    let calendar = BillingCalendar::new(scenario.subscription.start, program.interval, tz)?;
+    let query = scenario.plan.usage_query_template()?;
+    let db = UsageDb::open("sqlite::memory:").await?;
+    db.insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &scenario.shipments).await?;
+    db.insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &scenario.returns).await?;
+    let tax = scenario.tax_calculator()?;
+    let needs_usage = !program.usage.is_empty();
+    tracing::debug!(timing = ?program.invoice_timing(), needs_usage, query = query.name, "plan compiled");
+
+    let mut invoices = Vec::with_capacity(scenario.periods as usize);
+    for k in 1..=scenario.periods {
+        let period = calendar.period(k)?;
+        let usage = if needs_usage {
+            let (from, to) = calendar.utc_bounds(&period);
+            db.period_usage(query, &account.id, SCENARIO_CUSTOMER_ID, from, to, tz).await?
+        } else {
+            PeriodUsage::default()
+        };
+        invoices.push(engine::bill_period(
+            &program,
+            &calendar,
+            &period,
+            scenario.subscription.quantity,
+            &usage,
+            tax.as_ref(),
+        )?);
+    }
+    Ok(PreviewReport { invoice_timing: program.invoice_timing(), invoices, reading: program.describe(), program })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(err: Error) -> String {
+        match err {
+            Error::InvalidInput { field, .. } => field,
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+    }
+
+    fn parse_err(json: &str) -> Error {
+        // Only the serde step: these cases fail before any semantic check.
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let e = serde_path_to_error::deserialize::<_, Scenario>(&mut deserializer).unwrap_err();
+        let (field, message) = json_error_location(&e, "scenario");
+        Error::invalid(field, message)
+    }
+
+    #[test]
+    fn json_errors_name_their_path() {
+        assert_eq!(field(parse_err("{")), "scenario");
+        assert_eq!(field(parse_err("[]")), "scenario");
+        assert_eq!(field(parse_err("{}")), "account");
+        assert_eq!(field(parse_err(r#"{"account": {"id": "a", "abstracted": true}}"#)), "account.timezone");
+        assert_eq!(
+            field(parse_err(r#"{"account": {"id": "a", "abstracted": true, "timezone": "Mars/Base"}}"#)),
+            "account.timezone"
+        );
+    }
+
+    #[test]
+    fn counts_refuse_negatives_and_fractions_in_words() {
+        #[derive(Debug, Deserialize)]
+        struct Q {
+            #[serde(deserialize_with = "de_quantity")]
+            #[allow(dead_code)]
+            quantity: u32,
+        }
+        for (json, needle) in [
+            (r#"{"quantity": -3}"#, "cannot be negative"),
+            (r#"{"quantity": 1.5}"#, "whole number"),
+            (r#"{"quantity": 99999999999}"#, "from 1 to 100000"),
+            (r#"{"quantity": "3"}"#, "whole number"),
+        ] {
+            let err = serde_json::from_str::<Q>(json).unwrap_err().to_string();
+            assert!(err.contains(needle), "{json}: {err}");
+        }
+        assert_eq!(serde_json::from_str::<Q>(r#"{"quantity": 7}"#).unwrap().quantity, 7);
+    }
+
+    #[test]
+    fn rates_are_read_exactly_from_strings_and_numbers() {
+        for json in [r#"{"rate": "0.0825"}"#, r#"{"rate": 0.0825}"#, r#"{"rate": 8.25e-2}"#] {
+            let tax: ScenarioTax = serde_json::from_str(json).unwrap();
+            assert_eq!(tax.rate, Decimal::new(825, 4), "{json}");
+        }
+        // More digits than an f64 holds survive.
+        let tax: ScenarioTax = serde_json::from_str(r#"{"rate": 0.12345678901234567891}"#).unwrap();
+        assert_eq!(tax.rate.to_string(), "0.12345678901234567891");
+        assert_eq!(serde_json::from_str::<ScenarioTax>(r#"{"rate": 1}"#).unwrap().rate, Decimal::ONE);
+        assert!(serde_json::from_str::<ScenarioTax>(r#"{"rate": "8.25%"}"#).is_err());
+        assert!(serde_json::from_str::<ScenarioTax>(r#"{"rate": true}"#).is_err());
+        assert_eq!(serde_json::to_string(&ScenarioTax { rate: Decimal::new(825, 4) }).unwrap(), r#"{"rate":"0.0825"}"#);
+    }
+}

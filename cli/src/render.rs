@@ -1,0 +1,90 @@
+//! Plain-text rendering of pricing programs and invoices, for people (the `--json` outputs are for
+//! programs). No colours and no box-drawing characters: the output reads the same in a terminal,
+//! a log file and a CI transcript.
+
+use std::fmt::Write;
+
+use ai_billing::{Invoice, InvoiceTiming, Money};
+
+/// Width of the description column of an invoice.
+const DESCRIPTION_WIDTH: usize = 52;
+/// Width of the amount column of an invoice.
+const AMOUNT_WIDTH: usize = 12;
+
+/// The timing decision in words.
+pub fn timing(timing: InvoiceTiming) -> &'static str {
+    match timing {
+        InvoiceTiming::AtStart => {
+            "at_start (in advance: each invoice is issued on its period's start date, the first with the subscription)"
+        }
+        InvoiceTiming::AtRenewal => {
+            "at_renewal (in arrears: each invoice is issued on its period's end date, for that period's usage)"
+        }
+    }
+}
+
+/// An amount with its currency code, `12.34 USD`.
+pub fn money(amount: &Money) -> String {
+    format!("{} {}", amount.to_major(), amount.currency().code())
+}
+
+/// Indents every line of `text` by `by` spaces.
+pub fn indent(text: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    text.lines().map(|line| format!("{pad}{line}\n")).collect()
+}
+
+fn row(out: &mut String, label: &str, amount: &str) {
+    // A description longer than its column wraps onto its own line, the amount below it.
+    if label.chars().count() > DESCRIPTION_WIDTH {
+        let _ = writeln!(out, "    {label}");
+        let _ = writeln!(out, "    {:DESCRIPTION_WIDTH$} {amount:>AMOUNT_WIDTH$}", "");
+    } else {
+        let _ = writeln!(out, "    {label:DESCRIPTION_WIDTH$} {amount:>AMOUNT_WIDTH$}");
+    }
+}
+
+/// One invoice: its header, line items, subtotal, tax, total and revenue schedule.
+pub fn invoice(invoice: &Invoice) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Invoice {} - issued {} - period {} to {} ({})",
+        invoice.period_index,
+        invoice.issue_date,
+        invoice.period_start,
+        invoice.period_end,
+        invoice.currency.code()
+    );
+    if invoice.line_items.is_empty() {
+        row(&mut out, "(nothing billed this period)", "");
+    }
+    for item in &invoice.line_items {
+        row(&mut out, &item.description, &item.amount.to_major().to_string());
+    }
+    let rule = "-".repeat(DESCRIPTION_WIDTH + 1 + AMOUNT_WIDTH);
+    let _ = writeln!(out, "    {rule}");
+    row(&mut out, "Subtotal", &invoice.subtotal.to_major().to_string());
+    if invoice.tax_lines.is_empty() {
+        row(&mut out, "Tax", &invoice.tax.to_major().to_string());
+    }
+    for line in &invoice.tax_lines {
+        let percent = (line.rate * rust_decimal::Decimal::ONE_HUNDRED).normalize();
+        row(&mut out, &format!("{} {percent}%", line.name), &line.amount.to_major().to_string());
+    }
+    row(&mut out, "Total", &invoice.total.to_major().to_string());
+    if !invoice.revenue_schedule.is_empty() {
+        let _ = writeln!(out, "    Revenue schedule:");
+        for entry in &invoice.revenue_schedule {
+            let days = if entry.days == 1 { "day" } else { "days" };
+            let _ = writeln!(
+                out,
+                "      {}  {:>3} {days:<4} {:>AMOUNT_WIDTH$}",
+                entry.month,
+                entry.days,
+                entry.amount.to_major().to_string()
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# THE test command: formatting, lints, every Rust test (unit, integration, doc, examples), then the
+# scenario scorer against the debug binary that `cargo test` just built. Run from anywhere; it works
+# from the repository root. No release build: everything is built once, in debug.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+# .cargo/config.toml sets the build target, so binaries live under target/<triple>/.
+target_dir="${CARGO_TARGET_DIR:-target}"
+bin="$target_dir/x86_64-unknown-linux-gnu/debug/ai-billing"
+
+run() {
+    echo "+ $*" >&2
+    "$@"
+}
+
+run cargo fmt --all --check
+run cargo clippy --workspace --all-targets -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+    run cargo nextest run --workspace --no-fail-fast
+    # nextest does not run doctests.
+    run cargo test --workspace --doc
+else
+    run cargo test --workspace --no-fail-fast
+fi
+
+# The scorer needs the binary; `cargo test` built it already (integration tests depend on it),
+# this is a no-op unless it is missing.
+run cargo build -p ai-billing-cli --bin ai-billing
+
+if [ -d ../shared/eval ]; then
+    run python3 ../shared/eval/run.py ../shared/eval/public --cmd "$bin" --min-correct 1.0
+else
+    run python3 scripts/score.py tests/scenarios/public --cmd "$bin" --min-correct 1.0
+fi
+
+echo "== all tests passed: fmt, clippy, cargo tests, public scenarios =="
