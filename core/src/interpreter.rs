@@ -96,7 +96,8 @@ struct TierDraft {
 
 #[derive(Debug, Clone)]
 struct UsageDraft {
-    metric: UsageMetric,
+    /// None until a clause says what is counted ("Weekdays $0.75, Sundays $2.50 per delivery").
+    metric: Option<UsageMetric>,
     default_rate: Option<Decimal>,
     day_rates: [Option<Decimal>; 7],
     tiers: Vec<TierDraft>,
@@ -281,7 +282,8 @@ impl<'a> Builder<'a> {
         }
         if let Some((v, m, t)) = &f.ceiling {
             let value = self.money(*v, *m, t)?;
-            self.bound(BoundKind::Cap, value, usage_cue || (!prices.is_empty() && self.is_usage_clause(lead, &f)))?;
+            let kind = if f.target && self.falling_step() { BoundKind::Minimum } else { BoundKind::Cap };
+            self.bound(kind, value, usage_cue || (!prices.is_empty() && self.is_usage_clause(lead, &f)))?;
         }
         if let Some((v, m, t)) = &f.minimum {
             let value = self.money(*v, *m, t)?;
@@ -347,6 +349,7 @@ impl<'a> Builder<'a> {
     fn is_usage_clause(&self, lead: Lead, f: &Facts) -> bool {
         f.metric.is_some()
             || f.days.is_some()
+            || f.other_days
             || f.tier.is_some()
             || f.usage_word
             || (lead == Lead::Otherwise && self.threshold.is_some())
@@ -364,7 +367,15 @@ impl<'a> Builder<'a> {
             || f.base_cue
             || f.per_copy_recurring
             || (self.last == Last::Recurring && lead == Lead::Then)
+            || (self.last == Last::Recurring && self.phases.last().is_some_and(|p| p.to.is_some()) && !f.all)
             || (self.last == Last::None && self.phases.is_empty())
+    }
+
+    fn falling_step(&self) -> bool {
+        self.last == Last::Recurring
+            && self.phases.last().and_then(|p| p.step.as_ref()).is_some_and(|s| match s.change {
+                StepChange::Amount(d) | StepChange::Percent(d) => d.is_sign_negative(),
+            })
     }
 
     fn bound(&mut self, kind: BoundKind, value: Decimal, usage_cue: bool) -> Result<()> {
@@ -450,13 +461,20 @@ impl<'a> Builder<'a> {
 
     fn usage_draft(&mut self, metric: Option<UsageMetric>) -> Result<usize> {
         let metric = match (metric, self.last, self.threshold.and_then(|(_, m)| m)) {
-            (Some(m), _, _) => m,
-            (None, Last::Usage(i), _) => self.usage[i].metric,
-            (None, _, Some(m)) => m,
-            (None, _, None) if self.usage.len() == 1 => self.usage[0].metric,
-            _ => return refuse("say what is counted: shipments, deliveries or copies delivered"),
+            (Some(m), _, _) => Some(m),
+            (None, Last::Usage(i), _) => return Ok(i),
+            (None, _, Some(m)) => Some(m),
+            (None, _, None) if self.usage.len() == 1 => return Ok(0),
+            (None, _, None) => None,
         };
         if let Some(i) = self.usage.iter().position(|u| u.metric == metric) {
+            return Ok(i);
+        }
+        // A draft that did not yet say what it counts takes the first metric named.
+        if let Some(i) = self.usage.iter().position(|u| u.metric.is_none())
+            && metric.is_some()
+        {
+            self.usage[i].metric = metric;
             return Ok(i);
         }
         self.usage.push(UsageDraft {
@@ -481,7 +499,10 @@ impl<'a> Builder<'a> {
             self.usage[idx].volume = true;
         }
         // volume: "if more than 25 ... all at $0.50; otherwise $0.70 each"
-        if self.threshold.is_some() && (lead == Lead::Otherwise || f.all || f.threshold.is_some()) {
+        if self.threshold.is_some() && f.tier.is_some() {
+            return refuse("a condition on the count with tiers: say \"first 25 at X, additional at Y\" or \"all at X\"");
+        }
+        if self.threshold.is_some() && (lead == Lead::Otherwise || f.all || f.threshold.is_some() || self.volume_high.is_none()) {
             let slot = if lead == Lead::Otherwise { &mut self.volume_low } else { &mut self.volume_high };
             if slot.is_some() {
                 return refuse("two prices for the same side of the condition");
@@ -502,6 +523,9 @@ impl<'a> Builder<'a> {
         }
         let draft = &mut self.usage[idx];
         match f.days {
+            None if f.other_days && draft.default_rate.is_some_and(|r| r != price) => {
+                return refuse("two prices for the other days");
+            }
             None => {
                 if draft.default_rate.is_some_and(|r| r != price) {
                     return refuse("two prices for the same usage: say which weekdays or tiers each applies to");
@@ -646,6 +670,9 @@ impl<'a> Builder<'a> {
             return refuse("returns are mentioned but nothing is billed on usage");
         }
         for draft in self.usage {
+            let Some(metric) = draft.metric else {
+                return refuse("say what is counted: shipments, deliveries or copies delivered");
+            };
             let any_days = draft.day_rates.iter().any(Option::is_some);
             let mut allowance = 0u64;
             let pricing = if draft.tiers.is_empty() {
@@ -690,13 +717,13 @@ impl<'a> Builder<'a> {
                     }
                 }
             };
-            let description = match draft.metric {
+            let description = match metric {
                 UsageMetric::Shipments => "Usage (Shipment) charge",
                 UsageMetric::Units => "Usage (Unit) charge",
             };
             program.usage.push(UsageCharge {
                 description: description.into(),
-                metric: draft.metric,
+                metric,
                 pricing,
                 returns,
                 allowance,

@@ -85,11 +85,15 @@ pub(crate) struct Facts {
     pub span: Option<Span>,
     pub step: Option<StepFact>,
     pub ceiling: Option<(Decimal, Mark, String)>,
+    /// The ceiling was said as a target ("until it reaches $30"): a floor for a falling price.
+    pub target: bool,
     pub minimum: Option<(Decimal, Mark, String)>,
     pub metric: Option<UsageMetric>,
     pub per_copy_recurring: bool,
     pub usage_word: bool,
     pub days: Option<[bool; 7]>,
+    /// "all other days": the price of every day not priced by name.
+    pub other_days: bool,
     pub free: bool,
     pub discount: Option<Decimal>,
     pub tier: Option<TierBound>,
@@ -175,9 +179,8 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
                 let closes_clause = tokens
                     .get(i + n)
                     .is_none_or(|t| matches!(t.kind, Kind::Sym(c) if SENTENCE_END.contains(&c) || c == ','));
-                if closes_clause && lead == Lead::None {
-                    lead = Lead::Then;
-                    flush(&mut current, lead, &mut clauses);
+                if closes_clause {
+                    flush(&mut current, Lead::Then, &mut clauses);
                     lead = Lead::None;
                 } else {
                     flush(&mut current, lead, &mut clauses);
@@ -194,7 +197,10 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
             continue;
         }
         let joins = matches!(t.word(), Some("plus" | "but" | "with" | "and" | "until" | "while"));
-        if joins && !in_list && !(t.is_word("and") && between) && !current.is_empty() {
+        let open_range = t.is_word("and")
+            && matches!(prev.map(|p| &p.kind), Some(Kind::Number(_)))
+            && next.is_some_and(|n| matches!(n.word(), Some("above" | "up" | "over" | "beyond" | "higher" | "more")));
+        if joins && !in_list && !(t.is_word("and") && between) && !open_range && !current.is_empty() {
             flush(&mut current, lead, &mut clauses);
             lead = Lead::Joined;
             if !t.is_word("until") {
@@ -219,7 +225,9 @@ const FILLERS: &[&str] = &[
     "plus", "with", "also", "additionally", "which", "has", "have", "having", "gets", "get", "as", "so", "by",
     "from", "starting", "start", "starts", "begin", "begins", "beginning", "subscription", "recurring", "base",
     "basic", "standard", "regular", "usage", "but", "applies", "apply", "applied", "we'll", "then", "make",
-    "makes", "made", "invoice", "invoiced", "invoices", "invoicing", "whole", "entire", "all", "can",
+    "makes", "made", "invoice", "invoiced", "invoices", "invoicing", "whole", "entire", "all", "can", "count",
+    "counts", "introductory", "intro", "promotional", "promo", "initial", "normal", "full", "usual", "trial",
+    "period", "thereafter",
     "any",
 ];
 
@@ -423,7 +431,7 @@ impl Clause {
     fn read_step(&mut self, f: &mut Facts) {
         const UP: &[&str] = &[
             "increase", "increases", "increased", "increasing", "rise", "rises", "rising", "grow", "grows", "growing",
-            "climb", "climbs", "climbing", "raise", "raised", "raising",
+            "climb", "climbs", "climbing", "raise", "raised", "raising", "add", "adds", "adding", "grows",
         ];
         const DOWN: &[&str] = &[
             "decrease", "decreases", "decreased", "decreasing", "drop", "drops", "dropping", "fall", "falls",
@@ -568,7 +576,12 @@ impl Clause {
                         if let Some(p) = period {
                             f.periods.push(p);
                         }
-                        if is_ceiling { f.ceiling = Some(m) } else { f.minimum = Some(m) }
+                        if is_ceiling {
+                            f.target = pattern[0] == "until";
+                            f.ceiling = Some(m);
+                        } else {
+                            f.minimum = Some(m);
+                        }
                         break 'outer;
                     }
                 }
@@ -736,6 +749,8 @@ impl Clause {
                     self.take(i, j + 2 - i);
                     f.span = Some(if is_after {
                         Span::Absolute { from: n + 1, to: None, unit }
+                    } else if first {
+                        Span::Absolute { from: 1, to: Some(n), unit }
                     } else {
                         Span::For { n, unit }
                     });
@@ -919,11 +934,17 @@ impl Clause {
                     }
                     Some(vec![5, 6])
                 }
+                (_, Some("other" | "remaining")) if self.is_any(i + 1, &["day", "days"]) => {
+                    // "all other days": the default price, below the named days' prices
+                    self.take(i, 2);
+                    f.other_days = true;
+                    None
+                }
                 (_, Some("every" | "any" | "each")) if self.is(i + 1, "day") && !self.is(i + 2, "of") => {
                     self.take(i, 2);
                     Some((0..7).collect())
                 }
-                (_, Some("except" | "excluding")) => {
+                (_, Some("except" | "excluding")) if self.toks.get(i + 1).is_some_and(is_day_like) => {
                     self.take(i, 1);
                     except = true;
                     None
