@@ -648,6 +648,19 @@ impl<'a> Builder<'a> {
                     self.phases[i].amount = Some(amount);
                 }
             }
+            if let Some(last) = self.phases.last().cloned()
+                && let Some(to) = last.to
+            {
+                if last.discount.is_some() {
+                    // "20% off the first 3 months of a $25 monthly plan": full price afterwards
+                    self.phases.push(PhaseDraft { from: to + 1, to: None, discount: None, ..last });
+                } else {
+                    return refuse(format!(
+                        "the prompt gives no price after {} {to}: say what is billed from then on",
+                        self.ctx.interval.unit.label()
+                    ));
+                }
+            }
             let phases = self
                 .phases
                 .iter()

@@ -101,6 +101,8 @@ fn wordings_give_the_expected_programs() {
         ("Bill $15 per month base plus $0.20 per shipment, with a usage minimum of $5.", "0.20 USD per shipment; at least 5.00 USD a month"),
         ("No charge for returned deliveries. $0.75 per delivery.", "returns are not billed"),
         ("A monthly fee of $10 and 25 cents per shipment.", "0.25 USD per shipment"),
+        ("20% off the first 3 months of a $25 monthly subscription.", "25.00 USD in months 1 to 3, less 20%; then 25.00 USD from month 4 on"),
+        ("$0.50 per shipment, first 10 shipments free each month.", "0.50 USD per shipment; the first 10 each month free"),
     ];
     for (prompt, reading) in cases {
         match monthly(prompt) {
@@ -124,6 +126,7 @@ fn refusals_name_what_to_rephrase() {
         ("The price is $30 per month but customers in their first month pay nothing.", "nothing"),
         ("Increase by $1 per month.", "price"),
         ("Charge a fair price.", "price"),
+        ("$4.99 per month for the first 3 months.", "no price after"),
     ];
     for (prompt, fragment) in cases {
         match monthly(prompt) {
