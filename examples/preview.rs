@@ -18,7 +18,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         currency: Currency::USD,
         interval: BillingInterval::new(IntervalUnit::Month, 1)?,
     };
-    let program = interpreter::interpret("$0.75 per weekday delivery and $2.50 per Sunday delivery", &context)?;
+    let program = interpreter::interpret(
+        "$0.75 per weekday delivery and $2.50 per Sunday delivery",
+        &context,
+    )?;
     println!("{}\n", program.describe());
 
     // 2. Bill the first period for a week of deliveries: five weekdays and a Sunday.
@@ -28,7 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         chrono_tz::America::New_York,
     )?;
     let period = calendar.period(1)?;
-    let usage = PeriodUsage { shipments: [1, 1, 1, 1, 1, 0, 1], units: [1, 1, 1, 1, 1, 0, 1], ..PeriodUsage::default() };
+    let usage = PeriodUsage {
+        shipments: [1, 1, 1, 1, 1, 0, 1],
+        units: [1, 1, 1, 1, 1, 0, 1],
+        ..PeriodUsage::default()
+    };
     let tax = FlatRate::new("Sales tax", Decimal::new(825, 4))?;
     let invoice = engine::bill_period(&program, &calendar, &period, 1, &usage, &tax)?;
     println!(
@@ -43,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for item in &invoice.line_items {
         println!("  {:50} {:>8}", item.description, item.amount.to_major());
     }
+    assert_eq!(invoice.total.to_major().to_string(), "6.77"); // 6.25 + 0.52 tax
 
     // 3. A whole scenario, through an embedded SQLite database, as `ai-billing preview` runs it.
     let scenario = Scenario::from_json(
@@ -56,8 +64,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
           "tax": { "rate": "0.0825" }
         }"#,
     )?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let report = runtime.block_on(scenario::preview(&scenario))?;
-    println!("\n{}", serde_json::to_string_pretty(&report)?);
+    println!(
+        "\n{} ({:?}):",
+        scenario.plan.nickname, report.invoice_timing
+    );
+    for invoice in &report.invoices {
+        println!(
+            "  issued {}  period {} to {}  total {}",
+            invoice.issue_date,
+            invoice.period_start,
+            invoice.period_end,
+            invoice.total.to_major()
+        );
+    }
+    // `serde_json::to_string_pretty(&report)` is what `ai-billing preview --json` prints.
+    assert_eq!(report.invoices[1].period_end.to_string(), "2026-03-31");
+    assert_eq!(report.invoices[2].total.to_major().to_string(), "7.58");
     Ok(())
 }

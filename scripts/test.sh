@@ -2,7 +2,7 @@
 # THE test command: formatting, lints, every Rust test (unit, integration, doc, examples), then the
 # scenario scorer against the debug binary that `cargo test` just built. Run from anywhere; it works
 # from the repository root. No release build: everything is built once, in debug.
-set -euo pipefail
+set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -11,20 +11,19 @@ cd "$root"
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/x86_64-unknown-linux-gnu/debug/ai-billing"
 
+current="setup"
 run() {
+    current="$*"
     echo "+ $*" >&2
     "$@"
 }
+trap 'echo "== test.sh FAILED at: $current ==" >&2' ERR
 
 run cargo fmt --all --check
 run cargo clippy --workspace --all-targets -- -D warnings
-if cargo nextest --version >/dev/null 2>&1; then
-    run cargo nextest run --workspace --no-fail-fast
-    # nextest does not run doctests.
-    run cargo test --workspace --doc
-else
-    run cargo test --workspace --no-fail-fast
-fi
+# Plain `cargo test` rather than nextest: it also runs the doctests and the examples declared
+# with `harness = false` (examples/preview.rs), which nextest cannot list.
+run cargo test --workspace --no-fail-fast
 
 # The scorer needs the binary; `cargo test` built it already (integration tests depend on it),
 # this is a no-op unless it is missing.

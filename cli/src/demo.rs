@@ -15,7 +15,7 @@ use ai_billing::engine;
 use ai_billing::sqlite::UsageDb;
 use ai_billing::tax::{FlatRate, TaxCalculator};
 use ai_billing::usage::{self, Return, Shipment};
-use ai_billing::{Account, Currency, Invoice, IntervalUnit, Money, Plan, PlanType, PricingProgram};
+use ai_billing::{Account, Currency, IntervalUnit, Invoice, Money, Plan, PlanType, PricingProgram};
 use chrono::{NaiveDate, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -99,7 +99,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 
@@ -127,7 +130,8 @@ fn deliveries(
             continue; // no delivery that day
         }
         let minutes = 300 + rng.below(180) as i64;
-        let shipped_at = (calendar::local_midnight(tz, day) + TimeDelta::minutes(minutes)).with_timezone(&Utc);
+        let shipped_at =
+            (calendar::local_midnight(tz, day) + TimeDelta::minutes(minutes)).with_timezone(&Utc);
         let id = format!("{prefix}_s{:04}", shipments.len() + 1);
         if rng.below(15) == 0 {
             let hours = 24 + rng.below(24) as i64;
@@ -138,7 +142,11 @@ fn deliveries(
                 quantity: copies,
             });
         }
-        shipments.push(Shipment { id, shipped_at, quantity: copies });
+        shipments.push(Shipment {
+            id,
+            shipped_at,
+            quantity: copies,
+        });
     }
     (shipments, returns)
 }
@@ -201,7 +209,10 @@ fn remove_database(path: &Path) -> CliResult {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Err(Failure::other(format!("cannot delete the old {}", Path::new(&name).display()), e));
+                return Err(Failure::other(
+                    format!("cannot delete the old {}", Path::new(&name).display()),
+                    e,
+                ));
             }
         }
     }
@@ -219,7 +230,8 @@ pub fn run(args: &Args) -> CliResult {
 
     let mut out = std::io::stdout().lock();
     if args.json {
-        let json = serde_json::to_string_pretty(&report).map_err(|e| Failure::other("printing the report", e))?;
+        let json = serde_json::to_string_pretty(&report)
+            .map_err(|e| Failure::other("printing the report", e))?;
         writeln!(out, "{json}")?;
     } else {
         write!(out, "{}", text(&report, started))?;
@@ -232,9 +244,18 @@ async fn bill_everything(path: &Path) -> CliResult<Report> {
     remove_database(path)?;
     let db = UsageDb::open(&format!("sqlite://{}", path.display()))
         .await
-        .map_err(|e| Failure::from(e).context(format!("cannot create the demo database {}", path.display())))?;
+        .map_err(|e| {
+            Failure::from(e).context(format!(
+                "cannot create the demo database {}",
+                path.display()
+            ))
+        })?;
 
-    let account = Account { id: ACCOUNT_ID.to_owned(), abstracted: true, timezone: chrono_tz::America::New_York };
+    let account = Account {
+        id: ACCOUNT_ID.to_owned(),
+        abstracted: true,
+        timezone: chrono_tz::America::New_York,
+    };
     let tax = FlatRate::new("Sales tax", TAX_RATE)?;
     let query = usage::find_query("shipments_by_weekday")?;
 
@@ -260,25 +281,52 @@ async fn bill_everything(path: &Path) -> CliResult<Report> {
         })?;
 
         let (year, month, day) = demo.start;
-        let start = NaiveDate::from_ymd_opt(year, month, day).expect("the demo's start dates are valid");
+        let start =
+            NaiveDate::from_ymd_opt(year, month, day).expect("the demo's start dates are valid");
         let calendar = BillingCalendar::new(start, program.interval, account.timezone)?;
         let last = calendar.period(PERIODS)?;
         let (shipments, returns) = if demo.deliveries {
-            deliveries(n as u64 + 1, demo.customer_id, account.timezone, start, last.end, demo.quantity)
+            deliveries(
+                n as u64 + 1,
+                demo.customer_id,
+                account.timezone,
+                start,
+                last.end,
+                demo.quantity,
+            )
         } else {
             (Vec::new(), Vec::new())
         };
-        db.insert_shipments(&account.id, demo.customer_id, &shipments).await?;
-        db.insert_returns(&account.id, demo.customer_id, &returns).await?;
+        db.insert_shipments(&account.id, demo.customer_id, &shipments)
+            .await?;
+        db.insert_returns(&account.id, demo.customer_id, &returns)
+            .await?;
 
         let mut invoices = Vec::new();
         for index in 1..=PERIODS {
             let period = calendar.period(index)?;
             let (from, to) = calendar.utc_bounds(&period);
-            let usage =
-                db.period_usage(query, &account.id, demo.customer_id, from, to, calendar.tz()).await?;
-            let invoice = engine::bill_period(&program, &calendar, &period, demo.quantity, &usage, &tax as &dyn TaxCalculator)
-                .map_err(|e| Failure::from(e).context(format!("billing period {index} of {:?}", demo.nickname)))?;
+            let usage = db
+                .period_usage(
+                    query,
+                    &account.id,
+                    demo.customer_id,
+                    from,
+                    to,
+                    calendar.tz(),
+                )
+                .await?;
+            let invoice = engine::bill_period(
+                &program,
+                &calendar,
+                &period,
+                demo.quantity,
+                &usage,
+                &tax as &dyn TaxCalculator,
+            )
+            .map_err(|e| {
+                Failure::from(e).context(format!("billing period {index} of {:?}", demo.nickname))
+            })?;
             invoices.push(invoice);
         }
 
@@ -334,7 +382,9 @@ fn summarize(plans: &[PlanReport]) -> CliResult<Summary> {
 
 fn text(report: &Report, started: Instant) -> String {
     let mut out = String::new();
-    out.push_str("ai-billing demo: three AI plans written in plain language, billed for six months\n");
+    out.push_str(
+        "ai-billing demo: three AI plans written in plain language, billed for six months\n",
+    );
     out.push_str(&format!(
         "Database {} (created fresh), account {} (abstracted, {}), sales tax {}%\n",
         report.database,
@@ -344,8 +394,15 @@ fn text(report: &Report, started: Instant) -> String {
     ));
     for (n, plan) in report.plans.iter().enumerate() {
         let sub = &plan.subscription;
-        out.push_str(&format!("\n=== Plan {}: {} ===\n", n + 1, plan.plan.nickname));
-        out.push_str(&format!("Prompt: \"{}\"\n", plan.plan.ai_prompt.as_deref().unwrap_or_default()));
+        out.push_str(&format!(
+            "\n=== Plan {}: {} ===\n",
+            n + 1,
+            plan.plan.nickname
+        ));
+        out.push_str(&format!(
+            "Prompt: \"{}\"\n",
+            plan.plan.ai_prompt.as_deref().unwrap_or_default()
+        ));
         out.push_str("Reading:\n");
         out.push_str(&render::indent(&plan.reading, 2));
         out.push_str(&format!(
@@ -354,11 +411,12 @@ fn text(report: &Report, started: Instant) -> String {
         ));
         for invoice in &plan.invoices {
             out.push_str(&render::indent(&render::invoice(invoice), 2));
+            out.push('\n');
         }
     }
     let s = &report.summary;
     out.push_str(&format!(
-        "\nDone: {} plans, {} invoices from {} deliveries and {} returns; billed {} (subtotal {} + tax {}) in {:.1} s. \
+        "Done: {} plans, {} invoices from {} deliveries and {} returns; billed {} (subtotal {} + tax {}) in {:.1} s. \
          Database: {}\n",
         s.plans,
         s.invoices,
@@ -388,8 +446,14 @@ mod tests {
         assert_eq!(ra, rb);
         assert!(a.len() > 150 && a.len() < 181, "{} deliveries", a.len());
         assert!(!ra.is_empty());
-        assert!(a.iter().all(|s| s.quantity == 2 && s.shipped_at.timestamp_subsec_nanos() == 0));
-        assert!(ra.iter().all(|r| a.iter().any(|s| s.id == r.shipment_id && s.shipped_at < r.returned_at)));
+        assert!(
+            a.iter()
+                .all(|s| s.quantity == 2 && s.shipped_at.timestamp_subsec_nanos() == 0)
+        );
+        assert!(ra.iter().all(|r| {
+            a.iter()
+                .any(|s| s.id == r.shipment_id && s.shipped_at < r.returned_at)
+        }));
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub struct Failure {
     status: u8,
     context: Option<String>,
     error: Box<dyn StdError + Send + Sync + 'static>,
+    hint: Option<String>,
 }
 
 /// The result of a command.
@@ -35,13 +36,29 @@ pub type CliResult<T = ()> = Result<T, Failure>;
 
 impl Failure {
     /// A malformed input, with what was being done (`reading scenario file x.json`).
-    pub fn invalid_input(context: impl Into<String>, error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        Failure { status: EXIT_INVALID_INPUT, context: Some(context.into()), error: error.into() }
+    pub fn invalid_input(
+        context: impl Into<String>,
+        error: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        Failure {
+            status: EXIT_INVALID_INPUT,
+            context: Some(context.into()),
+            error: error.into(),
+            hint: None,
+        }
     }
 
     /// Any other failure, with what was being done.
-    pub fn other(context: impl Into<String>, error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        Failure { status: EXIT_OTHER, context: Some(context.into()), error: error.into() }
+    pub fn other(
+        context: impl Into<String>,
+        error: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        Failure {
+            status: EXIT_OTHER,
+            context: Some(context.into()),
+            error: error.into(),
+            hint: None,
+        }
     }
 
     /// Adds what was being done when `self` happened (kept only if there is none yet: the
@@ -53,12 +70,18 @@ impl Failure {
         self
     }
 
+    /// Adds a suggestion, printed last as `hint: ...`.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
     /// The process exit status.
     pub fn status(&self) -> u8 {
         self.status
     }
 
-    /// Writes `error: ...` and one `caused by: ...` line per source, once.
+    /// Writes `error: ...`, one `caused by: ...` line per source, once each, and the hint if any.
     pub fn report(&self, out: &mut dyn Write) {
         let mut lines = Vec::new();
         if let Some(context) = &self.context {
@@ -80,12 +103,15 @@ impl Failure {
             // stderr is gone if this fails; there is nowhere else to say so.
             let _ = writeln!(out, "{prefix}: {line}");
         }
+        if let Some(hint) = &self.hint {
+            let _ = writeln!(out, "hint: {hint}");
+        }
     }
 
     /// Reports on stderr and gives the exit code.
     pub fn exit(self) -> ExitCode {
         self.report(&mut std::io::stderr().lock());
-        ExitCode::from(self.status)
+        ExitCode::from(self.status())
     }
 }
 
@@ -100,13 +126,23 @@ pub fn status_of(error: &Error) -> u8 {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Failure { status: status_of(&error), context: None, error: Box::new(error) }
+        Failure {
+            status: status_of(&error),
+            context: None,
+            error: Box::new(error),
+            hint: None,
+        }
     }
 }
 
 impl From<std::io::Error> for Failure {
     fn from(error: std::io::Error) -> Self {
-        Failure { status: EXIT_OTHER, context: None, error: Box::new(error) }
+        Failure {
+            status: EXIT_OTHER,
+            context: None,
+            error: Box::new(error),
+            hint: None,
+        }
     }
 }
 
@@ -131,8 +167,17 @@ mod tests {
     #[test]
     fn codes_map_to_exit_statuses() {
         assert_eq!(Failure::from(Error::not_understood("vague")).status(), 3);
-        assert_eq!(Failure::from(Error::invalid("plan.currency", "unknown")).status(), 2);
-        assert_eq!(Failure::from(Error::PlanNotAvailable { account_id: "a".into() }).status(), 2);
+        assert_eq!(
+            Failure::from(Error::invalid("plan.currency", "unknown")).status(),
+            2
+        );
+        assert_eq!(
+            Failure::from(Error::PlanNotAvailable {
+                account_id: "a".into()
+            })
+            .status(),
+            2
+        );
         assert_eq!(Failure::from(Error::overflow("sum")).status(), 1);
     }
 
@@ -140,9 +185,15 @@ mod tests {
     fn the_cause_chain_is_printed_once() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
         let failure = Failure::invalid_input("cannot read scenario file x.json", io);
-        assert_eq!(rendered(&failure), "error: cannot read scenario file x.json\ncaused by: No such file or directory\n");
+        assert_eq!(
+            rendered(&failure),
+            "error: cannot read scenario file x.json\ncaused by: No such file or directory\n"
+        );
 
-        let storage = Error::Storage { action: "opening the database".into(), source: Box::new(std::fmt::Error) };
+        let storage = Error::Storage {
+            action: "opening the database".into(),
+            source: Box::new(std::fmt::Error),
+        };
         assert_eq!(
             rendered(&Failure::from(storage)),
             "error: storage failed while opening the database\ncaused by: an error occurred when formatting an argument\n"

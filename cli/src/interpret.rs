@@ -72,7 +72,8 @@ pub fn run(args: &Args) -> CliResult {
     };
     plan::check_prompt(&args.prompt)?;
     let program = interpreter::interpret(&args.prompt, &context)?;
-    let json = serde_json::to_string_pretty(&program).map_err(|e| crate::failure::Failure::other("printing the program", e))?;
+    let json = serde_json::to_string_pretty(&program)
+        .map_err(|e| crate::failure::Failure::other("printing the program", e))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{json}")?;
     if !args.json {

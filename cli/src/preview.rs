@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use ai_billing::Money;
 use ai_billing::scenario::{self, PreviewReport, Scenario};
+use ai_billing::{ErrorCode, Money};
 
 use crate::failure::{CliResult, Failure};
 use crate::render;
@@ -25,8 +25,8 @@ use crate::render;
                   are decimal strings in major units, dates are local YYYY-MM-DD.\n\n\
                   Exit status: 0 billed; 3 the plan prompt was not understood (the reason on stderr, \
                   nothing on stdout); 2 a malformed scenario (the message names the field); 1 anything else.",
-    after_help = "Examples:\n  ai-billing preview tests/scenarios/public/seed-step-up.json\n  \
-                  ai-billing preview --json scenario.json\n\n\
+    after_help = "Examples:\n  ai-billing preview examples/scenarios/newspaper.json\n  \
+                  ai-billing preview --json examples/scenarios/step-up.json\n\n\
                   The scenario format is described in README.md (\"Scenario files\")."
 )]
 pub struct Args {
@@ -40,20 +40,46 @@ pub struct Args {
 
 /// Runs `preview`.
 pub fn run(args: &Args) -> CliResult {
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| Failure::invalid_input(format!("cannot read scenario file {}", args.file.display()), e))?;
-    let context = || format!("scenario file {}", args.file.display());
-    let scenario = Scenario::from_json(&text).map_err(|e| Failure::from(e).context(context()))?;
+    let text = std::fs::read_to_string(&args.file).map_err(|e| {
+        Failure::invalid_input(
+            format!("cannot read scenario file {}", args.file.display()),
+            e,
+        )
+    })?;
+    let scenario = Scenario::from_json(&text).map_err(|e| {
+        let failure = Failure::from(e).context(format!("{} is not a valid scenario", args.file.display()));
+        if looks_like_a_case(&text) {
+            failure.hint(
+                "this is a scenario case ({\"scenario\": ..., \"expected\": ...}); preview the object under \
+                 \"scenario\", or see examples/scenarios/",
+            )
+        } else {
+            failure
+        }
+    })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::other("cannot start the async runtime", e))?;
-    let report = runtime.block_on(scenario::preview(&scenario)).map_err(|e| Failure::from(e).context(context()))?;
+    let report = runtime
+        .block_on(scenario::preview(&scenario))
+        .map_err(|e| {
+            let refused = e.code() == ErrorCode::PromptNotUnderstood;
+            let failure = Failure::from(e);
+            if refused {
+                failure.context(format!(
+                    "nothing billed: the plan prompt of {} was refused",
+                    args.file.display()
+                ))
+            } else {
+                failure.context(format!("cannot bill scenario {}", args.file.display()))
+            }
+        })?;
 
     // Everything is computed before anything is printed: a failure leaves stdout empty.
     let output = if args.json {
-        let mut json =
-            serde_json::to_string_pretty(&report).map_err(|e| Failure::other("cannot print the report", e))?;
+        let mut json = serde_json::to_string_pretty(&report)
+            .map_err(|e| Failure::other("cannot print the report", e))?;
         json.push('\n');
         json
     } else {
@@ -65,15 +91,27 @@ pub fn run(args: &Args) -> CliResult {
     Ok(())
 }
 
+/// Whether `text` is an evaluation case (`{"scenario": ..., "expected": ...}`) rather than a scenario.
+fn looks_like_a_case(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .is_ok_and(|v| v.get("scenario").is_some() && v.get("expected").is_some())
+}
+
 /// The readable form of a preview.
 fn table(scenario: &Scenario, report: &PreviewReport) -> CliResult<String> {
     let plan = &scenario.plan;
     let mut out = String::new();
-    let name = if plan.nickname.is_empty() { "(unnamed plan)" } else { plan.nickname.as_str() };
+    let name = if plan.nickname.is_empty() {
+        "(unnamed plan)"
+    } else {
+        plan.nickname.as_str()
+    };
+    let every = match plan.interval_count {
+        1 => format!("every {}", plan.interval.label()),
+        n => format!("every {n} {}s", plan.interval.label()),
+    };
     out.push_str(&format!(
-        "Plan: {name}, every {} {}(s) in {}; account {} ({})\n",
-        plan.interval_count,
-        plan.interval.label(),
+        "Plan: {name}, billed {every} in {}; account {} ({})\n",
         plan.currency.code(),
         scenario.account.id,
         scenario.account.timezone.name()
@@ -89,15 +127,23 @@ fn table(scenario: &Scenario, report: &PreviewReport) -> CliResult<String> {
         scenario.returns.len(),
         scenario.periods
     ));
-    out.push_str(&format!("Timing: {}\n", render::timing(report.invoice_timing)));
+    out.push_str(&format!(
+        "Timing: {}\n",
+        render::timing(report.invoice_timing)
+    ));
     out.push_str("Reading:\n");
     out.push_str(&render::indent(&report.reading, 2));
     out.push('\n');
     let mut billed = Money::zero(report.program.currency);
     for invoice in &report.invoices {
         out.push_str(&render::indent(&render::invoice(invoice), 2));
+        out.push('\n');
         billed = billed.checked_add(invoice.total)?;
     }
-    out.push_str(&format!("{} invoice(s), {} in total.\n", report.invoices.len(), render::money(&billed)));
+    out.push_str(&format!(
+        "{} invoice(s), {} in total.\n",
+        report.invoices.len(),
+        render::money(&billed)
+    ));
     Ok(out)
 }

@@ -40,7 +40,10 @@ fn row(out: &mut String, label: &str, amount: &str) {
         let _ = writeln!(out, "    {label}");
         let _ = writeln!(out, "    {:DESCRIPTION_WIDTH$} {amount:>AMOUNT_WIDTH$}", "");
     } else {
-        let _ = writeln!(out, "    {label:DESCRIPTION_WIDTH$} {amount:>AMOUNT_WIDTH$}");
+        let _ = writeln!(
+            out,
+            "    {label:DESCRIPTION_WIDTH$} {amount:>AMOUNT_WIDTH$}"
+        );
     }
 }
 
@@ -60,17 +63,29 @@ pub fn invoice(invoice: &Invoice) -> String {
         row(&mut out, "(nothing billed this period)", "");
     }
     for item in &invoice.line_items {
-        row(&mut out, &item.description, &item.amount.to_major().to_string());
+        row(
+            &mut out,
+            &item.description,
+            &item.amount.to_major().to_string(),
+        );
     }
     let rule = "-".repeat(DESCRIPTION_WIDTH + 1 + AMOUNT_WIDTH);
     let _ = writeln!(out, "    {rule}");
-    row(&mut out, "Subtotal", &invoice.subtotal.to_major().to_string());
+    row(
+        &mut out,
+        "Subtotal",
+        &invoice.subtotal.to_major().to_string(),
+    );
     if invoice.tax_lines.is_empty() {
         row(&mut out, "Tax", &invoice.tax.to_major().to_string());
     }
     for line in &invoice.tax_lines {
         let percent = (line.rate * rust_decimal::Decimal::ONE_HUNDRED).normalize();
-        row(&mut out, &format!("{} {percent}%", line.name), &line.amount.to_major().to_string());
+        row(
+            &mut out,
+            &format!("{} {percent}%", line.name),
+            &line.amount.to_major().to_string(),
+        );
     }
     row(&mut out, "Total", &invoice.total.to_major().to_string());
     if !invoice.revenue_schedule.is_empty() {

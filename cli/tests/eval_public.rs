@@ -28,35 +28,64 @@ fn text(value: Option<&Value>) -> String {
 
 fn decimal(value: Option<&Value>) -> Option<Decimal> {
     let s = text(value);
-    s.parse::<Decimal>().ok().or_else(|| Decimal::from_scientific(&s).ok())
+    s.parse::<Decimal>()
+        .ok()
+        .or_else(|| Decimal::from_scientific(&s).ok())
 }
 
 /// The scorer's `compare`: `None` when the answer matches, else what differs.
 fn compare(expected: &Value, got: &Value) -> Option<String> {
     let timing = got.get("invoice_timing");
     if timing != expected.get("invoice_timing") {
-        return Some(format!("timing {} != {}", text(timing), text(expected.get("invoice_timing"))));
+        return Some(format!(
+            "timing {} != {}",
+            text(timing),
+            text(expected.get("invoice_timing"))
+        ));
     }
     let empty = Vec::new();
-    let got_invoices = got.get("invoices").and_then(Value::as_array).unwrap_or(&empty);
-    let expected_invoices = expected["invoices"].as_array().expect("expected.invoices is an array");
+    let got_invoices = got
+        .get("invoices")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    let expected_invoices = expected["invoices"]
+        .as_array()
+        .expect("expected.invoices is an array");
     if got_invoices.len() != expected_invoices.len() {
-        return Some(format!("{} invoices != {}", got_invoices.len(), expected_invoices.len()));
+        return Some(format!(
+            "{} invoices != {}",
+            got_invoices.len(),
+            expected_invoices.len()
+        ));
     }
     for (n, (g, e)) in got_invoices.iter().zip(expected_invoices).enumerate() {
         let n = n + 1;
         for field in DATE_FIELDS {
             let got_date: String = text(g.get(field)).chars().take(10).collect();
             if got_date != text(e.get(field)) {
-                return Some(format!("invoice {n} {field} {:?} != {:?}", text(g.get(field)), text(e.get(field))));
+                return Some(format!(
+                    "invoice {n} {field} {:?} != {:?}",
+                    text(g.get(field)),
+                    text(e.get(field))
+                ));
             }
         }
         for field in MONEY_FIELDS {
             let want = decimal(e.get(field)).expect("expected amounts are decimals");
             match decimal(g.get(field)) {
                 Some(have) if have == want => {}
-                Some(_) => return Some(format!("invoice {n} {field} {} != {want}", text(g.get(field)))),
-                None => return Some(format!("invoice {n} {field} unreadable: {:?}", g.get(field))),
+                Some(_) => {
+                    return Some(format!(
+                        "invoice {n} {field} {} != {want}",
+                        text(g.get(field))
+                    ));
+                }
+                None => {
+                    return Some(format!(
+                        "invoice {n} {field} unreadable: {:?}",
+                        g.get(field)
+                    ));
+                }
             }
         }
     }
@@ -71,14 +100,23 @@ fn public_scenarios_match_the_scorer() {
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no public scenarios found in {}", cases_dir().display());
+    assert!(
+        !files.is_empty(),
+        "no public scenarios found in {}",
+        cases_dir().display()
+    );
 
     let dir = tempfile::tempdir().expect("temp dir");
     let mut failures = Vec::new();
     for file in &files {
-        let name = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        let case: Value = serde_json::from_str(&std::fs::read_to_string(file).expect("readable case"))
-            .unwrap_or_else(|e| panic!("{name}: case is not JSON: {e}"));
+        let name = file
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let case: Value =
+            serde_json::from_str(&std::fs::read_to_string(file).expect("readable case"))
+                .unwrap_or_else(|e| panic!("{name}: case is not JSON: {e}"));
         let scenario_path = dir.path().join(format!("{name}.json"));
         std::fs::write(&scenario_path, case["scenario"].to_string()).expect("write scenario");
 

@@ -87,13 +87,17 @@ mod exact_number {
 
     pub use rust_decimal::serde::arbitrary_precision::serialize;
 
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Decimal, D::Error> {
         use serde::de::Error as _;
         let number = serde_json::Number::deserialize(deserializer)?;
         let text = number.as_str();
         Decimal::from_str_exact(text)
             .or_else(|_| Decimal::from_scientific(text))
-            .map_err(|e| D::Error::custom(format_args!("{text} is not an exact decimal amount: {e}")))
+            .map_err(|e| {
+                D::Error::custom(format_args!("{text} is not an exact decimal amount: {e}"))
+            })
     }
 }
 
@@ -112,33 +116,62 @@ impl PayloadExpectations {
     /// The expectations for `period` of `calendar` in `currency`.
     pub fn for_period(calendar: &BillingCalendar, period: &Period, currency: Currency) -> Self {
         let (period_start, period_end) = period_instants(calendar, period);
-        PayloadExpectations { currency, period_start, period_end }
+        PayloadExpectations {
+            currency,
+            period_start,
+            period_end,
+        }
     }
 }
 
 /// The local midnights bounding `period`, with the zone's offset at each.
-fn period_instants(calendar: &BillingCalendar, period: &Period) -> (DateTime<FixedOffset>, DateTime<FixedOffset>) {
-    (calendar.local_midnight(period.start).fixed_offset(), calendar.local_midnight(period.end).fixed_offset())
+fn period_instants(
+    calendar: &BillingCalendar,
+    period: &Period,
+) -> (DateTime<FixedOffset>, DateTime<FixedOffset>) {
+    (
+        calendar.local_midnight(period.start).fixed_offset(),
+        calendar.local_midnight(period.end).fixed_offset(),
+    )
 }
 
 impl AgentPayload {
     /// The payload of the compiled mode: the period of `calendar` and the program's priced `lines`,
     /// the amount being their sum, every amount written at the currency's minor unit (`5.00`).
-    pub fn from_lines(calendar: &BillingCalendar, period: &Period, currency: Currency, lines: &[PricedLine]) -> Self {
+    pub fn from_lines(
+        calendar: &BillingCalendar,
+        period: &Period,
+        currency: Currency,
+        lines: &[PricedLine],
+    ) -> Self {
         let (start, end) = period_instants(calendar, period);
         let line_items: Vec<PayloadLineItem> = lines
             .iter()
-            .map(|line| PayloadLineItem { description: line.description.clone(), amount: line.amount.to_major() })
+            .map(|line| PayloadLineItem {
+                description: line.description.clone(),
+                amount: line.amount.to_major(),
+            })
             .collect();
         // Line amounts are i64 minor units, so their sum cannot leave Decimal's 96-bit range for
         // any realistic number of lines; should it, `validate` reports the mismatch.
         let amount = line_items
             .iter()
-            .try_fold(Money::zero(currency).to_major(), |sum, line| sum.checked_add(line.amount))
+            .try_fold(Money::zero(currency).to_major(), |sum, line| {
+                sum.checked_add(line.amount)
+            })
             .unwrap_or(Decimal::MAX);
         AgentPayload {
-            subscription_updates: SubscriptionUpdates { current_period_start: start, current_period_end: end },
-            invoice: PayloadInvoice { amount, currency, start_date: start, end_date: end, line_items },
+            subscription_updates: SubscriptionUpdates {
+                current_period_start: start,
+                current_period_end: end,
+            },
+            invoice: PayloadInvoice {
+                amount,
+                currency,
+                start_date: start,
+                end_date: end,
+                line_items,
+            },
         }
     }
 
@@ -146,13 +179,11 @@ impl AgentPayload {
     /// as strings, dates without an offset are refused). A malformed payload is
     /// [`Error::InvalidPayload`] naming the field that is wrong.
     pub fn parse(json: &str) -> Result<AgentPayload> {
-        let mut deserializer = serde_json::Deserializer::from_str(json);
-        let payload: AgentPayload = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let (field, message) = crate::scenario::json_error_location(&e, "payload");
-            Error::InvalidPayload { problems: vec![format!("{field}: {message}")] }
-        })?;
-        deserializer.end().map_err(|e| Error::InvalidPayload { problems: vec![format!("payload: {e}")] })?;
-        Ok(payload)
+        crate::scenario::from_json_object(json, "payload").map_err(|(field, message)| {
+            Error::InvalidPayload {
+                problems: vec![format!("{field}: {message}")],
+            }
+        })
     }
 
     /// Checks the payload against the period and the plan's currency, collecting every problem
@@ -166,10 +197,30 @@ impl AgentPayload {
         let updates = &self.subscription_updates;
         let invoice = &self.invoice;
         for (field, found, wanted, what) in [
-            ("subscription_updates.current_period_start", updates.current_period_start, expected.period_start, "starts"),
-            ("subscription_updates.current_period_end", updates.current_period_end, expected.period_end, "ends"),
-            ("invoice.start_date", invoice.start_date, expected.period_start, "starts"),
-            ("invoice.end_date", invoice.end_date, expected.period_end, "ends"),
+            (
+                "subscription_updates.current_period_start",
+                updates.current_period_start,
+                expected.period_start,
+                "starts",
+            ),
+            (
+                "subscription_updates.current_period_end",
+                updates.current_period_end,
+                expected.period_end,
+                "ends",
+            ),
+            (
+                "invoice.start_date",
+                invoice.start_date,
+                expected.period_start,
+                "starts",
+            ),
+            (
+                "invoice.end_date",
+                invoice.end_date,
+                expected.period_end,
+                "ends",
+            ),
         ] {
             if found != wanted {
                 problems.push(format!(
@@ -193,9 +244,16 @@ impl AgentPayload {
         let mut sum = Some(Decimal::ZERO);
         for (i, line) in invoice.line_items.iter().enumerate() {
             if line.description.trim().is_empty() {
-                problems.push(format!("invoice.line_items[{i}].description: cannot be empty"));
+                problems.push(format!(
+                    "invoice.line_items[{i}].description: cannot be empty"
+                ));
             }
-            check_amount(&mut problems, &format!("invoice.line_items[{i}].amount"), line.amount, exponent);
+            check_amount(
+                &mut problems,
+                &format!("invoice.line_items[{i}].amount"),
+                line.amount,
+                exponent,
+            );
             sum = sum.and_then(|s| s.checked_add(line.amount));
         }
         match sum {
@@ -204,9 +262,15 @@ impl AgentPayload {
                 "invoice.amount: is {}, but the line items sum to {sum}",
                 invoice.amount
             )),
-            None => problems.push("invoice.line_items: the amounts are too large to sum".to_owned()),
+            None => {
+                problems.push("invoice.line_items: the amounts are too large to sum".to_owned())
+            }
         }
-        if problems.is_empty() { Ok(()) } else { Err(Error::InvalidPayload { problems }) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidPayload { problems })
+        }
     }
 
     /// The payload's line items as invoice lines in `currency`, each amount converted exactly to
@@ -217,7 +281,11 @@ impl AgentPayload {
     /// [`crate::PricingProgram::evaluate`]), which gives its kind. A payload line that matches no
     /// program line, a program line left unmatched, or an amount that is not exact is
     /// [`Error::InvalidPayload`].
-    pub fn invoice_lines(&self, currency: Currency, program_lines: &[PricedLine]) -> Result<Vec<LineItem>> {
+    pub fn invoice_lines(
+        &self,
+        currency: Currency,
+        program_lines: &[PricedLine],
+    ) -> Result<Vec<LineItem>> {
         let mut problems = Vec::new();
         let mut used = vec![false; program_lines.len()];
         let mut items = Vec::with_capacity(self.invoice.line_items.len());
@@ -247,13 +315,24 @@ impl AgentPayload {
             };
             used[j] = true;
             if let Some(amount) = amount {
-                items.push(LineItem { description: line.description.clone(), kind: program_lines[j].kind, amount });
+                items.push(LineItem {
+                    description: line.description.clone(),
+                    kind: program_lines[j].kind,
+                    amount,
+                });
             }
         }
         for (line, _) in program_lines.iter().zip(&used).filter(|(_, used)| !**used) {
-            problems.push(format!("invoice.line_items: the program's charge {:?} is missing", line.description));
+            problems.push(format!(
+                "invoice.line_items: the program's charge {:?} is missing",
+                line.description
+            ));
         }
-        if problems.is_empty() { Ok(items) } else { Err(Error::InvalidPayload { problems }) }
+        if problems.is_empty() {
+            Ok(items)
+        } else {
+            Err(Error::InvalidPayload { problems })
+        }
     }
 }
 
@@ -270,7 +349,11 @@ fn check_amount(problems: &mut Vec<String>, field: &str, amount: Decimal, expone
         return;
     }
     let scale = 10i64.checked_pow(exponent).map(Decimal::from);
-    if scale.and_then(|s| amount.checked_mul(s)).and_then(|minor| minor.to_i64()).is_none() {
+    if scale
+        .and_then(|s| amount.checked_mul(s))
+        .and_then(|minor| minor.to_i64())
+        .is_none()
+    {
         problems.push(format!("{field}: {amount} is too large"));
     }
 }
@@ -356,20 +439,32 @@ mod tests {
             .replace(r#""amount": 5 }"#, r#""amount": 0.1 }"#)
             .replace(r#""amount": 5.00 }"#, r#""amount": 0.2 }"#);
         let payload = AgentPayload::parse(&json).unwrap();
-        assert_eq!(payload.invoice.line_items[0].amount + payload.invoice.line_items[1].amount, dec("0.3"));
+        assert_eq!(
+            payload.invoice.line_items[0].amount + payload.invoice.line_items[1].amount,
+            dec("0.3")
+        );
         payload.validate(&expectations()).unwrap();
         let again = serde_json::to_string(&payload).unwrap();
-        assert!(again.contains(r#""amount":0.3,"#) && again.contains(r#""amount":0.1}"#), "{again}");
+        assert!(
+            again.contains(r#""amount":0.3,"#) && again.contains(r#""amount":0.1}"#),
+            "{again}"
+        );
         // Digits beyond f64's precision survive.
         let long = GOOD.replace(r#""amount": 5 }"#, r#""amount": 12345678901234567.01 }"#);
         let payload = AgentPayload::parse(&long).unwrap();
-        assert_eq!(payload.invoice.line_items[0].amount, dec("12345678901234567.01"));
+        assert_eq!(
+            payload.invoice.line_items[0].amount,
+            dec("12345678901234567.01")
+        );
     }
 
     #[test]
     fn dates_serialise_with_the_offset() {
         let json = serde_json::to_value(good()).unwrap();
-        assert_eq!(json["subscription_updates"]["current_period_start"], "2026-01-15T00:00:00-05:00");
+        assert_eq!(
+            json["subscription_updates"]["current_period_start"],
+            "2026-01-15T00:00:00-05:00"
+        );
         assert_eq!(json["invoice"]["end_date"], "2026-02-15T00:00:00-05:00");
     }
 
@@ -379,7 +474,10 @@ mod tests {
             r#""current_period_start": "2026-01-15T00:00:00-05:00""#,
             r#""current_period_start": "2026-01-15T05:00:00Z""#,
         );
-        AgentPayload::parse(&json).unwrap().validate(&expectations()).unwrap();
+        AgentPayload::parse(&json)
+            .unwrap()
+            .validate(&expectations())
+            .unwrap();
     }
 
     #[test]
@@ -388,7 +486,10 @@ mod tests {
         p.invoice.amount = dec("10.01");
         let found = problems(&p);
         assert_eq!(found.len(), 1);
-        assert!(found[0].starts_with("invoice.amount:") && found[0].contains("sum to 10.00"), "{found:?}");
+        assert!(
+            found[0].starts_with("invoice.amount:") && found[0].contains("sum to 10.00"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -427,8 +528,14 @@ mod tests {
         p.invoice.line_items[1].amount = dec("5.005");
         let found = problems(&p);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].starts_with("invoice.line_items[0].amount:"), "{found:?}");
-        assert!(found[1].starts_with("invoice.line_items[1].amount:"), "{found:?}");
+        assert!(
+            found[0].starts_with("invoice.line_items[0].amount:"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("invoice.line_items[1].amount:"),
+            "{found:?}"
+        );
         // Trailing zeros are not extra precision.
         let mut p = good();
         p.invoice.line_items[0].amount = dec("5.0000");
@@ -439,7 +546,10 @@ mod tests {
         p.invoice.currency = jpy;
         p.invoice.line_items[0].amount = dec("4.5");
         p.invoice.line_items[1].amount = dec("5.5");
-        let found = match p.validate(&PayloadExpectations { currency: jpy, ..expectations() }) {
+        let found = match p.validate(&PayloadExpectations {
+            currency: jpy,
+            ..expectations()
+        }) {
             Err(Error::InvalidPayload { problems }) => problems,
             other => panic!("{other:?}"),
         };
@@ -454,8 +564,14 @@ mod tests {
         p.invoice.amount = dec("-5");
         let found = problems(&p);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].starts_with("invoice.amount:") && found[0].contains("negative"), "{found:?}");
-        assert!(found[1].starts_with("invoice.line_items[0].amount:"), "{found:?}");
+        assert!(
+            found[0].starts_with("invoice.amount:") && found[0].contains("negative"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("invoice.line_items[0].amount:"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -464,7 +580,10 @@ mod tests {
         p.invoice.line_items.clear();
         p.invoice.amount = Decimal::ZERO;
         let found = problems(&p);
-        assert_eq!(found, ["invoice.line_items: at least one line item is required"]);
+        assert_eq!(
+            found,
+            ["invoice.line_items: at least one line item is required"]
+        );
     }
 
     #[test]
@@ -472,7 +591,10 @@ mod tests {
         let mut p = good();
         p.invoice.line_items[1].description = "  ".into();
         let found = problems(&p);
-        assert_eq!(found, ["invoice.line_items[1].description: cannot be empty"]);
+        assert_eq!(
+            found,
+            ["invoice.line_items[1].description: cannot be empty"]
+        );
     }
 
     #[test]
@@ -491,24 +613,53 @@ mod tests {
     #[test]
     fn parse_is_strict_and_names_the_field() {
         let cases = [
-            (GOOD.replace(r#""amount": 10,"#, r#""amount": "10","#), "invoice.amount"),
-            (GOOD.replace(r#""currency": "USD""#, r#""currency": "XYZ""#), "invoice.currency"),
-            (GOOD.replace(r#""end_date": "2026-02-15T00:00:00-05:00""#, r#""end_date": "2026-02-15""#), "invoice.end_date"),
-            (GOOD.replace(r#""description": "Base charge", "#, ""), "invoice.line_items[0].description"),
-            (GOOD.replace(r#""currency": "USD","#, r#""currency": "USD", "tax": 1,"#), "invoice.tax"),
-            (GOOD.replace(r#""amount": 5 }"#, r#""amount": 5e400 }"#), "invoice.line_items[0].amount"),
+            (
+                GOOD.replace(r#""amount": 10,"#, r#""amount": "10","#),
+                "invoice.amount",
+            ),
+            (
+                GOOD.replace(r#""currency": "USD""#, r#""currency": "XYZ""#),
+                "invoice.currency",
+            ),
+            (
+                GOOD.replace(
+                    r#""end_date": "2026-02-15T00:00:00-05:00""#,
+                    r#""end_date": "2026-02-15""#,
+                ),
+                "invoice.end_date",
+            ),
+            (
+                GOOD.replace(r#""description": "Base charge", "#, ""),
+                "invoice.line_items[0].description",
+            ),
+            (
+                GOOD.replace(r#""currency": "USD","#, r#""currency": "USD", "tax": 1,"#),
+                "invoice.tax",
+            ),
+            (
+                GOOD.replace(r#""amount": 5 }"#, r#""amount": 5e400 }"#),
+                "invoice.line_items[0].amount",
+            ),
             ("{".to_owned(), "payload"),
+            ("[]".to_owned(), "payload"),
             (format!("{GOOD} {{}}"), "payload"),
         ];
         for (json, field) in cases {
             let found = parse_problems(&json);
             assert_eq!(found.len(), 1, "{found:?}");
-            assert!(found[0].starts_with(&format!("{field}:")), "{field}: {found:?}");
+            assert!(
+                found[0].starts_with(&format!("{field}:")),
+                "{field}: {found:?}"
+            );
         }
     }
 
     fn priced(description: &str, kind: ChargeKind, minor: i64) -> PricedLine {
-        PricedLine { description: description.into(), kind, amount: Money::from_minor(minor, usd()) }
+        PricedLine {
+            description: description.into(),
+            kind,
+            amount: Money::from_minor(minor, usd()),
+        }
     }
 
     #[test]
@@ -531,21 +682,34 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(found.len(), 3, "{found:?}"); // inexact amount, unknown line, missing charge
-        assert!(found[0].starts_with("invoice.line_items[0].amount"), "{found:?}");
-        assert!(found[1].starts_with("invoice.line_items[1].description"), "{found:?}");
+        assert!(
+            found[0].starts_with("invoice.line_items[0].amount"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("invoice.line_items[1].description"),
+            "{found:?}"
+        );
         assert!(found[2].contains("Usage (Shipment) charge"), "{found:?}");
     }
 
     #[test]
     fn from_lines_is_the_compiled_payload_of_the_period() {
         let tz = chrono_tz::America::New_York;
-        let interval = BillingInterval { unit: IntervalUnit::Month, count: 1 };
+        let interval = BillingInterval {
+            unit: IntervalUnit::Month,
+            count: 1,
+        };
         let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
         let calendar = BillingCalendar::new(start, interval, tz).unwrap();
         let period = calendar.period(1).unwrap();
         let lines = [
             priced("Base charge (month 1)", ChargeKind::Recurring, 500),
-            priced("Usage (Shipment) charge (5 shipments)", ChargeKind::Usage, 375),
+            priced(
+                "Usage (Shipment) charge (5 shipments)",
+                ChargeKind::Usage,
+                375,
+            ),
         ];
         let payload = AgentPayload::from_lines(&calendar, &period, usd(), &lines);
         let expected = PayloadExpectations::for_period(&calendar, &period, usd());
@@ -558,6 +722,9 @@ mod tests {
         );
         assert_eq!(AgentPayload::parse(&json).unwrap(), payload);
         let items = payload.invoice_lines(usd(), &lines).unwrap();
-        assert_eq!(items.iter().map(|i| i.amount.minor()).collect::<Vec<_>>(), [500, 375]);
+        assert_eq!(
+            items.iter().map(|i| i.amount.minor()).collect::<Vec<_>>(),
+            [500, 375]
+        );
     }
 }

@@ -66,7 +66,11 @@ pub fn bill_period(
     let mut lines = program.evaluate(period.index, quantity, usage)?;
     if lines.is_empty() {
         lines.push(PricedLine {
-            description: format!("{NO_CHARGE_DESCRIPTION} ({} {})", program.period_noun(), period.index),
+            description: format!(
+                "{NO_CHARGE_DESCRIPTION} ({} {})",
+                program.period_noun(),
+                period.index
+            ),
             kind: ChargeKind::Recurring,
             amount: Money::zero(currency),
         });
@@ -77,13 +81,26 @@ pub fn bill_period(
     payload.validate(&PayloadExpectations::for_period(calendar, period, currency))?;
     let line_items = payload.invoice_lines(currency, &lines)?;
 
-    let subtotal = line_items.iter().try_fold(Money::zero(currency), |sum, line| sum.checked_add(line.amount))?;
+    let subtotal = line_items
+        .iter()
+        .try_fold(Money::zero(currency), |sum, line| {
+            sum.checked_add(line.amount)
+        })?;
     let taxed = tax.compute(&TaxRequest::new(subtotal))?;
-    let tax_sum = taxed.lines.iter().try_fold(Money::zero(currency), |sum, line| sum.checked_add(line.amount))?;
+    let tax_sum = taxed
+        .lines
+        .iter()
+        .try_fold(Money::zero(currency), |sum, line| {
+            sum.checked_add(line.amount)
+        })?;
     if tax_sum != taxed.total {
         return Err(Error::invalid(
             "tax",
-            format!("the tax calculator's lines sum to {} but its total is {}", tax_sum.to_major(), taxed.total.to_major()),
+            format!(
+                "the tax calculator's lines sum to {} but its total is {}",
+                tax_sum.to_major(),
+                taxed.total.to_major()
+            ),
         ));
     }
     let total = subtotal.checked_add(taxed.total)?;
@@ -119,7 +136,9 @@ mod tests {
     use super::*;
     use crate::calendar::{BillingInterval, IntervalUnit};
     use crate::money::Currency;
-    use crate::pricing::{Phase, RecurringCharge, ReturnsPolicy, UsageCharge, UsageMetric, UsagePricing, WeekdayRates};
+    use crate::pricing::{
+        Phase, RecurringCharge, ReturnsPolicy, UsageCharge, UsageMetric, UsagePricing, WeekdayRates,
+    };
     use crate::tax::{FlatRate, NoTax};
     use chrono::NaiveDate;
     use rust_decimal::Decimal;
@@ -129,7 +148,10 @@ mod tests {
     }
 
     fn monthly() -> BillingInterval {
-        BillingInterval { unit: IntervalUnit::Month, count: 1 }
+        BillingInterval {
+            unit: IntervalUnit::Month,
+            count: 1,
+        }
     }
 
     fn usd() -> Currency {
@@ -165,7 +187,9 @@ mod tests {
     fn quantity_bounds() {
         for bad in [0, MAX_QUANTITY + 1] {
             match check_quantity(bad) {
-                Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "subscription.quantity"),
+                Err(Error::InvalidInput { field, .. }) => {
+                    assert_eq!(field, "subscription.quantity")
+                }
                 other => panic!("{other:?}"),
             }
         }
@@ -179,16 +203,30 @@ mod tests {
         let calendar = calendar(date(2026, 1, 31));
         let tax = FlatRate::new("Tax", Decimal::new(825, 4)).unwrap();
         let period = calendar.period(2).unwrap();
-        let invoice = bill_period(&program, &calendar, &period, 1, &PeriodUsage::default(), &tax).unwrap();
+        let invoice = bill_period(
+            &program,
+            &calendar,
+            &period,
+            1,
+            &PeriodUsage::default(),
+            &tax,
+        )
+        .unwrap();
         assert_eq!(invoice.period_index, 2);
-        assert_eq!((invoice.period_start, invoice.period_end), (date(2026, 2, 28), date(2026, 3, 31)));
+        assert_eq!(
+            (invoice.period_start, invoice.period_end),
+            (date(2026, 2, 28), date(2026, 3, 31))
+        );
         assert_eq!(invoice.issue_date, date(2026, 2, 28));
         assert_eq!(amounts(&invoice), ["25.00", "2.06", "27.06"]);
         assert_eq!(invoice.line_items.len(), 1);
         assert_eq!(invoice.line_items[0].description, "Base charge (month 2)");
         assert_eq!(invoice.line_items[0].kind, ChargeKind::Recurring);
         assert_eq!(invoice.tax_lines.len(), 1);
-        let scheduled = invoice.revenue_schedule.iter().try_fold(Money::zero(usd()), |s, e| s.checked_add(e.amount));
+        let scheduled = invoice
+            .revenue_schedule
+            .iter()
+            .try_fold(Money::zero(usd()), |s, e| s.checked_add(e.amount));
         assert_eq!(scheduled.unwrap(), invoice.subtotal);
 
         let json = serde_json::to_value(&invoice).unwrap();
@@ -205,10 +243,28 @@ mod tests {
         let program = flat(Decimal::new(12, 0), None);
         let calendar = calendar(date(2026, 1, 15));
         let period = calendar.period(1).unwrap();
-        let invoice = bill_period(&program, &calendar, &period, 3, &PeriodUsage::default(), &NoTax).unwrap();
+        let invoice = bill_period(
+            &program,
+            &calendar,
+            &period,
+            3,
+            &PeriodUsage::default(),
+            &NoTax,
+        )
+        .unwrap();
         assert_eq!(amounts(&invoice), ["36.00", "0.00", "36.00"]);
-        let err = bill_period(&program, &calendar, &period, 0, &PeriodUsage::default(), &NoTax).unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { ref field, .. } if field == "subscription.quantity"));
+        let err = bill_period(
+            &program,
+            &calendar,
+            &period,
+            0,
+            &PeriodUsage::default(),
+            &NoTax,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidInput { ref field, .. } if field == "subscription.quantity")
+        );
     }
 
     #[test]
@@ -227,7 +283,10 @@ mod tests {
         });
         let calendar = calendar(date(2026, 1, 15));
         let period = calendar.period(1).unwrap();
-        let usage = PeriodUsage { shipments: [4, 4, 4, 4, 4, 0, 2], ..PeriodUsage::default() };
+        let usage = PeriodUsage {
+            shipments: [4, 4, 4, 4, 4, 0, 2],
+            ..PeriodUsage::default()
+        };
         let invoice = bill_period(&program, &calendar, &period, 5, &usage, &NoTax).unwrap();
         assert_eq!(invoice.issue_date, date(2026, 2, 15));
         // 20 weekday deliveries at 0.75 and 2 Sundays at 2.50; quantity does not multiply usage.
@@ -241,7 +300,15 @@ mod tests {
         let calendar = calendar(date(2026, 1, 15));
         let period = calendar.period(1).unwrap();
         let tax = FlatRate::new("Tax", Decimal::new(825, 4)).unwrap();
-        let invoice = bill_period(&program, &calendar, &period, 1, &PeriodUsage::default(), &tax).unwrap();
+        let invoice = bill_period(
+            &program,
+            &calendar,
+            &period,
+            1,
+            &PeriodUsage::default(),
+            &tax,
+        )
+        .unwrap();
         assert_eq!(amounts(&invoice), ["0.00", "0.00", "0.00"]);
         assert_eq!(invoice.line_items.len(), 1);
     }
@@ -251,7 +318,15 @@ mod tests {
         let program = flat(Decimal::new(5, 0), Some(2));
         let calendar = calendar(date(2026, 1, 15));
         let period = calendar.period(3).unwrap();
-        let invoice = bill_period(&program, &calendar, &period, 1, &PeriodUsage::default(), &NoTax).unwrap();
+        let invoice = bill_period(
+            &program,
+            &calendar,
+            &period,
+            1,
+            &PeriodUsage::default(),
+            &NoTax,
+        )
+        .unwrap();
         assert_eq!(amounts(&invoice), ["0.00", "0.00", "0.00"]);
         assert_eq!(invoice.line_items[0].description, "No charge (month 3)");
     }

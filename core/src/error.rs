@@ -14,7 +14,9 @@ pub enum Error {
         reason: String,
     },
     /// AI plans exist only for abstracted accounts.
-    #[error("AI plans are available only for abstracted accounts; account {account_id} is not abstracted")]
+    #[error(
+        "AI plans are available only for abstracted accounts; account {account_id} is not abstracted"
+    )]
     PlanNotAvailable {
         /// The account that asked for an AI plan.
         account_id: String,
@@ -28,7 +30,9 @@ pub enum Error {
         found: String,
     },
     /// A currency code that is not an ISO 4217 currency with a minor unit.
-    #[error("unknown currency {code:?}: use an ISO 4217 code such as USD, EUR, GBP, CAD, AUD or JPY")]
+    #[error(
+        "unknown currency {code:?}: use an ISO 4217 code such as USD, EUR, GBP, CAD, AUD or JPY"
+    )]
     UnknownCurrency {
         /// The code as given.
         code: String,
@@ -130,7 +134,9 @@ impl Error {
     /// The stable code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::PromptNotUnderstood { .. } | Error::UsageNotPriced { .. } => ErrorCode::PromptNotUnderstood,
+            Error::PromptNotUnderstood { .. } | Error::UsageNotPriced { .. } => {
+                ErrorCode::PromptNotUnderstood
+            }
             Error::PlanNotAvailable { .. } => ErrorCode::PlanNotAvailable,
             Error::UnknownCurrency { .. }
             | Error::UnknownTimeZone { .. }
@@ -144,12 +150,17 @@ impl Error {
 
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidInput { field: field.into(), reason: reason.into() }
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for [`Error::PromptNotUnderstood`].
     pub fn not_understood(reason: impl Into<String>) -> Self {
-        Error::PromptNotUnderstood { reason: reason.into() }
+        Error::PromptNotUnderstood {
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for [`Error::Overflow`].

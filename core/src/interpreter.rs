@@ -16,8 +16,8 @@ use crate::calendar::{BillingInterval, IntervalUnit};
 use crate::error::{Error, Result};
 use crate::money::Currency;
 use crate::pricing::{
-    Phase, PricingProgram, RecurringCharge, ReturnsPolicy, Step, StepChange, Tier, UsageCharge, UsageMetric,
-    UsagePricing, WeekdayRates,
+    Phase, PricingProgram, RecurringCharge, ReturnsPolicy, Step, StepChange, Tier, UsageCharge,
+    UsageMetric, UsagePricing, WeekdayRates,
 };
 use clause::{Facts, Lead, PeriodRef, Span, Threshold, TierBound};
 use lexer::{Kind, Mark};
@@ -38,10 +38,15 @@ pub struct PlanContext {
 /// outside the billing language is [`Error::PromptNotUnderstood`] with what to rephrase.
 pub fn interpret(prompt: &str, context: &PlanContext) -> Result<PricingProgram> {
     if prompt.trim().is_empty() {
-        return Err(Error::not_understood("the plan prompt is empty: say what to charge, for example \"$25 per month\""));
+        return Err(Error::not_understood(
+            "the plan prompt is empty: say what to charge, for example \"$25 per month\"",
+        ));
     }
     if prompt.chars().count() > MAX_PROMPT_CHARS {
-        return Err(Error::invalid("plan.ai_prompt", format!("is longer than {MAX_PROMPT_CHARS} characters")));
+        return Err(Error::invalid(
+            "plan.ai_prompt",
+            format!("is longer than {MAX_PROMPT_CHARS} characters"),
+        ));
     }
     let tokens = lexer::lex(prompt)?;
     if !tokens.iter().any(|t| matches!(t.kind, Kind::Money(..))) {
@@ -166,7 +171,11 @@ impl<'a> Builder<'a> {
 
     fn interval_name(&self) -> String {
         let unit = self.ctx.interval.unit.label();
-        if self.ctx.interval.count == 1 { unit.to_string() } else { format!("{} {unit}s", self.ctx.interval.count) }
+        if self.ctx.interval.count == 1 {
+            unit.to_string()
+        } else {
+            format!("{} {unit}s", self.ctx.interval.count)
+        }
     }
 
     /// How many plan periods `n` units make, when that is a whole number.
@@ -190,7 +199,11 @@ impl<'a> Builder<'a> {
         let (months, len) = length(p.unit, p.count);
         let plan = length(self.ctx.interval.unit, self.ctx.interval.count);
         if (months, len) != plan {
-            let said = if p.count == 1 { p.unit.label().to_string() } else { format!("{} {}s", p.count, p.unit.label()) };
+            let said = if p.count == 1 {
+                p.unit.label().to_string()
+            } else {
+                format!("{} {}s", p.count, p.unit.label())
+            };
             return refuse(format!(
                 "the prompt bills per {said} but the plan's interval is every {}: make them agree",
                 self.interval_name()
@@ -203,9 +216,14 @@ impl<'a> Builder<'a> {
         let code = self.ctx.currency.code();
         match mark {
             Mark::Dollar if DOLLAR_CURRENCIES.contains(&code) => Ok(value),
-            Mark::Dollar => refuse(format!("{text} is in dollars but the plan's currency is {code}")),
+            Mark::Dollar => refuse(format!(
+                "{text} is in dollars but the plan's currency is {code}"
+            )),
             Mark::Named(c) if c == self.ctx.currency => Ok(value),
-            Mark::Named(c) => refuse(format!("{text} is in {} but the plan's currency is {code}", c.code())),
+            Mark::Named(c) => refuse(format!(
+                "{text} is in {} but the plan's currency is {code}",
+                c.code()
+            )),
             Mark::Cents if self.ctx.currency.exponent() == 2 => Ok(value),
             Mark::Cents => refuse(format!("{text}: {code} has no cents")),
         }
@@ -223,7 +241,9 @@ impl<'a> Builder<'a> {
 
         if let Some(policy) = f.returns {
             if !prices.is_empty() {
-                return refuse("a price in the same clause as returns: say \"returns are not billed\" or \"returns are billed\"");
+                return refuse(
+                    "a price in the same clause as returns: say \"returns are not billed\" or \"returns are billed\"",
+                );
             }
             if self.returns.is_some_and(|r| r != policy) {
                 return refuse("returns are said to be both billed and not billed");
@@ -250,7 +270,11 @@ impl<'a> Builder<'a> {
             let amount = match &step.mark {
                 Some((mark, text)) => {
                     let value = self.money(step.amount.abs(), *mark, text)?;
-                    if step.amount.is_sign_negative() { -value } else { value }
+                    if step.amount.is_sign_negative() {
+                        -value
+                    } else {
+                        value
+                    }
                 }
                 None => step.amount,
             };
@@ -259,7 +283,9 @@ impl<'a> Builder<'a> {
                 self.recurring_price(lead, Some(*price), f.span, None)?;
                 prices.clear();
             } else if !prices.is_empty() {
-                return refuse("several prices around a step: give the starting price and the step in separate phrases");
+                return refuse(
+                    "several prices around a step: give the starting price and the step in separate phrases",
+                );
             }
             let every = match step.every {
                 Some(p) if p.count > 0 => self.periods_of(p.unit, p.count)?,
@@ -273,21 +299,44 @@ impl<'a> Builder<'a> {
             }
             match phase.to {
                 Some(to) if to == phase.from => phase.to = None,
-                Some(_) => return refuse("a step on a price that only lasts some periods: say when the step applies"),
+                Some(_) => {
+                    return refuse(
+                        "a step on a price that only lasts some periods: say when the step applies",
+                    );
+                }
                 None => {}
             }
-            let change = if step.percent { StepChange::Percent(amount) } else { StepChange::Amount(amount) };
-            phase.step = Some(Step { every_periods: every, change });
+            let change = if step.percent {
+                StepChange::Percent(amount)
+            } else {
+                StepChange::Amount(amount)
+            };
+            phase.step = Some(Step {
+                every_periods: every,
+                change,
+            });
             self.last = Last::Recurring;
         }
         if let Some((v, m, t)) = &f.ceiling {
             let value = self.money(*v, *m, t)?;
-            let kind = if f.target && self.falling_step() { BoundKind::Minimum } else { BoundKind::Cap };
-            self.bound(kind, value, usage_cue || (!prices.is_empty() && self.is_usage_clause(lead, &f)))?;
+            let kind = if f.target && self.falling_step() {
+                BoundKind::Minimum
+            } else {
+                BoundKind::Cap
+            };
+            self.bound(
+                kind,
+                value,
+                usage_cue || (!prices.is_empty() && self.is_usage_clause(lead, &f)),
+            )?;
         }
         if let Some((v, m, t)) = &f.minimum {
             let value = self.money(*v, *m, t)?;
-            self.bound(BoundKind::Minimum, value, usage_cue || (!prices.is_empty() && self.is_usage_clause(lead, &f)))?;
+            self.bound(
+                BoundKind::Minimum,
+                value,
+                usage_cue || (!prices.is_empty() && self.is_usage_clause(lead, &f)),
+            )?;
         }
 
         // Free units, free periods, discounts.
@@ -298,7 +347,11 @@ impl<'a> Builder<'a> {
             if usage_cue || f.tier.is_some() || f.free_count.is_some() {
                 let n = match (f.tier, f.free_count) {
                     (Some(TierBound::First(n) | TierBound::UpTo(n)), _) | (None, Some(n)) => n,
-                    _ => return refuse("say how many units are free, for example \"the first 10 shipments each month are free\""),
+                    _ => {
+                        return refuse(
+                            "say how many units are free, for example \"the first 10 shipments each month are free\"",
+                        );
+                    }
                 };
                 let idx = self.usage_draft(f.metric)?;
                 self.add_tier(idx, TierBound::First(n), Decimal::ZERO)?;
@@ -313,7 +366,9 @@ impl<'a> Builder<'a> {
         }
         if let Some(discount) = f.discount {
             if f.span.is_none() {
-                return refuse("say which periods the discount applies to, for example \"20% off the first 3 months\"");
+                return refuse(
+                    "say which periods the discount applies to, for example \"20% off the first 3 months\"",
+                );
             }
             match prices.as_slice() {
                 [] => self.recurring_price(lead, None, f.span, Some(discount))?,
@@ -339,7 +394,9 @@ impl<'a> Builder<'a> {
                     }
                     self.recurring_price(lead, Some(*price), f.span, None)
                 } else {
-                    refuse("could not tell whether this price is a recurring fee (say \"per month\") or a usage price (say \"per shipment\")")
+                    refuse(
+                        "could not tell whether this price is a recurring fee (say \"per month\") or a usage price (say \"per shipment\")",
+                    )
                 }
             }
             _ => refuse("several prices in one phrase: give each price its own phrase"),
@@ -367,15 +424,21 @@ impl<'a> Builder<'a> {
             || f.base_cue
             || f.per_copy_recurring
             || (self.last == Last::Recurring && lead == Lead::Then)
-            || (self.last == Last::Recurring && self.phases.last().is_some_and(|p| p.to.is_some()) && !f.all)
+            || (self.last == Last::Recurring
+                && self.phases.last().is_some_and(|p| p.to.is_some())
+                && !f.all)
             || (self.last == Last::None && self.phases.is_empty())
     }
 
     fn falling_step(&self) -> bool {
         self.last == Last::Recurring
-            && self.phases.last().and_then(|p| p.step.as_ref()).is_some_and(|s| match s.change {
-                StepChange::Amount(d) | StepChange::Percent(d) => d.is_sign_negative(),
-            })
+            && self
+                .phases
+                .last()
+                .and_then(|p| p.step.as_ref())
+                .is_some_and(|s| match s.change {
+                    StepChange::Amount(d) | StepChange::Percent(d) => d.is_sign_negative(),
+                })
     }
 
     fn bound(&mut self, kind: BoundKind, value: Decimal, usage_cue: bool) -> Result<()> {
@@ -391,7 +454,9 @@ impl<'a> Builder<'a> {
             match (kind, rising) {
                 (BoundKind::Cap, true) => phase.ceiling = Some(value),
                 (BoundKind::Minimum, false) => phase.floor = Some(value),
-                (BoundKind::Cap, false) => return refuse("a maximum on a falling price: did you mean a minimum?"),
+                (BoundKind::Cap, false) => {
+                    return refuse("a maximum on a falling price: did you mean a minimum?");
+                }
                 (BoundKind::Minimum, true) => phase.floor = Some(value),
             }
             return Ok(());
@@ -400,7 +465,13 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn recurring_price(&mut self, lead: Lead, amount: Option<Decimal>, span: Option<Span>, discount: Option<Decimal>) -> Result<()> {
+    fn recurring_price(
+        &mut self,
+        lead: Lead,
+        amount: Option<Decimal>,
+        span: Option<Span>,
+        discount: Option<Decimal>,
+    ) -> Result<()> {
         let next_free = self.phases.last().map_or(Some(1), |p| p.to.map(|t| t + 1));
         let (from, to) = match span {
             Some(Span::Absolute { from, to, unit }) => {
@@ -422,12 +493,22 @@ impl<'a> Builder<'a> {
             None => match next_free {
                 Some(from) => (from, None),
                 None if discount.is_none() => {
-                    return refuse("two recurring prices for the same periods: say which periods each applies to");
+                    return refuse(
+                        "two recurring prices for the same periods: say which periods each applies to",
+                    );
                 }
                 None => return refuse("say which periods the discount applies to"),
             },
         };
-        let draft = PhaseDraft { from, to, amount, step: None, floor: None, ceiling: None, discount };
+        let draft = PhaseDraft {
+            from,
+            to,
+            amount,
+            step: None,
+            floor: None,
+            ceiling: None,
+            discount,
+        };
         let _ = lead;
         let single = self.phases.len() == 1;
         match self.phases.last_mut() {
@@ -491,7 +572,9 @@ impl<'a> Builder<'a> {
 
     fn usage_price(&mut self, lead: Lead, f: &Facts, price: Decimal) -> Result<()> {
         if f.span.is_some() {
-            return refuse("usage prices that change with the subscription's age are not supported yet");
+            return refuse(
+                "usage prices that change with the subscription's age are not supported yet",
+            );
         }
         let idx = self.usage_draft(f.metric)?;
         self.last = Last::Usage(idx);
@@ -500,10 +583,21 @@ impl<'a> Builder<'a> {
         }
         // volume: "if more than 25 ... all at $0.50; otherwise $0.70 each"
         if self.threshold.is_some() && f.tier.is_some() {
-            return refuse("a condition on the count with tiers: say \"first 25 at X, additional at Y\" or \"all at X\"");
+            return refuse(
+                "a condition on the count with tiers: say \"first 25 at X, additional at Y\" or \"all at X\"",
+            );
         }
-        if self.threshold.is_some() && (lead == Lead::Otherwise || f.all || f.threshold.is_some() || self.volume_high.is_none()) {
-            let slot = if lead == Lead::Otherwise { &mut self.volume_low } else { &mut self.volume_high };
+        if self.threshold.is_some()
+            && (lead == Lead::Otherwise
+                || f.all
+                || f.threshold.is_some()
+                || self.volume_high.is_none())
+        {
+            let slot = if lead == Lead::Otherwise {
+                &mut self.volume_low
+            } else {
+                &mut self.volume_high
+            };
             if slot.is_some() {
                 return refuse("two prices for the same side of the condition");
             }
@@ -512,12 +606,16 @@ impl<'a> Builder<'a> {
         }
         let tier = match f.tier {
             Some(t) => Some(t),
-            None if lead == Lead::Then && !self.usage[idx].tiers.is_empty() => Some(TierBound::Rest),
+            None if lead == Lead::Then && !self.usage[idx].tiers.is_empty() => {
+                Some(TierBound::Rest)
+            }
             None => None,
         };
         if let Some(tier) = tier {
             if f.days.is_some() {
-                return refuse("tiers with weekday prices are ambiguous: price tiers or weekdays, not both");
+                return refuse(
+                    "tiers with weekday prices are ambiguous: price tiers or weekdays, not both",
+                );
             }
             return self.add_tier(idx, tier, price);
         }
@@ -528,7 +626,9 @@ impl<'a> Builder<'a> {
             }
             None => {
                 if draft.default_rate.is_some_and(|r| r != price) {
-                    return refuse("two prices for the same usage: say which weekdays or tiers each applies to");
+                    return refuse(
+                        "two prices for the same usage: say which weekdays or tiers each applies to",
+                    );
                 }
                 draft.default_rate = Some(price);
             }
@@ -536,7 +636,10 @@ impl<'a> Builder<'a> {
                 for (d, on) in days.iter().enumerate() {
                     if *on {
                         if draft.day_rates[d].is_some_and(|r| r != price) {
-                            return refuse(format!("two prices for {}", crate::pricing::WEEKDAY_NAMES[d]));
+                            return refuse(format!(
+                                "two prices for {}",
+                                crate::pricing::WEEKDAY_NAMES[d]
+                            ));
                         }
                         draft.day_rates[d] = Some(price);
                     }
@@ -551,20 +654,30 @@ impl<'a> Builder<'a> {
         let covered = match draft.tiers.last() {
             None => 0,
             Some(TierDraft { to: Some(t), .. }) => *t,
-            Some(TierDraft { to: None, .. }) => return refuse("a tier after the open-ended last tier"),
+            Some(TierDraft { to: None, .. }) => {
+                return refuse("a tier after the open-ended last tier");
+            }
         };
         let (from, to) = match bound {
             TierBound::First(n) | TierBound::UpTo(n) if covered == 0 => (1, Some(n)),
-            TierBound::First(_) | TierBound::UpTo(_) => return refuse("\"first\" tier after other tiers"),
+            TierBound::First(_) | TierBound::UpTo(_) => {
+                return refuse("\"first\" tier after other tiers");
+            }
             TierBound::Next(n) => (covered + 1, Some(covered + n)),
-            TierBound::Rest if covered == 0 => return refuse("\"additional\" units with no first tier"),
+            TierBound::Rest if covered == 0 => {
+                return refuse("\"additional\" units with no first tier");
+            }
             TierBound::Rest => (covered + 1, None),
             TierBound::Above(n) => {
                 if covered < n {
                     let Some(rate) = draft.default_rate.take() else {
                         return refuse(format!("no price is given for units up to {n}"));
                     };
-                    draft.tiers.push(TierDraft { from: covered + 1, to: Some(n), price: rate });
+                    draft.tiers.push(TierDraft {
+                        from: covered + 1,
+                        to: Some(n),
+                        price: rate,
+                    });
                 } else if covered > n {
                     return refuse("tiers overlap");
                 }
@@ -573,13 +686,17 @@ impl<'a> Builder<'a> {
             TierBound::Range(a, b) => {
                 let a = if a == 0 && covered == 0 { 1 } else { a };
                 if a != covered + 1 || b < a {
-                    return refuse(format!("the tier {a}-{b} does not follow the tier before it"));
+                    return refuse(format!(
+                        "the tier {a}-{b} does not follow the tier before it"
+                    ));
                 }
                 (a, Some(b))
             }
             TierBound::From(a) => {
                 if a != covered + 1 {
-                    return refuse(format!("the tier from {a} does not follow the tier before it (which ends at {covered})"));
+                    return refuse(format!(
+                        "the tier from {a} does not follow the tier before it (which ends at {covered})"
+                    ));
                 }
                 (a, None)
             }
@@ -600,17 +717,30 @@ impl<'a> Builder<'a> {
         // Volume pricing from a condition.
         if let Some((t, metric)) = self.threshold {
             let (Some(high), Some(low)) = (self.volume_high, self.volume_low) else {
-                return refuse("a condition on the count needs a price when it holds and one otherwise");
+                return refuse(
+                    "a condition on the count needs a price when it holds and one otherwise",
+                );
             };
             let idx = self.usage_draft(metric)?;
             let draft = &mut self.usage[idx];
-            if !draft.tiers.is_empty() || draft.default_rate.is_some() || draft.day_rates.iter().any(Option::is_some) {
+            if !draft.tiers.is_empty()
+                || draft.default_rate.is_some()
+                || draft.day_rates.iter().any(Option::is_some)
+            {
                 return refuse("a volume condition mixed with other prices for the same usage");
             }
             draft.volume = true;
             draft.tiers = vec![
-                TierDraft { from: 1, to: Some(t.up_to), price: low },
-                TierDraft { from: t.up_to + 1, to: None, price: high },
+                TierDraft {
+                    from: 1,
+                    to: Some(t.up_to),
+                    price: low,
+                },
+                TierDraft {
+                    from: t.up_to + 1,
+                    to: None,
+                    price: high,
+                },
             ];
         }
 
@@ -624,7 +754,9 @@ impl<'a> Builder<'a> {
                     BoundKind::Minimum => "a minimum on a fixed price: say what falls to it",
                 });
             } else {
-                return refuse("say which charge the minimum or maximum applies to (for example \"a usage minimum of $15\")");
+                return refuse(
+                    "say which charge the minimum or maximum applies to (for example \"a usage minimum of $15\")",
+                );
             };
             let slot = match kind {
                 BoundKind::Minimum => &mut self.usage[target].minimum,
@@ -641,7 +773,10 @@ impl<'a> Builder<'a> {
             let n = self.phases.len();
             for i in 0..n {
                 if self.phases[i].amount.is_none() {
-                    let borrowed = self.phases[i + 1..].iter().chain(self.phases[..i].iter().rev()).find_map(|p| p.amount);
+                    let borrowed = self.phases[i + 1..]
+                        .iter()
+                        .chain(self.phases[..i].iter().rev())
+                        .find_map(|p| p.amount);
                     let Some(amount) = borrowed else {
                         return refuse("a discount with no price to discount");
                     };
@@ -653,7 +788,12 @@ impl<'a> Builder<'a> {
             {
                 if last.discount.is_some() {
                     // "20% off the first 3 months of a $25 monthly plan": full price afterwards
-                    self.phases.push(PhaseDraft { from: to + 1, to: None, discount: None, ..last });
+                    self.phases.push(PhaseDraft {
+                        from: to + 1,
+                        to: None,
+                        discount: None,
+                        ..last
+                    });
                 } else {
                     return refuse(format!(
                         "the prompt gives no price after {} {to}: say what is billed from then on",
@@ -674,7 +814,10 @@ impl<'a> Builder<'a> {
                     discount_percent: p.discount,
                 })
                 .collect();
-            program.recurring.push(RecurringCharge { description: "Base charge".into(), phases });
+            program.recurring.push(RecurringCharge {
+                description: "Base charge".into(),
+                phases,
+            });
         }
 
         // Usage charges.
@@ -689,28 +832,42 @@ impl<'a> Builder<'a> {
             let any_days = draft.day_rates.iter().any(Option::is_some);
             let mut allowance = 0u64;
             let pricing = if draft.tiers.is_empty() {
-                let rates = WeekdayRates(std::array::from_fn(|d| draft.day_rates[d].or(draft.default_rate)));
+                let rates = WeekdayRates(std::array::from_fn(|d| {
+                    draft.day_rates[d].or(draft.default_rate)
+                }));
                 UsagePricing::PerUnit { rates }
             } else {
                 let mut tiers = draft.tiers.clone();
                 if any_days {
-                    if tiers.len() == 1 && tiers[0].from == 1 && tiers[0].price.is_zero() && !draft.volume {
+                    if tiers.len() == 1
+                        && tiers[0].from == 1
+                        && tiers[0].price.is_zero()
+                        && !draft.volume
+                    {
                         allowance = tiers[0].to.unwrap_or(0);
                         tiers.clear();
                     } else {
-                        return refuse("tiers with weekday prices are ambiguous: price tiers or weekdays, not both");
+                        return refuse(
+                            "tiers with weekday prices are ambiguous: price tiers or weekdays, not both",
+                        );
                     }
                 }
                 if tiers.is_empty() {
                     UsagePricing::PerUnit {
-                        rates: WeekdayRates(std::array::from_fn(|d| draft.day_rates[d].or(draft.default_rate))),
+                        rates: WeekdayRates(std::array::from_fn(|d| {
+                            draft.day_rates[d].or(draft.default_rate)
+                        })),
                     }
                 } else {
                     if tiers.last().is_some_and(|t| t.to.is_some()) {
                         match draft.default_rate {
                             Some(rate) => {
                                 let from = tiers.last().and_then(|t| t.to).expect("checked") + 1;
-                                tiers.push(TierDraft { from, to: None, price: rate });
+                                tiers.push(TierDraft {
+                                    from,
+                                    to: None,
+                                    price: rate,
+                                });
                             }
                             None => {
                                 let end = tiers.last().and_then(|t| t.to).expect("checked");
@@ -718,15 +875,29 @@ impl<'a> Builder<'a> {
                             }
                         }
                     } else if draft.default_rate.is_some() {
-                        return refuse("a flat usage price beside tiers: say which tier it belongs to");
+                        return refuse(
+                            "a flat usage price beside tiers: say which tier it belongs to",
+                        );
                     }
                     let free_first = tiers.len() == 2 && tiers[0].price.is_zero() && !draft.volume;
                     if free_first {
                         allowance = tiers[0].to.expect("first tier is bounded");
-                        UsagePricing::PerUnit { rates: WeekdayRates::uniform(tiers[1].price) }
+                        UsagePricing::PerUnit {
+                            rates: WeekdayRates::uniform(tiers[1].price),
+                        }
                     } else {
-                        let tiers = tiers.iter().map(|t| Tier { up_to: t.to, unit_price: t.price }).collect();
-                        if draft.volume { UsagePricing::Volume { tiers } } else { UsagePricing::Graduated { tiers } }
+                        let tiers = tiers
+                            .iter()
+                            .map(|t| Tier {
+                                up_to: t.to,
+                                unit_price: t.price,
+                            })
+                            .collect();
+                        if draft.volume {
+                            UsagePricing::Volume { tiers }
+                        } else {
+                            UsagePricing::Graduated { tiers }
+                        }
                     }
                 }
             };
@@ -747,10 +918,14 @@ impl<'a> Builder<'a> {
 
         match (self.arrears, program.usage.is_empty()) {
             (Some(true), true) => {
-                return refuse("flat and step-up plans are billed in advance; \"in arrears\" applies to usage-based plans");
+                return refuse(
+                    "flat and step-up plans are billed in advance; \"in arrears\" applies to usage-based plans",
+                );
             }
             (Some(false), false) => {
-                return refuse("usage-based plans are billed in arrears, for the period's usage; \"in advance\" cannot apply");
+                return refuse(
+                    "usage-based plans are billed in arrears, for the period's usage; \"in advance\" cannot apply",
+                );
             }
             _ => {}
         }
@@ -758,7 +933,9 @@ impl<'a> Builder<'a> {
             return refuse("no charge could be read from the prompt");
         }
         program.validate().map_err(|e| match e {
-            Error::InvalidInput { field, reason } => Error::not_understood(format!("{field} {reason}")),
+            Error::InvalidInput { field, reason } => {
+                Error::not_understood(format!("{field} {reason}"))
+            }
             other => other,
         })?;
         Ok(program)

@@ -139,14 +139,19 @@ impl Plan {
         if self.interval_count == 0 {
             return Err(Error::invalid("plan.interval_count", "must be at least 1"));
         }
-        Ok(BillingInterval { unit: self.interval, count: self.interval_count })
+        Ok(BillingInterval {
+            unit: self.interval,
+            count: self.interval_count,
+        })
     }
 
     /// Whether `account` may have this plan: AI plans exist only for abstracted accounts
     /// ([`Error::PlanNotAvailable`]).
     pub fn check_available(&self, account: &Account) -> Result<()> {
         if self.plan_type == PlanType::Ai && !account.abstracted {
-            return Err(Error::PlanNotAvailable { account_id: account.id.clone() });
+            return Err(Error::PlanNotAvailable {
+                account_id: account.id.clone(),
+            });
         }
         Ok(())
     }
@@ -168,12 +173,18 @@ impl Plan {
     pub fn validate(&self) -> Result<()> {
         self.interval()?;
         if self.amount < 0 {
-            return Err(Error::invalid("plan.amount", format!("cannot be negative (got {})", self.amount)));
+            return Err(Error::invalid(
+                "plan.amount",
+                format!("cannot be negative (got {})", self.amount),
+            ));
         }
         match self.ai_prompt.as_deref() {
             Some(prompt) => check_prompt(prompt)?,
             None if self.plan_type == PlanType::Ai => {
-                return Err(Error::invalid("plan.ai_prompt", "an AI plan needs a prompt saying how to bill"));
+                return Err(Error::invalid(
+                    "plan.ai_prompt",
+                    "an AI plan needs a prompt saying how to bill",
+                ));
             }
             None => {}
         }
@@ -215,11 +226,20 @@ impl Plan {
             PlanType::Ai => {
                 // `validate` has checked that the prompt is present.
                 let prompt = self.ai_prompt.as_deref().unwrap_or_default();
-                interpreter::interpret(prompt, &PlanContext { currency: self.currency, interval })?
+                interpreter::interpret(
+                    prompt,
+                    &PlanContext {
+                        currency: self.currency,
+                        interval,
+                    },
+                )?
             }
             PlanType::StepUp | PlanType::Usage | PlanType::Hybrid => {
                 let program = self.program.clone().ok_or_else(|| {
-                    Error::invalid("plan.program", "a step-up, usage or hybrid plan needs its pricing program")
+                    Error::invalid(
+                        "plan.program",
+                        "a step-up, usage or hybrid plan needs its pricing program",
+                    )
                 })?;
                 self.check_program_fits_type(&program)?;
                 program
@@ -229,7 +249,11 @@ impl Plan {
         if program.currency != self.currency {
             return Err(Error::invalid(
                 "plan.program.currency",
-                format!("the program is in {} but the plan is in {}", program.currency.code(), self.currency.code()),
+                format!(
+                    "the program is in {} but the plan is in {}",
+                    program.currency.code(),
+                    self.currency.code()
+                ),
             ));
         }
         if program.interval != interval {
@@ -248,9 +272,15 @@ impl Plan {
         let has_usage = !program.usage.is_empty();
         let has_recurring = !program.recurring.is_empty();
         let reason = match self.plan_type {
-            PlanType::StepUp if has_usage => "a step-up plan bills in advance and cannot have usage charges",
-            PlanType::Usage | PlanType::Hybrid if !has_usage => "a usage or hybrid plan needs at least one usage charge",
-            PlanType::Hybrid if !has_recurring => "a hybrid plan needs a recurring base fee as well as usage charges",
+            PlanType::StepUp if has_usage => {
+                "a step-up plan bills in advance and cannot have usage charges"
+            }
+            PlanType::Usage | PlanType::Hybrid if !has_usage => {
+                "a usage or hybrid plan needs at least one usage charge"
+            }
+            PlanType::Hybrid if !has_recurring => {
+                "a hybrid plan needs a recurring base fee as well as usage charges"
+            }
             _ => return Ok(()),
         };
         Err(Error::invalid("plan.program", reason))
@@ -261,7 +291,10 @@ impl Plan {
 /// `plan.ai_prompt`).
 pub fn check_prompt(prompt: &str) -> Result<()> {
     if prompt.trim().is_empty() {
-        return Err(Error::invalid("plan.ai_prompt", "an AI plan needs a prompt saying how to bill"));
+        return Err(Error::invalid(
+            "plan.ai_prompt",
+            "an AI plan needs a prompt saying how to bill",
+        ));
     }
     // Count no further than one past the limit: a huge prompt costs nothing to refuse.
     let chars = prompt.chars().take(MAX_PROMPT_CHARS + 1).count();
@@ -280,11 +313,17 @@ pub fn check_prompt(prompt: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{InvoiceTiming, ReturnsPolicy, UsageCharge, UsageMetric, UsagePricing, WeekdayRates};
+    use crate::pricing::{
+        InvoiceTiming, ReturnsPolicy, UsageCharge, UsageMetric, UsagePricing, WeekdayRates,
+    };
     use rust_decimal::Decimal;
 
     fn account(abstracted: bool) -> Account {
-        Account { id: "acct_1".into(), abstracted, timezone: chrono_tz::America::New_York }
+        Account {
+            id: "acct_1".into(),
+            abstracted,
+            timezone: chrono_tz::America::New_York,
+        }
     }
 
     fn plan_json(extra: &str) -> String {
@@ -312,10 +351,15 @@ mod tests {
 
     #[test]
     fn unknown_timezone_names_the_field() {
-        let err = serde_json::from_str::<Account>(r#"{"id":"a","abstracted":true,"timezone":"Mars/Olympus"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("timezone") && err.contains("Mars/Olympus"), "{err}");
+        let err = serde_json::from_str::<Account>(
+            r#"{"id":"a","abstracted":true,"timezone":"Mars/Olympus"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("timezone") && err.contains("Mars/Olympus"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -338,7 +382,13 @@ mod tests {
         let p = plan(r#""type": "standard", "interval_count": 0"#);
         assert_eq!(field_of(&p.interval().unwrap_err()), "plan.interval_count");
         let p = plan(r#""type": "standard", "interval_count": 3"#);
-        assert_eq!(p.interval().unwrap(), BillingInterval { unit: IntervalUnit::Month, count: 3 });
+        assert_eq!(
+            p.interval().unwrap(),
+            BillingInterval {
+                unit: IntervalUnit::Month,
+                count: 3
+            }
+        );
     }
 
     #[test]
@@ -359,7 +409,10 @@ mod tests {
 
     #[test]
     fn prompt_checks() {
-        assert_eq!(field_of(&check_prompt("   ").unwrap_err()), "plan.ai_prompt");
+        assert_eq!(
+            field_of(&check_prompt("   ").unwrap_err()),
+            "plan.ai_prompt"
+        );
         assert!(check_prompt(&"a".repeat(MAX_PROMPT_CHARS)).is_ok());
         // Characters, not bytes: 4000 two-byte characters are fine.
         assert!(check_prompt(&"é".repeat(MAX_PROMPT_CHARS)).is_ok());
@@ -397,12 +450,17 @@ mod tests {
     fn usage_program(currency: &str) -> PricingProgram {
         let mut program = PricingProgram::new(
             Currency::parse(currency).unwrap(),
-            BillingInterval { unit: IntervalUnit::Month, count: 1 },
+            BillingInterval {
+                unit: IntervalUnit::Month,
+                count: 1,
+            },
         );
         program.usage.push(UsageCharge {
             description: "Usage (Shipment) charge".into(),
             metric: UsageMetric::Shipments,
-            pricing: UsagePricing::PerUnit { rates: WeekdayRates::uniform(Decimal::new(75, 2)) },
+            pricing: UsagePricing::PerUnit {
+                rates: WeekdayRates::uniform(Decimal::new(75, 2)),
+            },
             returns: ReturnsPolicy::Ignored,
             allowance: 0,
             minimum: None,
@@ -414,23 +472,44 @@ mod tests {
     #[test]
     fn program_plans_need_a_matching_program() {
         let mut p = plan(r#""type": "usage""#);
-        assert_eq!(field_of(&p.compile(&account(true)).unwrap_err()), "plan.program");
+        assert_eq!(
+            field_of(&p.compile(&account(true)).unwrap_err()),
+            "plan.program"
+        );
         p.program = Some(usage_program("USD"));
-        assert_eq!(p.compile(&account(true)).unwrap().invoice_timing(), InvoiceTiming::AtRenewal);
+        assert_eq!(
+            p.compile(&account(true)).unwrap().invoice_timing(),
+            InvoiceTiming::AtRenewal
+        );
         p.program = Some(usage_program("EUR"));
-        assert_eq!(field_of(&p.compile(&account(true)).unwrap_err()), "plan.program.currency");
+        assert_eq!(
+            field_of(&p.compile(&account(true)).unwrap_err()),
+            "plan.program.currency"
+        );
         p.program = Some(usage_program("USD"));
         p.interval_count = 2;
-        assert_eq!(field_of(&p.compile(&account(true)).unwrap_err()), "plan.program.interval");
+        assert_eq!(
+            field_of(&p.compile(&account(true)).unwrap_err()),
+            "plan.program.interval"
+        );
         p.interval_count = 1;
         p.plan_type = PlanType::StepUp;
-        assert_eq!(field_of(&p.compile(&account(true)).unwrap_err()), "plan.program");
+        assert_eq!(
+            field_of(&p.compile(&account(true)).unwrap_err()),
+            "plan.program"
+        );
         p.plan_type = PlanType::Hybrid;
-        assert_eq!(field_of(&p.compile(&account(true)).unwrap_err()), "plan.program");
+        assert_eq!(
+            field_of(&p.compile(&account(true)).unwrap_err()),
+            "plan.program"
+        );
         let mut invalid = usage_program("USD");
         invalid.version = 99;
         p.plan_type = PlanType::Usage;
         p.program = Some(invalid);
-        assert_eq!(field_of(&p.compile(&account(true)).unwrap_err()), "program.version");
+        assert_eq!(
+            field_of(&p.compile(&account(true)).unwrap_err()),
+            "program.version"
+        );
     }
 }

@@ -74,13 +74,25 @@ pub struct Phase {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<Step>,
     /// The price never goes below this (a step's floor).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
     pub floor: Option<Decimal>,
     /// The price never goes above this (a step's ceiling, "until it reaches $30").
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
     pub ceiling: Option<Decimal>,
     /// A percentage taken off the price in this phase (`20` for 20% off).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
     pub discount_percent: Option<Decimal>,
 }
 
@@ -142,10 +154,18 @@ pub struct UsageCharge {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub allowance: u64,
     /// The charge is at least this much per period, in major units.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
     pub minimum: Option<Decimal>,
     /// The charge is at most this much per period, in major units.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
     pub cap: Option<Decimal>,
 }
 
@@ -191,7 +211,15 @@ pub struct Tier {
 pub struct WeekdayRates(pub [Option<Decimal>; 7]);
 
 /// Weekday names, Monday first, as the program's JSON spells them.
-pub const WEEKDAY_NAMES: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+pub const WEEKDAY_NAMES: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 impl WeekdayRates {
     /// The same price on every day.
@@ -206,7 +234,10 @@ impl WeekdayRates {
 }
 
 impl Serialize for WeekdayRates {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
         for (name, rate) in WEEKDAY_NAMES.iter().zip(self.0.iter()) {
@@ -219,7 +250,9 @@ impl Serialize for WeekdayRates {
 }
 
 impl<'de> Deserialize<'de> for WeekdayRates {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
         let map = std::collections::BTreeMap::<String, String>::deserialize(deserializer)?;
         let mut rates = WeekdayRates::default();
@@ -228,7 +261,9 @@ impl<'de> Deserialize<'de> for WeekdayRates {
                 .iter()
                 .position(|n| *n == day)
                 .ok_or_else(|| D::Error::custom(format!("unknown weekday {day:?}")))?;
-            let price: Decimal = price.parse().map_err(|e| D::Error::custom(format!("price of {day}: {e}")))?;
+            let price: Decimal = price
+                .parse()
+                .map_err(|e| D::Error::custom(format!("price of {day}: {e}")))?;
             rates.0[index] = Some(price);
         }
         Ok(rates)
@@ -238,12 +273,22 @@ impl<'de> Deserialize<'de> for WeekdayRates {
 impl PricingProgram {
     /// An empty program for a plan in `currency`, billed every `interval`.
     pub fn new(currency: Currency, interval: BillingInterval) -> Self {
-        PricingProgram { version: PROGRAM_VERSION, currency, interval, recurring: Vec::new(), usage: Vec::new() }
+        PricingProgram {
+            version: PROGRAM_VERSION,
+            currency,
+            interval,
+            recurring: Vec::new(),
+            usage: Vec::new(),
+        }
     }
 
     /// In arrears when anything is billed on usage, in advance otherwise (the conventions' rule).
     pub fn invoice_timing(&self) -> InvoiceTiming {
-        if self.usage.is_empty() { InvoiceTiming::AtStart } else { InvoiceTiming::AtRenewal }
+        if self.usage.is_empty() {
+            InvoiceTiming::AtStart
+        } else {
+            InvoiceTiming::AtRenewal
+        }
     }
 
     /// Checks the program's structure: a known version, at least one charge, phases contiguous from
@@ -252,10 +297,16 @@ impl PricingProgram {
     pub fn validate(&self) -> Result<()> {
         let bad = |field: String, reason: &str| Err(Error::invalid(field, reason));
         if self.version != PROGRAM_VERSION {
-            return bad("program.version".into(), "this library evaluates pricing programs of version 1");
+            return bad(
+                "program.version".into(),
+                "this library evaluates pricing programs of version 1",
+            );
         }
         if self.recurring.is_empty() && self.usage.is_empty() {
-            return bad("program".into(), "a pricing program needs at least one charge");
+            return bad(
+                "program".into(),
+                "a pricing program needs at least one charge",
+            );
         }
         for (i, charge) in self.recurring.iter().enumerate() {
             let at = |f: &str| format!("program.recurring[{i}].{f}");
@@ -266,11 +317,20 @@ impl PricingProgram {
             for (p, phase) in charge.phases.iter().enumerate() {
                 let at = |f: &str| format!("program.recurring[{i}].phases[{p}].{f}");
                 if phase.from_period != next {
-                    return bad(at("from_period"), "phases must follow each other from period 1 without gaps");
+                    return bad(
+                        at("from_period"),
+                        "phases must follow each other from period 1 without gaps",
+                    );
                 }
                 match phase.to_period {
-                    Some(to) if to < phase.from_period => return bad(at("to_period"), "ends before it starts"),
-                    Some(to) => next = to.checked_add(1).ok_or_else(|| Error::overflow("phase periods"))?,
+                    Some(to) if to < phase.from_period => {
+                        return bad(at("to_period"), "ends before it starts");
+                    }
+                    Some(to) => {
+                        next = to
+                            .checked_add(1)
+                            .ok_or_else(|| Error::overflow("phase periods"))?
+                    }
                     None if p + 1 != charge.phases.len() => {
                         return bad(at("to_period"), "only the last phase can run for ever");
                     }
@@ -288,7 +348,10 @@ impl PricingProgram {
                 if let Some(d) = phase.discount_percent
                     && (d <= Decimal::ZERO || d > Decimal::ONE_HUNDRED)
                 {
-                    return bad(at("discount_percent"), "a discount is a percentage above 0 and at most 100");
+                    return bad(
+                        at("discount_percent"),
+                        "a discount is a percentage above 0 and at most 100",
+                    );
                 }
                 if let Some(step) = &phase.step {
                     if step.every_periods == 0 {
@@ -310,7 +373,10 @@ impl PricingProgram {
             let tiers = match &charge.pricing {
                 UsagePricing::PerUnit { rates } => {
                     if rates.0.iter().all(Option::is_none) {
-                        return bad(at("pricing.rates"), "needs a price for at least one weekday");
+                        return bad(
+                            at("pricing.rates"),
+                            "needs a price for at least one weekday",
+                        );
                     }
                     if rates.0.iter().flatten().any(|r| r.is_sign_negative()) {
                         return bad(at("pricing.rates"), "prices cannot be negative");
@@ -327,16 +393,25 @@ impl PricingProgram {
             };
             if let Some(tiers) = tiers {
                 if tiers.is_empty() || tiers.last().is_some_and(|t| t.up_to.is_some()) {
-                    return bad(at("pricing.tiers"), "tiers must end with an open-ended tier");
+                    return bad(
+                        at("pricing.tiers"),
+                        "tiers must end with an open-ended tier",
+                    );
                 }
                 let mut previous = 0u64;
                 for (t, tier) in tiers.iter().enumerate() {
                     if tier.unit_price.is_sign_negative() {
-                        return bad(format!("program.usage[{i}].pricing.tiers[{t}].unit_price"), "cannot be negative");
+                        return bad(
+                            format!("program.usage[{i}].pricing.tiers[{t}].unit_price"),
+                            "cannot be negative",
+                        );
                     }
                     if let Some(up_to) = tier.up_to {
                         if up_to <= previous && !(t == 0 && up_to > 0) {
-                            return bad(format!("program.usage[{i}].pricing.tiers[{t}].up_to"), "tiers must ascend");
+                            return bad(
+                                format!("program.usage[{i}].pricing.tiers[{t}].up_to"),
+                                "tiers must ascend",
+                            );
                         }
                         previous = up_to;
                     }

@@ -71,7 +71,10 @@ pub struct ScenarioSubscription {
 pub struct ScenarioTax {
     /// The rate as a fraction (`0.0825`), from 0 to 1; written as a JSON string or number, read
     /// exactly either way.
-    #[serde(serialize_with = "rust_decimal::serde::str::serialize", deserialize_with = "de_rate")]
+    #[serde(
+        serialize_with = "rust_decimal::serde::str::serialize",
+        deserialize_with = "de_rate"
+    )]
     pub rate: Decimal,
 }
 
@@ -94,7 +97,8 @@ impl<'de> serde::de::Visitor<'de> for CountVisitor {
     }
 
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<u32, E> {
-        u32::try_from(v).map_err(|_| E::custom(format_args!("must be from 1 to {}, got {v}", self.max)))
+        u32::try_from(v)
+            .map_err(|_| E::custom(format_args!("must be from 1 to {}, got {v}", self.max)))
     }
 
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<u32, E> {
@@ -110,7 +114,8 @@ impl<'de> serde::de::Visitor<'de> for CountVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<u32, A::Error> {
         // serde_json's arbitrary-precision form of a number.
         use serde::de::Error as _;
-        let number = serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        let number =
+            serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
         let text = number.as_str();
         if let Ok(v) = text.parse::<u64>() {
             return self.visit_u64(v);
@@ -125,21 +130,37 @@ impl<'de> serde::de::Visitor<'de> for CountVisitor {
     }
 }
 
-fn de_quantity<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<u32, D::Error> {
-    deserializer.deserialize_u64(CountVisitor { what: "copies", max: MAX_QUANTITY })
+fn de_quantity<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<u32, D::Error> {
+    deserializer.deserialize_u64(CountVisitor {
+        what: "copies",
+        max: MAX_QUANTITY,
+    })
 }
 
-fn de_periods<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<u32, D::Error> {
-    deserializer.deserialize_u64(CountVisitor { what: "periods", max: MAX_PERIODS })
+fn de_periods<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<u32, D::Error> {
+    deserializer.deserialize_u64(CountVisitor {
+        what: "periods",
+        max: MAX_PERIODS,
+    })
 }
 
 /// A rate written as a JSON string (`"0.0825"`) or number (`0.0825`), kept exactly as written.
-fn de_rate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Decimal, D::Error> {
+fn de_rate<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Decimal, D::Error> {
     struct RateVisitor;
     fn exact<E: serde::de::Error>(text: &str) -> std::result::Result<Decimal, E> {
         Decimal::from_str_exact(text.trim())
             .or_else(|_| Decimal::from_scientific(text.trim()))
-            .map_err(|_| E::custom(format_args!("{text:?} is not a decimal rate such as \"0.0825\"")))
+            .map_err(|_| {
+                E::custom(format_args!(
+                    "{text:?} is not a decimal rate such as \"0.0825\""
+                ))
+            })
     }
     impl<'de> serde::de::Visitor<'de> for RateVisitor {
         type Value = Decimal;
@@ -155,9 +176,13 @@ fn de_rate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Re
         fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Decimal, E> {
             Ok(Decimal::from(v))
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<Decimal, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            map: A,
+        ) -> std::result::Result<Decimal, A::Error> {
             // serde_json's arbitrary-precision form of a number: its digits as written.
-            let number = serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            let number =
+                serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
             exact(number.as_str())
         }
     }
@@ -167,20 +192,53 @@ fn de_rate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Re
 /// Where a JSON error is, as `(field path, message)`: the path of the value that failed (with the
 /// missing field's name appended for a missing field), or `root` for the document itself and for
 /// malformed JSON.
-pub(crate) fn json_error_location(err: &serde_path_to_error::Error<serde_json::Error>, root: &str) -> (String, String) {
+pub(crate) fn json_error_location(
+    err: &serde_path_to_error::Error<serde_json::Error>,
+    root: &str,
+) -> (String, String) {
     let inner = err.inner();
     match inner.classify() {
         serde_json::error::Category::Data => {
             let path = err.path().to_string();
             let mut field = if path == "." { root.to_owned() } else { path };
             let message = inner.to_string();
-            if let Some(name) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
-                field = if field == root { name.to_owned() } else { format!("{field}.{name}") };
+            if let Some(name) = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+            {
+                field = if field == root {
+                    name.to_owned()
+                } else {
+                    format!("{field}.{name}")
+                };
             }
             (field, message)
         }
         _ => (root.to_owned(), format!("is not valid JSON: {inner}")),
     }
+}
+
+/// Parses `text` as a JSON object of type `T`, or says where it is wrong as `(field path,
+/// message)` (see [`json_error_location`]). Anything but an object at the top is refused as such
+/// (serde would otherwise read a struct from an array, field by field).
+pub(crate) fn from_json_object<T: serde::de::DeserializeOwned>(
+    text: &str,
+    root: &str,
+) -> std::result::Result<T, (String, String)> {
+    if !text.trim_start().starts_with('{') {
+        let message = match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => "must be a JSON object".to_owned(),
+            Err(e) => format!("is not valid JSON: {e}"),
+        };
+        return Err((root.to_owned(), message));
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| json_error_location(&e, root))?;
+    deserializer
+        .end()
+        .map_err(|e| (root.to_owned(), format!("is not valid JSON: {e}")))?;
+    Ok(value)
 }
 
 impl Scenario {
@@ -189,12 +247,8 @@ impl Scenario {
     /// abstracted is [`Error::PlanNotAvailable`]; an unknown usage query is
     /// [`Error::UnknownUsageQuery`].
     pub fn from_json(text: &str) -> Result<Scenario> {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let (field, message) = json_error_location(&e, "scenario");
-            Error::invalid(field, message)
-        })?;
-        deserializer.end().map_err(|e| Error::invalid("scenario", format!("is not valid JSON: {e}")))?;
+        let scenario: Scenario = from_json_object(text, "scenario")
+            .map_err(|(field, message)| Error::invalid(field, message))?;
         scenario.validate()?;
         Ok(scenario)
     }
@@ -212,7 +266,10 @@ impl Scenario {
         if !(1..=MAX_PERIODS).contains(&self.periods) {
             return Err(Error::invalid(
                 "periods",
-                format!("must be a whole number from 1 to {MAX_PERIODS}, got {}", self.periods),
+                format!(
+                    "must be a whole number from 1 to {MAX_PERIODS}, got {}",
+                    self.periods
+                ),
             ));
         }
         self.plan.validate()?;
@@ -222,42 +279,67 @@ impl Scenario {
         let mut shipments: HashMap<&str, &Shipment> = HashMap::with_capacity(self.shipments.len());
         for (i, shipment) in self.shipments.iter().enumerate() {
             if shipment.id.trim().is_empty() {
-                return Err(Error::invalid(format!("shipments[{i}].id"), "cannot be empty"));
+                return Err(Error::invalid(
+                    format!("shipments[{i}].id"),
+                    "cannot be empty",
+                ));
             }
             if shipment.quantity < 1 {
-                return Err(Error::invalid(format!("shipments[{i}].quantity"), "must be at least 1"));
+                return Err(Error::invalid(
+                    format!("shipments[{i}].quantity"),
+                    "must be at least 1",
+                ));
             }
             if shipments.insert(shipment.id.as_str(), shipment).is_some() {
                 return Err(Error::invalid(
                     format!("shipments[{i}].id"),
-                    format!("{:?} is the id of an earlier shipment too; ids must be unique", shipment.id),
+                    format!(
+                        "{:?} is the id of an earlier shipment too; ids must be unique",
+                        shipment.id
+                    ),
                 ));
             }
         }
         let mut return_ids = std::collections::HashSet::with_capacity(self.returns.len());
         for (i, ret) in self.returns.iter().enumerate() {
             if ret.id.trim().is_empty() {
-                return Err(Error::invalid(format!("returns[{i}].id"), "cannot be empty"));
+                return Err(Error::invalid(
+                    format!("returns[{i}].id"),
+                    "cannot be empty",
+                ));
             }
             if !return_ids.insert(ret.id.as_str()) {
                 return Err(Error::invalid(
                     format!("returns[{i}].id"),
-                    format!("{:?} is the id of an earlier return too; ids must be unique", ret.id),
+                    format!(
+                        "{:?} is the id of an earlier return too; ids must be unique",
+                        ret.id
+                    ),
                 ));
             }
             if ret.quantity < 1 {
-                return Err(Error::invalid(format!("returns[{i}].quantity"), "must be at least 1"));
+                return Err(Error::invalid(
+                    format!("returns[{i}].quantity"),
+                    "must be at least 1",
+                ));
             }
             let Some(shipment) = shipments.get(ret.shipment_id.as_str()) else {
                 return Err(Error::invalid(
                     format!("returns[{i}].shipment_id"),
-                    format!("{:?} is not the id of a shipment in the scenario", ret.shipment_id),
+                    format!(
+                        "{:?} is not the id of a shipment in the scenario",
+                        ret.shipment_id
+                    ),
                 ));
             };
             if ret.returned_at < shipment.shipped_at {
                 return Err(Error::invalid(
                     format!("returns[{i}].returned_at"),
-                    format!("is before shipment {:?} shipped ({})", shipment.id, shipment.shipped_at.to_rfc3339()),
+                    format!(
+                        "is before shipment {:?} shipped ({})",
+                        shipment.id,
+                        shipment.shipped_at.to_rfc3339()
+                    ),
                 ));
             }
             if ret.quantity > shipment.quantity {
@@ -322,8 +404,10 @@ pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
     let calendar = BillingCalendar::new(scenario.subscription.start, program.interval, tz)?;
     let query = scenario.plan.usage_query_template()?;
     let db = UsageDb::open("sqlite::memory:").await?;
-    db.insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &scenario.shipments).await?;
-    db.insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &scenario.returns).await?;
+    db.insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &scenario.shipments)
+        .await?;
+    db.insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &scenario.returns)
+        .await?;
     let tax = scenario.tax_calculator()?;
     let needs_usage = !program.usage.is_empty();
     tracing::debug!(timing = ?program.invoice_timing(), needs_usage, query = query.name, "plan compiled");
@@ -333,7 +417,8 @@ pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
         let period = calendar.period(k)?;
         let usage = if needs_usage {
             let (from, to) = calendar.utc_bounds(&period);
-            db.period_usage(query, &account.id, SCENARIO_CUSTOMER_ID, from, to, tz).await?
+            db.period_usage(query, &account.id, SCENARIO_CUSTOMER_ID, from, to, tz)
+                .await?
         } else {
             PeriodUsage::default()
         };
@@ -346,7 +431,12 @@ pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
             tax.as_ref(),
         )?);
     }
-    Ok(PreviewReport { invoice_timing: program.invoice_timing(), invoices, reading: program.describe(), program })
+    Ok(PreviewReport {
+        invoice_timing: program.invoice_timing(),
+        invoices,
+        reading: program.describe(),
+        program,
+    })
 }
 
 #[cfg(test)]
@@ -369,13 +459,37 @@ mod tests {
     }
 
     #[test]
+    fn only_an_object_is_a_scenario() {
+        for text in ["[1, 2]", "3", "\"scenario\"", "null"] {
+            match Scenario::from_json(text) {
+                Err(Error::InvalidInput { field, reason }) => {
+                    assert_eq!(field, "scenario");
+                    assert!(reason.contains("must be a JSON object"), "{reason}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        match Scenario::from_json("[1, ") {
+            Err(Error::InvalidInput { field, reason }) => {
+                assert_eq!(field, "scenario");
+                assert!(reason.contains("not valid JSON"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn json_errors_name_their_path() {
         assert_eq!(field(parse_err("{")), "scenario");
-        assert_eq!(field(parse_err("[]")), "scenario");
         assert_eq!(field(parse_err("{}")), "account");
-        assert_eq!(field(parse_err(r#"{"account": {"id": "a", "abstracted": true}}"#)), "account.timezone");
         assert_eq!(
-            field(parse_err(r#"{"account": {"id": "a", "abstracted": true, "timezone": "Mars/Base"}}"#)),
+            field(parse_err(r#"{"account": {"id": "a", "abstracted": true}}"#)),
+            "account.timezone"
+        );
+        assert_eq!(
+            field(parse_err(
+                r#"{"account": {"id": "a", "abstracted": true, "timezone": "Mars/Base"}}"#
+            )),
             "account.timezone"
         );
     }
@@ -397,21 +511,41 @@ mod tests {
             let err = serde_json::from_str::<Q>(json).unwrap_err().to_string();
             assert!(err.contains(needle), "{json}: {err}");
         }
-        assert_eq!(serde_json::from_str::<Q>(r#"{"quantity": 7}"#).unwrap().quantity, 7);
+        assert_eq!(
+            serde_json::from_str::<Q>(r#"{"quantity": 7}"#)
+                .unwrap()
+                .quantity,
+            7
+        );
     }
 
     #[test]
     fn rates_are_read_exactly_from_strings_and_numbers() {
-        for json in [r#"{"rate": "0.0825"}"#, r#"{"rate": 0.0825}"#, r#"{"rate": 8.25e-2}"#] {
+        for json in [
+            r#"{"rate": "0.0825"}"#,
+            r#"{"rate": 0.0825}"#,
+            r#"{"rate": 8.25e-2}"#,
+        ] {
             let tax: ScenarioTax = serde_json::from_str(json).unwrap();
             assert_eq!(tax.rate, Decimal::new(825, 4), "{json}");
         }
         // More digits than an f64 holds survive.
         let tax: ScenarioTax = serde_json::from_str(r#"{"rate": 0.12345678901234567891}"#).unwrap();
         assert_eq!(tax.rate.to_string(), "0.12345678901234567891");
-        assert_eq!(serde_json::from_str::<ScenarioTax>(r#"{"rate": 1}"#).unwrap().rate, Decimal::ONE);
+        assert_eq!(
+            serde_json::from_str::<ScenarioTax>(r#"{"rate": 1}"#)
+                .unwrap()
+                .rate,
+            Decimal::ONE
+        );
         assert!(serde_json::from_str::<ScenarioTax>(r#"{"rate": "8.25%"}"#).is_err());
         assert!(serde_json::from_str::<ScenarioTax>(r#"{"rate": true}"#).is_err());
-        assert_eq!(serde_json::to_string(&ScenarioTax { rate: Decimal::new(825, 4) }).unwrap(), r#"{"rate":"0.0825"}"#);
+        assert_eq!(
+            serde_json::to_string(&ScenarioTax {
+                rate: Decimal::new(825, 4)
+            })
+            .unwrap(),
+            r#"{"rate":"0.0825"}"#
+        );
     }
 }

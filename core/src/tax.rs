@@ -48,7 +48,10 @@ pub struct TaxResult {
 impl TaxResult {
     /// No tax on `subtotal` (zero in its currency).
     pub fn none(subtotal: Money) -> Self {
-        TaxResult { lines: Vec::new(), total: Money::zero(subtotal.currency()) }
+        TaxResult {
+            lines: Vec::new(),
+            total: Money::zero(subtotal.currency()),
+        }
     }
 }
 
@@ -88,7 +91,10 @@ impl FlatRate {
     /// `0..=1` is [`Error::InvalidInput`] on `tax.rate`.
     pub fn new(name: impl Into<String>, rate: Decimal) -> Result<Self> {
         check_rate(rate)?;
-        Ok(FlatRate { name: name.into(), rate })
+        Ok(FlatRate {
+            name: name.into(),
+            rate,
+        })
     }
 
     /// The tax's name.
@@ -116,9 +122,19 @@ pub fn check_rate(rate: Decimal) -> Result<()> {
 impl TaxCalculator for FlatRate {
     fn compute(&self, request: &TaxRequest) -> Result<TaxResult> {
         let subtotal = request.subtotal;
-        let exact = subtotal.to_major().checked_mul(self.rate).ok_or_else(|| Error::overflow("tax"))?;
+        let exact = subtotal
+            .to_major()
+            .checked_mul(self.rate)
+            .ok_or_else(|| Error::overflow("tax"))?;
         let amount = Money::round_from_major(exact, subtotal.currency())?;
-        Ok(TaxResult { lines: vec![TaxLine { name: self.name.clone(), rate: self.rate, amount }], total: amount })
+        Ok(TaxResult {
+            lines: vec![TaxLine {
+                name: self.name.clone(),
+                rate: self.rate,
+                amount,
+            }],
+            total: amount,
+        })
     }
 }
 
@@ -155,7 +171,9 @@ mod tests {
     fn flat_rate_in_a_currency_without_minor_unit() {
         let jpy = Currency::parse("JPY").unwrap();
         let calc = FlatRate::new("Consumption tax", "0.1".parse().unwrap()).unwrap();
-        let result = calc.compute(&TaxRequest::new(Money::from_minor(1235, jpy))).unwrap();
+        let result = calc
+            .compute(&TaxRequest::new(Money::from_minor(1235, jpy)))
+            .unwrap();
         assert_eq!(result.total, Money::from_minor(124, jpy)); // 123.5 -> 124
     }
 
@@ -180,10 +198,14 @@ mod tests {
 
     #[test]
     fn calculators_are_usable_as_trait_objects() {
-        let calcs: Vec<std::sync::Arc<dyn TaxCalculator>> =
-            vec![std::sync::Arc::new(NoTax), std::sync::Arc::new(FlatRate::new("Tax", Decimal::ONE).unwrap())];
-        let totals: Vec<i64> =
-            calcs.iter().map(|c| c.compute(&TaxRequest::new(usd(500))).unwrap().total.minor()).collect();
+        let calcs: Vec<std::sync::Arc<dyn TaxCalculator>> = vec![
+            std::sync::Arc::new(NoTax),
+            std::sync::Arc::new(FlatRate::new("Tax", Decimal::ONE).unwrap()),
+        ];
+        let totals: Vec<i64> = calcs
+            .iter()
+            .map(|c| c.compute(&TaxRequest::new(usd(500))).unwrap().total.minor())
+            .collect();
         assert_eq!(totals, vec![0, 500]);
     }
 }

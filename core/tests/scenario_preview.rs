@@ -1,6 +1,8 @@
 //! Scenarios end to end: parsing with errors that name their field, and previews through the
 //! embedded database and the billing engine, with invoices checked to the cent.
 
+#![cfg(feature = "sqlite")]
+
 use ai_billing::Error;
 use ai_billing::pricing::InvoiceTiming;
 use ai_billing::scenario::{PreviewReport, Scenario, preview};
@@ -58,7 +60,9 @@ fn number(text: &str) -> Value {
 }
 
 fn with(mut value: Value, pointer: &str, new: Value) -> Value {
-    *value.pointer_mut(pointer).unwrap_or_else(|| panic!("no {pointer}")) = new;
+    *value
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer}")) = new;
     value
 }
 
@@ -78,7 +82,10 @@ async fn valid_scenarios_parse() {
     for key in ["tax", "shipments", "returns"] {
         object.remove(key);
     }
-    object["subscription"].as_object_mut().unwrap().remove("quantity");
+    object["subscription"]
+        .as_object_mut()
+        .unwrap()
+        .remove("quantity");
     let scenario = parse(&minimal).unwrap();
     assert_eq!(scenario.subscription.quantity, 1);
     assert!(scenario.tax.is_none() && scenario.shipments.is_empty());
@@ -101,15 +108,26 @@ async fn bad_json_is_refused() {
 #[tokio::test]
 async fn missing_and_unknown_fields_are_named() {
     let mut no_start = standard();
-    no_start["subscription"].as_object_mut().unwrap().remove("start");
+    no_start["subscription"]
+        .as_object_mut()
+        .unwrap()
+        .remove("start");
     assert_eq!(invalid(parse(&no_start)).0, "subscription.start");
     let mut no_periods = standard();
     no_periods.as_object_mut().unwrap().remove("periods");
     assert_eq!(invalid(parse(&no_periods)).0, "periods");
-    let (field, reason) = invalid(parse(&with(standard(), "/subscription", json!({ "start": "2026-01-31", "quantitiy": 2 }))));
+    let (field, reason) = invalid(parse(&with(
+        standard(),
+        "/subscription",
+        json!({ "start": "2026-01-31", "quantitiy": 2 }),
+    )));
     assert!(field.starts_with("subscription"), "{field}");
     assert!(reason.contains("quantitiy"), "{reason}");
-    let (field, _) = invalid(parse(&with(standard(), "/subscription/start", json!("2026-02-30"))));
+    let (field, _) = invalid(parse(&with(
+        standard(),
+        "/subscription/start",
+        json!("2026-02-30"),
+    )));
     assert_eq!(field, "subscription.start");
 }
 
@@ -122,17 +140,29 @@ async fn unknown_currency_is_named() {
 
 #[tokio::test]
 async fn bad_time_zone_is_named() {
-    let (field, reason) = invalid(parse(&with(standard(), "/account/timezone", json!("Mars/Olympus_Mons"))));
+    let (field, reason) = invalid(parse(&with(
+        standard(),
+        "/account/timezone",
+        json!("Mars/Olympus_Mons"),
+    )));
     assert_eq!(field, "account.timezone");
     assert!(reason.contains("Mars/Olympus_Mons"), "{reason}");
 }
 
 #[tokio::test]
 async fn negative_quantity_is_refused_clearly() {
-    let (field, reason) = invalid(parse(&with(standard(), "/subscription/quantity", json!(-2))));
+    let (field, reason) = invalid(parse(&with(
+        standard(),
+        "/subscription/quantity",
+        json!(-2),
+    )));
     assert_eq!(field, "subscription.quantity");
     assert!(reason.contains("negative"), "{reason}");
-    let (field, reason) = invalid(parse(&with(standard(), "/subscription/quantity", number("1.5"))));
+    let (field, reason) = invalid(parse(&with(
+        standard(),
+        "/subscription/quantity",
+        number("1.5"),
+    )));
     assert_eq!(field, "subscription.quantity");
     assert!(reason.contains("whole number"), "{reason}");
 }
@@ -140,19 +170,32 @@ async fn negative_quantity_is_refused_clearly() {
 #[tokio::test]
 async fn quantity_must_be_from_1_to_100000() {
     for bad in [0, 100_001, 5_000_000_000_i64] {
-        let (field, reason) = invalid(parse(&with(standard(), "/subscription/quantity", json!(bad))));
+        let (field, reason) = invalid(parse(&with(
+            standard(),
+            "/subscription/quantity",
+            json!(bad),
+        )));
         assert_eq!(field, "subscription.quantity", "{bad}");
         assert!(reason.contains("100000"), "{bad}: {reason}");
     }
     for good in [1, 100_000] {
-        assert_eq!(parse(&with(standard(), "/subscription/quantity", json!(good))).unwrap().subscription.quantity, good);
+        assert_eq!(
+            parse(&with(standard(), "/subscription/quantity", json!(good)))
+                .unwrap()
+                .subscription
+                .quantity,
+            good
+        );
     }
 }
 
 #[tokio::test]
 async fn periods_must_be_from_1_to_1200() {
     for bad in [json!(0), json!(1201), json!(-1)] {
-        assert_eq!(invalid(parse(&with(standard(), "/periods", bad))).0, "periods");
+        assert_eq!(
+            invalid(parse(&with(standard(), "/periods", bad))).0,
+            "periods"
+        );
     }
 }
 
@@ -176,15 +219,25 @@ async fn oversized_prompt_is_refused_before_interpretation() {
     let (field, reason) = invalid(parse(&with(ai(), "/plan/ai_prompt", json!(prompt))));
     assert_eq!(field, "plan.ai_prompt");
     assert!(reason.contains("4000"), "{reason}");
-    assert_eq!(invalid(parse(&with(ai(), "/plan/ai_prompt", json!("  ")))).0, "plan.ai_prompt");
+    assert_eq!(
+        invalid(parse(&with(ai(), "/plan/ai_prompt", json!("  ")))).0,
+        "plan.ai_prompt"
+    );
     let mut no_prompt = ai();
-    no_prompt["plan"].as_object_mut().unwrap().remove("ai_prompt");
+    no_prompt["plan"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ai_prompt");
     assert_eq!(invalid(parse(&no_prompt)).0, "plan.ai_prompt");
 }
 
 #[tokio::test]
 async fn unknown_usage_query_is_refused() {
-    match parse(&with(ai(), "/plan/usage_query", json!("select * from shipments"))) {
+    match parse(&with(
+        ai(),
+        "/plan/usage_query",
+        json!("select * from shipments"),
+    )) {
         Err(err @ Error::UnknownUsageQuery { .. }) => {
             assert!(err.to_string().contains("shipments_by_weekday"), "{err}");
             assert_eq!(err.code(), ai_billing::ErrorCode::InvalidInput);
@@ -206,28 +259,73 @@ async fn shipment_and_return_rows_are_checked() {
         { "id": "s1", "shipped_at": "2026-01-15T11:30:00Z", "quantity": 1 },
         { "id": "s1", "shipped_at": "2026-01-16T11:30:00Z", "quantity": 1 }
     ]);
-    assert_eq!(invalid(parse(&with(ai(), "/shipments", two))).0, "shipments[1].id");
-    assert_eq!(invalid(parse(&with(ai(), "/shipments/0/quantity", json!(0)))).0, "shipments[0].quantity");
-    assert_eq!(invalid(parse(&with(ai(), "/returns/0/quantity", json!(0)))).0, "returns[0].quantity");
-    assert_eq!(invalid(parse(&with(ai(), "/returns/0/quantity", json!(2)))).0, "returns[0].quantity");
     assert_eq!(
-        invalid(parse(&with(ai(), "/returns/0/returned_at", json!("2026-01-14T00:00:00Z")))).0,
+        invalid(parse(&with(ai(), "/shipments", two))).0,
+        "shipments[1].id"
+    );
+    assert_eq!(
+        invalid(parse(&with(ai(), "/shipments/0/quantity", json!(0)))).0,
+        "shipments[0].quantity"
+    );
+    assert_eq!(
+        invalid(parse(&with(ai(), "/returns/0/quantity", json!(0)))).0,
+        "returns[0].quantity"
+    );
+    assert_eq!(
+        invalid(parse(&with(ai(), "/returns/0/quantity", json!(2)))).0,
+        "returns[0].quantity"
+    );
+    assert_eq!(
+        invalid(parse(&with(
+            ai(),
+            "/returns/0/returned_at",
+            json!("2026-01-14T00:00:00Z")
+        )))
+        .0,
         "returns[0].returned_at"
     );
     assert_eq!(
-        invalid(parse(&with(ai(), "/shipments/0/shipped_at", json!("yesterday")))).0,
+        invalid(parse(&with(
+            ai(),
+            "/shipments/0/shipped_at",
+            json!("yesterday")
+        )))
+        .0,
         "shipments[0].shipped_at"
     );
 }
 
 #[tokio::test]
 async fn plan_fields_are_checked() {
-    assert_eq!(invalid(parse(&with(standard(), "/plan/interval_count", json!(0)))).0, "plan.interval_count");
-    assert_eq!(invalid(parse(&with(standard(), "/plan/interval", json!("fortnight")))).0, "plan.interval");
-    assert_eq!(invalid(parse(&with(standard(), "/plan/type", json!("magic")))).0, "plan.type");
-    assert_eq!(invalid(parse(&with(standard(), "/tax/rate", json!("1.5")))).0, "tax.rate");
-    assert_eq!(invalid(parse(&with(standard(), "/tax/rate", number("-0.1")))).0, "tax.rate");
-    assert_eq!(invalid(parse(&with(standard(), "/tax/rate", json!("8.25%")))).0, "tax.rate");
+    assert_eq!(
+        invalid(parse(&with(standard(), "/plan/interval_count", json!(0)))).0,
+        "plan.interval_count"
+    );
+    assert_eq!(
+        invalid(parse(&with(
+            standard(),
+            "/plan/interval",
+            json!("fortnight")
+        )))
+        .0,
+        "plan.interval"
+    );
+    assert_eq!(
+        invalid(parse(&with(standard(), "/plan/type", json!("magic")))).0,
+        "plan.type"
+    );
+    assert_eq!(
+        invalid(parse(&with(standard(), "/tax/rate", json!("1.5")))).0,
+        "tax.rate"
+    );
+    assert_eq!(
+        invalid(parse(&with(standard(), "/tax/rate", number("-0.1")))).0,
+        "tax.rate"
+    );
+    assert_eq!(
+        invalid(parse(&with(standard(), "/tax/rate", json!("8.25%")))).0,
+        "tax.rate"
+    );
 }
 
 // Previews. Standard plans need no interpreter: these pin the calendar, money, tax, database and
@@ -245,7 +343,17 @@ fn rows(report: &PreviewReport) -> Vec<[String; 6]> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| ["issue_date", "period_start", "period_end", "subtotal", "tax", "total"].map(|f| i[f].as_str().unwrap().to_owned()))
+        .map(|i| {
+            [
+                "issue_date",
+                "period_start",
+                "period_end",
+                "subtotal",
+                "tax",
+                "total",
+            ]
+            .map(|f| i[f].as_str().unwrap().to_owned())
+        })
         .collect()
 }
 
@@ -260,36 +368,85 @@ async fn month_end_anchor_with_tax() {
     assert_eq!(
         rows(&report),
         [
-            row(["2026-01-31", "2026-01-31", "2026-02-28", "25.00", "2.06", "27.06"]),
-            row(["2026-02-28", "2026-02-28", "2026-03-31", "25.00", "2.06", "27.06"]),
-            row(["2026-03-31", "2026-03-31", "2026-04-30", "25.00", "2.06", "27.06"]),
+            row([
+                "2026-01-31",
+                "2026-01-31",
+                "2026-02-28",
+                "25.00",
+                "2.06",
+                "27.06"
+            ]),
+            row([
+                "2026-02-28",
+                "2026-02-28",
+                "2026-03-31",
+                "25.00",
+                "2.06",
+                "27.06"
+            ]),
+            row([
+                "2026-03-31",
+                "2026-03-31",
+                "2026-04-30",
+                "25.00",
+                "2.06",
+                "27.06"
+            ]),
         ]
     );
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["invoice_timing"], "at_start");
     let first = &json["invoices"][0];
     assert_eq!(first["currency"], "USD");
-    assert_eq!(first["line_items"][0]["description"], "Base charge (month 1)");
+    assert_eq!(
+        first["line_items"][0]["description"],
+        "Base charge (month 1)"
+    );
     assert_eq!(first["line_items"][0]["amount"], "25.00");
     assert_eq!(first["tax_lines"][0]["amount"], "2.06");
-    assert_eq!(json["program"]["recurring"][0]["phases"][0]["amount"], "25.00");
+    assert_eq!(
+        json["program"]["recurring"][0]["phases"][0]["amount"],
+        "25.00"
+    );
     assert!(!report.reading.is_empty());
     // The revenue schedule spreads each subtotal over its service days, summing to it exactly.
     for invoice in &report.invoices {
-        let sum: i64 = invoice.revenue_schedule.iter().map(|e| e.amount.minor()).sum();
+        let sum: i64 = invoice
+            .revenue_schedule
+            .iter()
+            .map(|e| e.amount.minor())
+            .sum();
         assert_eq!(sum, invoice.subtotal.minor());
     }
 }
 
 #[tokio::test]
 async fn tax_rounds_half_away_from_zero() {
-    let value = with(with(standard(), "/plan/amount", json!(1000)), "/subscription/start", json!("2026-01-15"));
+    let value = with(
+        with(standard(), "/plan/amount", json!(1000)),
+        "/subscription/start",
+        json!("2026-01-15"),
+    );
     let report = run(&with(value, "/periods", json!(2))).await;
     assert_eq!(
         rows(&report),
         [
-            row(["2026-01-15", "2026-01-15", "2026-02-15", "10.00", "0.83", "10.83"]),
-            row(["2026-02-15", "2026-02-15", "2026-03-15", "10.00", "0.83", "10.83"]),
+            row([
+                "2026-01-15",
+                "2026-01-15",
+                "2026-02-15",
+                "10.00",
+                "0.83",
+                "10.83"
+            ]),
+            row([
+                "2026-02-15",
+                "2026-02-15",
+                "2026-03-15",
+                "10.00",
+                "0.83",
+                "10.83"
+            ]),
         ]
     );
 }
@@ -299,21 +456,56 @@ async fn quantity_multiplies_a_standard_plan() {
     let mut value = with(standard(), "/subscription/quantity", json!(3));
     value.as_object_mut().unwrap().remove("tax");
     let report = run(&with(value, "/periods", json!(1))).await;
-    assert_eq!(rows(&report), [row(["2026-01-31", "2026-01-31", "2026-02-28", "75.00", "0.00", "75.00"])]);
+    assert_eq!(
+        rows(&report),
+        [row([
+            "2026-01-31",
+            "2026-01-31",
+            "2026-02-28",
+            "75.00",
+            "0.00",
+            "75.00"
+        ])]
+    );
 }
 
 #[tokio::test]
 async fn yearly_from_a_leap_day() {
     let value = with(standard(), "/plan/interval", json!("year"));
-    let value = with(with(value, "/plan/amount", json!(12000)), "/subscription/start", json!("2024-02-29"));
+    let value = with(
+        with(value, "/plan/amount", json!(12000)),
+        "/subscription/start",
+        json!("2024-02-29"),
+    );
     let mut value = with(value, "/periods", json!(3));
     value.as_object_mut().unwrap().remove("tax");
     assert_eq!(
         rows(&run(&value).await),
         [
-            row(["2024-02-29", "2024-02-29", "2025-02-28", "120.00", "0.00", "120.00"]),
-            row(["2025-02-28", "2025-02-28", "2026-02-28", "120.00", "0.00", "120.00"]),
-            row(["2026-02-28", "2026-02-28", "2027-02-28", "120.00", "0.00", "120.00"]),
+            row([
+                "2024-02-29",
+                "2024-02-29",
+                "2025-02-28",
+                "120.00",
+                "0.00",
+                "120.00"
+            ]),
+            row([
+                "2025-02-28",
+                "2025-02-28",
+                "2026-02-28",
+                "120.00",
+                "0.00",
+                "120.00"
+            ]),
+            row([
+                "2026-02-28",
+                "2026-02-28",
+                "2027-02-28",
+                "120.00",
+                "0.00",
+                "120.00"
+            ]),
         ]
     );
 }
@@ -321,45 +513,116 @@ async fn yearly_from_a_leap_day() {
 #[tokio::test]
 async fn weekly_across_a_dst_change() {
     let value = with(standard(), "/plan/interval", json!("week"));
-    let value = with(with(value, "/plan/amount", json!(800)), "/subscription/start", json!("2026-03-02"));
-    let value = with(with(value, "/periods", json!(2)), "/tax/rate", number("0.07"));
+    let value = with(
+        with(value, "/plan/amount", json!(800)),
+        "/subscription/start",
+        json!("2026-03-02"),
+    );
+    let value = with(
+        with(value, "/periods", json!(2)),
+        "/tax/rate",
+        number("0.07"),
+    );
     assert_eq!(
         rows(&run(&value).await),
         [
-            row(["2026-03-02", "2026-03-02", "2026-03-09", "8.00", "0.56", "8.56"]),
-            row(["2026-03-09", "2026-03-09", "2026-03-16", "8.00", "0.56", "8.56"]),
+            row([
+                "2026-03-02",
+                "2026-03-02",
+                "2026-03-09",
+                "8.00",
+                "0.56",
+                "8.56"
+            ]),
+            row([
+                "2026-03-09",
+                "2026-03-09",
+                "2026-03-16",
+                "8.00",
+                "0.56",
+                "8.56"
+            ]),
         ]
     );
 }
 
 #[tokio::test]
 async fn a_currency_without_minor_unit() {
-    let value = with(with(standard(), "/plan/currency", json!("JPY")), "/plan/amount", json!(1200));
+    let value = with(
+        with(standard(), "/plan/currency", json!("JPY")),
+        "/plan/amount",
+        json!(1200),
+    );
     let value = with(with(value, "/tax/rate", json!("0.1")), "/periods", json!(1));
     let value = with(value, "/account/timezone", json!("Asia/Tokyo"));
-    assert_eq!(rows(&run(&value).await), [row(["2026-01-31", "2026-01-31", "2026-02-28", "1200", "120", "1320"])]);
+    assert_eq!(
+        rows(&run(&value).await),
+        [row([
+            "2026-01-31",
+            "2026-01-31",
+            "2026-02-28",
+            "1200",
+            "120",
+            "1320"
+        ])]
+    );
 }
 
 #[tokio::test]
 async fn a_free_plan_still_invoices_zero() {
-    let value = with(with(standard(), "/plan/amount", json!(0)), "/periods", json!(1));
-    assert_eq!(rows(&run(&value).await), [row(["2026-01-31", "2026-01-31", "2026-02-28", "0.00", "0.00", "0.00"])]);
+    let value = with(
+        with(standard(), "/plan/amount", json!(0)),
+        "/periods",
+        json!(1),
+    );
+    assert_eq!(
+        rows(&run(&value).await),
+        [row([
+            "2026-01-31",
+            "2026-01-31",
+            "2026-02-28",
+            "0.00",
+            "0.00",
+            "0.00"
+        ])]
+    );
 }
 
 #[tokio::test]
 async fn interval_count_of_two_months() {
-    let value = with(with(standard(), "/plan/interval_count", json!(2)), "/periods", json!(2));
+    let value = with(
+        with(standard(), "/plan/interval_count", json!(2)),
+        "/periods",
+        json!(2),
+    );
     let mut value = with(value, "/subscription/start", json!("2025-12-31"));
     value.as_object_mut().unwrap().remove("tax");
     let report = run(&value).await;
     assert_eq!(
         rows(&report),
         [
-            row(["2025-12-31", "2025-12-31", "2026-02-28", "25.00", "0.00", "25.00"]),
-            row(["2026-02-28", "2026-02-28", "2026-04-30", "25.00", "0.00", "25.00"]),
+            row([
+                "2025-12-31",
+                "2025-12-31",
+                "2026-02-28",
+                "25.00",
+                "0.00",
+                "25.00"
+            ]),
+            row([
+                "2026-02-28",
+                "2026-02-28",
+                "2026-04-30",
+                "25.00",
+                "0.00",
+                "25.00"
+            ]),
         ]
     );
-    assert_eq!(report.invoices[0].line_items[0].description, "Base charge (period 1)");
+    assert_eq!(
+        report.invoices[0].line_items[0].description,
+        "Base charge (period 1)"
+    );
 }
 
 /// A usage plan given as a pricing program: shipments go through the embedded database and the
@@ -412,10 +675,30 @@ async fn usage_program_through_the_database() {
     assert_eq!(
         rows(&report),
         [
-            row(["2026-02-15", "2026-01-15", "2026-02-15", "4.80", "0.40", "5.20"]),
-            row(["2026-03-15", "2026-02-15", "2026-03-15", "4.00", "0.33", "4.33"]),
+            row([
+                "2026-02-15",
+                "2026-01-15",
+                "2026-02-15",
+                "4.80",
+                "0.40",
+                "5.20"
+            ]),
+            row([
+                "2026-03-15",
+                "2026-02-15",
+                "2026-03-15",
+                "4.00",
+                "0.33",
+                "4.33"
+            ]),
         ]
     );
-    assert_eq!(report.invoices[0].line_items[0].description, "Usage (Shipment) charge (4 shipments)");
-    assert_eq!(report.invoices[1].line_items[0].description, "Usage (Shipment) charge (2 shipments)");
+    assert_eq!(
+        report.invoices[0].line_items[0].description,
+        "Usage (Shipment) charge (4 shipments)"
+    );
+    assert_eq!(
+        report.invoices[1].line_items[0].description,
+        "Usage (Shipment) charge (2 shipments)"
+    );
 }

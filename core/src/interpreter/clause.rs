@@ -34,7 +34,11 @@ pub(crate) struct PeriodRef {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Span {
     /// Periods `from..=to` (`to` None: for ever), in the span's own unit.
-    Absolute { from: u32, to: Option<u32>, unit: IntervalUnit },
+    Absolute {
+        from: u32,
+        to: Option<u32>,
+        unit: IntervalUnit,
+    },
     /// "for 3 months": the next n units after what came before.
     For { n: u32, unit: IntervalUnit },
 }
@@ -119,7 +123,10 @@ const SENTENCE_END: [char; 5] = ['.', ';', '!', '?', '\n'];
 
 fn is_day_like(t: &Token) -> bool {
     matches!(t.kind, Kind::Weekday(_))
-        || matches!(t.word(), Some("weekday" | "weekdays" | "weekend" | "weekends" | "holidays"))
+        || matches!(
+            t.word(),
+            Some("weekday" | "weekdays" | "weekend" | "weekends" | "holidays")
+        )
 }
 
 /// Splits tokens into clauses at sentence ends, commas and joining words, keeping lists of
@@ -143,7 +150,10 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
         let in_list = prev.is_some_and(is_day_like) && next.is_some_and(is_day_like);
         let between = current.len() >= 2
             && current[current.len() - 2].is_word("between")
-            && matches!(prev.map(|p| &p.kind), Some(Kind::Number(_) | Kind::Money(..)));
+            && matches!(
+                prev.map(|p| &p.kind),
+                Some(Kind::Number(_) | Kind::Money(..))
+            );
         let ends_sentence = matches!(t.kind, Kind::Sym(c) if SENTENCE_END.contains(&c));
         if ends_sentence {
             flush(&mut current, lead, &mut clauses);
@@ -165,20 +175,27 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
                 n = 3;
             }
             Some(n)
-        } else if matches!(t.word(), Some("then" | "thereafter" | "afterwards" | "afterward")) {
+        } else if matches!(
+            t.word(),
+            Some("then" | "thereafter" | "afterwards" | "afterward")
+        ) {
             Some(1)
         } else {
             None
         };
         if let Some(n) = then_len {
-            if current.is_empty() || current.iter().all(|t| matches!(t.word(), Some("and" | "but"))) {
+            if current.is_empty()
+                || current
+                    .iter()
+                    .all(|t| matches!(t.word(), Some("and" | "but")))
+            {
                 current.clear();
                 lead = Lead::Then;
             } else {
                 // "$14.99 per month after that": the marker closes its own clause
-                let closes_clause = tokens
-                    .get(i + n)
-                    .is_none_or(|t| matches!(t.kind, Kind::Sym(c) if SENTENCE_END.contains(&c) || c == ','));
+                let closes_clause = tokens.get(i + n).is_none_or(
+                    |t| matches!(t.kind, Kind::Sym(c) if SENTENCE_END.contains(&c) || c == ','),
+                );
                 if closes_clause {
                     flush(&mut current, Lead::Then, &mut clauses);
                     lead = Lead::None;
@@ -196,11 +213,20 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
             i += 1;
             continue;
         }
-        let joins = matches!(t.word(), Some("plus" | "but" | "with" | "and" | "until" | "while"));
+        let joins = matches!(
+            t.word(),
+            Some("plus" | "but" | "with" | "and" | "until" | "while")
+        );
         let open_range = t.is_word("and")
             && matches!(prev.map(|p| &p.kind), Some(Kind::Number(_)))
-            && next.is_some_and(|n| matches!(n.word(), Some("above" | "up" | "over" | "beyond" | "higher" | "more")));
-        if joins && !in_list && !(t.is_word("and") && between) && !open_range && !current.is_empty() {
+            && next.is_some_and(|n| {
+                matches!(
+                    n.word(),
+                    Some("above" | "up" | "over" | "beyond" | "higher" | "more")
+                )
+            });
+        let keeps_together = in_list || (t.is_word("and") && between) || open_range;
+        if joins && !keeps_together && !current.is_empty() {
             flush(&mut current, lead, &mut clauses);
             lead = Lead::Joined;
             if !t.is_word("until") {
@@ -217,27 +243,160 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
 
 /// Words that carry no meaning of their own in a billing clause.
 const FILLERS: &[&str] = &[
-    "the", "a", "an", "of", "for", "to", "is", "are", "be", "will", "shall", "should", "would", "at", "on", "in",
-    "it", "its", "this", "that", "these", "those", "there", "each", "every", "per", "customer", "customers", "they",
-    "them", "their", "we", "our", "you", "your", "please", "bill", "bills", "billed", "billing", "charge",
-    "charges", "charged", "charging", "cost", "costs", "costing", "price", "priced", "pricing", "rate", "rates",
-    "fee", "fees", "amount", "pay", "pays", "paid", "payable", "plan", "just", "simply", "flat", "fixed", "and",
-    "plus", "with", "also", "additionally", "which", "has", "have", "having", "gets", "get", "as", "so", "by",
-    "from", "starting", "start", "starts", "begin", "begins", "beginning", "subscription", "recurring", "base",
-    "basic", "standard", "regular", "usage", "but", "applies", "apply", "applied", "we'll", "then", "make",
-    "makes", "made", "invoice", "invoiced", "invoices", "invoicing", "whole", "entire", "all", "can", "count",
-    "counts", "introductory", "intro", "promotional", "promo", "initial", "normal", "full", "usual", "trial",
-    "period", "thereafter",
+    "the",
+    "a",
+    "an",
+    "of",
+    "for",
+    "to",
+    "is",
+    "are",
+    "be",
+    "will",
+    "shall",
+    "should",
+    "would",
+    "at",
+    "on",
+    "in",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "each",
+    "every",
+    "per",
+    "customer",
+    "customers",
+    "they",
+    "them",
+    "their",
+    "we",
+    "our",
+    "you",
+    "your",
+    "please",
+    "bill",
+    "bills",
+    "billed",
+    "billing",
+    "charge",
+    "charges",
+    "charged",
+    "charging",
+    "cost",
+    "costs",
+    "costing",
+    "price",
+    "priced",
+    "pricing",
+    "rate",
+    "rates",
+    "fee",
+    "fees",
+    "amount",
+    "pay",
+    "pays",
+    "paid",
+    "payable",
+    "plan",
+    "just",
+    "simply",
+    "flat",
+    "fixed",
+    "and",
+    "plus",
+    "with",
+    "also",
+    "additionally",
+    "which",
+    "has",
+    "have",
+    "having",
+    "gets",
+    "get",
+    "as",
+    "so",
+    "by",
+    "from",
+    "starting",
+    "start",
+    "starts",
+    "begin",
+    "begins",
+    "beginning",
+    "subscription",
+    "recurring",
+    "base",
+    "basic",
+    "standard",
+    "regular",
+    "usage",
+    "but",
+    "applies",
+    "apply",
+    "applied",
+    "we'll",
+    "then",
+    "make",
+    "makes",
+    "made",
+    "invoice",
+    "invoiced",
+    "invoices",
+    "invoicing",
+    "whole",
+    "entire",
+    "all",
+    "can",
+    "count",
+    "counts",
+    "introductory",
+    "intro",
+    "promotional",
+    "promo",
+    "initial",
+    "normal",
+    "full",
+    "usual",
+    "trial",
+    "period",
+    "thereafter",
     "any",
 ];
 
 const SHIPMENT_NOUNS: &[&str] = &[
-    "shipment", "shipments", "delivery", "deliveries", "package", "packages", "parcel", "parcels", "paper",
-    "papers", "newspaper", "newspapers", "box", "boxes", "dispatch", "dispatches", "drop", "drops", "drop-off",
+    "shipment",
+    "shipments",
+    "delivery",
+    "deliveries",
+    "package",
+    "packages",
+    "parcel",
+    "parcels",
+    "paper",
+    "papers",
+    "newspaper",
+    "newspapers",
+    "box",
+    "boxes",
+    "dispatch",
+    "dispatches",
+    "drop",
+    "drops",
+    "drop-off",
 ];
-const UNIT_NOUNS: &[&str] = &["copy", "copies", "unit", "units", "item", "items", "piece", "pieces"];
+const UNIT_NOUNS: &[&str] = &[
+    "copy", "copies", "unit", "units", "item", "items", "piece", "pieces",
+];
 const SHIPPED_WORDS: &[&str] = &["delivered", "shipped", "sent", "dispatched", "mailed"];
-const SEAT_NOUNS: &[&str] = &["seat", "seats", "license", "licenses", "licence", "licences", "user", "users", "member", "members"];
+const SEAT_NOUNS: &[&str] = &[
+    "seat", "seats", "license", "licenses", "licence", "licences", "user", "users", "member",
+    "members",
+];
 
 fn unit_word(w: &str) -> Option<(IntervalUnit, u32)> {
     Some(match w {
@@ -270,7 +429,11 @@ impl Clause {
         i < self.len() && !self.used[i]
     }
     fn w(&self, i: usize) -> Option<&str> {
-        if self.free(i) { self.toks[i].word() } else { None }
+        if self.free(i) {
+            self.toks[i].word()
+        } else {
+            None
+        }
     }
     fn is(&self, i: usize, word: &str) -> bool {
         self.w(i) == Some(word)
@@ -286,7 +449,9 @@ impl Clause {
     }
     fn count(&self, i: usize) -> Option<u64> {
         let n = self.number(i)?;
-        (n.fract().is_zero() && !n.is_sign_negative()).then(|| u64::try_from(n).ok()).flatten()
+        (n.fract().is_zero() && !n.is_sign_negative())
+            .then(|| u64::try_from(n).ok())
+            .flatten()
     }
     fn money(&self, i: usize) -> Option<(Decimal, Mark, String)> {
         match &self.toks.get(i)?.kind {
@@ -320,7 +485,9 @@ impl Clause {
                 !**used
                     && match &t.kind {
                         Kind::Word(w) => !FILLERS.contains(&w.as_str()),
-                        Kind::Sym(c) => !matches!(c, ',' | ':' | '(' | ')' | '-' | '"' | '\'' | '&' | '/'),
+                        Kind::Sym(c) => {
+                            !matches!(c, ',' | ':' | '(' | ')' | '-' | '"' | '\'' | '&' | '/')
+                        }
                         _ => true,
                     }
             })
@@ -350,7 +517,22 @@ impl Clause {
         }
         f.all = (0..self.len()).any(|i| self.is(i, "all"));
         for i in 0..self.len() {
-            if self.is_any(i, &["fee", "fees", "base", "subscription", "recurring", "flat", "fixed", "membership", "access", "platform", "service"]) {
+            if self.is_any(
+                i,
+                &[
+                    "fee",
+                    "fees",
+                    "base",
+                    "subscription",
+                    "recurring",
+                    "flat",
+                    "fixed",
+                    "membership",
+                    "access",
+                    "platform",
+                    "service",
+                ],
+            ) {
                 f.base_cue = true;
                 if self.is_any(i, &["membership", "access", "platform", "service"]) {
                     self.take(i, 1);
@@ -365,20 +547,52 @@ impl Clause {
     }
 
     fn read_returns(&mut self, f: &mut Facts) {
-        let Some(at) = (0..self.len()).find(|&i| self.is_any(i, &["return", "returns", "returned", "returning"])) else {
+        let Some(at) = (0..self.len())
+            .find(|&i| self.is_any(i, &["return", "returns", "returned", "returning"]))
+        else {
             return;
         };
         self.take(at, 1);
         const CREDITED: &[&[&str]] = &[
-            &["are", "not", "billed"], &["is", "not", "billed"], &["not", "billed"], &["not", "charged"],
-            &["are", "not", "charged"], &["not", "counted"], &["do", "not", "count"], &["does", "not", "count"],
-            &["are", "not", "counted"], &["are", "free"], &["free"], &["credited"], &["are", "credited"],
-            &["refunded"], &["deducted"], &["excluded"], &["subtracted"], &["removed"], &["are", "excluded"],
-            &["come", "off"], &["not", "invoiced"], &["no", "charge"], &["are", "deducted"], &["be", "credited"],
-            &["be", "deducted"], &["not", "be", "billed"], &["not", "be", "charged"], &["be", "refunded"],
-            &["don", "not", "count"], &["will", "not", "be", "billed"], &["will", "not", "be", "charged"],
+            &["are", "not", "billed"],
+            &["is", "not", "billed"],
+            &["not", "billed"],
+            &["not", "charged"],
+            &["are", "not", "charged"],
+            &["not", "counted"],
+            &["do", "not", "count"],
+            &["does", "not", "count"],
+            &["are", "not", "counted"],
+            &["are", "free"],
+            &["free"],
+            &["credited"],
+            &["are", "credited"],
+            &["refunded"],
+            &["deducted"],
+            &["excluded"],
+            &["subtracted"],
+            &["removed"],
+            &["are", "excluded"],
+            &["come", "off"],
+            &["not", "invoiced"],
+            &["no", "charge"],
+            &["are", "deducted"],
+            &["be", "credited"],
+            &["be", "deducted"],
+            &["not", "be", "billed"],
+            &["not", "be", "charged"],
+            &["be", "refunded"],
+            &["don", "not", "count"],
+            &["will", "not", "be", "billed"],
+            &["will", "not", "be", "charged"],
         ];
-        const BILLED: &[&[&str]] = &[&["are", "still", "billed"], &["still", "billed"], &["are", "ignored"], &["ignored"], &["still", "count"]];
+        const BILLED: &[&[&str]] = &[
+            &["are", "still", "billed"],
+            &["still", "billed"],
+            &["are", "ignored"],
+            &["ignored"],
+            &["still", "count"],
+        ];
         for i in 0..self.len() {
             for pattern in CREDITED {
                 if self.seq(i, pattern) {
@@ -397,7 +611,15 @@ impl Clause {
         }
         // "credit returns", "we don't bill returns", "returns are not billed" with the verb before
         for i in 0..at {
-            for pattern in [&["do", "not", "bill"][..], &["not", "bill"], &["never", "bill"], &["credit"], &["deduct"], &["exclude"], &["subtract"]] {
+            for pattern in [
+                &["do", "not", "bill"][..],
+                &["not", "bill"],
+                &["never", "bill"],
+                &["credit"],
+                &["deduct"],
+                &["exclude"],
+                &["subtract"],
+            ] {
                 if self.seq(i, pattern) {
                     self.take(i, pattern.len());
                     f.returns = Some(ReturnsPolicy::Credited);
@@ -430,21 +652,61 @@ impl Clause {
 
     fn read_step(&mut self, f: &mut Facts) {
         const UP: &[&str] = &[
-            "increase", "increases", "increased", "increasing", "rise", "rises", "rising", "grow", "grows", "growing",
-            "climb", "climbs", "climbing", "raise", "raised", "raising", "add", "adds", "adding", "grows",
+            "increase",
+            "increases",
+            "increased",
+            "increasing",
+            "rise",
+            "rises",
+            "rising",
+            "grow",
+            "grows",
+            "growing",
+            "climb",
+            "climbs",
+            "climbing",
+            "raise",
+            "raised",
+            "raising",
+            "add",
+            "adds",
+            "adding",
+            "grows",
         ];
         const DOWN: &[&str] = &[
-            "decrease", "decreases", "decreased", "decreasing", "drop", "drops", "dropping", "fall", "falls",
-            "falling", "reduce", "reduces", "reduced", "reducing", "decline", "declines", "declining", "lower",
-            "lowered", "lowering",
+            "decrease",
+            "decreases",
+            "decreased",
+            "decreasing",
+            "drop",
+            "drops",
+            "dropping",
+            "fall",
+            "falls",
+            "falling",
+            "reduce",
+            "reduces",
+            "reduced",
+            "reducing",
+            "decline",
+            "declines",
+            "declining",
+            "lower",
+            "lowered",
+            "lowering",
         ];
         for i in 0..self.len() {
             let (down, mut j) = if self.is_any(i, UP) {
                 (false, i + 1)
             } else if self.is_any(i, DOWN) {
                 (true, i + 1)
-            } else if self.is_any(i, &["go", "goes", "going", "step", "steps", "stepping", "goes", "move", "moves", "moving"])
-                && self.is_any(i + 1, &["up", "down"])
+            } else if self.is_any(
+                i,
+                &[
+                    "go", "goes", "going", "step", "steps", "stepping", "goes", "move", "moves",
+                    "moving",
+                ],
+            ) && self.is_any(i + 1, &["up", "down"])
             {
                 (self.is(i + 1, "down"), i + 2)
             } else {
@@ -466,7 +728,12 @@ impl Clause {
                 self.take(verb_end, 1);
             }
             let every = self.period_after(j + 1);
-            f.step = Some(StepFact { amount: if down { -amount } else { amount }, percent, every, mark });
+            f.step = Some(StepFact {
+                amount: if down { -amount } else { amount },
+                percent,
+                every,
+                mark,
+            });
             return;
         }
     }
@@ -480,8 +747,13 @@ impl Clause {
             self.take(i, 1);
             return Some((PeriodRef { unit, count }, 1));
         }
-        let lead = self.is_any(i, &["per", "each", "every", "a", "an", "in", "/", "that", "this"])
-            || self.toks.get(i).is_some_and(|t| t.is_sym('/') && self.free(i));
+        let lead = self.is_any(
+            i,
+            &["per", "each", "every", "a", "an", "in", "/", "that", "this"],
+        ) || self
+            .toks
+            .get(i)
+            .is_some_and(|t| t.is_sym('/') && self.free(i));
         if !lead {
             return None;
         }
@@ -491,7 +763,11 @@ impl Clause {
                 return None;
             }
             j += 1;
-            if self.is(j, "given") || self.is(j, "single") || self.is(j, "calendar") || self.is(j, "billing") {
+            if self.is(j, "given")
+                || self.is(j, "single")
+                || self.is(j, "calendar")
+                || self.is(j, "billing")
+            {
                 j += 1;
             }
         } else if self.is(j, "single") || self.is(j, "calendar") || self.is(j, "billing") {
@@ -510,7 +786,13 @@ impl Clause {
         let (unit, mult) = unit_word(self.w(j)?)?;
         // "per period", "per billing cycle" are handled by the caller as the plan's interval.
         self.take(i, j + 1 - i);
-        Some((PeriodRef { unit, count: count.checked_mul(mult)? }, j + 1 - i))
+        Some((
+            PeriodRef {
+                unit,
+                count: count.checked_mul(mult)?,
+            },
+            j + 1 - i,
+        ))
     }
 
     fn period_after(&mut self, i: usize) -> Option<PeriodRef> {
@@ -530,7 +812,10 @@ impl Clause {
                 }
                 if self.is_any(j, &["period", "cycle"]) {
                     self.take(i, j + 1 - i);
-                    f.periods.push(PeriodRef { unit: IntervalUnit::Day, count: 0 });
+                    f.periods.push(PeriodRef {
+                        unit: IntervalUnit::Day,
+                        count: 0,
+                    });
                 }
             }
         }
@@ -538,22 +823,69 @@ impl Clause {
 
     fn read_bounds(&mut self, f: &mut Facts) {
         const CEILING: &[&[&str]] = &[
-            &["until", "it", "reaches"], &["until", "reaching"], &["until", "it", "hits"], &["until", "it", "gets", "to"],
-            &["until", "the", "price", "reaches"], &["until"], &["up", "to", "a", "maximum", "of"],
-            &["to", "a", "maximum", "of"], &["a", "maximum", "of"], &["maximum", "of"], &["max", "of"], &["maximum"],
-            &["max"], &["capped", "at"], &["cap", "of"], &["cap", "at"], &["cap"], &["never", "more", "than"],
-            &["no", "more", "than"], &["not", "more", "than"], &["at", "most"], &["never", "exceeds"], &["never", "exceed"],
-            &["not", "to", "exceed"], &["not", "exceeding"], &["does", "not", "exceed"], &["do", "not", "exceed"],
-            &["will", "not", "exceed"], &["tops", "out", "at"], &["topping", "out", "at"], &["maxes", "out", "at"],
-            &["maxing", "out", "at"], &["up", "to"], &["limited", "to"], &["limit", "of"], &["ceiling", "of"],
-            &["never", "above"], &["never", "go", "above"], &["never", "goes", "above"], &["at", "the", "most"],
+            &["until", "it", "reaches"],
+            &["until", "reaching"],
+            &["until", "it", "hits"],
+            &["until", "it", "gets", "to"],
+            &["until", "the", "price", "reaches"],
+            &["until"],
+            &["up", "to", "a", "maximum", "of"],
+            &["to", "a", "maximum", "of"],
+            &["a", "maximum", "of"],
+            &["maximum", "of"],
+            &["max", "of"],
+            &["maximum"],
+            &["max"],
+            &["capped", "at"],
+            &["cap", "of"],
+            &["cap", "at"],
+            &["cap"],
+            &["never", "more", "than"],
+            &["no", "more", "than"],
+            &["not", "more", "than"],
+            &["at", "most"],
+            &["never", "exceeds"],
+            &["never", "exceed"],
+            &["not", "to", "exceed"],
+            &["not", "exceeding"],
+            &["does", "not", "exceed"],
+            &["do", "not", "exceed"],
+            &["will", "not", "exceed"],
+            &["tops", "out", "at"],
+            &["topping", "out", "at"],
+            &["maxes", "out", "at"],
+            &["maxing", "out", "at"],
+            &["up", "to"],
+            &["limited", "to"],
+            &["limit", "of"],
+            &["ceiling", "of"],
+            &["never", "above"],
+            &["never", "go", "above"],
+            &["never", "goes", "above"],
+            &["at", "the", "most"],
         ];
         const FLOOR: &[&[&str]] = &[
-            &["a", "minimum", "of"], &["minimum", "of"], &["min", "of"], &["minimum", "charge", "of"],
-            &["minimum", "fee", "of"], &["minimum", "spend", "of"], &["minimum", "bill", "of"], &["minimum", "charge"],
-            &["minimum"], &["min"], &["at", "least"], &["no", "less", "than"], &["not", "less", "than"],
-            &["never", "less", "than"], &["never", "below"], &["not", "below"], &["floor", "of"], &["a", "floor", "of"],
-            &["never", "goes", "below"], &["never", "go", "below"], &["bottoms", "out", "at"],
+            &["a", "minimum", "of"],
+            &["minimum", "of"],
+            &["min", "of"],
+            &["minimum", "charge", "of"],
+            &["minimum", "fee", "of"],
+            &["minimum", "spend", "of"],
+            &["minimum", "bill", "of"],
+            &["minimum", "charge"],
+            &["minimum"],
+            &["min"],
+            &["at", "least"],
+            &["no", "less", "than"],
+            &["not", "less", "than"],
+            &["never", "less", "than"],
+            &["never", "below"],
+            &["not", "below"],
+            &["floor", "of"],
+            &["a", "floor", "of"],
+            &["never", "goes", "below"],
+            &["never", "go", "below"],
+            &["bottoms", "out", "at"],
         ];
         for (patterns, is_ceiling) in [(CEILING, true), (FLOOR, false)] {
             'outer: for i in 0..self.len() {
@@ -591,7 +923,11 @@ impl Clause {
                         || !is_ceiling && self.is_any(i + 1, &["minimum", "min"]))
                 {
                     self.take(i, 2);
-                    if is_ceiling { f.ceiling = Some(m) } else { f.minimum = Some(m) }
+                    if is_ceiling {
+                        f.ceiling = Some(m)
+                    } else {
+                        f.minimum = Some(m)
+                    }
                     break;
                 }
             }
@@ -599,12 +935,21 @@ impl Clause {
     }
 
     fn read_condition(&mut self, f: &mut Facts) {
-        let Some(at) = (0..self.len()).find(|&i| self.is_any(i, &["if", "when", "once", "whenever", "where"])) else {
+        let Some(at) =
+            (0..self.len()).find(|&i| self.is_any(i, &["if", "when", "once", "whenever", "where"]))
+        else {
             return;
         };
         for i in at + 1..self.len() {
             // more than N | over N | above N | exceeds N | at least N | N or more
-            let strict = [&["more", "than"][..], &["over"], &["above"], &["exceeds"], &["exceed"], &["in", "excess", "of"]];
+            let strict = [
+                &["more", "than"][..],
+                &["over"],
+                &["above"],
+                &["exceeds"],
+                &["exceed"],
+                &["in", "excess", "of"],
+            ];
             for pattern in strict {
                 if self.seq(i, pattern)
                     && let Some(n) = self.count(i + pattern.len())
@@ -642,7 +987,13 @@ impl Clause {
     /// "a customer has", "there are", "the subscriber receives" between "if" and the count.
     fn consume_condition_subject(&mut self, from: usize) {
         for i in from..self.len() {
-            if self.is_any(i, &["has", "have", "receives", "receive", "gets", "get", "ships", "there", "total", "totals", "reach", "reaches", "sends", "send"]) {
+            if self.is_any(
+                i,
+                &[
+                    "has", "have", "receives", "receive", "gets", "get", "ships", "there", "total",
+                    "totals", "reach", "reaches", "sends", "send",
+                ],
+            ) {
                 self.take(i, 1);
             }
         }
@@ -664,7 +1015,11 @@ impl Clause {
                     let n = u32::try_from(n).ok().and_then(|n| n.checked_mul(mult));
                     if let Some(n) = n {
                         self.take(i, j + 1 - i);
-                        f.span = Some(Span::Absolute { from: 1, to: Some(n), unit });
+                        f.span = Some(Span::Absolute {
+                            from: 1,
+                            to: Some(n),
+                            unit,
+                        });
                         return;
                     }
                 }
@@ -675,8 +1030,11 @@ impl Clause {
                 && k > 1
                 && let Some((unit, 1)) = self.w(i + 1).and_then(unit_word)
             {
-                let from_word = i > 0 && self.is_any(i - 1, &["from", "starting", "after", "beginning"])
-                    || i > 1 && self.is_any(i - 2, &["from", "starting", "beginning"]) && self.is_any(i - 1, &["the", "in", "with"]);
+                let from_word = i > 0
+                    && self.is_any(i - 1, &["from", "starting", "after", "beginning"])
+                    || i > 1
+                        && self.is_any(i - 2, &["from", "starting", "beginning"])
+                        && self.is_any(i - 1, &["the", "in", "with"]);
                 let onwards = self.is_any(i + 2, &["on", "onward", "onwards", "forward"]);
                 let after = i > 0 && self.is(i - 1, "after") || i > 1 && self.is(i - 2, "after");
                 self.take(i, 2);
@@ -684,16 +1042,33 @@ impl Clause {
                     self.take(i + 2, 1);
                 }
                 for back in 1..=2 {
-                    if i >= back && self.is_any(i - back, &["from", "starting", "beginning", "after", "in", "with"]) {
+                    if i >= back
+                        && self.is_any(
+                            i - back,
+                            &["from", "starting", "beginning", "after", "in", "with"],
+                        )
+                    {
                         self.take(i - back, 1);
                     }
                 }
                 f.span = Some(if after {
-                    Span::Absolute { from: k + 1, to: None, unit }
+                    Span::Absolute {
+                        from: k + 1,
+                        to: None,
+                        unit,
+                    }
                 } else if from_word || onwards {
-                    Span::Absolute { from: k, to: None, unit }
+                    Span::Absolute {
+                        from: k,
+                        to: None,
+                        unit,
+                    }
                 } else {
-                    Span::Absolute { from: k, to: Some(k), unit }
+                    Span::Absolute {
+                        from: k,
+                        to: Some(k),
+                        unit,
+                    }
                 });
                 return;
             }
@@ -704,7 +1079,8 @@ impl Clause {
                 let a = u32::try_from(a).unwrap_or(u32::MAX);
                 let mut to = Some(a);
                 let mut n = 2;
-                if (self.toks.get(i + 2).is_some_and(|t| t.is_sym('-')) || self.is_any(i + 2, &["to", "through", "thru"]))
+                if (self.toks.get(i + 2).is_some_and(|t| t.is_sym('-'))
+                    || self.is_any(i + 2, &["to", "through", "thru"]))
                     && let Some(b) = self.count(i + 3)
                 {
                     to = Some(u32::try_from(b).unwrap_or(u32::MAX));
@@ -712,13 +1088,18 @@ impl Clause {
                 }
                 let mut from = a;
                 let before = |c: &Self, w: &[&str]| i > 0 && c.is_any(i - 1, w);
-                if before(self, &["from", "starting", "beginning"]) || self.is_any(i + n, &["on", "onward", "onwards"]) {
+                if before(self, &["from", "starting", "beginning"])
+                    || self.is_any(i + n, &["on", "onward", "onwards"])
+                {
                     to = None;
                 } else if before(self, &["after"]) {
                     from = a + 1;
                     to = None;
                 }
-                if before(self, &["from", "starting", "beginning", "after", "in", "for"]) {
+                if before(
+                    self,
+                    &["from", "starting", "beginning", "after", "in", "for"],
+                ) {
                     self.take(i - 1, 1);
                 }
                 if self.is_any(i + n, &["on", "onward", "onwards"]) {
@@ -731,7 +1112,11 @@ impl Clause {
             // after (the first) N units | for N units | for the next N units
             if self.is_any(i, &["after", "for"]) {
                 let mut j = i + 1;
-                let first = self.is(j, "the") && matches!(self.toks.get(j + 1).map(|t| &t.kind), Some(Kind::Ordinal(1)));
+                let first = self.is(j, "the")
+                    && matches!(
+                        self.toks.get(j + 1).map(|t| &t.kind),
+                        Some(Kind::Ordinal(1))
+                    );
                 if self.is(j, "the") {
                     j += 1;
                 }
@@ -748,9 +1133,17 @@ impl Clause {
                     let is_after = self.is(i, "after");
                     self.take(i, j + 2 - i);
                     f.span = Some(if is_after {
-                        Span::Absolute { from: n + 1, to: None, unit }
+                        Span::Absolute {
+                            from: n + 1,
+                            to: None,
+                            unit,
+                        }
                     } else if first {
-                        Span::Absolute { from: 1, to: Some(n), unit }
+                        Span::Absolute {
+                            from: 1,
+                            to: Some(n),
+                            unit,
+                        }
                     } else {
                         Span::For { n, unit }
                     });
@@ -763,19 +1156,32 @@ impl Clause {
     fn read_tiers(&mut self, f: &mut Facts) {
         for i in 0..self.len() {
             // first N (noun)
-            if matches!(self.toks[i].kind, Kind::Ordinal(1)) && self.free(i)
+            if matches!(self.toks[i].kind, Kind::Ordinal(1))
+                && self.free(i)
                 && let Some(n) = self.count(i + 1)
             {
                 self.take(i, 2);
                 f.tier = Some(TierBound::First(n));
                 return;
             }
-            if self.is(i, "next") && let Some(n) = self.count(i + 1) {
+            if self.is(i, "next")
+                && let Some(n) = self.count(i + 1)
+            {
                 self.take(i, 2);
                 f.tier = Some(TierBound::Next(n));
                 return;
             }
-            if self.is_any(i, &["additional", "extra", "further", "remaining", "subsequent", "excess"]) {
+            if self.is_any(
+                i,
+                &[
+                    "additional",
+                    "extra",
+                    "further",
+                    "remaining",
+                    "subsequent",
+                    "excess",
+                ],
+            ) {
                 self.take(i, 1);
                 if i > 0 && self.is_any(i - 1, &["any", "each", "every", "all"]) {
                     self.take(i - 1, 1);
@@ -783,7 +1189,12 @@ impl Clause {
                 f.tier = Some(TierBound::Rest);
                 return;
             }
-            for pattern in [&["beyond", "that"][..], &["above", "that"], &["over", "that"], &["past", "that"]] {
+            for pattern in [
+                &["beyond", "that"][..],
+                &["above", "that"],
+                &["over", "that"],
+                &["past", "that"],
+            ] {
                 if self.seq(i, pattern) {
                     self.take(i, 2);
                     f.tier = Some(TierBound::Rest);
@@ -791,8 +1202,14 @@ impl Clause {
                 }
             }
             for pattern in [
-                &["more", "than"][..], &["over"], &["above"], &["beyond"], &["after"], &["in", "excess", "of"],
-                &["exceeding"], &["past"],
+                &["more", "than"][..],
+                &["over"],
+                &["above"],
+                &["beyond"],
+                &["after"],
+                &["in", "excess", "of"],
+                &["exceeding"],
+                &["past"],
             ] {
                 if self.seq(i, pattern)
                     && let Some(n) = self.count(i + pattern.len())
@@ -814,7 +1231,10 @@ impl Clause {
             if let Some(a) = self.count(i) {
                 let from_word = i > 0 && self.is_any(i - 1, &["from", "between"]);
                 // N-M | N to M | N through M | between N and M
-                if (self.toks.get(i + 1).is_some_and(|t| t.is_sym('-') && self.free(i + 1))
+                if (self
+                    .toks
+                    .get(i + 1)
+                    .is_some_and(|t| t.is_sym('-') && self.free(i + 1))
                     || self.is_any(i + 1, &["to", "through", "thru"])
                     || (from_word && self.is(i + 1, "and")))
                     && let Some(b) = self.count(i + 2)
@@ -827,7 +1247,15 @@ impl Clause {
                     return;
                 }
                 // N and above | N and up | N or more | N+ | N and over
-                for pattern in [&["and", "above"][..], &["and", "up"], &["or", "more"], &["and", "over"], &["and", "beyond"], &["plus"], &["or", "above"]] {
+                for pattern in [
+                    &["and", "above"][..],
+                    &["and", "up"],
+                    &["or", "more"],
+                    &["and", "over"],
+                    &["and", "beyond"],
+                    &["plus"],
+                    &["or", "above"],
+                ] {
                     if self.seq(i + 1, pattern) {
                         self.take(i, pattern.len() + 1);
                         f.tier = Some(TierBound::From(a));
@@ -846,8 +1274,16 @@ impl Clause {
     fn read_free_and_discount(&mut self, f: &mut Facts) {
         for i in 0..self.len() {
             for pattern in [
-                &["free", "of", "charge"][..], &["free"], &["no", "charge"], &["complimentary"], &["at", "no", "cost"],
-                &["at", "no", "charge"], &["on", "the", "house"], &["no", "cost"], &["not", "charged"], &["not", "billed"],
+                &["free", "of", "charge"][..],
+                &["free"],
+                &["no", "charge"],
+                &["complimentary"],
+                &["at", "no", "cost"],
+                &["at", "no", "charge"],
+                &["on", "the", "house"],
+                &["no", "cost"],
+                &["not", "charged"],
+                &["not", "billed"],
             ] {
                 if self.seq(i, pattern) {
                     self.take(i, pattern.len());
@@ -864,22 +1300,38 @@ impl Clause {
             }
             if let Some(Kind::Percent(p)) = self.toks.get(i).map(|t| &t.kind)
                 && self.free(i)
-                && self.is_any(i + 1, &["off", "discount", "discounted", "reduction", "less"])
+                && self.is_any(
+                    i + 1,
+                    &["off", "discount", "discounted", "reduction", "less"],
+                )
             {
                 f.discount = Some(*p);
                 self.take(i, 2);
             }
-            for pattern in [&["discount", "of"][..], &["discounted", "by"], &["reduction", "of"]] {
+            for pattern in [
+                &["discount", "of"][..],
+                &["discounted", "by"],
+                &["reduction", "of"],
+            ] {
                 if self.seq(i, pattern)
-                    && let Some(Kind::Percent(p)) = self.toks.get(i + pattern.len()).map(|t| &t.kind)
+                    && let Some(Kind::Percent(p)) =
+                        self.toks.get(i + pattern.len()).map(|t| &t.kind)
                 {
                     f.discount = Some(*p);
                     self.take(i, pattern.len() + 1);
                 }
             }
-            for pattern in [&["half", "price"][..], &["half", "off"], &["half", "-", "price"]] {
+            for pattern in [
+                &["half", "price"][..],
+                &["half", "off"],
+                &["half", "-", "price"],
+            ] {
                 let matches = pattern.iter().enumerate().all(|(k, w)| {
-                    if *w == "-" { self.toks.get(i + k).is_some_and(|t| t.is_sym('-')) } else { self.is(i + k, w) }
+                    if *w == "-" {
+                        self.toks.get(i + k).is_some_and(|t| t.is_sym('-'))
+                    } else {
+                        self.is(i + k, w)
+                    }
                 });
                 if matches {
                     f.discount = Some(Decimal::from(50));
@@ -940,11 +1392,15 @@ impl Clause {
                     f.other_days = true;
                     None
                 }
-                (_, Some("every" | "any" | "each")) if self.is(i + 1, "day") && !self.is(i + 2, "of") => {
+                (_, Some("every" | "any" | "each"))
+                    if self.is(i + 1, "day") && !self.is(i + 2, "of") =>
+                {
                     self.take(i, 2);
                     Some((0..7).collect())
                 }
-                (_, Some("except" | "excluding")) if self.toks.get(i + 1).is_some_and(is_day_like) => {
+                (_, Some("except" | "excluding"))
+                    if self.toks.get(i + 1).is_some_and(is_day_like) =>
+                {
                     self.take(i, 1);
                     except = true;
                     None
@@ -961,10 +1417,13 @@ impl Clause {
                     }
                 }
                 // list glue: "Monday, Wednesday and Friday", "weekdays and Saturdays", "Sat/Sun"
-                if self.is_any(i + 1, &["and", "or"]) || self.toks.get(i + 1).is_some_and(|t| t.is_sym('/') || t.is_sym('&')) {
-                    if self.toks.get(i + 2).is_some_and(is_day_like) {
-                        self.take(i + 1, 1);
-                    }
+                let glue = self.is_any(i + 1, &["and", "or"])
+                    || self
+                        .toks
+                        .get(i + 1)
+                        .is_some_and(|t| t.is_sym('/') || t.is_sym('&'));
+                if glue && self.toks.get(i + 2).is_some_and(is_day_like) {
+                    self.take(i + 1, 1);
                 }
             }
             i += 1;
@@ -993,14 +1452,22 @@ impl Clause {
                     f.metric = Some(UsageMetric::Shipments);
                 }
             } else if self.is_any(i, UNIT_NOUNS) {
-                let shipped = self.is_any(i + 1, SHIPPED_WORDS) || (i > 0 && self.is_any(i - 1, SHIPPED_WORDS));
+                let shipped = self.is_any(i + 1, SHIPPED_WORDS)
+                    || (i > 0 && self.is_any(i - 1, SHIPPED_WORDS));
                 let copy = self.is_any(i, &["copy", "copies"]);
                 if shipped {
                     self.take(i, 1);
-                    let k = if self.is_any(i + 1, SHIPPED_WORDS) { i + 1 } else { i - 1 };
+                    let k = if self.is_any(i + 1, SHIPPED_WORDS) {
+                        i + 1
+                    } else {
+                        i - 1
+                    };
                     self.take(k, 1);
                     f.metric = Some(UsageMetric::Units);
-                } else if copy && (i > 0 && self.is_any(i - 1, &["each", "every", "per", "a"])) && !f.periods.is_empty() {
+                } else if copy
+                    && (i > 0 && self.is_any(i - 1, &["each", "every", "per", "a"]))
+                    && !f.periods.is_empty()
+                {
                     // "$12 per month for each copy": subscribed copies (the quantity)
                     self.take(i, 1);
                     f.per_copy_recurring = true;

@@ -85,7 +85,9 @@ fn word_currency(word: &str) -> Option<Mark> {
         "pound" | "pounds" | "quid" => Mark::Named(currency("GBP")),
         _ if word.len() == 3 && word.chars().all(|c| c.is_ascii_alphabetic()) => {
             // Only the codes people write in plan prompts; "and", "per" etc. must stay words.
-            const CODES: [&str; 12] = ["usd", "eur", "gbp", "cad", "aud", "jpy", "nzd", "chf", "sek", "nok", "dkk", "inr"];
+            const CODES: [&str; 12] = [
+                "usd", "eur", "gbp", "cad", "aud", "jpy", "nzd", "chf", "sek", "nok", "dkk", "inr",
+            ];
             if CODES.contains(&word) {
                 Mark::Named(Currency::parse(word).ok()?)
             } else {
@@ -98,20 +100,42 @@ fn word_currency(word: &str) -> Option<Mark> {
 
 fn number_word(word: &str) -> Option<u32> {
     const SMALL: [&str; 20] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
     ];
-    const TENS: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+    const TENS: [&str; 8] = [
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
     if let Some(n) = SMALL.iter().position(|w| *w == word) {
         return Some(n as u32);
     }
-    TENS.iter().position(|w| *w == word).map(|n| (n as u32 + 2) * 10)
+    TENS.iter()
+        .position(|w| *w == word)
+        .map(|n| (n as u32 + 2) * 10)
 }
 
 fn ordinal_word(word: &str) -> Option<u32> {
     const ORD: [&str; 12] = [
-        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
-        "twelfth",
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+        "tenth", "eleventh", "twelfth",
     ];
     if let Some(n) = ORD.iter().position(|w| *w == word) {
         return Some(n as u32 + 1);
@@ -135,7 +159,8 @@ fn weekday(word: &str) -> Option<usize> {
         ["saturday", "saturdays", "sat", "sat"],
         ["sunday", "sundays", "sun", "sun"],
     ];
-    DAYS.iter().position(|names| names.contains(&word) || (word == "thur" && names[0] == "thursday"))
+    DAYS.iter()
+        .position(|names| names.contains(&word) || (word == "thur" && names[0] == "thursday"))
 }
 
 fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
@@ -146,7 +171,9 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
         let c = chars[i];
         if c.is_whitespace() {
             i += 1;
-        } else if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+        } else if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
             // 1,200.50 | 0.75 | .5 | 3rd
             let start = i;
             let mut s = String::new();
@@ -154,11 +181,17 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
                 let ch = chars[i];
                 if ch.is_ascii_digit() {
                     s.push(ch);
-                } else if ch == ',' && chars.get(i + 1..i + 4).is_some_and(|g| g.iter().all(char::is_ascii_digit))
+                } else if ch == ','
+                    && chars
+                        .get(i + 1..i + 4)
+                        .is_some_and(|g| g.iter().all(char::is_ascii_digit))
                     && !chars.get(i + 4).is_some_and(char::is_ascii_digit)
                 {
                     // thousands separator
-                } else if ch == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) && !s.contains('.') {
+                } else if ch == '.'
+                    && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())
+                    && !s.contains('.')
+                {
                     s.push('.');
                 } else {
                     break;
@@ -166,7 +199,10 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
                 i += 1;
             }
             // ordinal suffix glued to digits: 3rd, 12th
-            let suffix: String = chars[i..].iter().take_while(|c| c.is_ascii_alphabetic()).collect();
+            let suffix: String = chars[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
             let lower = suffix.to_lowercase();
             if ["st", "nd", "rd", "th"].contains(&lower.as_str()) {
                 i += suffix.chars().count();
@@ -179,7 +215,9 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
         } else if c.is_alphabetic() {
             let start = i;
             let mut s = String::new();
-            while i < chars.len() && (chars[i].is_alphabetic() || chars[i] == '\'' || chars[i] == '’') {
+            while i < chars.len()
+                && (chars[i].is_alphabetic() || chars[i] == '\'' || chars[i] == '’')
+            {
                 s.push(chars[i]);
                 i += 1;
             }
@@ -194,10 +232,15 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
                 };
                 out.push((Raw::Word(stem.to_string()), original.clone()));
                 out.push((Raw::Word("not".into()), original));
-            } else if let Some(stem) = lower.strip_suffix("'s").or_else(|| lower.strip_suffix('\'')) {
+            } else if let Some(stem) = lower
+                .strip_suffix("'s")
+                .or_else(|| lower.strip_suffix('\''))
+            {
                 out.push((Raw::Word(stem.to_string()), original));
             } else if lower.contains('\'') {
-                return Err(Error::not_understood(format!("the word {original:?} could not be read")));
+                return Err(Error::not_understood(format!(
+                    "the word {original:?} could not be read"
+                )));
             } else {
                 out.push((Raw::Word(lower), original));
             }
@@ -207,7 +250,9 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
                 c => c,
             };
             if c.is_control() {
-                return Err(Error::not_understood("the prompt contains control characters"));
+                return Err(Error::not_understood(
+                    "the prompt contains control characters",
+                ));
             }
             out.push((Raw::Sym(sym), c.to_string()));
             i += 1;
@@ -231,8 +276,12 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
                 let mut text = text.clone();
                 if value >= 20 && value % 10 == 0 {
                     let unit = match (raw.get(j), raw.get(j + 1)) {
-                        (Some((Raw::Sym('-'), _)), Some((Raw::Word(u), t))) => number_word(u).filter(|n| *n < 10).map(|n| (n, 2, t)),
-                        (Some((Raw::Word(u), t)), _) => number_word(u).filter(|n| (1..10).contains(n)).map(|n| (n, 1, t)),
+                        (Some((Raw::Sym('-'), _)), Some((Raw::Word(u), t))) => {
+                            number_word(u).filter(|n| *n < 10).map(|n| (n, 2, t))
+                        }
+                        (Some((Raw::Word(u), t)), _) => number_word(u)
+                            .filter(|n| (1..10).contains(n))
+                            .map(|n| (n, 1, t)),
                         _ => None,
                     };
                     if let Some((n, skip, t)) = unit {
@@ -269,7 +318,10 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
                 }
                 _ => mark,
             };
-            tokens.push(Token { kind: Kind::Money(value, mark), text: format!("{text}{num_text}") });
+            tokens.push(Token {
+                kind: Kind::Money(value, mark),
+                text: format!("{text}{num_text}"),
+            });
             i = next;
             continue;
         }
@@ -279,7 +331,10 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
             && let Some(mark @ Mark::Named(_)) = word_currency(w)
             && let Some((value, next, num_text)) = number_at(i + 1)
         {
-            tokens.push(Token { kind: Kind::Money(value, mark), text: format!("{text} {num_text}") });
+            tokens.push(Token {
+                kind: Kind::Money(value, mark),
+                text: format!("{text} {num_text}"),
+            });
             i = next;
             continue;
         }
@@ -288,30 +343,62 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
             match raw.get(next) {
                 Some((Raw::Word(w), t)) if word_currency(w).is_some() => {
                     let mark = word_currency(w).expect("checked");
-                    let value = if mark == Mark::Cents { value / Decimal::ONE_HUNDRED } else { value };
-                    tokens.push(Token { kind: Kind::Money(value, mark), text: format!("{num_text} {t}") });
+                    let value = if mark == Mark::Cents {
+                        value / Decimal::ONE_HUNDRED
+                    } else {
+                        value
+                    };
+                    tokens.push(Token {
+                        kind: Kind::Money(value, mark),
+                        text: format!("{num_text} {t}"),
+                    });
                     i = next + 1;
                 }
-                Some((Raw::Sym(c), t)) if symbol_currency(*c).is_some() && !matches!(raw.get(next + 1), Some((Raw::Num(_), _))) => {
+                Some((Raw::Sym(c), t))
+                    if symbol_currency(*c).is_some()
+                        && !matches!(raw.get(next + 1), Some((Raw::Num(_), _))) =>
+                {
                     let mark = symbol_currency(*c).expect("checked");
-                    let value = if mark == Mark::Cents { value / Decimal::ONE_HUNDRED } else { value };
-                    tokens.push(Token { kind: Kind::Money(value, mark), text: format!("{num_text}{t}") });
+                    let value = if mark == Mark::Cents {
+                        value / Decimal::ONE_HUNDRED
+                    } else {
+                        value
+                    };
+                    tokens.push(Token {
+                        kind: Kind::Money(value, mark),
+                        text: format!("{num_text}{t}"),
+                    });
                     i = next + 1;
                 }
                 Some((Raw::Sym('%'), _)) => {
-                    tokens.push(Token { kind: Kind::Percent(value), text: format!("{num_text}%") });
+                    tokens.push(Token {
+                        kind: Kind::Percent(value),
+                        text: format!("{num_text}%"),
+                    });
                     i = next + 1;
                 }
                 Some((Raw::Word(w), t)) if w == "percent" => {
-                    tokens.push(Token { kind: Kind::Percent(value), text: format!("{num_text} {t}") });
+                    tokens.push(Token {
+                        kind: Kind::Percent(value),
+                        text: format!("{num_text} {t}"),
+                    });
                     i = next + 1;
                 }
-                Some((Raw::Word(w), _)) if w == "per" && matches!(raw.get(next + 1), Some((Raw::Word(c), _)) if c == "cent") => {
-                    tokens.push(Token { kind: Kind::Percent(value), text: format!("{num_text} per cent") });
+                Some((Raw::Word(w), _))
+                    if w == "per"
+                        && matches!(raw.get(next + 1), Some((Raw::Word(c), _)) if c == "cent") =>
+                {
+                    tokens.push(Token {
+                        kind: Kind::Percent(value),
+                        text: format!("{num_text} per cent"),
+                    });
                     i = next + 2;
                 }
                 _ => {
-                    tokens.push(Token { kind: Kind::Number(value), text: num_text });
+                    tokens.push(Token {
+                        kind: Kind::Number(value),
+                        text: num_text,
+                    });
                     i = next;
                 }
             }
@@ -330,7 +417,10 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
             Raw::Sym(c) => Kind::Sym(*c),
             Raw::Num(_) => unreachable!("numbers are taken above"),
         };
-        tokens.push(Token { kind, text: text.clone() });
+        tokens.push(Token {
+            kind,
+            text: text.clone(),
+        });
         i += 1;
     }
     Ok(tokens)
@@ -351,15 +441,27 @@ mod tests {
     fn money_in_many_spellings() {
         let usd = Mark::Named(currency("USD"));
         assert_eq!(kinds("$5"), vec![Kind::Money(d("5"), Mark::Dollar)]);
-        assert_eq!(kinds("$1,200.50"), vec![Kind::Money(d("1200.50"), Mark::Dollar)]);
+        assert_eq!(
+            kinds("$1,200.50"),
+            vec![Kind::Money(d("1200.50"), Mark::Dollar)]
+        );
         assert_eq!(kinds("5 dollars"), vec![Kind::Money(d("5"), Mark::Dollar)]);
         assert_eq!(kinds("USD 5"), vec![Kind::Money(d("5"), usd)]);
         assert_eq!(kinds("5 usd"), vec![Kind::Money(d("5"), usd)]);
         assert_eq!(kinds("35 cents"), vec![Kind::Money(d("0.35"), Mark::Cents)]);
         assert_eq!(kinds("35¢"), vec![Kind::Money(d("0.35"), Mark::Cents)]);
-        assert_eq!(kinds("€8"), vec![Kind::Money(d("8"), Mark::Named(currency("EUR")))]);
-        assert_eq!(kinds("five dollars"), vec![Kind::Money(d("5"), Mark::Dollar)]);
-        assert_eq!(kinds("twenty-five euros"), vec![Kind::Money(d("25"), Mark::Named(currency("EUR")))]);
+        assert_eq!(
+            kinds("€8"),
+            vec![Kind::Money(d("8"), Mark::Named(currency("EUR")))]
+        );
+        assert_eq!(
+            kinds("five dollars"),
+            vec![Kind::Money(d("5"), Mark::Dollar)]
+        );
+        assert_eq!(
+            kinds("twenty-five euros"),
+            vec![Kind::Money(d("25"), Mark::Named(currency("EUR")))]
+        );
     }
 
     #[test]
@@ -368,9 +470,15 @@ mod tests {
         assert_eq!(kinds("10 percent"), vec![Kind::Percent(d("10"))]);
         assert_eq!(kinds("3rd"), vec![Kind::Ordinal(3)]);
         assert_eq!(kinds("first"), vec![Kind::Ordinal(1)]);
-        assert_eq!(kinds("Mon-Fri"), vec![Kind::Weekday(0), Kind::Sym('-'), Kind::Weekday(4)]);
+        assert_eq!(
+            kinds("Mon-Fri"),
+            vec![Kind::Weekday(0), Kind::Sym('-'), Kind::Weekday(4)]
+        );
         assert_eq!(kinds("three"), vec![Kind::Number(d("3"))]);
         assert_eq!(kinds("month's"), vec![Kind::Word("month".into())]);
-        assert_eq!(kinds("don't"), vec![Kind::Word("do".into()), Kind::Word("not".into())]);
+        assert_eq!(
+            kinds("don't"),
+            vec![Kind::Word("do".into()), Kind::Word("not".into())]
+        );
     }
 }

@@ -4,8 +4,8 @@
 use rust_decimal::Decimal;
 
 use super::{
-    InvoiceTiming, Phase, PricingProgram, ReturnsPolicy, StepChange, Tier, UsageCharge, UsageMetric, UsagePricing,
-    WEEKDAY_NAMES,
+    InvoiceTiming, Phase, PricingProgram, ReturnsPolicy, StepChange, Tier, UsageCharge,
+    UsageMetric, UsagePricing, WEEKDAY_NAMES,
 };
 
 impl PricingProgram {
@@ -18,12 +18,24 @@ impl PricingProgram {
             format!("every {} {unit}s", self.interval.count)
         };
         let mut out = vec![match self.invoice_timing() {
-            InvoiceTiming::AtStart => format!("Billed {every} in advance: each invoice is issued at the start of its period, the first at subscription start."),
-            InvoiceTiming::AtRenewal => format!("Billed {every} in arrears: each invoice is issued at the end of its period, for that period's usage."),
+            InvoiceTiming::AtStart => format!(
+                "Billed {every} in advance: each invoice is issued at the start of its period, the first at subscription start."
+            ),
+            InvoiceTiming::AtRenewal => format!(
+                "Billed {every} in arrears: each invoice is issued at the end of its period, for that period's usage."
+            ),
         }];
         for charge in &self.recurring {
-            let phases: Vec<String> = charge.phases.iter().map(|p| self.describe_phase(p)).collect();
-            out.push(format!("{}, per subscribed copy: {}.", charge.description, phases.join("; then ")));
+            let phases: Vec<String> = charge
+                .phases
+                .iter()
+                .map(|p| self.describe_phase(p))
+                .collect();
+            out.push(format!(
+                "{}, per subscribed copy: {}.",
+                charge.description,
+                phases.join("; then ")
+            ));
         }
         for charge in &self.usage {
             out.push(self.describe_usage(charge));
@@ -45,8 +57,16 @@ impl PricingProgram {
     }
 
     fn periods(&self, n: u32) -> String {
-        let unit = if self.interval.count == 1 { self.interval.unit.label() } else { "period" };
-        if n == 1 { unit.to_string() } else { format!("{n} {unit}s") }
+        let unit = if self.interval.count == 1 {
+            self.interval.unit.label()
+        } else {
+            "period"
+        };
+        if n == 1 {
+            unit.to_string()
+        } else {
+            format!("{n} {unit}s")
+        }
     }
 
     fn describe_phase(&self, phase: &Phase) -> String {
@@ -65,9 +85,13 @@ impl PricingProgram {
         if let Some(step) = &phase.step {
             let when = format!("every {}", self.periods(step.every_periods));
             text.push_str(&match step.change {
-                StepChange::Amount(d) if d.is_sign_negative() => format!(", falling by {} {when}", self.money(-d)),
+                StepChange::Amount(d) if d.is_sign_negative() => {
+                    format!(", falling by {} {when}", self.money(-d))
+                }
                 StepChange::Amount(d) => format!(", rising by {} {when}", self.money(d)),
-                StepChange::Percent(p) if p.is_sign_negative() => format!(", falling by {}% {when}", (-p).normalize()),
+                StepChange::Percent(p) if p.is_sign_negative() => {
+                    format!(", falling by {}% {when}", (-p).normalize())
+                }
                 StepChange::Percent(p) => format!(", rising by {}% {when}", p.normalize()),
             });
         }
@@ -101,11 +125,19 @@ impl PricingProgram {
                             None => groups.push((rate, vec![day])),
                         }
                     }
-                    let parts: Vec<String> =
-                        groups.iter().map(|(r, days)| format!("{} per {what} on {}", self.money(*r), days.join(", "))).collect();
+                    let parts: Vec<String> = groups
+                        .iter()
+                        .map(|(r, days)| {
+                            format!("{} per {what} on {}", self.money(*r), days.join(", "))
+                        })
+                        .collect();
                     text.push_str(&parts.join(", "));
-                    let unpriced: Vec<&str> =
-                        WEEKDAY_NAMES.iter().zip(rates.0).filter(|(_, r)| r.is_none()).map(|(d, _)| *d).collect();
+                    let unpriced: Vec<&str> = WEEKDAY_NAMES
+                        .iter()
+                        .zip(rates.0)
+                        .filter(|(_, r)| r.is_none())
+                        .map(|(d, _)| *d)
+                        .collect();
                     if !unpriced.is_empty() {
                         text.push_str(&format!(
                             " (no price for {}: usage on those days is refused, not billed)",
@@ -115,15 +147,24 @@ impl PricingProgram {
                 }
             },
             UsagePricing::Graduated { tiers } => {
-                text.push_str(&format!("graduated, each {what} priced in its own tier: {}", self.tiers(tiers)));
+                text.push_str(&format!(
+                    "graduated, each {what} priced in its own tier: {}",
+                    self.tiers(tiers)
+                ));
             }
             UsagePricing::Volume { tiers } => {
-                text.push_str(&format!("volume, every {what} priced at the tier the period's total falls in: {}", self.tiers(tiers)));
+                text.push_str(&format!(
+                    "volume, every {what} priced at the tier the period's total falls in: {}",
+                    self.tiers(tiers)
+                ));
             }
         }
         let noun = self.period_noun();
         if charge.allowance > 0 {
-            text.push_str(&format!("; the first {} each {noun} free", charge.allowance));
+            text.push_str(&format!(
+                "; the first {} each {noun} free",
+                charge.allowance
+            ));
         }
         if charge.returns == ReturnsPolicy::Credited {
             text.push_str("; returns are not billed (each return comes off the count)");

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{
-    Phase, PricingProgram, RecurringCharge, ReturnsPolicy, StepChange, Tier, UsageCharge, UsageMetric, UsagePricing,
-    WEEKDAY_NAMES,
+    Phase, PricingProgram, RecurringCharge, ReturnsPolicy, StepChange, Tier, UsageCharge,
+    UsageMetric, UsagePricing, WEEKDAY_NAMES,
 };
 use crate::error::{Error, Result};
 use crate::money::Money;
@@ -39,7 +39,12 @@ impl PricingProgram {
     /// Prices period `period_index` (1-based) for a subscription of `quantity` copies with `usage`.
     /// Returns one line per recurring charge still running and one per usage charge. Usage on a
     /// weekday the program gives no price for is [`Error::UsageNotPriced`].
-    pub fn evaluate(&self, period_index: u32, quantity: u32, usage: &PeriodUsage) -> Result<Vec<PricedLine>> {
+    pub fn evaluate(
+        &self,
+        period_index: u32,
+        quantity: u32,
+        usage: &PeriodUsage,
+    ) -> Result<Vec<PricedLine>> {
         if period_index == 0 {
             return Err(Error::invalid("period_index", "periods are counted from 1"));
         }
@@ -49,7 +54,11 @@ impl PricingProgram {
                 let amount = price
                     .checked_mul(Decimal::from(quantity))
                     .ok_or_else(|| Error::overflow("recurring charge x quantity"))?;
-                let mut description = format!("{} ({} {period_index})", charge.description, self.period_noun());
+                let mut description = format!(
+                    "{} ({} {period_index})",
+                    charge.description,
+                    self.period_noun()
+                );
                 if quantity != 1 {
                     description.push_str(&format!(", {quantity} x {}", price.normalize()));
                 }
@@ -77,13 +86,21 @@ impl PricingProgram {
 
     /// "month", "week", ... for one-unit intervals, "period" otherwise.
     pub(crate) fn period_noun(&self) -> &'static str {
-        if self.interval.count == 1 { self.interval.unit.label() } else { "period" }
+        if self.interval.count == 1 {
+            self.interval.unit.label()
+        } else {
+            "period"
+        }
     }
 }
 
 /// The price per copy of `charge` in period `k`, or `None` once the charge has ended.
 pub(crate) fn recurring_price(charge: &RecurringCharge, k: u32) -> Result<Option<Decimal>> {
-    let Some(phase) = charge.phases.iter().find(|p| p.from_period <= k && p.to_period.is_none_or(|to| k <= to)) else {
+    let Some(phase) = charge
+        .phases
+        .iter()
+        .find(|p| p.from_period <= k && p.to_period.is_none_or(|to| k <= to))
+    else {
         return Ok(None);
     };
     phase_price(phase, k).map(Some)
@@ -96,14 +113,21 @@ fn phase_price(phase: &Phase, k: u32) -> Result<Decimal> {
         let steps = (k - phase.from_period) / step.every_periods;
         match step.change {
             StepChange::Amount(delta) => {
-                price = delta.checked_mul(Decimal::from(steps)).and_then(|d| price.checked_add(d)).ok_or_else(overflow)?;
+                price = delta
+                    .checked_mul(Decimal::from(steps))
+                    .and_then(|d| price.checked_add(d))
+                    .ok_or_else(overflow)?;
             }
             StepChange::Percent(percent) => {
                 let factor = Decimal::ONE + percent / Decimal::ONE_HUNDRED;
                 for _ in 0..steps {
                     price = price.checked_mul(factor).ok_or_else(overflow)?;
-                    let past_ceiling = phase.ceiling.is_some_and(|c| factor > Decimal::ONE && price >= c);
-                    let past_floor = phase.floor.is_some_and(|f| factor < Decimal::ONE && price <= f);
+                    let past_ceiling = phase
+                        .ceiling
+                        .is_some_and(|c| factor > Decimal::ONE && price >= c);
+                    let past_floor = phase
+                        .floor
+                        .is_some_and(|f| factor < Decimal::ONE && price <= f);
                     if past_ceiling || past_floor || price.is_zero() {
                         break;
                     }
@@ -137,12 +161,15 @@ fn usage_amount(charge: &UsageCharge, usage: &PeriodUsage) -> Result<(Decimal, u
     // Net count per weekday; a return may belong to a shipment of an earlier period, so a weekday
     // can go negative here. The period's count as a whole never does.
     let net: [i128; 7] = std::array::from_fn(|d| i128::from(counted[d]) - i128::from(returned[d]));
-    let total = u64::try_from(net.iter().sum::<i128>().max(0)).map_err(|_| Error::overflow("usage count"))?;
+    let total = u64::try_from(net.iter().sum::<i128>().max(0))
+        .map_err(|_| Error::overflow("usage count"))?;
     let overflow = || Error::overflow("usage charge");
 
     let mut amount = match &charge.pricing {
         UsagePricing::PerUnit { rates } => match rates.single_rate() {
-            Some(rate) => rate.checked_mul(Decimal::from(total.saturating_sub(charge.allowance))).ok_or_else(overflow)?,
+            Some(rate) => rate
+                .checked_mul(Decimal::from(total.saturating_sub(charge.allowance)))
+                .ok_or_else(overflow)?,
             None => {
                 let mut sum = Decimal::ZERO;
                 for d in 0..7 {
@@ -154,25 +181,42 @@ fn usage_amount(charge: &UsageCharge, usage: &PeriodUsage) -> Result<(Decimal, u
                             reason: format!(
                                 "the period has {} {} on {}s, and the plan prompt gives no {} price",
                                 counted[d],
-                                if charge.metric == UsageMetric::Units { "units" } else { "shipments" },
+                                if charge.metric == UsageMetric::Units {
+                                    "units"
+                                } else {
+                                    "shipments"
+                                },
                                 capitalised(WEEKDAY_NAMES[d]),
                                 capitalised(WEEKDAY_NAMES[d]),
                             ),
                         });
                     };
                     let n = Decimal::from_i128_with_scale(net[d], 0);
-                    sum = rate.checked_mul(n).and_then(|v| sum.checked_add(v)).ok_or_else(overflow)?;
+                    sum = rate
+                        .checked_mul(n)
+                        .and_then(|v| sum.checked_add(v))
+                        .ok_or_else(overflow)?;
                 }
                 sum.max(Decimal::ZERO)
             }
         },
-        UsagePricing::Graduated { tiers } => graduated(tiers, total.saturating_sub(charge.allowance))?,
+        UsagePricing::Graduated { tiers } => {
+            graduated(tiers, total.saturating_sub(charge.allowance))?
+        }
         UsagePricing::Volume { tiers } => {
             let count = total.saturating_sub(charge.allowance);
-            let tier = tiers.iter().find(|t| t.up_to.is_none_or(|up| count <= up)).ok_or_else(|| {
-                Error::invalid("program.usage.pricing.tiers", "tiers must end with an open-ended tier")
-            })?;
-            tier.unit_price.checked_mul(Decimal::from(count)).ok_or_else(overflow)?
+            let tier = tiers
+                .iter()
+                .find(|t| t.up_to.is_none_or(|up| count <= up))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "program.usage.pricing.tiers",
+                        "tiers must end with an open-ended tier",
+                    )
+                })?;
+            tier.unit_price
+                .checked_mul(Decimal::from(count))
+                .ok_or_else(overflow)?
         }
     };
     if let Some(minimum) = charge.minimum {
@@ -205,5 +249,8 @@ fn graduated(tiers: &[Tier], count: u64) -> Result<Decimal> {
 
 fn capitalised(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
