@@ -47,12 +47,10 @@ pub fn run(args: &Args) -> CliResult {
         )
     })?;
     let scenario = Scenario::from_json(&text).map_err(|e| {
-        let failure = Failure::from(e).context(format!("{} is not a valid scenario", args.file.display()));
+        let failure =
+            Failure::from(e).context(format!("{} is not a valid scenario", args.file.display()));
         if looks_like_a_case(&text) {
-            failure.hint(
-                "this is a scenario case ({\"scenario\": ..., \"expected\": ...}); preview the object under \
-                 \"scenario\", or see examples/scenarios/",
-            )
+            failure.hint(CASE_HINT)
         } else {
             failure
         }
@@ -90,6 +88,10 @@ pub fn run(args: &Args) -> CliResult {
     out.flush()?;
     Ok(())
 }
+
+/// What to do with a test case file given as a scenario.
+const CASE_HINT: &str = "this is a scenario case ({\"scenario\": ..., \"expected\": ...}); preview the \
+                         object under \"scenario\", or see examples/scenarios/";
 
 /// Whether `text` is an evaluation case (`{"scenario": ..., "expected": ...}`) rather than a scenario.
 fn looks_like_a_case(text: &str) -> bool {

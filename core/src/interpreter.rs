@@ -670,8 +670,11 @@ impl<'a> Builder<'a> {
             TierBound::Rest => (covered + 1, None),
             TierBound::Above(n) => {
                 if covered < n {
-                    let Some(rate) = draft.default_rate.take() else {
-                        return refuse(format!("no price is given for units up to {n}"));
+                    // "$0.25 per shipment after the first 20": the first 20 are free
+                    let rate = match draft.default_rate.take() {
+                        Some(rate) => rate,
+                        None if covered == 0 => Decimal::ZERO,
+                        None => return refuse(format!("no price is given for units up to {n}")),
                     };
                     draft.tiers.push(TierDraft {
                         from: covered + 1,

@@ -1164,6 +1164,38 @@ impl Clause {
                 f.tier = Some(TierBound::First(n));
                 return;
             }
+            // "after the first 20 (shipments)", "beyond the first 20": units from 21 on
+            if self.is_any(i, &["after", "beyond", "over", "above", "past"])
+                && self.is(i + 1, "the")
+                && matches!(
+                    self.toks.get(i + 2).map(|t| &t.kind),
+                    Some(Kind::Ordinal(1))
+                )
+                && self.free(i + 2)
+                && let Some(n) = self.count(i + 3)
+            {
+                self.take(i, 4);
+                f.tier = Some(TierBound::Above(n));
+                return;
+            }
+            // "includes 20 shipments", "20 shipments included"
+            if self.is_any(i, &["includes", "including", "include", "included"])
+                && let Some(n) = self.count(i + 1)
+            {
+                self.take(i, 2);
+                f.free = true;
+                f.free_count = Some(n);
+                return;
+            }
+            if let Some(n) = self.count(i)
+                && self.is_any(i + 2, &["included", "includes"])
+            {
+                self.take(i, 1);
+                self.take(i + 2, 1);
+                f.free = true;
+                f.free_count = Some(n);
+                return;
+            }
             if self.is(i, "next")
                 && let Some(n) = self.count(i + 1)
             {

@@ -188,6 +188,22 @@ fn wordings_give_the_expected_programs() {
             "25.00 USD in months 1 to 3, less 20%; then 25.00 USD from month 4 on",
         ),
         (
+            "$10 per month plus $0.25 per shipment after the first 20 shipments.",
+            "0.25 USD per shipment; the first 20 each month free",
+        ),
+        (
+            "$10 per month, which includes 20 shipments; additional shipments $0.25 each.",
+            "0.25 USD per shipment; the first 20 each month free",
+        ),
+        (
+            "Charge $1 per delivery, $2 on Sundays.",
+            "1.00 USD per shipment on monday, tuesday, wednesday, thursday, friday, saturday, 2.00 USD per shipment on sunday",
+        ),
+        (
+            "Bill $10 per month; the first month is free.",
+            "free in month 1; then 10.00 USD from month 2 on",
+        ),
+        (
             "$0.50 per shipment, first 10 shipments free each month.",
             "0.50 USD per shipment; the first 10 each month free",
         ),
