@@ -37,7 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..PeriodUsage::default()
     };
     let tax = FlatRate::new("Sales tax", Decimal::new(825, 4))?;
-    let invoice = engine::bill_period(&program, &calendar, &period, 1, &usage, &tax)?;
+    // Pricing is pure; tax goes through the `TaxCalculator` port (async, for tax services), and
+    // `FlatRate::tax` is its in-place form.
+    let priced = engine::price_period(&program, &calendar, &period, 1, &usage)?;
+    let taxed = tax.tax(&priced.tax_request())?;
+    let invoice = priced.finish(taxed)?;
     println!(
         "Period {} to {}, issued {}: subtotal {}, tax {}, total {}",
         invoice.period_start,

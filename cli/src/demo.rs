@@ -255,6 +255,7 @@ async fn bill_everything(path: &Path) -> CliResult<Report> {
         id: ACCOUNT_ID.to_owned(),
         abstracted: true,
         timezone: chrono_tz::America::New_York,
+        tax_inclusive: false,
     };
     let tax = FlatRate::new("Sales tax", TAX_RATE)?;
     let query = usage::find_query("shipments_by_weekday")?;
@@ -324,6 +325,7 @@ async fn bill_everything(path: &Path) -> CliResult<Report> {
                 &usage,
                 &tax as &dyn TaxCalculator,
             )
+            .await
             .map_err(|e| {
                 Failure::from(e).context(format!("billing period {index} of {:?}", demo.nickname))
             })?;

@@ -1,333 +1,1091 @@
-//! The billing step for one period: the one code path that the CLI preview, the bindings and the
-//! stateful engine all use to turn a pricing program and a period's usage into an invoice.
+//! The billing engine: plans, subscriptions and renewals on the ports ([`Store`], [`Interpreter`],
+//! [`TaxCalculator`], [`Clock`]).
 //!
-//! Pure and deterministic: the program prices the period, the agent payload is computed from the
-//! priced lines and validated against the period exactly as a model-written payload would be, its
-//! amounts become money at one edge, then tax, total, revenue schedule and issue date follow.
+//! Every invoice, whether at subscription creation, at renewal or in a preview, goes through the
+//! same steps ([`period`]): the stored pricing program prices the period, the agent payload is
+//! written and validated, tax is computed on the subtotal, revenue is scheduled. What the engine
+//! adds is state: which period a subscription owes next, written together with the invoice and
+//! its audit events in one store transaction, over the revision it was computed from. So a crash
+//! leaves each renewal either done or not started, and two runs at once never bill a period twice.
 
-use crate::agent::{AgentPayload, PayloadExpectations};
-use crate::calendar::{BillingCalendar, Period};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::stream::{self, StreamExt};
+use serde_json::json;
+
+use crate::audit::{AuditAction, AuditEvent, SubjectKind, new_id};
+use crate::calendar::BillingCalendar;
+use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::invoice::Invoice;
-use crate::money::Money;
-use crate::pricing::{ChargeKind, InvoiceTiming, PricedLine, PricingProgram};
-use crate::revrec;
-use crate::tax::{TaxCalculator, TaxRequest};
+use crate::interpreter::{Interpreter, OfflineInterpreter};
+use crate::invoice::{Invoice, IssuedInvoice};
+use crate::plan::{Account, Plan, PlanType, PlanVersion};
+use crate::pricing::InvoiceTiming;
+use crate::store::{
+    CommitOutcome, DueQuery, NewSubscription, PlanQuery, Store, SubscriptionCommit, UsageRequest,
+};
+use crate::subscription::{
+    BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus, invoice_id,
+};
+use crate::tax::{NoTax, TaxCalculator};
 use crate::usage::PeriodUsage;
 
-/// The largest subscription quantity (copies, seats) accepted.
-pub const MAX_QUANTITY: u32 = 100_000;
+pub mod period;
 
-/// The description prefix of the zero line of a period the program prices nothing for.
-pub const NO_CHARGE_DESCRIPTION: &str = "No charge";
+pub use period::{
+    MAX_QUANTITY, NO_CHARGE_DESCRIPTION, PricedPeriod, bill_period, check_quantity, price_period,
+};
 
-/// Checks a subscription quantity: 1 to [`MAX_QUANTITY`] (field `subscription.quantity`).
-pub fn check_quantity(quantity: u32) -> Result<()> {
-    if !(1..=MAX_QUANTITY).contains(&quantity) {
+/// How many times a change is recomputed when someone else changed the same subscription first.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// How many due subscriptions are read per page of a run.
+const DUE_PAGE: u32 = 256;
+
+/// The actor of billing runs in the audit trail.
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// The billing engine. Cheap to clone; every clone shares the same ports.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+    interpreter: Arc<dyn Interpreter>,
+    tax: Arc<dyn TaxCalculator>,
+    clock: Arc<dyn Clock>,
+    concurrency: usize,
+}
+
+/// A plan to create, or a new version of one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavePlan {
+    /// The account the plan belongs to.
+    pub account_id: String,
+    /// The plan in the platform's shape; `id` is required.
+    pub plan: Plan,
+    /// Who saves it, for the audit trail.
+    pub actor: String,
+}
+
+/// A subscription to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateSubscription {
+    /// The account.
+    pub account_id: String,
+    /// The new subscription's id, unique in the account.
+    pub id: String,
+    /// The customer billed (must exist).
+    pub customer_id: String,
+    /// The plan (its latest version bills the first invoice).
+    pub plan_id: String,
+    /// Copies or seats, 1 to [`MAX_QUANTITY`].
+    pub quantity: u32,
+    /// The local date the first period starts; may be in the past or the future.
+    pub start_date: NaiveDate,
+    /// Who creates it, for the audit trail.
+    pub actor: String,
+}
+
+/// A created subscription and its first invoice, if it was billed at creation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatedSubscription {
+    /// The subscription as stored.
+    pub subscription: Subscription,
+    /// The first invoice (`billing_reason: subscription_create`), for plans billed in advance
+    /// whose start date has come.
+    pub invoice: Option<IssuedInvoice>,
+}
+
+/// A quantity change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeQuantity {
+    /// The account.
+    pub account_id: String,
+    /// The subscription.
+    pub subscription_id: String,
+    /// The new quantity, 1 to [`MAX_QUANTITY`].
+    pub quantity: u32,
+    /// Who changes it, for the audit trail.
+    pub actor: String,
+}
+
+/// Called after each subscription a run has handled.
+pub type ProgressFn = Arc<dyn Fn(&RunReport) + Send + Sync>;
+
+/// A billing run.
+#[derive(Clone, Default)]
+pub struct RunDue {
+    /// Bill everything due at or before this instant; the clock's now when `None`.
+    pub now: Option<DateTime<Utc>>,
+    /// Told the totals so far after each subscription (for a progress bar).
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for RunDue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunDue")
+            .field("now", &self.now)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunReport {
+    /// The run's id in the audit trail.
+    pub run_id: String,
+    /// Subscriptions handled.
+    pub subscriptions: u64,
+    /// Invoices issued.
+    pub issued: u64,
+    /// Invoices held for review.
+    pub held: u64,
+    /// Renewals that failed (each left its subscription as it was, with a `renewal_failed` event).
+    pub failed: u64,
+    /// The first failures: (account id, subscription id, error).
+    pub failures: Vec<(String, String, String)>,
+}
+
+/// The most failures a [`RunReport`] lists (all are counted, and all are in the audit trail).
+const MAX_LISTED_FAILURES: usize = 20;
+
+/// What one subscription's renewals did in a run.
+#[derive(Debug, Default)]
+struct Renewed {
+    issued: u64,
+    held: u64,
+    failure: Option<String>,
+}
+
+/// One invoice billed (not yet written) and what it was billed from.
+#[derive(Debug)]
+struct Billed {
+    invoice: Invoice,
+    usage: Option<(UsageRequest, PeriodUsage)>,
+}
+
+/// Plans and accounts read once per run.
+#[derive(Debug, Default)]
+struct RunCache {
+    accounts: Mutex<HashMap<String, Account>>,
+    plans: Mutex<HashMap<(String, String), PlanVersion>>,
+}
+
+impl Engine {
+    /// An engine on `store` with the offline interpreter, no tax and the system clock, renewing
+    /// up to 4 subscriptions at once.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Engine {
+            store,
+            interpreter: Arc::new(OfflineInterpreter),
+            tax: Arc::new(NoTax),
+            clock: Arc::new(SystemClock),
+            concurrency: 4,
+        }
+    }
+
+    /// The engine with `interpreter` reading AI plans' prompts.
+    pub fn with_interpreter(mut self, interpreter: Arc<dyn Interpreter>) -> Self {
+        self.interpreter = interpreter;
+        self
+    }
+
+    /// The engine with `tax` computing every invoice's tax.
+    pub fn with_tax(mut self, tax: Arc<dyn TaxCalculator>) -> Self {
+        self.tax = tax;
+        self
+    }
+
+    /// The engine with `clock` telling the time.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The engine renewing up to `concurrency` subscriptions at once (at least 1).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Creates or replaces an account.
+    pub async fn save_account(&self, account: &Account, actor: &str) -> Result<()> {
+        check_id("account.id", &account.id)?;
+        let event = AuditEvent::new(
+            self.clock.now(),
+            &account.id,
+            actor,
+            AuditAction::AccountSaved,
+            SubjectKind::Account,
+            &account.id,
+        )
+        .with_data(json!({ "account": account }));
+        self.store.put_account(account, &[event]).await
+    }
+
+    /// Creates or replaces a customer of an existing account.
+    pub async fn save_customer(&self, customer: &Customer, actor: &str) -> Result<()> {
+        check_id("customer.id", &customer.id)?;
+        self.account(&customer.account_id).await?;
+        if let Some(address) = &customer.tax_address
+            && (address.country.len() != 2
+                || !address.country.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            return Err(Error::invalid(
+                "customer.tax_address.country",
+                format!(
+                    "{:?} is not an ISO 3166-1 alpha-2 code such as US or FR",
+                    address.country
+                ),
+            ));
+        }
+        let event = AuditEvent::new(
+            self.clock.now(),
+            &customer.account_id,
+            actor,
+            AuditAction::CustomerSaved,
+            SubjectKind::Customer,
+            &customer.id,
+        )
+        .with_data(json!({ "customer": customer }));
+        self.store.put_customer(customer, &[event]).await
+    }
+
+    /// Creates a plan, or saves a new version of it when its fields or its program changed.
+    ///
+    /// An AI plan's prompt is interpreted now, and its program stored with the version: renewals
+    /// never read the prompt again. A refused prompt saves nothing and leaves a `prompt_refused`
+    /// event. Saving a plan exactly as its latest version returns that version. A new version
+    /// cannot change the currency, the interval or when invoices are issued (existing
+    /// subscriptions are anchored on them): that is a new plan.
+    pub async fn save_plan(&self, request: &SavePlan) -> Result<PlanVersion> {
+        let plan = &request.plan;
+        let plan_id = plan.id.clone().unwrap_or_default();
+        check_id("plan.id", &plan_id)?;
+        let account = self.account(&request.account_id).await?;
+        plan.check_available(&account)?;
+        plan.validate()?;
+        let now = self.clock.now();
+        let interpreted = match (plan.plan_type, plan.ai_prompt.as_deref()) {
+            (PlanType::Ai, Some(prompt)) => {
+                let context = plan.interpreter_context()?;
+                match self.interpreter.interpret(prompt, &context).await {
+                    Ok(program) => Some(program),
+                    Err(error) => {
+                        let event = AuditEvent::new(
+                            now,
+                            &account.id,
+                            &request.actor,
+                            AuditAction::PromptRefused,
+                            SubjectKind::Plan,
+                            &plan_id,
+                        )
+                        .with_data(json!({
+                            "prompt": prompt,
+                            "interpreter": self.interpreter.name(),
+                            "error": error.to_string(),
+                            "code": error.code().as_str(),
+                        }));
+                        self.store.append_events(&[event]).await?;
+                        return Err(error);
+                    }
+                }
+            }
+            _ => None,
+        };
+        let is_ai = interpreted.is_some();
+        let program = plan.compile_with(&account, interpreted)?;
+
+        for _ in 0..MAX_ATTEMPTS {
+            let latest = self
+                .store
+                .plan_version(&PlanQuery {
+                    account_id: account.id.clone(),
+                    plan_id: plan_id.clone(),
+                    version: None,
+                })
+                .await?;
+            if let Some(latest) = &latest {
+                if latest.plan == *plan && latest.program == program {
+                    return Ok(latest.clone());
+                }
+                check_compatible(latest, plan, &program)?;
+            }
+            let version = PlanVersion {
+                account_id: account.id.clone(),
+                plan: plan.clone(),
+                version: latest.as_ref().map_or(1, |l| l.version + 1),
+                program: program.clone(),
+                interpreter: is_ai.then(|| self.interpreter.name().to_owned()),
+                created_at: now,
+            };
+            let correlation = new_id();
+            let event = |action| {
+                AuditEvent::new(
+                    now,
+                    &account.id,
+                    &request.actor,
+                    action,
+                    SubjectKind::Plan,
+                    &plan_id,
+                )
+                .correlated(None, &correlation)
+            };
+            let mut events = Vec::new();
+            if is_ai {
+                events.push(event(AuditAction::PromptInterpreted).with_data(json!({
+                    "prompt": plan.ai_prompt,
+                    "interpreter": self.interpreter.name(),
+                    "version": version.version,
+                    "program": program,
+                    "reading": program.describe(),
+                })));
+            }
+            let action = if version.version == 1 {
+                AuditAction::PlanCreated
+            } else {
+                AuditAction::PlanChanged
+            };
+            events.push(event(action).with_data(json!({
+                "version": version.version,
+                "plan": plan,
+                "program": program,
+                "invoice_timing": program.invoice_timing(),
+            })));
+            if self.store.insert_plan_version(&version, &events).await? {
+                return Ok(version);
+            }
+        }
+        Err(Error::Contended {
+            what: "plan",
+            id: plan_id,
+        })
+    }
+
+    /// Creates a subscription. The plan decides when it is first billed: a plan billed in advance
+    /// is invoiced now for its first period (`subscription_create`) if that period has started,
+    /// or on its start date if it starts later; a plan billed in arrears is first invoiced at the
+    /// end of its first period. The decision is in the audit trail (`timing_decided`).
+    pub async fn create_subscription(
+        &self,
+        request: &CreateSubscription,
+    ) -> Result<CreatedSubscription> {
+        check_id("subscription.id", &request.id)?;
+        check_id("subscription.customer_id", &request.customer_id)?;
+        check_quantity(request.quantity)?;
+        let account = self.account(&request.account_id).await?;
+        let customer = self.customer(&account.id, &request.customer_id).await?;
+        let plan = self.latest_plan(&account.id, &request.plan_id).await?;
+        let program = &plan.program;
+        let calendar =
+            BillingCalendar::new(request.start_date, program.interval, account.timezone)?;
+        let first = calendar.period(1)?;
+        let now = self.clock.now();
+        let start_at = calendar.local_midnight(first.start).to_utc();
+        let correlation = new_id();
+        let timing = program.invoice_timing();
+
+        let mut subscription = Subscription {
+            account_id: account.id.clone(),
+            id: request.id.clone(),
+            customer_id: customer.id.clone(),
+            plan_id: plan.plan_id().to_owned(),
+            quantity: request.quantity,
+            start_date: request.start_date,
+            status: SubscriptionStatus::Active,
+            current_period: 1,
+            current_period_start: first.start,
+            current_period_end: first.end,
+            next_invoice_period: 1,
+            next_invoice_at: Some(match timing {
+                InvoiceTiming::AtStart => start_at,
+                InvoiceTiming::AtRenewal => calendar.local_midnight(first.end).to_utc(),
+            }),
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let event = |action, kind, id: &str| {
+            AuditEvent::new(now, &account.id, &request.actor, action, kind, id)
+                .correlated(None, &correlation)
+        };
+        let mut events = vec![
+            event(
+                AuditAction::SubscriptionCreated,
+                SubjectKind::Subscription,
+                &request.id,
+            )
+            .with_data(json!({
+                "customer_id": customer.id,
+                "plan_id": plan.plan_id(),
+                "plan_version": plan.version,
+                "quantity": request.quantity,
+                "start_date": request.start_date,
+            })),
+        ];
+        let bill_now = timing == InvoiceTiming::AtStart && start_at <= now;
+        events.push(
+            event(
+                AuditAction::TimingDecided,
+                SubjectKind::Subscription,
+                &request.id,
+            )
+            .with_data(json!({
+                "invoice_timing": timing,
+                "first_invoice": if bill_now { "now" } else { "later" },
+                "first_invoice_at": if bill_now { Some(now) } else { subscription.next_invoice_at },
+                "plan_version": plan.version,
+            })),
+        );
+        let mut invoice = None;
+        if bill_now {
+            let billed = self
+                .bill(&account, &customer, &plan, &subscription, 1)
+                .await?;
+            let issued = self.issued(
+                &subscription,
+                &plan,
+                billed.invoice,
+                BillingReason::SubscriptionCreate,
+                now,
+            );
+            events.extend(self.billing_events(
+                &issued,
+                billed.usage.as_ref(),
+                &request.actor,
+                None,
+                &correlation,
+                now,
+            ));
+            subscription = advance(&subscription, &calendar, timing, &plan.plan, now)?;
+            // Creation writes revision 1.
+            subscription.revision = 1;
+            invoice = Some(issued);
+        }
+        self.store
+            .insert_subscription(&NewSubscription {
+                subscription: subscription.clone(),
+                invoice: invoice.clone(),
+                events,
+            })
+            .await?;
+        Ok(CreatedSubscription {
+            subscription,
+            invoice,
+        })
+    }
+
+    /// Changes a subscription's quantity now, with no renewal: the next invoice issued bills the
+    /// new quantity. The change is audited with who made it, when, and the old and new values.
+    pub async fn change_quantity(&self, request: &ChangeQuantity) -> Result<Subscription> {
+        check_quantity(request.quantity)?;
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self
+                .subscription(&request.account_id, &request.subscription_id)
+                .await?;
+            if current.quantity == request.quantity {
+                return Ok(current);
+            }
+            let now = self.clock.now();
+            let mut changed = current.clone();
+            changed.quantity = request.quantity;
+            changed.revision = current.revision + 1;
+            changed.updated_at = now;
+            let event = AuditEvent::new(
+                now,
+                &current.account_id,
+                &request.actor,
+                AuditAction::QuantityChanged,
+                SubjectKind::Subscription,
+                &current.id,
+            )
+            .correlated(None, &new_id())
+            .with_data(json!({
+                "old_quantity": current.quantity,
+                "new_quantity": request.quantity,
+                "effective_from_period": current.next_invoice_period,
+                "next_invoice_at": current.next_invoice_at,
+            }));
+            let outcome = self
+                .store
+                .commit(&SubscriptionCommit {
+                    expected_revision: current.revision,
+                    subscription: changed.clone(),
+                    invoice: None,
+                    events: vec![event],
+                })
+                .await?;
+            if outcome == CommitOutcome::Committed {
+                return Ok(changed);
+            }
+        }
+        Err(Error::Contended {
+            what: "subscription",
+            id: request.subscription_id.clone(),
+        })
+    }
+
+    /// The next invoice of a subscription, as it would be issued now (with the usage recorded so
+    /// far for a plan billed in arrears), without writing anything.
+    pub async fn preview_next(&self, account_id: &str, subscription_id: &str) -> Result<Invoice> {
+        let subscription = self.subscription(account_id, subscription_id).await?;
+        if subscription.status == SubscriptionStatus::Ended {
+            return Err(Error::invalid(
+                "subscription.status",
+                format!("subscription {subscription_id:?} has ended and owes no more invoices"),
+            ));
+        }
+        let account = self.account(account_id).await?;
+        let customer = self.customer(account_id, &subscription.customer_id).await?;
+        let plan = self.latest_plan(account_id, &subscription.plan_id).await?;
+        let billed = self
+            .bill(
+                &account,
+                &customer,
+                &plan,
+                &subscription,
+                subscription.next_invoice_period,
+            )
+            .await?;
+        Ok(billed.invoice)
+    }
+
+    /// Renews every subscription whose next invoice is due at `request.now` (the clock's now by
+    /// default), catching up every period it owes, in one store transaction per invoice.
+    ///
+    /// Resumable and safe to run twice or at once: a period already billed is never billed again,
+    /// and one that is due is never skipped. A renewal that fails leaves its subscription as it
+    /// was, writes a `renewal_failed` event, and the run goes on with the next subscription.
+    /// Errors of the run itself (the store cannot list due subscriptions) end it.
+    pub async fn run_due(&self, request: &RunDue) -> Result<RunReport> {
+        let now = request.now.unwrap_or_else(|| self.clock.now());
+        let mut report = RunReport {
+            run_id: new_id(),
+            ..RunReport::default()
+        };
+        let span = tracing::info_span!("run_due", run_id = %report.run_id, %now);
+        let _entered = span.enter();
+        let cache = RunCache::default();
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .due_subscriptions(&DueQuery {
+                    due_by: now,
+                    after: after.clone(),
+                    limit: DUE_PAGE,
+                })
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.account_id.clone(), last.id.clone()));
+            let run_id = report.run_id.clone();
+            let mut results = stream::iter(page)
+                .map(|subscription| {
+                    let (cache, run_id) = (&cache, run_id.as_str());
+                    async move {
+                        let key = (subscription.account_id.clone(), subscription.id.clone());
+                        (key, self.renew(subscription, now, run_id, cache).await)
+                    }
+                })
+                .buffer_unordered(self.concurrency);
+            while let Some(((account_id, subscription_id), renewed)) = results.next().await {
+                report.subscriptions += 1;
+                report.issued += renewed.issued;
+                report.held += renewed.held;
+                if let Some(failure) = renewed.failure {
+                    report.failed += 1;
+                    if report.failures.len() < MAX_LISTED_FAILURES {
+                        report.failures.push((account_id, subscription_id, failure));
+                    }
+                }
+                if let Some(progress) = &request.progress {
+                    progress(&report);
+                }
+            }
+        }
+        tracing::info!(
+            subscriptions = report.subscriptions,
+            issued = report.issued,
+            failed = report.failed,
+            "run finished"
+        );
+        Ok(report)
+    }
+
+    /// Renews one subscription until it owes nothing due at `now`, or a renewal fails.
+    async fn renew(
+        &self,
+        mut subscription: Subscription,
+        now: DateTime<Utc>,
+        run_id: &str,
+        cache: &RunCache,
+    ) -> Renewed {
+        let mut renewed = Renewed::default();
+        let mut conflicts = 0;
+        while subscription.status == SubscriptionStatus::Active
+            && subscription.next_invoice_at.is_some_and(|at| at <= now)
+        {
+            let correlation = new_id();
+            match self
+                .renew_once(&subscription, run_id, &correlation, cache)
+                .await
+            {
+                Ok((CommitOutcome::Committed, Some(next), status)) => {
+                    match status {
+                        InvoiceStatus::Open => renewed.issued += 1,
+                        InvoiceStatus::Held => renewed.held += 1,
+                    }
+                    subscription = next;
+                    conflicts = 0;
+                }
+                Ok((_, _, _)) => {
+                    // Someone else changed the subscription or billed the period first: read it
+                    // again and carry on from where it is now.
+                    conflicts += 1;
+                    let reread = self
+                        .store
+                        .subscription(&subscription.account_id, &subscription.id)
+                        .await;
+                    match reread {
+                        Ok(Some(current)) if conflicts < MAX_ATTEMPTS => subscription = current,
+                        Ok(Some(_)) => {
+                            let error = Error::Contended {
+                                what: "subscription",
+                                id: subscription.id.clone(),
+                            };
+                            renewed.failure = Some(error.to_string());
+                            self.record_failure(&subscription, &error, run_id, &correlation)
+                                .await;
+                            break;
+                        }
+                        Ok(None) => break,
+                        Err(error) => {
+                            renewed.failure = Some(error.to_string());
+                            break;
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        account_id = %subscription.account_id,
+                        subscription_id = %subscription.id,
+                        period = subscription.next_invoice_period,
+                        %error,
+                        "renewal failed"
+                    );
+                    renewed.failure = Some(error.to_string());
+                    self.record_failure(&subscription, &error, run_id, &correlation)
+                        .await;
+                    break;
+                }
+            }
+        }
+        renewed
+    }
+
+    /// Bills the period a subscription owes and commits it with the next state.
+    async fn renew_once(
+        &self,
+        subscription: &Subscription,
+        run_id: &str,
+        correlation: &str,
+        cache: &RunCache,
+    ) -> Result<(CommitOutcome, Option<Subscription>, InvoiceStatus)> {
+        let account = self.cached_account(cache, &subscription.account_id).await?;
+        let plan = self
+            .cached_plan(cache, &subscription.account_id, &subscription.plan_id)
+            .await?;
+        let customer = self
+            .customer(&subscription.account_id, &subscription.customer_id)
+            .await?;
+        let program = &plan.program;
+        let calendar =
+            BillingCalendar::new(subscription.start_date, program.interval, account.timezone)?;
+        let billed = self
+            .bill(
+                &account,
+                &customer,
+                &plan,
+                subscription,
+                subscription.next_invoice_period,
+            )
+            .await?;
+        let now = self.clock.now();
+        let reason = if subscription.next_invoice_period == 1 {
+            BillingReason::SubscriptionCreate
+        } else {
+            BillingReason::SubscriptionCycle
+        };
+        let issued = self.issued(subscription, &plan, billed.invoice, reason, now);
+        let status = issued.status;
+        let events = self.billing_events(
+            &issued,
+            billed.usage.as_ref(),
+            SYSTEM_ACTOR,
+            Some(run_id),
+            correlation,
+            now,
+        );
+        let next = advance(
+            subscription,
+            &calendar,
+            program.invoice_timing(),
+            &plan.plan,
+            now,
+        )?;
+        let outcome = self
+            .store
+            .commit(&SubscriptionCommit {
+                expected_revision: subscription.revision,
+                subscription: next.clone(),
+                invoice: Some(issued),
+                events,
+            })
+            .await?;
+        Ok((outcome, Some(next), status))
+    }
+
+    /// Writes a `renewal_failed` event; a store that cannot even take that is logged.
+    async fn record_failure(
+        &self,
+        subscription: &Subscription,
+        error: &Error,
+        run_id: &str,
+        correlation: &str,
+    ) {
+        let event = AuditEvent::new(
+            self.clock.now(),
+            &subscription.account_id,
+            SYSTEM_ACTOR,
+            AuditAction::RenewalFailed,
+            SubjectKind::Subscription,
+            &subscription.id,
+        )
+        .correlated(Some(run_id), correlation)
+        .with_data(json!({
+            "period": subscription.next_invoice_period,
+            "quantity": subscription.quantity,
+            "revision": subscription.revision,
+            "error": error.to_string(),
+            "code": error.code().as_str(),
+        }));
+        if let Err(store_error) = self.store.append_events(&[event]).await {
+            tracing::error!(
+                account_id = %subscription.account_id,
+                subscription_id = %subscription.id,
+                %error,
+                %store_error,
+                "a failed renewal could not be recorded in the audit outbox"
+            );
+        }
+    }
+
+    /// Bills period `index` of `subscription`: usage through the plan's query (for programs with
+    /// usage charges), the priced period, the customer's tax.
+    async fn bill(
+        &self,
+        account: &Account,
+        customer: &Customer,
+        plan: &PlanVersion,
+        subscription: &Subscription,
+        index: u32,
+    ) -> Result<Billed> {
+        let program = &plan.program;
+        let calendar =
+            BillingCalendar::new(subscription.start_date, program.interval, account.timezone)?;
+        let period = calendar.period(index)?;
+        let usage = if program.usage.is_empty() {
+            None
+        } else {
+            let (from, to) = calendar.utc_bounds(&period);
+            let request = UsageRequest {
+                query: plan.plan.usage_query_name().to_owned(),
+                account_id: account.id.clone(),
+                customer_id: subscription.customer_id.clone(),
+                from,
+                to,
+                tz: account.timezone,
+            };
+            let usage = self.store.usage(&request).await?;
+            Some((request, usage))
+        };
+        let priced = price_period(
+            program,
+            &calendar,
+            &period,
+            subscription.quantity,
+            usage
+                .as_ref()
+                .map(|(_, u)| u)
+                .unwrap_or(&PeriodUsage::default()),
+        )?;
+        let request = priced
+            .tax_request()
+            .with_address(customer.tax_address.clone())
+            .with_exempt(customer.tax_exempt)
+            .with_inclusive(account.tax_inclusive);
+        let taxed = self.tax.compute(&request).await?;
+        Ok(Billed {
+            invoice: priced.finish(taxed)?,
+            usage,
+        })
+    }
+
+    fn issued(
+        &self,
+        subscription: &Subscription,
+        plan: &PlanVersion,
+        invoice: Invoice,
+        billing_reason: BillingReason,
+        now: DateTime<Utc>,
+    ) -> IssuedInvoice {
+        IssuedInvoice {
+            id: invoice_id(&subscription.id, invoice.period_start),
+            account_id: subscription.account_id.clone(),
+            subscription_id: subscription.id.clone(),
+            customer_id: subscription.customer_id.clone(),
+            plan_id: plan.plan_id().to_owned(),
+            plan_version: plan.version,
+            quantity: subscription.quantity,
+            billing_reason,
+            status: InvoiceStatus::Open,
+            created_at: now,
+            invoice,
+        }
+    }
+
+    /// The events of one billed invoice: usage read, payload validated, tax, revenue, issued.
+    fn billing_events(
+        &self,
+        issued: &IssuedInvoice,
+        usage: Option<&(UsageRequest, PeriodUsage)>,
+        actor: &str,
+        run_id: Option<&str>,
+        correlation: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<AuditEvent> {
+        let invoice = &issued.invoice;
+        let currency = invoice.currency.code();
+        let event = |action, kind, id: &str| {
+            AuditEvent::new(now, &issued.account_id, actor, action, kind, id)
+                .correlated(run_id, correlation)
+        };
+        let subscription =
+            |action| event(action, SubjectKind::Subscription, &issued.subscription_id);
+        let mut events = Vec::with_capacity(5);
+        if let Some((request, usage)) = usage {
+            events.push(subscription(AuditAction::UsageQueried).with_data(json!({
+                "query": request.query,
+                "customer_id": request.customer_id,
+                "from": request.from,
+                "to": request.to,
+                "timezone": request.tz.name(),
+                "period": invoice.period_index,
+                "usage": usage,
+            })));
+        }
+        let lines: Vec<_> = invoice
+            .line_items
+            .iter()
+            .map(|line| json!({ "description": line.description, "kind": line.kind, "amount": line.amount.to_major().to_string() }))
+            .collect();
+        events.push(
+            subscription(AuditAction::PayloadValidated).with_data(json!({
+                "mode": "compiled",
+                "period": invoice.period_index,
+                "plan_version": issued.plan_version,
+                "quantity": issued.quantity,
+                "currency": currency,
+                "line_items": lines,
+                "valid": true,
+            })),
+        );
+        events.push(subscription(AuditAction::TaxComputed).with_data(json!({
+            "currency": currency,
+            "subtotal": invoice.subtotal.to_major().to_string(),
+            "inclusive": invoice.tax_inclusive,
+            "tax_lines": invoice.tax_lines,
+            "tax": invoice.tax.to_major().to_string(),
+        })));
+        events.push(
+            subscription(AuditAction::RevenueScheduled).with_data(json!({
+                "currency": currency,
+                "schedule": invoice.revenue_schedule,
+            })),
+        );
+        let action = match issued.status {
+            InvoiceStatus::Open => AuditAction::InvoiceIssued,
+            InvoiceStatus::Held => AuditAction::InvoiceHeld,
+        };
+        events.push(
+            event(action, SubjectKind::Invoice, &issued.id).with_data(json!({
+                "subscription_id": issued.subscription_id,
+                "billing_reason": issued.billing_reason,
+                "status": issued.status,
+                "period": invoice.period_index,
+                "period_start": invoice.period_start,
+                "period_end": invoice.period_end,
+                "currency": currency,
+                "subtotal": invoice.subtotal.to_major().to_string(),
+                "tax": invoice.tax.to_major().to_string(),
+                "total": invoice.total.to_major().to_string(),
+            })),
+        );
+        events
+    }
+
+    async fn account(&self, id: &str) -> Result<Account> {
+        self.store
+            .account(id)
+            .await?
+            .ok_or_else(|| Error::not_found("account", id))
+    }
+
+    async fn customer(&self, account_id: &str, id: &str) -> Result<Customer> {
+        self.store
+            .customer(account_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("customer", id))
+    }
+
+    async fn subscription(&self, account_id: &str, id: &str) -> Result<Subscription> {
+        self.store
+            .subscription(account_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("subscription", id))
+    }
+
+    async fn latest_plan(&self, account_id: &str, plan_id: &str) -> Result<PlanVersion> {
+        self.store
+            .plan_version(&PlanQuery {
+                account_id: account_id.to_owned(),
+                plan_id: plan_id.to_owned(),
+                version: None,
+            })
+            .await?
+            .ok_or_else(|| Error::not_found("plan", plan_id))
+    }
+
+    async fn cached_account(&self, cache: &RunCache, id: &str) -> Result<Account> {
+        if let Some(account) = lock(&cache.accounts).get(id) {
+            return Ok(account.clone());
+        }
+        let account = self.account(id).await?;
+        lock(&cache.accounts).insert(id.to_owned(), account.clone());
+        Ok(account)
+    }
+
+    async fn cached_plan(
+        &self,
+        cache: &RunCache,
+        account_id: &str,
+        plan_id: &str,
+    ) -> Result<PlanVersion> {
+        let key = (account_id.to_owned(), plan_id.to_owned());
+        if let Some(plan) = lock(&cache.plans).get(&key) {
+            return Ok(plan.clone());
+        }
+        let plan = self.latest_plan(account_id, plan_id).await?;
+        lock(&cache.plans).insert(key, plan.clone());
+        Ok(plan)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The subscription after its period `next_invoice_period` is billed: the next period owed,
+/// when it is due, and the period the subscription is in.
+fn advance(
+    subscription: &Subscription,
+    calendar: &BillingCalendar,
+    timing: InvoiceTiming,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> Result<Subscription> {
+    let billed = subscription.next_invoice_period;
+    let next_index = billed
+        .checked_add(1)
+        .ok_or_else(|| Error::overflow("the period index"))?;
+    let next = calendar.period(next_index)?;
+    let mut advanced = subscription.clone();
+    advanced.next_invoice_period = next_index;
+    advanced.revision = subscription.revision + 1;
+    advanced.updated_at = now;
+    let current = match timing {
+        // Billed at its start: the subscription is in the billed period.
+        InvoiceTiming::AtStart => calendar.period(billed)?,
+        // Billed at its end: the subscription is in the next one.
+        InvoiceTiming::AtRenewal => next,
+    };
+    advanced.current_period = current.index;
+    advanced.current_period_start = current.start;
+    advanced.current_period_end = current.end;
+    if plan.auto_renew {
+        let due = match timing {
+            InvoiceTiming::AtStart => next.start,
+            InvoiceTiming::AtRenewal => next.end,
+        };
+        advanced.next_invoice_at = Some(calendar.local_midnight(due).to_utc());
+    } else {
+        advanced.status = SubscriptionStatus::Ended;
+        advanced.next_invoice_at = None;
+    }
+    Ok(advanced)
+}
+
+/// A new version of a plan must keep what its subscriptions are anchored on.
+fn check_compatible(
+    latest: &PlanVersion,
+    plan: &Plan,
+    program: &crate::pricing::PricingProgram,
+) -> Result<()> {
+    let old = &latest.program;
+    let problem = if plan.plan_type != latest.plan.plan_type {
+        Some(("plan.type", "the plan's type"))
+    } else if program.currency != old.currency {
+        Some(("plan.currency", "the currency"))
+    } else if program.interval != old.interval {
+        Some(("plan.interval", "the billing interval"))
+    } else if program.invoice_timing() != old.invoice_timing() {
+        Some((
+            "plan.ai_prompt",
+            "when invoices are issued (in advance or in arrears)",
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some((field, what)) => Err(Error::invalid(
+            field,
+            format!(
+                "a new version of plan {:?} cannot change {what}: existing subscriptions are billed by it; create a new plan instead",
+                latest.plan_id()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_id(field: &str, id: &str) -> Result<()> {
+    if id.trim().is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if id.len() > 200 || id.chars().any(char::is_control) {
         return Err(Error::invalid(
-            "subscription.quantity",
-            format!("must be a whole number from 1 to {MAX_QUANTITY}, got {quantity}"),
+            field,
+            "must be at most 200 characters with no control characters",
         ));
     }
     Ok(())
-}
-
-/// Bills `period` of `calendar` by `program`, for a subscription of `quantity` copies
-/// (1 to [`MAX_QUANTITY`]) with the period's `usage`, taxed by `tax`.
-///
-/// `program.evaluate` prices the period; [`AgentPayload::from_lines`] writes the payload, which is
-/// validated against the period and converted to line items ([`AgentPayload::invoice_lines`]); the
-/// subtotal is their checked sum; tax is computed on the subtotal; the subtotal is scheduled as
-/// revenue over `[period.start, period.end)`. The invoice is issued on the period's start for
-/// programs billed in advance and on its end for programs billed in arrears.
-///
-/// A period the program prices nothing for (every recurring charge has ended and there is no usage
-/// charge) still gets an invoice of 0, with one zero line "No charge (month k)".
-pub fn bill_period(
-    program: &PricingProgram,
-    calendar: &BillingCalendar,
-    period: &Period,
-    quantity: u32,
-    usage: &PeriodUsage,
-    tax: &dyn TaxCalculator,
-) -> Result<Invoice> {
-    check_quantity(quantity)?;
-    let currency = program.currency;
-    let span = tracing::debug_span!(
-        "bill_period",
-        period = period.index,
-        period_start = %period.start,
-        period_end = %period.end,
-        quantity,
-        currency = currency.code(),
-    );
-    let _entered = span.enter();
-
-    let mut lines = program.evaluate(period.index, quantity, usage)?;
-    if lines.is_empty() {
-        lines.push(PricedLine {
-            description: format!(
-                "{NO_CHARGE_DESCRIPTION} ({} {})",
-                program.period_noun(),
-                period.index
-            ),
-            kind: ChargeKind::Recurring,
-            amount: Money::zero(currency),
-        });
-    }
-    tracing::debug!(lines = lines.len(), "period priced");
-
-    let payload = AgentPayload::from_lines(calendar, period, currency, &lines);
-    payload.validate(&PayloadExpectations::for_period(calendar, period, currency))?;
-    let line_items = payload.invoice_lines(currency, &lines)?;
-
-    let subtotal = line_items
-        .iter()
-        .try_fold(Money::zero(currency), |sum, line| {
-            sum.checked_add(line.amount)
-        })?;
-    let taxed = tax.compute(&TaxRequest::new(subtotal))?;
-    let tax_sum = taxed
-        .lines
-        .iter()
-        .try_fold(Money::zero(currency), |sum, line| {
-            sum.checked_add(line.amount)
-        })?;
-    if tax_sum != taxed.total {
-        return Err(Error::invalid(
-            "tax",
-            format!(
-                "the tax calculator's lines sum to {} but its total is {}",
-                tax_sum.to_major(),
-                taxed.total.to_major()
-            ),
-        ));
-    }
-    let total = subtotal.checked_add(taxed.total)?;
-    let revenue_schedule = revrec::schedule(subtotal, period.start, period.end)?;
-    let issue_date = match program.invoice_timing() {
-        InvoiceTiming::AtStart => period.start,
-        InvoiceTiming::AtRenewal => period.end,
-    };
-    tracing::debug!(
-        %issue_date,
-        subtotal = %subtotal.to_major(),
-        tax = %taxed.total.to_major(),
-        total = %total.to_major(),
-        "period billed"
-    );
-    Ok(Invoice {
-        period_index: period.index,
-        issue_date,
-        period_start: period.start,
-        period_end: period.end,
-        currency,
-        line_items,
-        subtotal,
-        tax_lines: taxed.lines,
-        tax: taxed.total,
-        total,
-        revenue_schedule,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::calendar::{BillingInterval, IntervalUnit};
-    use crate::money::Currency;
-    use crate::pricing::{
-        Phase, RecurringCharge, ReturnsPolicy, UsageCharge, UsageMetric, UsagePricing, WeekdayRates,
-    };
-    use crate::tax::{FlatRate, NoTax};
-    use chrono::NaiveDate;
-    use rust_decimal::Decimal;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    fn monthly() -> BillingInterval {
-        BillingInterval {
-            unit: IntervalUnit::Month,
-            count: 1,
-        }
-    }
-
-    fn usd() -> Currency {
-        Currency::parse("USD").unwrap()
-    }
-
-    fn flat(amount: Decimal, to_period: Option<u32>) -> PricingProgram {
-        let mut program = PricingProgram::new(usd(), monthly());
-        program.recurring.push(RecurringCharge {
-            description: "Base charge".into(),
-            phases: vec![Phase {
-                from_period: 1,
-                to_period,
-                amount,
-                step: None,
-                floor: None,
-                ceiling: None,
-                discount_percent: None,
-            }],
-        });
-        program
-    }
-
-    fn calendar(start: NaiveDate) -> BillingCalendar {
-        BillingCalendar::new(start, monthly(), chrono_tz::America::New_York).unwrap()
-    }
-
-    fn amounts(invoice: &Invoice) -> [String; 3] {
-        [invoice.subtotal, invoice.tax, invoice.total].map(|m| m.to_major().to_string())
-    }
-
-    #[test]
-    fn quantity_bounds() {
-        for bad in [0, MAX_QUANTITY + 1] {
-            match check_quantity(bad) {
-                Err(Error::InvalidInput { field, .. }) => {
-                    assert_eq!(field, "subscription.quantity")
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-        assert!(check_quantity(1).is_ok());
-        assert!(check_quantity(MAX_QUANTITY).is_ok());
-    }
-
-    #[test]
-    fn flat_plan_in_advance_with_tax() {
-        let program = flat(Decimal::new(2500, 2), None);
-        let calendar = calendar(date(2026, 1, 31));
-        let tax = FlatRate::new("Tax", Decimal::new(825, 4)).unwrap();
-        let period = calendar.period(2).unwrap();
-        let invoice = bill_period(
-            &program,
-            &calendar,
-            &period,
-            1,
-            &PeriodUsage::default(),
-            &tax,
-        )
-        .unwrap();
-        assert_eq!(invoice.period_index, 2);
-        assert_eq!(
-            (invoice.period_start, invoice.period_end),
-            (date(2026, 2, 28), date(2026, 3, 31))
-        );
-        assert_eq!(invoice.issue_date, date(2026, 2, 28));
-        assert_eq!(amounts(&invoice), ["25.00", "2.06", "27.06"]);
-        assert_eq!(invoice.line_items.len(), 1);
-        assert_eq!(invoice.line_items[0].description, "Base charge (month 2)");
-        assert_eq!(invoice.line_items[0].kind, ChargeKind::Recurring);
-        assert_eq!(invoice.tax_lines.len(), 1);
-        let scheduled = invoice
-            .revenue_schedule
-            .iter()
-            .try_fold(Money::zero(usd()), |s, e| s.checked_add(e.amount));
-        assert_eq!(scheduled.unwrap(), invoice.subtotal);
-
-        let json = serde_json::to_value(&invoice).unwrap();
-        assert_eq!(json["issue_date"], "2026-02-28");
-        assert_eq!(json["subtotal"], "25.00");
-        assert_eq!(json["total"], "27.06");
-        assert_eq!(json["currency"], "USD");
-        assert_eq!(json["line_items"][0]["amount"], "25.00");
-        assert_eq!(json["line_items"][0]["kind"], "recurring");
-    }
-
-    #[test]
-    fn quantity_multiplies_the_recurring_charge() {
-        let program = flat(Decimal::new(12, 0), None);
-        let calendar = calendar(date(2026, 1, 15));
-        let period = calendar.period(1).unwrap();
-        let invoice = bill_period(
-            &program,
-            &calendar,
-            &period,
-            3,
-            &PeriodUsage::default(),
-            &NoTax,
-        )
-        .unwrap();
-        assert_eq!(amounts(&invoice), ["36.00", "0.00", "36.00"]);
-        let err = bill_period(
-            &program,
-            &calendar,
-            &period,
-            0,
-            &PeriodUsage::default(),
-            &NoTax,
-        )
-        .unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidInput { ref field, .. } if field == "subscription.quantity")
-        );
-    }
-
-    #[test]
-    fn usage_plan_in_arrears() {
-        let mut program = PricingProgram::new(usd(), monthly());
-        let mut rates = WeekdayRates::uniform(Decimal::new(75, 2));
-        rates.0[6] = Some(Decimal::new(250, 2));
-        program.usage.push(UsageCharge {
-            description: "Usage (Shipment) charge".into(),
-            metric: UsageMetric::Shipments,
-            pricing: UsagePricing::PerUnit { rates },
-            returns: ReturnsPolicy::Ignored,
-            allowance: 0,
-            minimum: None,
-            cap: None,
-        });
-        let calendar = calendar(date(2026, 1, 15));
-        let period = calendar.period(1).unwrap();
-        let usage = PeriodUsage {
-            shipments: [4, 4, 4, 4, 4, 0, 2],
-            ..PeriodUsage::default()
-        };
-        let invoice = bill_period(&program, &calendar, &period, 5, &usage, &NoTax).unwrap();
-        assert_eq!(invoice.issue_date, date(2026, 2, 15));
-        // 20 weekday deliveries at 0.75 and 2 Sundays at 2.50; quantity does not multiply usage.
-        assert_eq!(amounts(&invoice), ["20.00", "0.00", "20.00"]);
-        assert_eq!(invoice.line_items[0].kind, ChargeKind::Usage);
-    }
-
-    #[test]
-    fn free_period_is_an_invoice_of_zero() {
-        let program = flat(Decimal::ZERO, None);
-        let calendar = calendar(date(2026, 1, 15));
-        let period = calendar.period(1).unwrap();
-        let tax = FlatRate::new("Tax", Decimal::new(825, 4)).unwrap();
-        let invoice = bill_period(
-            &program,
-            &calendar,
-            &period,
-            1,
-            &PeriodUsage::default(),
-            &tax,
-        )
-        .unwrap();
-        assert_eq!(amounts(&invoice), ["0.00", "0.00", "0.00"]);
-        assert_eq!(invoice.line_items.len(), 1);
-    }
-
-    #[test]
-    fn period_after_every_charge_ended_is_billed_zero() {
-        let program = flat(Decimal::new(5, 0), Some(2));
-        let calendar = calendar(date(2026, 1, 15));
-        let period = calendar.period(3).unwrap();
-        let invoice = bill_period(
-            &program,
-            &calendar,
-            &period,
-            1,
-            &PeriodUsage::default(),
-            &NoTax,
-        )
-        .unwrap();
-        assert_eq!(amounts(&invoice), ["0.00", "0.00", "0.00"]);
-        assert_eq!(invoice.line_items[0].description, "No charge (month 3)");
-    }
 }

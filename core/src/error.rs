@@ -77,6 +77,23 @@ pub enum Error {
         /// The names that exist.
         known: String,
     },
+    /// Something a call names does not exist.
+    #[error("{what} {id:?} was not found")]
+    NotFound {
+        /// What kind of thing (`account`, `plan`, `subscription`, `customer`).
+        what: &'static str,
+        /// Its id as given.
+        id: String,
+    },
+    /// The same thing was changed by someone else while this change was computed, again and
+    /// again; nothing was written. Retrying later is safe.
+    #[error("{what} {id:?} kept changing while it was being updated; nothing was written")]
+    Contended {
+        /// What kind of thing.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
     /// A storage backend failed.
     #[error("storage failed while {action}")]
     Storage {
@@ -106,6 +123,10 @@ pub enum ErrorCode {
     InvalidPayload,
     /// [`Error::CurrencyMismatch`] and [`Error::Overflow`]: an internal consistency failure.
     Internal,
+    /// [`Error::NotFound`].
+    NotFound,
+    /// [`Error::Contended`]: try again.
+    Contended,
     /// [`Error::Storage`].
     Storage,
 }
@@ -119,6 +140,8 @@ impl ErrorCode {
             ErrorCode::InvalidInput => "INVALID_INPUT",
             ErrorCode::InvalidPayload => "INVALID_PAYLOAD",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Contended => "CONTENDED",
             ErrorCode::Storage => "STORAGE",
         }
     }
@@ -144,6 +167,8 @@ impl Error {
             | Error::UnknownUsageQuery { .. } => ErrorCode::InvalidInput,
             Error::InvalidPayload { .. } => ErrorCode::InvalidPayload,
             Error::CurrencyMismatch { .. } | Error::Overflow { .. } => ErrorCode::Internal,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::Contended { .. } => ErrorCode::Contended,
             Error::Storage { .. } => ErrorCode::Storage,
         }
     }
@@ -160,6 +185,14 @@ impl Error {
     pub fn not_understood(reason: impl Into<String>) -> Self {
         Error::PromptNotUnderstood {
             reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::NotFound`].
+    pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
+        Error::NotFound {
+            what,
+            id: id.into(),
         }
     }
 

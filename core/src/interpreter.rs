@@ -25,6 +25,33 @@ use lexer::{Kind, Mark};
 /// The longest prompt the interpreter reads, in characters.
 pub const MAX_PROMPT_CHARS: usize = 4000;
 
+/// Reads plan prompts into pricing programs: the offline rules interpreter here, a language
+/// model behind the same port. Held as `Arc<dyn Interpreter>`. Every program it returns is checked
+/// by [`crate::plan::Plan::compile_with`] like the offline interpreter's.
+#[async_trait::async_trait]
+pub trait Interpreter: Send + Sync + std::fmt::Debug + 'static {
+    /// The interpreter's name, stored with every program it reads (`offline`).
+    fn name(&self) -> &str;
+
+    /// The program `prompt` says, or [`Error::PromptNotUnderstood`] naming what it could not place.
+    async fn interpret(&self, prompt: &str, context: &PlanContext) -> Result<PricingProgram>;
+}
+
+/// The offline rules interpreter ([`interpret`]) as an [`Interpreter`]: no network, no key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OfflineInterpreter;
+
+#[async_trait::async_trait]
+impl Interpreter for OfflineInterpreter {
+    fn name(&self) -> &str {
+        "offline"
+    }
+
+    async fn interpret(&self, prompt: &str, context: &PlanContext) -> Result<PricingProgram> {
+        interpret(prompt, context)
+    }
+}
+
 /// What the interpreter knows of the plan a prompt belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanContext {

@@ -2,12 +2,13 @@
 //! and the revenue schedule. Amounts serialise as decimal strings in major units (`"5.00"`), dates
 //! as local `YYYY-MM-DD` in the account's time zone.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::money::{Currency, Money};
 use crate::pricing::ChargeKind;
 use crate::revrec::RevenueEntry;
+use crate::subscription::{BillingReason, InvoiceStatus};
 use crate::tax::TaxLine;
 
 /// The invoice of one billing period.
@@ -33,11 +34,51 @@ pub struct Invoice {
     /// The sum of the tax lines.
     #[serde(serialize_with = "crate::money::serialize_major")]
     pub tax: Money,
-    /// `subtotal + tax`.
+    /// Whether the line items already include the tax (a tax-inclusive site): then `total` is
+    /// `subtotal` and `tax` is the part of it that is tax.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tax_inclusive: bool,
+    /// What the customer pays: `subtotal + tax`, or `subtotal` when the tax is included.
     #[serde(serialize_with = "crate::money::serialize_major")]
     pub total: Money,
-    /// The subtotal recognised per calendar month over the service period.
+    /// The revenue (the total less tax) recognised per calendar month over the service period.
     pub revenue_schedule: Vec<RevenueEntry>,
+}
+
+impl Invoice {
+    /// The revenue the invoice earns: the total less tax.
+    pub fn revenue(&self) -> crate::Result<Money> {
+        self.total.checked_sub(self.tax)
+    }
+}
+
+/// An invoice as a store keeps it: the billed [`Invoice`] with who it bills and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedInvoice {
+    /// Derived from the subscription and the period start
+    /// ([`invoice_id`](crate::subscription::invoice_id)).
+    pub id: String,
+    /// The account it belongs to.
+    pub account_id: String,
+    /// The subscription it bills.
+    pub subscription_id: String,
+    /// The customer it bills.
+    pub customer_id: String,
+    /// The plan it was billed by...
+    pub plan_id: String,
+    /// ...at this version of the plan.
+    pub plan_version: u32,
+    /// The subscription's quantity it was billed for.
+    pub quantity: u32,
+    /// The first invoice, or a renewal.
+    pub billing_reason: BillingReason,
+    /// Open (issued) or held for review.
+    pub status: InvoiceStatus,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// What it bills.
+    #[serde(flatten)]
+    pub invoice: Invoice,
 }
 
 /// One line of an invoice.

@@ -26,7 +26,9 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod audit;
 pub mod calendar;
+pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod interpreter;
@@ -38,13 +40,22 @@ pub mod revrec;
 pub mod scenario;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod store;
+pub mod subscription;
 pub mod tax;
 pub mod usage;
 
+pub use audit::{AuditAction, AuditEvent, AuditSink};
 pub use calendar::{BillingCalendar, BillingInterval, IntervalUnit, Period};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use engine::Engine;
 pub use error::{Error, ErrorCode, Result};
-pub use invoice::{Invoice, LineItem};
+pub use interpreter::{Interpreter, OfflineInterpreter};
+pub use invoice::{Invoice, IssuedInvoice, LineItem};
 pub use money::{Currency, Money};
-pub use plan::{Account, Plan, PlanType};
+pub use plan::{Account, Plan, PlanType, PlanVersion};
 pub use pricing::{InvoiceTiming, PricingProgram};
+pub use store::{MemoryStore, Store};
+pub use subscription::{BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus};
+pub use tax::{TaxCalculator, TaxRequest, TaxResult};
 pub use usage::PeriodUsage;

@@ -6,6 +6,7 @@
 //! plan's prompt through the offline [`interpreter`](crate::interpreter), or the program given with
 //! a step-up, usage or hybrid plan.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,10 @@ pub struct Account {
     /// Serialised as its IANA name (`America/New_York`).
     #[serde(with = "tz_name")]
     pub timezone: Tz,
+    /// Whether the account's prices already include tax (a tax-inclusive site): tax is then the
+    /// part of each invoice's amount that is tax, not added on top.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tax_inclusive: bool,
 }
 
 /// Serde for a time zone as its IANA name, with an error that names the field.
@@ -125,6 +130,33 @@ pub struct Plan {
     pub program: Option<PricingProgram>,
 }
 
+/// One version of a stored plan: the plan as saved and the pricing program that bills it.
+/// Versions are immutable; editing a plan makes a new version, and each invoice records the
+/// version it was billed by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanVersion {
+    /// The account the plan belongs to.
+    pub account_id: String,
+    /// The plan as saved; its `id` is set.
+    pub plan: Plan,
+    /// 1 for the plan as first saved, then one more per change.
+    pub version: u32,
+    /// The program that bills it (for an AI plan, its prompt as interpreted when saved).
+    pub program: PricingProgram,
+    /// Which interpreter read the prompt (`offline`), for AI plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<String>,
+    /// When this version was saved.
+    pub created_at: DateTime<Utc>,
+}
+
+impl PlanVersion {
+    /// The plan's id.
+    pub fn plan_id(&self) -> &str {
+        self.plan.id.as_deref().unwrap_or_default()
+    }
+}
+
 fn one() -> u32 {
     1
 }
@@ -202,6 +234,25 @@ impl Plan {
     /// Every program returned passes [`PricingProgram::validate`] and is in the plan's currency and
     /// interval. An AI plan for an account that is not abstracted is [`Error::PlanNotAvailable`].
     pub fn compile(&self, account: &Account) -> Result<PricingProgram> {
+        self.compile_with(account, None)
+    }
+
+    /// What an interpreter is told about the plan when it reads the prompt.
+    pub fn interpreter_context(&self) -> Result<PlanContext> {
+        Ok(PlanContext {
+            currency: self.currency,
+            interval: self.interval()?,
+        })
+    }
+
+    /// As [`Plan::compile`], with an AI plan's prompt already `interpreted` (by any interpreter):
+    /// the program is then checked like the offline interpreter's. With `None`, or for other plan
+    /// types, this is [`Plan::compile`].
+    pub fn compile_with(
+        &self,
+        account: &Account,
+        interpreted: Option<PricingProgram>,
+    ) -> Result<PricingProgram> {
         self.check_available(account)?;
         self.validate()?;
         let interval = self.interval()?;
@@ -223,17 +274,14 @@ impl Plan {
                 });
                 program
             }
-            PlanType::Ai => {
-                // `validate` has checked that the prompt is present.
-                let prompt = self.ai_prompt.as_deref().unwrap_or_default();
-                interpreter::interpret(
-                    prompt,
-                    &PlanContext {
-                        currency: self.currency,
-                        interval,
-                    },
-                )?
-            }
+            PlanType::Ai => match interpreted {
+                Some(program) => program,
+                None => {
+                    // `validate` has checked that the prompt is present.
+                    let prompt = self.ai_prompt.as_deref().unwrap_or_default();
+                    interpreter::interpret(prompt, &self.interpreter_context()?)?
+                }
+            },
             PlanType::StepUp | PlanType::Usage | PlanType::Hybrid => {
                 let program = self.program.clone().ok_or_else(|| {
                     Error::invalid(
@@ -323,6 +371,7 @@ mod tests {
             id: "acct_1".into(),
             abstracted,
             timezone: chrono_tz::America::New_York,
+            tax_inclusive: false,
         }
     }
 

@@ -422,14 +422,17 @@ pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
         } else {
             PeriodUsage::default()
         };
-        invoices.push(engine::bill_period(
-            &program,
-            &calendar,
-            &period,
-            scenario.subscription.quantity,
-            &usage,
-            tax.as_ref(),
-        )?);
+        invoices.push(
+            engine::bill_period(
+                &program,
+                &calendar,
+                &period,
+                scenario.subscription.quantity,
+                &usage,
+                tax.as_ref(),
+            )
+            .await?,
+        );
     }
     Ok(PreviewReport {
         invoice_timing: program.invoice_timing(),

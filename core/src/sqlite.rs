@@ -6,7 +6,6 @@
 //! the UTC window, and the account zone's UTC offset segments as JSON, since SQLite has no time
 //! zone database. Times are stored as unix seconds.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::str::FromStr;
 
@@ -17,7 +16,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::error::{Error, Result};
 use crate::usage::window::{OffsetSegment, offset_segments_unix};
-use crate::usage::{PeriodUsage, Return, Shipment, UsageQueryTemplate, unknown_shipment};
+use crate::usage::{
+    PeriodUsage, Return, Shipment, UsageQueryTemplate, check_returns, check_scope, check_shipments,
+    unknown_shipment,
+};
 
 /// The platform's tables; idempotent.
 const PLATFORM_SCHEMA: &str = include_str!("../../sql/schema/sqlite/platform.sql");
@@ -116,19 +118,7 @@ impl UsageDb {
         customer_id: &str,
         rows: &[Shipment],
     ) -> Result<()> {
-        check_scope(account_id, customer_id)?;
-        let mut ids = HashSet::with_capacity(rows.len());
-        for row in rows {
-            check_id("shipments.id", "shipment", &row.id)?;
-            if !ids.insert(row.id.as_str()) {
-                return Err(Error::invalid(
-                    "shipments.id",
-                    format!("shipment {:?} is given twice", row.id),
-                ));
-            }
-            check_quantity("shipments.quantity", "shipment", &row.id, row.quantity)?;
-            check_whole_seconds("shipments.shipped_at", "shipment", &row.id, row.shipped_at)?;
-        }
+        check_shipments(account_id, customer_id, rows)?;
         if rows.is_empty() {
             return Ok(());
         }
@@ -162,25 +152,7 @@ impl UsageDb {
         customer_id: &str,
         rows: &[Return],
     ) -> Result<()> {
-        check_scope(account_id, customer_id)?;
-        let mut ids = HashSet::with_capacity(rows.len());
-        for row in rows {
-            check_id("returns.id", "return", &row.id)?;
-            if !ids.insert(row.id.as_str()) {
-                return Err(Error::invalid(
-                    "returns.id",
-                    format!("return {:?} is given twice", row.id),
-                ));
-            }
-            if row.shipment_id.is_empty() {
-                return Err(Error::invalid(
-                    "returns.shipment_id",
-                    format!("return {:?} has an empty shipment id", row.id),
-                ));
-            }
-            check_quantity("returns.quantity", "return", &row.id, row.quantity)?;
-            check_whole_seconds("returns.returned_at", "return", &row.id, row.returned_at)?;
-        }
+        check_returns(account_id, customer_id, rows)?;
         if rows.is_empty() {
             return Ok(());
         }
@@ -353,43 +325,6 @@ fn segments_json(segments: &[OffsetSegment]) -> String {
 
 fn ceil_seconds(at: DateTime<Utc>) -> i64 {
     at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
-}
-
-fn check_scope(account_id: &str, customer_id: &str) -> Result<()> {
-    if account_id.is_empty() {
-        return Err(Error::invalid("account_id", "must not be empty"));
-    }
-    if customer_id.is_empty() {
-        return Err(Error::invalid("customer_id", "must not be empty"));
-    }
-    Ok(())
-}
-
-fn check_id(field: &str, what: &str, id: &str) -> Result<()> {
-    if id.is_empty() {
-        return Err(Error::invalid(field, format!("a {what} has an empty id")));
-    }
-    Ok(())
-}
-
-fn check_quantity(field: &str, what: &str, id: &str, quantity: u32) -> Result<()> {
-    if quantity == 0 {
-        return Err(Error::invalid(
-            field,
-            format!("{what} {id:?} has quantity 0; it must be at least 1"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_whole_seconds(field: &str, what: &str, id: &str, at: DateTime<Utc>) -> Result<()> {
-    if at.timestamp_subsec_nanos() != 0 {
-        return Err(Error::invalid(
-            field,
-            format!("{what} {id:?} is at {at}: times are stored in whole seconds"),
-        ));
-    }
-    Ok(())
 }
 
 /// A failed insert: an id the account already has is bad input naming it; anything else is the

@@ -1,37 +1,88 @@
 //! Tax on an invoice's final subtotal: the [`TaxCalculator`] port and its in-process
-//! implementations, [`NoTax`] and [`FlatRate`].
+//! implementations, [`NoTax`], [`FlatRate`] and the jurisdiction table [`RateTable`].
 //!
-//! Tax is exclusive and computed once, on the subtotal: `tax = round(subtotal x rate)`, half away
-//! from zero at the currency's minor unit; `total = subtotal + tax`.
+//! Tax is computed once, on the subtotal. Exclusive (the default): each rate's tax is
+//! `round(subtotal x rate)`, half away from zero at the currency's minor unit, and
+//! `total = subtotal + tax`. Inclusive (a site whose prices already hold the tax): the net is
+//! `round(subtotal / (1 + sum of rates))`, the tax is `subtotal - net`, split over the rates in
+//! proportion to them, and `total = subtotal`. A tax-exempt customer is taxed nothing.
 
 use std::fmt;
 
+use async_trait::async_trait;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::money::Money;
 
-/// Computes the tax of an invoice. Held as `Arc<dyn TaxCalculator>` or `&dyn TaxCalculator`; a
-/// tax service adapter implements it the same way as [`FlatRate`].
+pub mod jurisdiction;
+
+pub use jurisdiction::{RateTable, TaxRule};
+
+/// Computes the tax of an invoice. Held as `Arc<dyn TaxCalculator>`; an adapter for an external
+/// tax service implements it the same way as [`FlatRate`] (it is async for that reason).
+#[async_trait]
 pub trait TaxCalculator: Send + Sync + fmt::Debug + 'static {
     /// The tax on `request.subtotal`, in its currency.
-    fn compute(&self, request: &TaxRequest) -> Result<TaxResult>;
+    async fn compute(&self, request: &TaxRequest) -> Result<TaxResult>;
 }
 
-/// What a [`TaxCalculator`] is asked. Fields may be added (customer, jurisdiction), so build it
-/// with [`TaxRequest::new`].
+/// Where a customer is taxed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaxAddress {
+    /// ISO 3166-1 alpha-2 country code (`US`), upper case.
+    pub country: String,
+    /// The region (state, province) code as the country writes it (`CA`, `QC`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The postal code (`94103`, `H2X 1Y4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+}
+
+/// What a [`TaxCalculator`] is asked. Fields may be added, so build it with [`TaxRequest::new`]
+/// and the `with_` methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TaxRequest {
     /// The invoice's final subtotal, the amount tax is computed on.
     pub subtotal: Money,
+    /// Where the customer is taxed, if known.
+    pub address: Option<TaxAddress>,
+    /// Whether the customer is exempt from tax.
+    pub exempt: bool,
+    /// Whether the subtotal already includes the tax (a tax-inclusive site).
+    pub inclusive: bool,
 }
 
 impl TaxRequest {
-    /// A request for the tax on `subtotal`.
+    /// A request for the tax on `subtotal`: no address, not exempt, exclusive.
     pub fn new(subtotal: Money) -> Self {
-        TaxRequest { subtotal }
+        TaxRequest {
+            subtotal,
+            address: None,
+            exempt: false,
+            inclusive: false,
+        }
+    }
+
+    /// The request for a customer at `address` (or none).
+    pub fn with_address(mut self, address: Option<TaxAddress>) -> Self {
+        self.address = address;
+        self
+    }
+
+    /// The request for an exempt (or not) customer.
+    pub fn with_exempt(mut self, exempt: bool) -> Self {
+        self.exempt = exempt;
+        self
+    }
+
+    /// The request for a site whose prices include tax (or not).
+    pub fn with_inclusive(mut self, inclusive: bool) -> Self {
+        self.inclusive = inclusive;
+        self
     }
 }
 
@@ -43,14 +94,17 @@ pub struct TaxResult {
     /// The sum of the lines, in the subtotal's currency.
     #[serde(serialize_with = "crate::money::serialize_major")]
     pub total: Money,
+    /// Whether the tax is included in the subtotal rather than added to it.
+    pub inclusive: bool,
 }
 
 impl TaxResult {
-    /// No tax on `subtotal` (zero in its currency).
-    pub fn none(subtotal: Money) -> Self {
+    /// No tax on the request's subtotal (zero in its currency).
+    pub fn none(request: &TaxRequest) -> Self {
         TaxResult {
             lines: Vec::new(),
-            total: Money::zero(subtotal.currency()),
+            total: Money::zero(request.subtotal.currency()),
+            inclusive: request.inclusive,
         }
     }
 }
@@ -68,18 +122,87 @@ pub struct TaxLine {
     pub amount: Money,
 }
 
+/// Applies `rates` (name, fraction) to the request's subtotal, stacked: the one place where tax
+/// is rounded, for every in-process calculator. Exempt requests and an empty list give no tax.
+pub fn apply_rates(request: &TaxRequest, rates: &[(String, Decimal)]) -> Result<TaxResult> {
+    if request.exempt || rates.is_empty() {
+        return Ok(TaxResult::none(request));
+    }
+    for (_, rate) in rates {
+        check_rate(*rate)?;
+    }
+    let subtotal = request.subtotal;
+    let currency = subtotal.currency();
+    let amounts: Vec<Money> = if request.inclusive {
+        let combined = rates
+            .iter()
+            .try_fold(Decimal::ONE, |sum, (_, rate)| sum.checked_add(*rate))
+            .ok_or_else(|| Error::overflow("the combined tax rate"))?;
+        let net_exact = subtotal
+            .to_major()
+            .checked_div(combined)
+            .ok_or_else(|| Error::overflow("the net of a tax-inclusive amount"))?;
+        let net = Money::round_from_major(net_exact, currency)?;
+        let tax = subtotal.checked_sub(net)?;
+        let weights = rate_weights(rates)?;
+        if weights.iter().all(|&w| w == 0) {
+            vec![Money::zero(currency); rates.len()]
+        } else {
+            tax.allocate(&weights)?
+        }
+    } else {
+        rates
+            .iter()
+            .map(|(_, rate)| {
+                let exact = subtotal
+                    .to_major()
+                    .checked_mul(*rate)
+                    .ok_or_else(|| Error::overflow("tax"))?;
+                Money::round_from_major(exact, currency)
+            })
+            .collect::<Result<_>>()?
+    };
+    let total = Money::checked_sum(currency, amounts.iter().copied())?;
+    Ok(TaxResult {
+        lines: rates
+            .iter()
+            .zip(amounts)
+            .map(|((name, rate), amount)| TaxLine {
+                name: name.clone(),
+                rate: *rate,
+                amount,
+            })
+            .collect(),
+        total,
+        inclusive: request.inclusive,
+    })
+}
+
+/// The rates as integer weights on a common scale, for splitting an included tax.
+fn rate_weights(rates: &[(String, Decimal)]) -> Result<Vec<u64>> {
+    let scale = rates.iter().map(|(_, r)| r.scale()).max().unwrap_or(0);
+    rates
+        .iter()
+        .map(|(_, rate)| {
+            let mut scaled = *rate;
+            scaled.rescale(scale);
+            u64::try_from(scaled.mantissa()).map_err(|_| Error::overflow("tax rate weights"))
+        })
+        .collect()
+}
+
 /// No tax at all.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NoTax;
 
+#[async_trait]
 impl TaxCalculator for NoTax {
-    fn compute(&self, request: &TaxRequest) -> Result<TaxResult> {
-        Ok(TaxResult::none(request.subtotal))
+    async fn compute(&self, request: &TaxRequest) -> Result<TaxResult> {
+        Ok(TaxResult::none(request))
     }
 }
 
-/// One exclusive tax at a flat rate: `round(subtotal x rate)`, half away from zero at the
-/// currency's minor unit.
+/// One tax at a flat rate, whatever the address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlatRate {
     name: String,
@@ -106,6 +229,18 @@ impl FlatRate {
     pub fn rate(&self) -> Decimal {
         self.rate
     }
+
+    /// The tax of `request`, computed in place (the port's `compute` without the future).
+    pub fn tax(&self, request: &TaxRequest) -> Result<TaxResult> {
+        apply_rates(request, &[(self.name.clone(), self.rate)])
+    }
+}
+
+#[async_trait]
+impl TaxCalculator for FlatRate {
+    async fn compute(&self, request: &TaxRequest) -> Result<TaxResult> {
+        self.tax(request)
+    }
 }
 
 /// Checks a tax rate: a fraction from 0 to 1 inclusive (field `tax.rate`).
@@ -119,25 +254,6 @@ pub fn check_rate(rate: Decimal) -> Result<()> {
     Ok(())
 }
 
-impl TaxCalculator for FlatRate {
-    fn compute(&self, request: &TaxRequest) -> Result<TaxResult> {
-        let subtotal = request.subtotal;
-        let exact = subtotal
-            .to_major()
-            .checked_mul(self.rate)
-            .ok_or_else(|| Error::overflow("tax"))?;
-        let amount = Money::round_from_major(exact, subtotal.currency())?;
-        Ok(TaxResult {
-            lines: vec![TaxLine {
-                name: self.name.clone(),
-                rate: self.rate,
-                amount,
-            }],
-            total: amount,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,7 +265,7 @@ mod tests {
 
     fn tax_of(rate: &str, subtotal: Money) -> Money {
         let calc = FlatRate::new("Tax", rate.parse().unwrap()).unwrap();
-        let result = calc.compute(&TaxRequest::new(subtotal)).unwrap();
+        let result = calc.tax(&TaxRequest::new(subtotal)).unwrap();
         assert_eq!(result.lines.len(), 1);
         assert_eq!(result.lines[0].amount, result.total);
         result.total
@@ -172,7 +288,7 @@ mod tests {
         let jpy = Currency::parse("JPY").unwrap();
         let calc = FlatRate::new("Consumption tax", "0.1".parse().unwrap()).unwrap();
         let result = calc
-            .compute(&TaxRequest::new(Money::from_minor(1235, jpy)))
+            .tax(&TaxRequest::new(Money::from_minor(1235, jpy)))
             .unwrap();
         assert_eq!(result.total, Money::from_minor(124, jpy)); // 123.5 -> 124
     }
@@ -189,23 +305,50 @@ mod tests {
         assert!(FlatRate::new("Tax", Decimal::ONE).is_ok());
     }
 
-    #[test]
-    fn no_tax_is_zero_in_the_subtotal_currency() {
-        let result = NoTax.compute(&TaxRequest::new(usd(1000))).unwrap();
+    #[tokio::test]
+    async fn no_tax_is_zero_in_the_subtotal_currency() {
+        let result = NoTax.compute(&TaxRequest::new(usd(1000))).await.unwrap();
         assert!(result.lines.is_empty());
         assert_eq!(result.total, usd(0));
     }
 
-    #[test]
-    fn calculators_are_usable_as_trait_objects() {
+    #[tokio::test]
+    async fn calculators_are_usable_as_trait_objects() {
         let calcs: Vec<std::sync::Arc<dyn TaxCalculator>> = vec![
             std::sync::Arc::new(NoTax),
             std::sync::Arc::new(FlatRate::new("Tax", Decimal::ONE).unwrap()),
         ];
-        let totals: Vec<i64> = calcs
-            .iter()
-            .map(|c| c.compute(&TaxRequest::new(usd(500))).unwrap().total.minor())
-            .collect();
+        let mut totals = Vec::new();
+        for calc in &calcs {
+            totals.push(
+                calc.compute(&TaxRequest::new(usd(500)))
+                    .await
+                    .unwrap()
+                    .total
+                    .minor(),
+            );
+        }
         assert_eq!(totals, vec![0, 500]);
+    }
+
+    #[test]
+    fn inclusive_tax_is_the_part_of_the_amount_that_is_tax() {
+        let calc = FlatRate::new("VAT", "0.0825".parse().unwrap()).unwrap();
+        // 10.00 / 1.0825 = 9.2379... -> net 9.24, tax 0.76.
+        let result = calc
+            .tax(&TaxRequest::new(usd(1000)).with_inclusive(true))
+            .unwrap();
+        assert!(result.inclusive);
+        assert_eq!(result.total, usd(76));
+    }
+
+    #[test]
+    fn exempt_customers_pay_no_tax() {
+        let calc = FlatRate::new("Tax", "0.0825".parse().unwrap()).unwrap();
+        let result = calc
+            .tax(&TaxRequest::new(usd(1000)).with_exempt(true))
+            .unwrap();
+        assert!(result.lines.is_empty());
+        assert_eq!(result.total, usd(0));
     }
 }

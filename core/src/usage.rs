@@ -99,6 +99,102 @@ pub(crate) fn unknown_shipment(return_id: &str, shipment_id: &str) -> Error {
     )
 }
 
+/// Checks the scope of a usage read or write: a non-empty account and customer.
+pub(crate) fn check_scope(account_id: &str, customer_id: &str) -> Result<()> {
+    if account_id.is_empty() {
+        return Err(Error::invalid("account_id", "must not be empty"));
+    }
+    if customer_id.is_empty() {
+        return Err(Error::invalid("customer_id", "must not be empty"));
+    }
+    Ok(())
+}
+
+/// Checks shipments before any store writes them: scope, a non-empty id given once, a quantity of
+/// at least 1, `shipped_at` in whole seconds. The error names the first bad row.
+pub(crate) fn check_shipments(
+    account_id: &str,
+    customer_id: &str,
+    rows: &[Shipment],
+) -> Result<()> {
+    check_scope(account_id, customer_id)?;
+    let mut ids = std::collections::HashSet::with_capacity(rows.len());
+    for row in rows {
+        check_row(
+            "shipments",
+            "shipment",
+            &row.id,
+            &mut ids,
+            row.quantity,
+            row.shipped_at,
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks returns like [`check_shipments`], and a non-empty shipment id.
+pub(crate) fn check_returns(account_id: &str, customer_id: &str, rows: &[Return]) -> Result<()> {
+    check_scope(account_id, customer_id)?;
+    let mut ids = std::collections::HashSet::with_capacity(rows.len());
+    for row in rows {
+        check_row(
+            "returns",
+            "return",
+            &row.id,
+            &mut ids,
+            row.quantity,
+            row.returned_at,
+        )?;
+        if row.shipment_id.is_empty() {
+            return Err(Error::invalid(
+                "returns.shipment_id",
+                format!("return {:?} has an empty shipment id", row.id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_row<'a>(
+    table: &str,
+    what: &str,
+    id: &'a str,
+    ids: &mut std::collections::HashSet<&'a str>,
+    quantity: u32,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::invalid(
+            format!("{table}.id"),
+            format!("a {what} has an empty id"),
+        ));
+    }
+    if !ids.insert(id) {
+        return Err(Error::invalid(
+            format!("{table}.id"),
+            format!("{what} {id:?} is given twice"),
+        ));
+    }
+    if quantity == 0 {
+        return Err(Error::invalid(
+            format!("{table}.quantity"),
+            format!("{what} {id:?} has quantity 0; it must be at least 1"),
+        ));
+    }
+    if at.timestamp_subsec_nanos() != 0 {
+        let column = if table == "shipments" {
+            "shipped_at"
+        } else {
+            "returned_at"
+        };
+        return Err(Error::invalid(
+            format!("{table}.{column}"),
+            format!("{what} {id:?} is at {at}: times are stored in whole seconds"),
+        ));
+    }
+    Ok(())
+}
+
 /// Sums rows into [`PeriodUsage`] for the UTC window `[from, to)`, weekdays taken in `tz`.
 /// A return whose shipment is not among `shipments` is [`crate::Error::InvalidInput`].
 ///

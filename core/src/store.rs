@@ -1,0 +1,234 @@
+//! The [`Store`] port: where accounts, customers, plans and their versions, subscriptions,
+//! invoices, the platform's usage tables and the audit outbox live.
+//!
+//! Adapters: [`MemoryStore`] (tests and examples), SQLite (feature `sqlite`,
+//! [`crate::sqlite::SqliteStore`]) and PostgreSQL (feature `postgres`,
+//! [`crate::postgres::PostgresStore`]). All pass the conformance suite of the `testkit` feature.
+//!
+//! # What every store guarantees
+//! - **Atomic changes with their events.** Every write that takes `events` writes them to the
+//!   audit outbox in the same transaction: a change never exists without its events, and a failed
+//!   change leaves nothing (no invoice, no advanced period, no event).
+//! - **Compare-and-set on subscriptions.** [`Store::commit`] writes a subscription's new state
+//!   only over the revision it was computed from, and reports [`CommitOutcome::Stale`] otherwise.
+//!   On PostgreSQL the row is locked (`SELECT ... FOR UPDATE`) for the check; on SQLite the
+//!   transaction takes the write lock first (`BEGIN IMMEDIATE`) and waits when the database is busy.
+//! - **One invoice per period.** An invoice's identity is (account, subscription, period start),
+//!   enforced by a unique index: a second invoice for the same period is
+//!   [`CommitOutcome::InvoiceExists`] and nothing of that commit is written.
+//! - **Exact amounts.** Money is kept in integer minor units with its currency; rates as decimal
+//!   text; instants to the microsecond.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::audit::AuditEvent;
+use crate::error::Result;
+use crate::invoice::IssuedInvoice;
+use crate::plan::{Account, PlanVersion};
+use crate::subscription::{Customer, Subscription};
+use crate::usage::{PeriodUsage, Return, Shipment};
+
+pub mod memory;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use memory::MemoryStore;
+
+/// Persistent state of the billing engine. Held as `Arc<dyn Store>`.
+///
+/// Reads of something that does not exist return `Ok(None)` (or an empty list); writes that name
+/// something missing are [`crate::Error::NotFound`]; writes that would duplicate an id are
+/// [`crate::Error::InvalidInput`] naming the id. Every read and write is scoped to one account.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// Creates or upgrades the store's tables (the migrations of its dialect in
+    /// `sql/migrations/`). Idempotent; safe to run from two processes at once.
+    async fn migrate(&self) -> Result<()>;
+
+    /// Creates or replaces an account, with its events.
+    async fn put_account(&self, account: &Account, events: &[AuditEvent]) -> Result<()>;
+
+    /// The account `id`.
+    async fn account(&self, id: &str) -> Result<Option<Account>>;
+
+    /// Creates or replaces a customer (its account must exist), with its events.
+    async fn put_customer(&self, customer: &Customer, events: &[AuditEvent]) -> Result<()>;
+
+    /// The customer `id` of `account_id`.
+    async fn customer(&self, account_id: &str, id: &str) -> Result<Option<Customer>>;
+
+    /// Writes a plan version, with its events. `version.version` must be exactly one more than
+    /// the plan's latest version (1 for a new plan); otherwise nothing is written and the result
+    /// is `Ok(false)` (someone else saved a version first). Versions are never changed once
+    /// written.
+    async fn insert_plan_version(
+        &self,
+        version: &PlanVersion,
+        events: &[AuditEvent],
+    ) -> Result<bool>;
+
+    /// A version of a plan: `query.version`, or the latest when it is `None`.
+    async fn plan_version(&self, query: &PlanQuery) -> Result<Option<PlanVersion>>;
+
+    /// Creates a subscription (revision as given, normally 1) and, in the same transaction, its
+    /// first invoice if there is one, and the events. An existing subscription id, or an existing
+    /// invoice for the same period, is [`crate::Error::InvalidInput`] and nothing is written.
+    async fn insert_subscription(&self, request: &NewSubscription) -> Result<()>;
+
+    /// The subscription `id` of `account_id`.
+    async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>>;
+
+    /// Replaces a subscription's state over `expected_revision` and, in the same transaction,
+    /// writes the invoice (if any) and the events. The new state's `revision` must be
+    /// `expected_revision + 1`. See [`CommitOutcome`] for what is written when.
+    async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome>;
+
+    /// Writes events on their own (a refused prompt, a failed renewal).
+    async fn append_events(&self, events: &[AuditEvent]) -> Result<()>;
+
+    /// Active subscriptions whose `next_invoice_at` is at or before `query.due_by`, ordered by
+    /// (account id, subscription id), after `query.after`, at most `query.limit`.
+    async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>>;
+
+    /// Invoices, ordered by (account id, subscription id, period start).
+    async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>>;
+
+    /// Inserts shipments of one customer of one account, in one transaction. Each row is checked
+    /// first (non-empty unique id, quantity at least 1, whole seconds); a bad row or an existing id
+    /// is [`crate::Error::InvalidInput`] naming it, and nothing is inserted.
+    async fn insert_shipments(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Shipment],
+    ) -> Result<()>;
+
+    /// Inserts returns of one customer of one account, checked like shipments (and a non-empty
+    /// shipment id; the shipment need not exist yet).
+    async fn insert_returns(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Return],
+    ) -> Result<()>;
+
+    /// One customer's usage over a window, through a predefined usage query. Equal to
+    /// [`crate::usage::aggregate`] over the customer's rows; a return in the window whose
+    /// shipment does not exist is [`crate::Error::InvalidInput`] naming the return.
+    async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage>;
+
+    /// Events in the outbox not yet shipped, oldest first, at most `limit`.
+    async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>>;
+
+    /// Marks events as shipped at `at`. Unknown ids are ignored; marking twice changes nothing.
+    async fn mark_shipped(&self, ids: &[String], at: DateTime<Utc>) -> Result<()>;
+
+    /// Every event about one subject (`subject_id`) or correlated with it, oldest first.
+    async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>>;
+
+    /// Counts of what the store holds.
+    async fn stats(&self) -> Result<StoreStats>;
+}
+
+/// Which plan version to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanQuery {
+    /// The account.
+    pub account_id: String,
+    /// The plan.
+    pub plan_id: String,
+    /// A version number, or `None` for the latest.
+    pub version: Option<u32>,
+}
+
+/// A subscription to create, with its first invoice when it is billed at creation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSubscription {
+    /// The subscription, as it is after creation (and after its first invoice).
+    pub subscription: Subscription,
+    /// The first invoice, for plans billed in advance that start now.
+    pub invoice: Option<IssuedInvoice>,
+    /// The events of the creation.
+    pub events: Vec<AuditEvent>,
+}
+
+/// A change to a subscription, computed from the state at `expected_revision`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionCommit {
+    /// The revision the change was computed from.
+    pub expected_revision: i64,
+    /// The new state; its revision is `expected_revision + 1`.
+    pub subscription: Subscription,
+    /// The invoice the change issues, if any.
+    pub invoice: Option<IssuedInvoice>,
+    /// The events of the change.
+    pub events: Vec<AuditEvent>,
+}
+
+/// What [`Store::commit`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Everything was written.
+    Committed,
+    /// The subscription is no longer at the expected revision (or no longer exists): nothing was
+    /// written. Read it again and recompute.
+    Stale,
+    /// An invoice for the same period already exists: nothing was written.
+    InvoiceExists,
+}
+
+/// Which subscriptions are due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueQuery {
+    /// Due when `next_invoice_at <= due_by`.
+    pub due_by: DateTime<Utc>,
+    /// Only after this (account id, subscription id), for paging.
+    pub after: Option<(String, String)>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Which invoices to list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvoiceQuery {
+    /// Only this account's.
+    pub account_id: Option<String>,
+    /// Only this subscription's (with `account_id`).
+    pub subscription_id: Option<String>,
+    /// At most this many (all when `None`).
+    pub limit: Option<u32>,
+}
+
+/// One customer's usage window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRequest {
+    /// The predefined query's name (`shipments_by_weekday`).
+    pub query: String,
+    /// The account.
+    pub account_id: String,
+    /// The customer.
+    pub customer_id: String,
+    /// The window's start, inclusive.
+    pub from: DateTime<Utc>,
+    /// The window's end, exclusive.
+    pub to: DateTime<Utc>,
+    /// The zone whose local weekdays count.
+    pub tz: Tz,
+}
+
+/// Counts of what a store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StoreStats {
+    /// Subscriptions, all accounts.
+    pub subscriptions: u64,
+    /// Invoices, all accounts.
+    pub invoices: u64,
+    /// Events in the outbox, shipped or not.
+    pub audit_events: u64,
+    /// Events not yet shipped.
+    pub audit_pending: u64,
+}

@@ -1,0 +1,159 @@
+//! Customers and subscriptions as the engine keeps them, and what each invoice of a subscription
+//! is issued for.
+//!
+//! A subscription's billing state is two things: the period the subscription is in now (the
+//! platform's `current_period_start`/`current_period_end`), and the next invoice it owes: which
+//! period (`next_invoice_period`) and from when (`next_invoice_at`: the period's start for plans
+//! billed in advance, its end for plans billed in arrears). Every change bumps `revision`, and a
+//! store writes a change only over the revision it was computed from, so two writers can never
+//! both act on the same state.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::tax::TaxAddress;
+
+/// A customer of an account: who subscriptions bill, and where they are taxed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// The account the customer belongs to.
+    pub account_id: String,
+    /// The customer's id, unique in the account.
+    pub id: String,
+    /// Where the customer is taxed; no tax applies when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_address: Option<TaxAddress>,
+    /// A tax-exempt customer is never taxed.
+    #[serde(default)]
+    pub tax_exempt: bool,
+}
+
+/// Whether a subscription still bills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    /// It bills at `next_invoice_at`.
+    Active,
+    /// It has billed its last period (its plan does not auto-renew).
+    Ended,
+}
+
+impl SubscriptionStatus {
+    /// The status as stored (`active`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::Ended => "ended",
+        }
+    }
+}
+
+/// A subscription to a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// The account it belongs to.
+    pub account_id: String,
+    /// The subscription's id, unique in the account.
+    pub id: String,
+    /// The customer billed; usage is read for this customer only.
+    pub customer_id: String,
+    /// The plan it is on; each invoice is billed by the plan's version in force when it is issued.
+    pub plan_id: String,
+    /// Copies or seats, 1 to 100,000; multiplies recurring charges.
+    pub quantity: u32,
+    /// The local date of the first period's start: every period is anchored on it.
+    pub start_date: NaiveDate,
+    /// Whether it still bills.
+    pub status: SubscriptionStatus,
+    /// The index of the period it is in now (1 for the first, also before the start date).
+    pub current_period: u32,
+    /// The local start date of that period.
+    pub current_period_start: NaiveDate,
+    /// The local end date of that period (the next one's start).
+    pub current_period_end: NaiveDate,
+    /// The index of the period the next invoice bills.
+    pub next_invoice_period: u32,
+    /// When the next invoice is due; absent once the subscription has ended.
+    pub next_invoice_at: Option<DateTime<Utc>>,
+    /// Bumped by every change; a change is written only over the revision it was computed from.
+    pub revision: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Why an invoice was issued, as the platform spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingReason {
+    /// The first invoice of a subscription.
+    SubscriptionCreate,
+    /// A renewal.
+    SubscriptionCycle,
+}
+
+impl BillingReason {
+    /// The reason as stored (`subscription_cycle`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BillingReason::SubscriptionCreate => "subscription_create",
+            BillingReason::SubscriptionCycle => "subscription_cycle",
+        }
+    }
+
+    /// Parses a stored reason.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "subscription_create" => Some(BillingReason::SubscriptionCreate),
+            "subscription_cycle" => Some(BillingReason::SubscriptionCycle),
+            _ => None,
+        }
+    }
+}
+
+/// An invoice's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    /// Issued to the customer.
+    Open,
+    /// Held for review: never sent to the customer until someone releases it.
+    Held,
+}
+
+impl InvoiceStatus {
+    /// The status as stored (`open`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            InvoiceStatus::Open => "open",
+            InvoiceStatus::Held => "held",
+        }
+    }
+
+    /// Parses a stored status.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "open" => Some(InvoiceStatus::Open),
+            "held" => Some(InvoiceStatus::Held),
+            _ => None,
+        }
+    }
+}
+
+impl SubscriptionStatus {
+    /// Parses a stored status.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(SubscriptionStatus::Active),
+            "ended" => Some(SubscriptionStatus::Ended),
+            _ => None,
+        }
+    }
+}
+
+/// An invoice's id: derived from its subscription and the local start date of the period it
+/// bills, never from anything a model wrote, so the same invoice always has the same id.
+pub fn invoice_id(subscription_id: &str, period_start: NaiveDate) -> String {
+    format!("in_{subscription_id}_{}", period_start.format("%Y%m%d"))
+}
