@@ -1,0 +1,7 @@
+//! Fixtures for the integration tests: a fresh database of each kind, dropped after the test.
+//!
+//! The servers are the project's own (PostgreSQL on 127.0.0.1:5432 with trust auth, MariaDB on
+//! 127.0.0.1:3306 as root without a password), or the throwaway ones `scripts/services.sh` starts
+//! where none runs; `AI_BILLING_TEST_POSTGRES` and `AI_BILLING_TEST_MYSQL` point elsewhere.
+
+pub mod sqlite;
