@@ -1,6 +1,491 @@
-//! PLACEHOLDER while the helper writes it.
-use super::*;
+//! [`MemoryStore`]: the [`Store`] kept in process memory, for tests, examples and scenarios.
+//!
+//! All state sits behind one [`std::sync::Mutex`], so every method is one atomic step: a write
+//! either happens whole (with its events) or not at all, exactly as a database transaction. The
+//! lock is never held across an `.await` (no method awaits while holding it). Orders are byte
+//! orders of ids, as with `COLLATE "C"` in SQL.
 
-/// In-memory store.
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{
+    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
+    SubscriptionCommit, UsageRequest,
+};
+use crate::audit::AuditEvent;
+use crate::error::{Error, Result};
+use crate::invoice::IssuedInvoice;
+use crate::plan::{Account, PlanVersion};
+use crate::subscription::{Customer, Subscription, SubscriptionStatus};
+use crate::usage::{self, PeriodUsage, Return, Shipment};
+
+/// A [`Store`] in memory: the reference implementation of the store's contract, used by tests,
+/// examples and previews that need no database. Nothing survives the process.
 #[derive(Debug, Default)]
-pub struct MemoryStore;
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+/// (account id, id): how every account-scoped thing is keyed.
+type Key = (String, String);
+
+/// Everything the store holds.
+#[derive(Debug, Default)]
+struct State {
+    accounts: BTreeMap<String, Account>,
+    customers: BTreeMap<Key, Customer>,
+    /// (account, plan, version).
+    plan_versions: BTreeMap<(String, String, u32), PlanVersion>,
+    subscriptions: BTreeMap<Key, Subscription>,
+    /// (account, subscription, period start): the invoice's identity.
+    invoices: BTreeMap<(String, String, NaiveDate), IssuedInvoice>,
+    /// (account, shipment id) -> (customer, row).
+    shipments: BTreeMap<Key, (String, Shipment)>,
+    /// (account, return id) -> (customer, row).
+    returns: BTreeMap<Key, (String, Return)>,
+    /// The outbox, in the order events were written.
+    outbox: Vec<OutboxEntry>,
+    /// Event id -> position in `outbox`.
+    event_index: HashMap<String, usize>,
+}
+
+/// One event in the outbox.
+#[derive(Debug)]
+struct OutboxEntry {
+    event: AuditEvent,
+    shipped_at: Option<DateTime<Utc>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere never leaves the state half-written (every write checks first, then
+        // writes without failing), so a poisoned lock still guards consistent state.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    fn require_account(&self, account_id: &str) -> Result<()> {
+        if self.accounts.contains_key(account_id) {
+            Ok(())
+        } else {
+            Err(Error::not_found("account", account_id))
+        }
+    }
+
+    fn require_customer(&self, account_id: &str, customer_id: &str) -> Result<()> {
+        if self
+            .customers
+            .contains_key(&(account_id.to_owned(), customer_id.to_owned()))
+        {
+            Ok(())
+        } else {
+            Err(Error::not_found("customer", customer_id))
+        }
+    }
+
+    /// Checks that `events` can be appended: ids non-empty, new, and given once.
+    fn check_events(&self, events: &[AuditEvent]) -> Result<()> {
+        let mut seen = HashSet::with_capacity(events.len());
+        for event in events {
+            if event.id.is_empty() {
+                return Err(Error::invalid("events.id", "an event has an empty id"));
+            }
+            if self.event_index.contains_key(&event.id) || !seen.insert(event.id.as_str()) {
+                return Err(Error::invalid(
+                    "events.id",
+                    format!("event {:?} is already in the outbox", event.id),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends checked events; cannot fail.
+    fn push_events(&mut self, events: &[AuditEvent]) {
+        for event in events {
+            self.event_index.insert(event.id.clone(), self.outbox.len());
+            self.outbox.push(OutboxEntry {
+                event: event.clone(),
+                shipped_at: None,
+            });
+        }
+    }
+
+    fn invoice_key(invoice: &IssuedInvoice) -> (String, String, NaiveDate) {
+        (
+            invoice.account_id.clone(),
+            invoice.subscription_id.clone(),
+            invoice.invoice.period_start,
+        )
+    }
+
+    fn latest_version(&self, account_id: &str, plan_id: &str) -> Option<&PlanVersion> {
+        let from = (account_id.to_owned(), plan_id.to_owned(), 0);
+        let to = (account_id.to_owned(), plan_id.to_owned(), u32::MAX);
+        self.plan_versions
+            .range(from..=to)
+            .next_back()
+            .map(|(_, version)| version)
+    }
+}
+
+fn key(account_id: &str, id: &str) -> Key {
+    (account_id.to_owned(), id.to_owned())
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn migrate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn put_account(&self, account: &Account, events: &[AuditEvent]) -> Result<()> {
+        let mut state = self.lock();
+        state.check_events(events)?;
+        state.accounts.insert(account.id.clone(), account.clone());
+        state.push_events(events);
+        Ok(())
+    }
+
+    async fn account(&self, id: &str) -> Result<Option<Account>> {
+        Ok(self.lock().accounts.get(id).cloned())
+    }
+
+    async fn put_customer(&self, customer: &Customer, events: &[AuditEvent]) -> Result<()> {
+        let mut state = self.lock();
+        state.require_account(&customer.account_id)?;
+        state.check_events(events)?;
+        state
+            .customers
+            .insert(key(&customer.account_id, &customer.id), customer.clone());
+        state.push_events(events);
+        Ok(())
+    }
+
+    async fn customer(&self, account_id: &str, id: &str) -> Result<Option<Customer>> {
+        Ok(self.lock().customers.get(&key(account_id, id)).cloned())
+    }
+
+    async fn insert_plan_version(
+        &self,
+        version: &PlanVersion,
+        events: &[AuditEvent],
+    ) -> Result<bool> {
+        let mut state = self.lock();
+        state.require_account(&version.account_id)?;
+        let plan_id = version.plan_id();
+        if plan_id.is_empty() {
+            return Err(Error::invalid("plan.id", "a stored plan needs an id"));
+        }
+        let latest = state
+            .latest_version(&version.account_id, plan_id)
+            .map_or(0, |latest| latest.version);
+        if latest.checked_add(1) != Some(version.version) {
+            return Ok(false);
+        }
+        state.check_events(events)?;
+        state.plan_versions.insert(
+            (
+                version.account_id.clone(),
+                plan_id.to_owned(),
+                version.version,
+            ),
+            version.clone(),
+        );
+        state.push_events(events);
+        Ok(true)
+    }
+
+    async fn plan_version(&self, query: &PlanQuery) -> Result<Option<PlanVersion>> {
+        let state = self.lock();
+        let found = match query.version {
+            Some(number) => {
+                state
+                    .plan_versions
+                    .get(&(query.account_id.clone(), query.plan_id.clone(), number))
+            }
+            None => state.latest_version(&query.account_id, &query.plan_id),
+        };
+        Ok(found.cloned())
+    }
+
+    async fn insert_subscription(&self, request: &NewSubscription) -> Result<()> {
+        let mut state = self.lock();
+        let subscription = &request.subscription;
+        state.require_account(&subscription.account_id)?;
+        state.require_customer(&subscription.account_id, &subscription.customer_id)?;
+        let sub_key = key(&subscription.account_id, &subscription.id);
+        if state.subscriptions.contains_key(&sub_key) {
+            return Err(Error::invalid(
+                "subscription.id",
+                format!(
+                    "subscription {:?} already exists in account {:?}",
+                    subscription.id, subscription.account_id
+                ),
+            ));
+        }
+        if let Some(invoice) = &request.invoice
+            && state.invoices.contains_key(&State::invoice_key(invoice))
+        {
+            return Err(Error::invalid(
+                "invoice",
+                format!(
+                    "an invoice of subscription {:?} for the period starting {} already exists",
+                    invoice.subscription_id, invoice.invoice.period_start
+                ),
+            ));
+        }
+        state.check_events(&request.events)?;
+        state.subscriptions.insert(sub_key, subscription.clone());
+        if let Some(invoice) = &request.invoice {
+            state
+                .invoices
+                .insert(State::invoice_key(invoice), invoice.clone());
+        }
+        state.push_events(&request.events);
+        Ok(())
+    }
+
+    async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>> {
+        Ok(self.lock().subscriptions.get(&key(account_id, id)).cloned())
+    }
+
+    async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
+        let subscription = &request.subscription;
+        if request.expected_revision.checked_add(1) != Some(subscription.revision) {
+            return Err(Error::invalid(
+                "subscription.revision",
+                format!(
+                    "the new state's revision is {} but the change was computed from revision {}",
+                    subscription.revision, request.expected_revision
+                ),
+            ));
+        }
+        let mut state = self.lock();
+        let sub_key = key(&subscription.account_id, &subscription.id);
+        match state.subscriptions.get(&sub_key) {
+            Some(stored) if stored.revision == request.expected_revision => {}
+            _ => return Ok(CommitOutcome::Stale),
+        }
+        if let Some(invoice) = &request.invoice
+            && state.invoices.contains_key(&State::invoice_key(invoice))
+        {
+            return Ok(CommitOutcome::InvoiceExists);
+        }
+        state.check_events(&request.events)?;
+        state.subscriptions.insert(sub_key, subscription.clone());
+        if let Some(invoice) = &request.invoice {
+            state
+                .invoices
+                .insert(State::invoice_key(invoice), invoice.clone());
+        }
+        state.push_events(&request.events);
+        Ok(CommitOutcome::Committed)
+    }
+
+    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
+        let mut state = self.lock();
+        state.check_events(events)?;
+        state.push_events(events);
+        Ok(())
+    }
+
+    async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>> {
+        let state = self.lock();
+        let due = state
+            .subscriptions
+            .iter()
+            .filter(|(key, _)| query.after.as_ref().is_none_or(|after| *key > after))
+            .map(|(_, subscription)| subscription)
+            .filter(|subscription| {
+                subscription.status == SubscriptionStatus::Active
+                    && subscription
+                        .next_invoice_at
+                        .is_some_and(|at| at <= query.due_by)
+            })
+            .take(query.limit as usize)
+            .cloned()
+            .collect();
+        Ok(due)
+    }
+
+    async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
+        let state = self.lock();
+        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
+        let found = state
+            .invoices
+            .values()
+            .filter(|invoice| {
+                query
+                    .account_id
+                    .as_ref()
+                    .is_none_or(|account| &invoice.account_id == account)
+                    && query
+                        .subscription_id
+                        .as_ref()
+                        .is_none_or(|subscription| &invoice.subscription_id == subscription)
+            })
+            .take(limit)
+            .cloned()
+            .collect();
+        Ok(found)
+    }
+
+    async fn insert_shipments(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Shipment],
+    ) -> Result<()> {
+        usage::check_shipments(account_id, customer_id, rows)?;
+        let mut state = self.lock();
+        if let Some(row) = rows
+            .iter()
+            .find(|row| state.shipments.contains_key(&key(account_id, &row.id)))
+        {
+            return Err(Error::invalid(
+                "shipments.id",
+                format!(
+                    "shipment {:?} already exists in account {account_id:?}",
+                    row.id
+                ),
+            ));
+        }
+        for row in rows {
+            state.shipments.insert(
+                key(account_id, &row.id),
+                (customer_id.to_owned(), row.clone()),
+            );
+        }
+        Ok(())
+    }
+
+    async fn insert_returns(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Return],
+    ) -> Result<()> {
+        usage::check_returns(account_id, customer_id, rows)?;
+        let mut state = self.lock();
+        if let Some(row) = rows
+            .iter()
+            .find(|row| state.returns.contains_key(&key(account_id, &row.id)))
+        {
+            return Err(Error::invalid(
+                "returns.id",
+                format!(
+                    "return {:?} already exists in account {account_id:?}",
+                    row.id
+                ),
+            ));
+        }
+        for row in rows {
+            state.returns.insert(
+                key(account_id, &row.id),
+                (customer_id.to_owned(), row.clone()),
+            );
+        }
+        Ok(())
+    }
+
+    async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
+        usage::find_query(&request.query)?;
+        usage::check_scope(&request.account_id, &request.customer_id)?;
+        let (shipments, returns) = {
+            let state = self.lock();
+            let mine = |row_key: &Key, customer: &str| {
+                row_key.0 == request.account_id && customer == request.customer_id
+            };
+            let shipments: Vec<Shipment> = state
+                .shipments
+                .iter()
+                .filter(|(row_key, (customer, _))| mine(row_key, customer))
+                .map(|(_, (_, row))| row.clone())
+                .collect();
+            let returns: Vec<Return> = state
+                .returns
+                .iter()
+                .filter(|(row_key, (customer, _))| mine(row_key, customer))
+                .map(|(_, (_, row))| row.clone())
+                .collect();
+            (shipments, returns)
+        };
+        usage::aggregate(&shipments, &returns, request.from, request.to, request.tz)
+    }
+
+    async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>> {
+        let state = self.lock();
+        Ok(state
+            .outbox
+            .iter()
+            .filter(|entry| entry.shipped_at.is_none())
+            .take(limit as usize)
+            .map(|entry| entry.event.clone())
+            .collect())
+    }
+
+    async fn mark_shipped(&self, ids: &[String], at: DateTime<Utc>) -> Result<()> {
+        let mut state = self.lock();
+        for id in ids {
+            if let Some(&position) = state.event_index.get(id) {
+                let entry = &mut state.outbox[position];
+                if entry.shipped_at.is_none() {
+                    entry.shipped_at = Some(at);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>> {
+        let state = self.lock();
+        let in_account = || {
+            state
+                .outbox
+                .iter()
+                .map(|entry| &entry.event)
+                .filter(|event| event.account_id == account_id)
+        };
+        let correlations: HashSet<&str> = in_account()
+            .filter(|event| event.subject_id == subject_id)
+            .filter_map(|event| event.correlation_id.as_deref())
+            .collect();
+        Ok(in_account()
+            .filter(|event| {
+                event.subject_id == subject_id
+                    || event
+                        .correlation_id
+                        .as_deref()
+                        .is_some_and(|correlation| correlations.contains(correlation))
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn stats(&self) -> Result<StoreStats> {
+        let state = self.lock();
+        let pending = state
+            .outbox
+            .iter()
+            .filter(|entry| entry.shipped_at.is_none())
+            .count();
+        Ok(StoreStats {
+            subscriptions: state.subscriptions.len() as u64,
+            invoices: state.invoices.len() as u64,
+            audit_events: state.outbox.len() as u64,
+            audit_pending: pending as u64,
+        })
+    }
+}
