@@ -178,13 +178,17 @@ pub fn apply_rates(request: &TaxRequest, rates: &[(String, Decimal)]) -> Result<
     })
 }
 
-/// The rates as integer weights on a common scale, for splitting an included tax.
+/// The rates as integer weights on a common scale, for splitting an included tax: `0.04` and
+/// `0.04875` weigh 4000 and 4875. Trailing zeros are dropped first, so a rate written
+/// `0.0400000000000000000000` weighs the same as `0.04` (on its written scale it would not fit a
+/// weight). Rates are at most 1, so a weight overflows only past 19 significant decimals.
 fn rate_weights(rates: &[(String, Decimal)]) -> Result<Vec<u64>> {
-    let scale = rates.iter().map(|(_, r)| r.scale()).max().unwrap_or(0);
-    rates
-        .iter()
-        .map(|(_, rate)| {
-            let mut scaled = *rate;
+    let normalized: Vec<Decimal> = rates.iter().map(|(_, rate)| rate.normalize()).collect();
+    let scale = normalized.iter().map(Decimal::scale).max().unwrap_or(0);
+    normalized
+        .into_iter()
+        .map(|mut scaled| {
+            // At most 28 decimals of a rate from 0 to 1: the mantissa fits a Decimal's 96 bits.
             scaled.rescale(scale);
             u64::try_from(scaled.mantissa()).map_err(|_| Error::overflow("tax rate weights"))
         })
@@ -350,5 +354,113 @@ mod tests {
             .unwrap();
         assert!(result.lines.is_empty());
         assert_eq!(result.total, usd(0));
+    }
+
+    #[test]
+    fn included_tax_weights_ignore_trailing_zeros() {
+        // 0.04 written with 22 decimals weighed 4 x 10^20, past a u64, and failed as an overflow;
+        // it weighs 4000 against 4875 like 0.04. 108.88 / 1.08875 = 100.0045... -> net 100.00,
+        // tax 8.88, split 888 x 4000/8875 = 400.23 and 888 x 4875/8875 = 487.77 -> 400 + 488.
+        let rates = [
+            (
+                "State".to_owned(),
+                "0.0400000000000000000000".parse().unwrap(),
+            ),
+            ("City".to_owned(), "0.04875".parse().unwrap()),
+        ];
+        let result =
+            apply_rates(&TaxRequest::new(usd(10_888)).with_inclusive(true), &rates).unwrap();
+        let amounts: Vec<i64> = result.lines.iter().map(|l| l.amount.minor()).collect();
+        assert_eq!(amounts, vec![400, 488]);
+        assert_eq!(result.total, usd(888));
+    }
+
+    #[test]
+    fn included_tax_with_a_zero_rate_gives_it_nothing() {
+        // 10.00 / 1.05 = 9.5238... -> net 9.52, tax 0.48, all of it on the 5% rate.
+        let rates = [
+            ("Zero".to_owned(), Decimal::ZERO),
+            ("Five".to_owned(), "0.05".parse().unwrap()),
+        ];
+        let result = apply_rates(&TaxRequest::new(usd(1000)).with_inclusive(true), &rates).unwrap();
+        let amounts: Vec<i64> = result.lines.iter().map(|l| l.amount.minor()).collect();
+        assert_eq!(amounts, vec![0, 48]);
+        // Only zero rates: no tax, and the lines are still shown.
+        let zero = [("Zero".to_owned(), Decimal::ZERO)];
+        let result = apply_rates(&TaxRequest::new(usd(1000)).with_inclusive(true), &zero).unwrap();
+        assert_eq!(result.total, usd(0));
+        assert_eq!(result.lines.len(), 1);
+    }
+
+    /// `numerator / denominator` rounded half away from zero, in exact integers.
+    fn div_round(numerator: i128, denominator: i128) -> i128 {
+        let quotient = (2 * numerator.abs() + denominator) / (2 * denominator);
+        if numerator < 0 { -quotient } else { quotient }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stacked_tax_matches_exact_integer_arithmetic(
+            subtotal in -1_000_000_000_i64..=1_000_000_000,
+            raw_rates in proptest::collection::vec((0_i64..=100_000, 0_u32..=5), 1..=4),
+            currency in proptest::sample::select(vec!["USD", "JPY", "BHD"]),
+        ) {
+            let currency = Currency::parse(currency).unwrap();
+            let gross = Money::from_minor(subtotal, currency);
+            // Rates from 0 to 1 with up to 5 decimals (100000 at scale 5 is 1).
+            let rates: Vec<(String, Decimal)> = raw_rates
+                .iter()
+                .enumerate()
+                .map(|(i, &(n, scale))| {
+                    let rate = Decimal::new(n, scale).min(Decimal::ONE);
+                    (format!("Tax {i}"), rate)
+                })
+                .collect();
+            // Every rate as an integer over 10^5.
+            let scaled: Vec<i128> = rates
+                .iter()
+                .map(|(_, rate)| {
+                    let mut r = *rate;
+                    r.rescale(5);
+                    r.mantissa()
+                })
+                .collect();
+            let unit: i128 = 100_000;
+
+            let exclusive = apply_rates(&TaxRequest::new(gross), &rates).unwrap();
+            proptest::prop_assert_eq!(exclusive.lines.len(), rates.len());
+            for (line, &rate) in exclusive.lines.iter().zip(&scaled) {
+                // Each line is round(subtotal x rate) on its own.
+                proptest::prop_assert_eq!(
+                    i128::from(line.amount.minor()),
+                    div_round(i128::from(subtotal) * rate, unit)
+                );
+            }
+            let sum: i64 = exclusive.lines.iter().map(|l| l.amount.minor()).sum();
+            proptest::prop_assert_eq!(exclusive.total.minor(), sum);
+
+            let inclusive =
+                apply_rates(&TaxRequest::new(gross).with_inclusive(true), &rates).unwrap();
+            let tax = inclusive.total.minor();
+            let sum: i64 = inclusive.lines.iter().map(|l| l.amount.minor()).sum();
+            proptest::prop_assert_eq!(sum, tax);
+            // net + tax == gross, the net being round(gross / (1 + sum of rates)).
+            let combined = unit + scaled.iter().sum::<i128>();
+            let net = div_round(i128::from(subtotal) * unit, combined);
+            proptest::prop_assert_eq!(net + i128::from(tax), i128::from(subtotal));
+            // Each part is within one minor unit of its exact share, and has the tax's sign.
+            let total_rate: i128 = scaled.iter().sum();
+            for (line, &rate) in inclusive.lines.iter().zip(&scaled) {
+                let part = i128::from(line.amount.minor());
+                if total_rate == 0 {
+                    proptest::prop_assert_eq!(part, 0);
+                } else {
+                    // |part x total_rate - tax x rate| < total_rate
+                    let gap = (part * total_rate - i128::from(tax) * rate).abs();
+                    proptest::prop_assert!(gap < total_rate);
+                    proptest::prop_assert!(part == 0 || (part > 0) == (tax > 0));
+                }
+            }
+        }
     }
 }
