@@ -384,7 +384,8 @@ pub struct PreviewReport {
 #[cfg(feature = "sqlite")]
 pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
     use crate::calendar::BillingCalendar;
-    use crate::sqlite::UsageDb;
+    use crate::sqlite::SqliteStore;
+    use crate::store::Store as _;
     use crate::usage::PeriodUsage;
 
     scenario.validate()?;
@@ -403,7 +404,8 @@ pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
     let tz = account.timezone;
     let calendar = BillingCalendar::new(scenario.subscription.start, program.interval, tz)?;
     let query = scenario.plan.usage_query_template()?;
-    let db = UsageDb::open("sqlite::memory:").await?;
+    let db = SqliteStore::open("sqlite::memory:").await?;
+    db.migrate().await?;
     db.insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &scenario.shipments)
         .await?;
     db.insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &scenario.returns)

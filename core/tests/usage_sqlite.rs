@@ -2,10 +2,18 @@
 //! SQLite databases (in memory and on disk).
 
 use ai_billing::Error;
-use ai_billing::sqlite::UsageDb;
+use ai_billing::Store as _;
+use ai_billing::sqlite::SqliteStore;
 use ai_billing::usage::{self, PeriodUsage, Return, Shipment, UsageQueryTemplate};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+
+/// A store at `url` with its tables.
+async fn open(url: &str) -> SqliteStore {
+    let db = SqliteStore::open(url).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -159,7 +167,7 @@ async fn sql_equals_the_reference_across_zones() {
         (Tz::UTC, date(2026, 2, 1), date(2026, 3, 1)),
         (Tz::UTC, date(1969, 12, 15), date(1970, 1, 15)),
     ];
-    let db = UsageDb::open("sqlite::memory:").await.unwrap();
+    let db = open("sqlite::memory:").await;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for (case, (tz, start, end)) in cases.into_iter().enumerate() {
         let (from, to) = (midnight(tz, start), midnight(tz, end));
@@ -197,7 +205,7 @@ async fn sql_equals_the_reference_across_zones() {
 
 #[tokio::test]
 async fn a_late_friday_evening_in_new_york_is_a_friday() {
-    let db = UsageDb::open("sqlite::memory:").await.unwrap();
+    let db = open("sqlite::memory:").await;
     // Friday 2026-01-16 23:40 in New York is Saturday 04:40 UTC.
     let rows = [shipment("fri", "2026-01-17T04:40:00Z", 2)];
     db.insert_shipments("acct", "cust", &rows).await.unwrap();
@@ -220,7 +228,7 @@ async fn a_late_friday_evening_in_new_york_is_a_friday() {
 
 #[tokio::test]
 async fn a_return_counts_on_the_weekday_of_a_shipment_months_or_years_earlier() {
-    let db = UsageDb::open("sqlite::memory:").await.unwrap();
+    let db = open("sqlite::memory:").await;
     let shipments = [
         // Monday 2025-10-06, 10:00 in New York.
         shipment("months", "2025-10-06T14:00:00Z", 4),
@@ -262,7 +270,7 @@ async fn a_return_counts_on_the_weekday_of_a_shipment_months_or_years_earlier() 
 
 #[tokio::test]
 async fn a_return_of_a_missing_shipment_is_an_error_naming_it() {
-    let db = UsageDb::open("sqlite::memory:").await.unwrap();
+    let db = open("sqlite::memory:").await;
     db.insert_shipments("acct", "cust", &[shipment("s1", "2026-01-05T12:00:00Z", 1)])
         .await
         .unwrap();
@@ -327,7 +335,7 @@ async fn a_return_of_a_missing_shipment_is_an_error_naming_it() {
 
 #[tokio::test]
 async fn customers_and_accounts_never_see_each_others_rows() {
-    let db = UsageDb::open("sqlite::memory:").await.unwrap();
+    let db = open("sqlite::memory:").await;
     // Same customer id in two accounts, same shipment and return ids everywhere.
     let scopes = [
         ("acct-a", "cust-1", 1u32),
@@ -421,7 +429,7 @@ async fn a_file_database_opened_twice_keeps_its_rows() {
     let url = format!("sqlite://{}", dir.join("usage.db").display());
     let (from, to) = (at("2026-01-01T00:00:00Z"), at("2026-02-01T00:00:00Z"));
     {
-        let db = UsageDb::open(&url).await.unwrap();
+        let db = open(&url).await;
         db.insert_shipments("acct", "cust", &[shipment("s1", "2026-01-05T12:00:00Z", 5)])
             .await
             .unwrap();
@@ -433,7 +441,7 @@ async fn a_file_database_opened_twice_keeps_its_rows() {
         .await
         .unwrap();
     }
-    let db = UsageDb::open(&url).await.unwrap();
+    let db = open(&url).await;
     let usage = db
         .period_usage(query(), "acct", "cust", from, to, Tz::UTC)
         .await
@@ -452,7 +460,7 @@ async fn a_file_database_opened_twice_keeps_its_rows() {
 
 #[tokio::test]
 async fn batches_are_all_or_nothing_and_bad_windows_are_refused() {
-    let db = UsageDb::open("sqlite::memory:").await.unwrap();
+    let db = open("sqlite::memory:").await;
     db.insert_shipments("acct", "cust", &[shipment("s1", "2026-01-05T12:00:00Z", 1)])
         .await
         .unwrap();

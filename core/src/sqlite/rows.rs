@@ -1,0 +1,394 @@
+//! Reading stored rows back into the core's types, refusing any value the core could not have
+//! written (an unknown status, a negative quantity, a malformed date) with [`Error::Storage`]
+//! naming the table and column, and the few encodings shared by the writes.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::SqliteError;
+use crate::audit::{AuditAction, AuditEvent, SubjectKind};
+use crate::error::{Error, Result};
+use crate::invoice::LineItem;
+use crate::money::{Currency, Money};
+use crate::plan::{Account, PlanVersion};
+use crate::pricing::ChargeKind;
+use crate::revrec::RevenueEntry;
+use crate::subscription::{
+    BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus,
+};
+use crate::tax::{TaxAddress, TaxLine};
+
+/// The columns of `subscriptions`, in the order [`subscription`] reads them.
+pub(super) const SUBSCRIPTION_COLUMNS: &str = "account_id, id, customer_id, plan_id, quantity, \
+     start_date, status, current_period, current_period_start, current_period_end, \
+     next_invoice_period, next_invoice_at, revision, created_at, updated_at";
+
+/// The columns of `audit_outbox` that make an event.
+pub(super) const EVENT_COLUMNS: &str = "id, time, account_id, actor, action, subject_kind, \
+     subject_id, run_id, correlation_id, data";
+
+/// The columns of `invoices`, without the children.
+pub(super) const INVOICE_COLUMNS: &str = "account_id, id, subscription_id, customer_id, plan_id, \
+     plan_version, quantity, billing_reason, status, period_index, issue_date, period_start, \
+     period_end, currency, subtotal, tax, tax_inclusive, total, created_at";
+
+/// A stored value the core cannot accept.
+pub(super) fn corrupt(table: &'static str, column: &'static str, problem: String) -> Error {
+    Error::Storage {
+        action: format!("reading {table}"),
+        source: Box::new(SqliteError::Corrupt {
+            table,
+            column,
+            problem,
+        }),
+    }
+}
+
+/// One column, as the type SQLite gives it.
+fn get<'r, T>(row: &'r SqliteRow, table: &'static str, column: &'static str) -> Result<T>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(column).map_err(|source| Error::Storage {
+        action: format!("reading {table}.{column}"),
+        source: Box::new(source),
+    })
+}
+
+fn text(row: &SqliteRow, table: &'static str, column: &'static str) -> Result<String> {
+    get(row, table, column)
+}
+
+fn flag(row: &SqliteRow, table: &'static str, column: &'static str) -> Result<bool> {
+    match get::<i64>(row, table, column)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(corrupt(table, column, format!("{other}, not 0 or 1"))),
+    }
+}
+
+/// A count or index that the core keeps as `u32`, at least `min`.
+fn count(row: &SqliteRow, table: &'static str, column: &'static str, min: u32) -> Result<u32> {
+    let value: i64 = get(row, table, column)?;
+    u32::try_from(value)
+        .ok()
+        .filter(|&value| value >= min)
+        .ok_or_else(|| {
+            corrupt(
+                table,
+                column,
+                format!("{value}, not between {min} and {}", u32::MAX),
+            )
+        })
+}
+
+/// Unix microseconds, as every instant of the engine's tables is stored.
+pub(super) fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+fn instant_of(value: i64, table: &'static str, column: &'static str) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(value)
+        .ok_or_else(|| corrupt(table, column, format!("{value}, not an instant")))
+}
+
+fn instant(row: &SqliteRow, table: &'static str, column: &'static str) -> Result<DateTime<Utc>> {
+    instant_of(get(row, table, column)?, table, column)
+}
+
+fn optional_instant(
+    row: &SqliteRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<Option<DateTime<Utc>>> {
+    get::<Option<i64>>(row, table, column)?
+        .map(|value| instant_of(value, table, column))
+        .transpose()
+}
+
+/// A local date as stored: `YYYY-MM-DD`.
+pub(super) fn date_text(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn date(row: &SqliteRow, table: &'static str, column: &'static str) -> Result<NaiveDate> {
+    let value = text(row, table, column)?;
+    NaiveDate::parse_from_str(&value, "%Y-%m-%d")
+        .map_err(|_| corrupt(table, column, format!("{value:?}, not a YYYY-MM-DD date")))
+}
+
+fn json<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<T> {
+    let value = text(row, table, column)?;
+    serde_json::from_str(&value).map_err(|source| Error::Storage {
+        action: format!("reading {table}.{column}"),
+        source: Box::new(source),
+    })
+}
+
+/// A string enum of the core, read through its serde name.
+fn named<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<T> {
+    let value = text(row, table, column)?;
+    serde_json::from_value(serde_json::Value::String(value.clone()))
+        .map_err(|_| corrupt(table, column, format!("the unknown value {value:?}")))
+}
+
+/// A string enum of the core, as stored (its serde name).
+pub(super) fn name_of<T: serde::Serialize>(value: &T) -> Result<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => Ok(name),
+        Ok(other) => Err(Error::invalid(
+            "stored name",
+            format!("{other} is not a name"),
+        )),
+        Err(source) => Err(Error::Storage {
+            action: "naming a value to store".to_owned(),
+            source: Box::new(source),
+        }),
+    }
+}
+
+/// A line item's kind as stored. A match, not serde, so a new kind cannot be stored before its
+/// reader below knows it.
+pub(super) fn charge_kind_name(kind: ChargeKind) -> &'static str {
+    match kind {
+        ChargeKind::Recurring => "recurring",
+        ChargeKind::Usage => "usage",
+    }
+}
+
+/// A row of `accounts`.
+pub(super) fn account(row: &SqliteRow) -> Result<Account> {
+    const T: &str = "accounts";
+    let timezone = text(row, T, "timezone")?;
+    Ok(Account {
+        id: text(row, T, "id")?,
+        abstracted: flag(row, T, "abstracted")?,
+        timezone: timezone.parse().map_err(|_| {
+            corrupt(
+                T,
+                "timezone",
+                format!("{timezone:?}, not an IANA time zone"),
+            )
+        })?,
+        tax_inclusive: flag(row, T, "tax_inclusive")?,
+    })
+}
+
+/// A row of `customers`.
+pub(super) fn customer(row: &SqliteRow) -> Result<Customer> {
+    const T: &str = "customers";
+    let country: Option<String> = get(row, T, "tax_country")?;
+    let region: Option<String> = get(row, T, "tax_region")?;
+    let postal_code: Option<String> = get(row, T, "tax_postal_code")?;
+    let tax_address = match country {
+        Some(country) => Some(TaxAddress {
+            country,
+            region,
+            postal_code,
+        }),
+        None if region.is_none() && postal_code.is_none() => None,
+        None => {
+            return Err(corrupt(
+                T,
+                "tax_country",
+                "NULL while the address has a region or postal code".to_owned(),
+            ));
+        }
+    };
+    Ok(Customer {
+        account_id: text(row, T, "account_id")?,
+        id: text(row, T, "id")?,
+        tax_address,
+        tax_exempt: flag(row, T, "tax_exempt")?,
+    })
+}
+
+/// A row of `plan_versions`.
+pub(super) fn plan_version(row: &SqliteRow) -> Result<PlanVersion> {
+    const T: &str = "plan_versions";
+    let plan_id = text(row, T, "plan_id")?;
+    let plan: crate::plan::Plan = json(row, T, "plan_json")?;
+    if plan.id.as_deref() != Some(plan_id.as_str()) {
+        return Err(corrupt(
+            T,
+            "plan_json",
+            format!(
+                "a plan with id {:?} in the row of plan {plan_id:?}",
+                plan.id
+            ),
+        ));
+    }
+    Ok(PlanVersion {
+        account_id: text(row, T, "account_id")?,
+        plan,
+        version: count(row, T, "version", 1)?,
+        program: json(row, T, "program_json")?,
+        interpreter: get(row, T, "interpreter")?,
+        created_at: instant(row, T, "created_at")?,
+    })
+}
+
+/// A row of `subscriptions` ([`SUBSCRIPTION_COLUMNS`]).
+pub(super) fn subscription(row: &SqliteRow) -> Result<Subscription> {
+    const T: &str = "subscriptions";
+    let status = text(row, T, "status")?;
+    Ok(Subscription {
+        account_id: text(row, T, "account_id")?,
+        id: text(row, T, "id")?,
+        customer_id: text(row, T, "customer_id")?,
+        plan_id: text(row, T, "plan_id")?,
+        quantity: count(row, T, "quantity", 1)?,
+        start_date: date(row, T, "start_date")?,
+        status: SubscriptionStatus::parse(&status)
+            .ok_or_else(|| corrupt(T, "status", format!("the unknown status {status:?}")))?,
+        current_period: count(row, T, "current_period", 0)?,
+        current_period_start: date(row, T, "current_period_start")?,
+        current_period_end: date(row, T, "current_period_end")?,
+        next_invoice_period: count(row, T, "next_invoice_period", 0)?,
+        next_invoice_at: optional_instant(row, T, "next_invoice_at")?,
+        revision: get(row, T, "revision")?,
+        created_at: instant(row, T, "created_at")?,
+        updated_at: instant(row, T, "updated_at")?,
+    })
+}
+
+/// The invoice columns of a row of `invoices` ([`INVOICE_COLUMNS`]), without its children.
+pub(super) struct InvoiceHead {
+    pub(super) account_id: String,
+    pub(super) id: String,
+    pub(super) subscription_id: String,
+    pub(super) customer_id: String,
+    pub(super) plan_id: String,
+    pub(super) plan_version: u32,
+    pub(super) quantity: u32,
+    pub(super) billing_reason: BillingReason,
+    pub(super) status: InvoiceStatus,
+    pub(super) period_index: u32,
+    pub(super) issue_date: NaiveDate,
+    pub(super) period_start: NaiveDate,
+    pub(super) period_end: NaiveDate,
+    pub(super) currency: Currency,
+    pub(super) subtotal: i64,
+    pub(super) tax: i64,
+    pub(super) tax_inclusive: bool,
+    pub(super) total: i64,
+    pub(super) created_at: DateTime<Utc>,
+}
+
+/// A row of `invoices`.
+pub(super) fn invoice_head(row: &SqliteRow) -> Result<InvoiceHead> {
+    const T: &str = "invoices";
+    let reason = text(row, T, "billing_reason")?;
+    let status = text(row, T, "status")?;
+    let currency = text(row, T, "currency")?;
+    Ok(InvoiceHead {
+        account_id: text(row, T, "account_id")?,
+        id: text(row, T, "id")?,
+        subscription_id: text(row, T, "subscription_id")?,
+        customer_id: text(row, T, "customer_id")?,
+        plan_id: text(row, T, "plan_id")?,
+        plan_version: count(row, T, "plan_version", 1)?,
+        quantity: count(row, T, "quantity", 1)?,
+        billing_reason: BillingReason::parse(&reason).ok_or_else(|| {
+            corrupt(
+                T,
+                "billing_reason",
+                format!("the unknown reason {reason:?}"),
+            )
+        })?,
+        status: InvoiceStatus::parse(&status)
+            .ok_or_else(|| corrupt(T, "status", format!("the unknown status {status:?}")))?,
+        period_index: count(row, T, "period_index", 1)?,
+        issue_date: date(row, T, "issue_date")?,
+        period_start: date(row, T, "period_start")?,
+        period_end: date(row, T, "period_end")?,
+        currency: Currency::parse(&currency)
+            .map_err(|_| corrupt(T, "currency", format!("the unknown currency {currency:?}")))?,
+        subtotal: get(row, T, "subtotal")?,
+        tax: get(row, T, "tax")?,
+        tax_inclusive: flag(row, T, "tax_inclusive")?,
+        total: get(row, T, "total")?,
+        created_at: instant(row, T, "created_at")?,
+    })
+}
+
+/// The invoice key a child row belongs to.
+pub(super) fn invoice_key(row: &SqliteRow, table: &'static str) -> Result<(String, String)> {
+    Ok((
+        text(row, table, "account_id")?,
+        text(row, table, "invoice_id")?,
+    ))
+}
+
+/// A row of `invoice_line_items`, in its invoice's currency.
+pub(super) fn line_item(row: &SqliteRow, currency: Currency) -> Result<LineItem> {
+    const T: &str = "invoice_line_items";
+    Ok(LineItem {
+        description: text(row, T, "description")?,
+        kind: match text(row, T, "kind")?.as_str() {
+            "recurring" => ChargeKind::Recurring,
+            "usage" => ChargeKind::Usage,
+            other => return Err(corrupt(T, "kind", format!("the unknown kind {other:?}"))),
+        },
+        amount: Money::from_minor(get(row, T, "amount")?, currency),
+    })
+}
+
+/// A row of `invoice_tax_lines`, in its invoice's currency.
+pub(super) fn tax_line(row: &SqliteRow, currency: Currency) -> Result<TaxLine> {
+    const T: &str = "invoice_tax_lines";
+    let rate = text(row, T, "rate")?;
+    Ok(TaxLine {
+        name: text(row, T, "name")?,
+        rate: Decimal::from_str(&rate)
+            .map_err(|_| corrupt(T, "rate", format!("{rate:?}, not a decimal")))?,
+        amount: Money::from_minor(get(row, T, "amount")?, currency),
+    })
+}
+
+/// A row of `revenue_schedule`, in its invoice's currency.
+pub(super) fn revenue_entry(row: &SqliteRow, currency: Currency) -> Result<RevenueEntry> {
+    const T: &str = "revenue_schedule";
+    Ok(RevenueEntry {
+        month: text(row, T, "month")?,
+        start: date(row, T, "start_date")?,
+        end: date(row, T, "end_date")?,
+        days: count(row, T, "days", 0)?,
+        amount: Money::from_minor(get(row, T, "amount")?, currency),
+    })
+}
+
+/// A row of `audit_outbox` ([`EVENT_COLUMNS`]).
+pub(super) fn event(row: &SqliteRow) -> Result<AuditEvent> {
+    const T: &str = "audit_outbox";
+    Ok(AuditEvent {
+        id: text(row, T, "id")?,
+        time: instant(row, T, "time")?,
+        account_id: text(row, T, "account_id")?,
+        actor: text(row, T, "actor")?,
+        action: named::<AuditAction>(row, T, "action")?,
+        subject_kind: named::<SubjectKind>(row, T, "subject_kind")?,
+        subject_id: text(row, T, "subject_id")?,
+        run_id: get(row, T, "run_id")?,
+        correlation_id: get(row, T, "correlation_id")?,
+        data: json(row, T, "data")?,
+    })
+}
+
+/// A count from `SELECT COUNT(*) AS column`.
+pub(super) fn total(row: &SqliteRow, table: &'static str, column: &'static str) -> Result<u64> {
+    let value: i64 = get(row, table, column)?;
+    u64::try_from(value).map_err(|_| corrupt(table, column, format!("a count of {value}")))
+}

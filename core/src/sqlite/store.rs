@@ -1,0 +1,866 @@
+//! [`Store`] for [`SqliteStore`]: every write one `BEGIN IMMEDIATE` transaction with its events.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
+
+use super::rows::{self, EVENT_COLUMNS, INVOICE_COLUMNS, SUBSCRIPTION_COLUMNS, date_text, micros};
+use super::{SqliteStore, storage};
+use crate::audit::AuditEvent;
+use crate::error::{Error, Result};
+use crate::invoice::{Invoice, IssuedInvoice};
+use crate::money::Money;
+use crate::plan::{Account, PlanVersion};
+use crate::store::{
+    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
+    SubscriptionCommit, UsageRequest,
+};
+use crate::subscription::{Customer, Subscription};
+use crate::usage::{PeriodUsage, Return, Shipment, find_query};
+
+/// Rows per multi-row INSERT or `IN (...)` list, far below SQLite's limit on bound variables.
+const CHUNK: usize = 500;
+
+type Tx = Transaction<'static, Sqlite>;
+
+impl SqliteStore {
+    /// A write transaction that holds the database's write lock from its first statement, so what
+    /// it reads stays true until it commits; waits up to the busy timeout for another writer.
+    async fn write(&self, action: &str) -> Result<Tx> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(storage(format!("starting to {action}")))
+    }
+}
+
+async fn commit(tx: Tx, action: &str) -> Result<()> {
+    tx.commit()
+        .await
+        .map_err(storage(format!("committing {action}")))
+}
+
+/// Ends a transaction that decided to write nothing.
+async fn roll_back(tx: Tx, action: &str) -> Result<()> {
+    tx.rollback()
+        .await
+        .map_err(storage(format!("rolling back {action}")))
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Whether a row matching `sql` (a `SELECT 1 ... WHERE` over the bound `keys`) exists.
+async fn exists(conn: &mut SqliteConnection, sql: &'static str, keys: &[&str]) -> Result<bool> {
+    let mut query = sqlx::query(sql);
+    for key in keys {
+        query = query.bind(key.to_string());
+    }
+    query
+        .fetch_optional(&mut *conn)
+        .await
+        .map(|row| row.is_some())
+        .map_err(storage("checking what a write names"))
+}
+
+async fn require_account(conn: &mut SqliteConnection, account_id: &str) -> Result<()> {
+    if exists(conn, "SELECT 1 FROM accounts WHERE id = ?1", &[account_id]).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound {
+            what: "account",
+            id: account_id.to_owned(),
+        })
+    }
+}
+
+/// Writes `events` to the outbox, one multi-row INSERT per chunk. An id given twice, or already
+/// in the outbox, is [`Error::InvalidInput`] naming it.
+async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = events.iter().find(|event| !seen.insert(event.id.as_str())) {
+        return Err(Error::invalid(
+            "event.id",
+            format!("event {:?} is given twice", twice.id),
+        ));
+    }
+    for chunk in events.chunks(CHUNK) {
+        let mut encoded = Vec::with_capacity(chunk.len());
+        for event in chunk {
+            let data = serde_json::to_string(&event.data).map_err(storage(format!(
+                "encoding the data of event {:?}",
+                event.id
+            )))?;
+            encoded.push((event, rows::name_of(&event.subject_kind)?, data));
+        }
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO audit_outbox (id, time, account_id, actor, action, subject_kind, \
+             subject_id, run_id, correlation_id, data) ",
+        );
+        insert.push_values(encoded, |mut row, (event, kind, data)| {
+            row.push_bind(event.id.clone())
+                .push_bind(micros(event.time))
+                .push_bind(event.account_id.clone())
+                .push_bind(event.actor.clone())
+                .push_bind(event.action.as_str())
+                .push_bind(kind)
+                .push_bind(event.subject_id.clone())
+                .push_bind(event.run_id.clone())
+                .push_bind(event.correlation_id.clone())
+                .push_bind(data);
+        });
+        if let Err(error) = insert.build().execute(&mut *conn).await {
+            if !is_unique_violation(&error) {
+                return Err(storage("writing audit events")(error));
+            }
+            let mut find = QueryBuilder::<Sqlite>::new("SELECT id FROM audit_outbox WHERE id IN (");
+            let mut list = find.separated(", ");
+            for event in chunk {
+                list.push_bind(event.id.clone());
+            }
+            find.push(") ORDER BY seq LIMIT 1");
+            let id: Option<String> = find
+                .build_query_scalar()
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(storage("finding an existing event id"))?;
+            return Err(match id {
+                Some(id) => {
+                    Error::invalid("event.id", format!("event {id:?} is already in the outbox"))
+                }
+                None => storage("writing audit events")(error),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every amount of `invoice` must be in its currency: only minor units are stored per line.
+fn check_currency(invoice: &Invoice) -> Result<()> {
+    let amounts = [invoice.subtotal, invoice.tax, invoice.total]
+        .into_iter()
+        .chain(invoice.line_items.iter().map(|line| line.amount))
+        .chain(invoice.tax_lines.iter().map(|line| line.amount))
+        .chain(invoice.revenue_schedule.iter().map(|entry| entry.amount));
+    for amount in amounts {
+        if amount.currency() != invoice.currency {
+            return Err(Error::CurrencyMismatch {
+                expected: invoice.currency.code().to_owned(),
+                found: amount.currency().code().to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Inserts an invoice and its children. `Ok(false)`, with nothing of the invoice written, when an
+/// invoice for the same period (or with the same id) exists; the caller then rolls back.
+async fn insert_invoice(conn: &mut SqliteConnection, issued: &IssuedInvoice) -> Result<bool> {
+    let invoice = &issued.invoice;
+    check_currency(invoice)?;
+    let action = || format!("writing invoice {:?}", issued.id);
+    let inserted = sqlx::query(
+        "INSERT INTO invoices (account_id, id, subscription_id, customer_id, plan_id, \
+         plan_version, quantity, billing_reason, status, period_index, issue_date, period_start, \
+         period_end, currency, subtotal, tax, tax_inclusive, total, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    )
+    .bind(issued.account_id.clone())
+    .bind(issued.id.clone())
+    .bind(issued.subscription_id.clone())
+    .bind(issued.customer_id.clone())
+    .bind(issued.plan_id.clone())
+    .bind(i64::from(issued.plan_version))
+    .bind(i64::from(issued.quantity))
+    .bind(issued.billing_reason.as_str())
+    .bind(issued.status.as_str())
+    .bind(i64::from(invoice.period_index))
+    .bind(date_text(invoice.issue_date))
+    .bind(date_text(invoice.period_start))
+    .bind(date_text(invoice.period_end))
+    .bind(invoice.currency.code())
+    .bind(invoice.subtotal.minor())
+    .bind(invoice.tax.minor())
+    .bind(invoice.tax_inclusive)
+    .bind(invoice.total.minor())
+    .bind(micros(issued.created_at))
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(error) if is_unique_violation(&error) => return Ok(false),
+        Err(error) => return Err(storage(action())(error)),
+    }
+    let key = (issued.account_id.as_str(), issued.id.as_str());
+
+    let lines: Vec<_> = invoice.line_items.iter().enumerate().collect();
+    for chunk in lines.chunks(CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO invoice_line_items \
+             (account_id, invoice_id, position, description, kind, amount) ",
+        );
+        insert.push_values(chunk, |mut row, (position, line)| {
+            row.push_bind(key.0.to_owned())
+                .push_bind(key.1.to_owned())
+                .push_bind(*position as i64)
+                .push_bind(line.description.clone())
+                .push_bind(rows::charge_kind_name(line.kind))
+                .push_bind(line.amount.minor());
+        });
+        insert
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(storage(action()))?;
+    }
+
+    let taxes: Vec<_> = invoice.tax_lines.iter().enumerate().collect();
+    for chunk in taxes.chunks(CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO invoice_tax_lines (account_id, invoice_id, position, name, rate, amount) ",
+        );
+        insert.push_values(chunk, |mut row, (position, line)| {
+            row.push_bind(key.0.to_owned())
+                .push_bind(key.1.to_owned())
+                .push_bind(*position as i64)
+                .push_bind(line.name.clone())
+                .push_bind(line.rate.to_string())
+                .push_bind(line.amount.minor());
+        });
+        insert
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(storage(action()))?;
+    }
+
+    let entries: Vec<_> = invoice.revenue_schedule.iter().enumerate().collect();
+    for chunk in entries.chunks(CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO revenue_schedule \
+             (account_id, invoice_id, position, month, start_date, end_date, days, amount) ",
+        );
+        insert.push_values(chunk, |mut row, (position, entry)| {
+            row.push_bind(key.0.to_owned())
+                .push_bind(key.1.to_owned())
+                .push_bind(*position as i64)
+                .push_bind(entry.month.clone())
+                .push_bind(date_text(entry.start))
+                .push_bind(date_text(entry.end))
+                .push_bind(i64::from(entry.days))
+                .push_bind(entry.amount.minor());
+        });
+        insert
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(storage(action()))?;
+    }
+    Ok(true)
+}
+
+/// The subscription's columns after its key, bound in [`SUBSCRIPTION_COLUMNS`] order.
+fn bind_subscription<'q>(
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    subscription: &Subscription,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+    query
+        .bind(subscription.account_id.clone())
+        .bind(subscription.id.clone())
+        .bind(subscription.customer_id.clone())
+        .bind(subscription.plan_id.clone())
+        .bind(i64::from(subscription.quantity))
+        .bind(date_text(subscription.start_date))
+        .bind(subscription.status.as_str())
+        .bind(i64::from(subscription.current_period))
+        .bind(date_text(subscription.current_period_start))
+        .bind(date_text(subscription.current_period_end))
+        .bind(i64::from(subscription.next_invoice_period))
+        .bind(subscription.next_invoice_at.map(micros))
+        .bind(subscription.revision)
+        .bind(micros(subscription.created_at))
+        .bind(micros(subscription.updated_at))
+}
+
+fn fetch_failed(what: &str) -> impl FnOnce(sqlx::Error) -> Error {
+    storage(format!("reading {what}"))
+}
+
+/// Groups child rows by their invoice key.
+fn by_invoice<T>(
+    rows: &[SqliteRow],
+    table: &'static str,
+    heads: &HashMap<(String, String), crate::money::Currency>,
+    read: impl Fn(&SqliteRow, crate::money::Currency) -> Result<T>,
+) -> Result<HashMap<(String, String), Vec<T>>> {
+    let mut grouped: HashMap<(String, String), Vec<T>> = HashMap::new();
+    for row in rows {
+        let key = rows::invoice_key(row, table)?;
+        let Some(currency) = heads.get(&key) else {
+            continue;
+        };
+        let item = read(row, *currency)?;
+        grouped.entry(key).or_default().push(item);
+    }
+    Ok(grouped)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<()> {
+        self.run_migrations().await
+    }
+
+    async fn put_account(&self, account: &Account, events: &[AuditEvent]) -> Result<()> {
+        let action = format!("saving account {:?}", account.id);
+        let mut tx = self.write(&action).await?;
+        sqlx::query(
+            "INSERT INTO accounts (id, abstracted, timezone, tax_inclusive) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET abstracted = excluded.abstracted, \
+             timezone = excluded.timezone, tax_inclusive = excluded.tax_inclusive",
+        )
+        .bind(account.id.clone())
+        .bind(account.abstracted)
+        .bind(account.timezone.name())
+        .bind(account.tax_inclusive)
+        .execute(&mut *tx)
+        .await
+        .map_err(storage(action.clone()))?;
+        insert_events(&mut tx, events).await?;
+        commit(tx, &action).await
+    }
+
+    async fn account(&self, id: &str) -> Result<Option<Account>> {
+        sqlx::query("SELECT id, abstracted, timezone, tax_inclusive FROM accounts WHERE id = ?1")
+            .bind(id.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(fetch_failed("accounts"))?
+            .as_ref()
+            .map(rows::account)
+            .transpose()
+    }
+
+    async fn put_customer(&self, customer: &Customer, events: &[AuditEvent]) -> Result<()> {
+        let action = format!("saving customer {:?}", customer.id);
+        let mut tx = self.write(&action).await?;
+        require_account(&mut tx, &customer.account_id).await?;
+        let address = customer.tax_address.as_ref();
+        sqlx::query(
+            "INSERT INTO customers \
+             (account_id, id, tax_country, tax_region, tax_postal_code, tax_exempt) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (account_id, id) DO UPDATE SET tax_country = excluded.tax_country, \
+             tax_region = excluded.tax_region, tax_postal_code = excluded.tax_postal_code, \
+             tax_exempt = excluded.tax_exempt",
+        )
+        .bind(customer.account_id.clone())
+        .bind(customer.id.clone())
+        .bind(address.map(|a| a.country.clone()))
+        .bind(address.and_then(|a| a.region.clone()))
+        .bind(address.and_then(|a| a.postal_code.clone()))
+        .bind(customer.tax_exempt)
+        .execute(&mut *tx)
+        .await
+        .map_err(storage(action.clone()))?;
+        insert_events(&mut tx, events).await?;
+        commit(tx, &action).await
+    }
+
+    async fn customer(&self, account_id: &str, id: &str) -> Result<Option<Customer>> {
+        sqlx::query(
+            "SELECT account_id, id, tax_country, tax_region, tax_postal_code, tax_exempt \
+             FROM customers WHERE account_id = ?1 AND id = ?2",
+        )
+        .bind(account_id.to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(fetch_failed("customers"))?
+        .as_ref()
+        .map(rows::customer)
+        .transpose()
+    }
+
+    async fn insert_plan_version(
+        &self,
+        version: &PlanVersion,
+        events: &[AuditEvent],
+    ) -> Result<bool> {
+        let plan_id = match version.plan.id.as_deref() {
+            Some(id) if !id.is_empty() => id,
+            _ => return Err(Error::invalid("plan.id", "a stored plan needs an id")),
+        };
+        let plan_json = serde_json::to_string(&version.plan)
+            .map_err(storage(format!("encoding plan {plan_id:?}")))?;
+        let program_json = serde_json::to_string(&version.program)
+            .map_err(storage(format!("encoding the program of plan {plan_id:?}")))?;
+        let action = format!("saving version {} of plan {plan_id:?}", version.version);
+        let mut tx = self.write(&action).await?;
+        require_account(&mut tx, &version.account_id).await?;
+        let latest: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM plan_versions \
+             WHERE account_id = ?1 AND plan_id = ?2",
+        )
+        .bind(version.account_id.clone())
+        .bind(plan_id.to_owned())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(storage(action.clone()))?;
+        if i64::from(version.version) != latest + 1 {
+            roll_back(tx, &action).await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO plan_versions (account_id, plan_id, version, plan_json, program_json, \
+             interpreter, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(version.account_id.clone())
+        .bind(plan_id.to_owned())
+        .bind(i64::from(version.version))
+        .bind(plan_json)
+        .bind(program_json)
+        .bind(version.interpreter.clone())
+        .bind(micros(version.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(storage(action.clone()))?;
+        insert_events(&mut tx, events).await?;
+        commit(tx, &action).await?;
+        Ok(true)
+    }
+
+    async fn plan_version(&self, query: &PlanQuery) -> Result<Option<PlanVersion>> {
+        const COLUMNS: &str = "SELECT account_id, plan_id, version, plan_json, program_json, \
+             interpreter, created_at FROM plan_versions WHERE account_id = ?1 AND plan_id = ?2";
+        let sql = match query.version {
+            Some(_) => sqlx::AssertSqlSafe(format!("{COLUMNS} AND version = ?3")),
+            None => sqlx::AssertSqlSafe(format!("{COLUMNS} ORDER BY version DESC LIMIT 1")),
+        };
+        let mut select = sqlx::query(sql)
+            .bind(query.account_id.clone())
+            .bind(query.plan_id.clone());
+        if let Some(version) = query.version {
+            select = select.bind(i64::from(version));
+        }
+        select
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(fetch_failed("plan_versions"))?
+            .as_ref()
+            .map(rows::plan_version)
+            .transpose()
+    }
+
+    async fn insert_subscription(&self, request: &NewSubscription) -> Result<()> {
+        let subscription = &request.subscription;
+        let action = format!("creating subscription {:?}", subscription.id);
+        let mut tx = self.write(&action).await?;
+        require_account(&mut tx, &subscription.account_id).await?;
+        let keys = [
+            subscription.account_id.as_str(),
+            subscription.customer_id.as_str(),
+        ];
+        if !exists(
+            &mut tx,
+            "SELECT 1 FROM customers WHERE account_id = ?1 AND id = ?2",
+            &keys,
+        )
+        .await?
+        {
+            return Err(Error::NotFound {
+                what: "customer",
+                id: subscription.customer_id.clone(),
+            });
+        }
+        let keys = [
+            subscription.account_id.as_str(),
+            subscription.plan_id.as_str(),
+        ];
+        if !exists(
+            &mut tx,
+            "SELECT 1 FROM plan_versions WHERE account_id = ?1 AND plan_id = ?2 LIMIT 1",
+            &keys,
+        )
+        .await?
+        {
+            return Err(Error::NotFound {
+                what: "plan",
+                id: subscription.plan_id.clone(),
+            });
+        }
+        let insert = bind_subscription(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES \
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            ))),
+            subscription,
+        );
+        match insert.execute(&mut *tx).await {
+            Ok(_) => {}
+            Err(error) if is_unique_violation(&error) => {
+                return Err(Error::invalid(
+                    "subscription.id",
+                    format!(
+                        "subscription {:?} already exists in account {:?}",
+                        subscription.id, subscription.account_id
+                    ),
+                ));
+            }
+            Err(error) => return Err(storage(action)(error)),
+        }
+        if let Some(invoice) = &request.invoice
+            && !insert_invoice(&mut tx, invoice).await?
+        {
+            return Err(Error::invalid(
+                "invoice.id",
+                format!(
+                    "invoice {:?} for the period starting {} already exists",
+                    invoice.id, invoice.invoice.period_start
+                ),
+            ));
+        }
+        insert_events(&mut tx, &request.events).await?;
+        commit(tx, &action).await
+    }
+
+    async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE account_id = ?1 AND id = ?2"
+        )))
+        .bind(account_id.to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(fetch_failed("subscriptions"))?
+        .as_ref()
+        .map(rows::subscription)
+        .transpose()
+    }
+
+    async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
+        let subscription = &request.subscription;
+        if request.expected_revision.checked_add(1) != Some(subscription.revision) {
+            return Err(Error::invalid(
+                "subscription.revision",
+                format!(
+                    "must be {} + 1 (the revision the change was computed from), not {}",
+                    request.expected_revision, subscription.revision
+                ),
+            ));
+        }
+        let action = format!("updating subscription {:?}", subscription.id);
+        let mut tx = self.write(&action).await?;
+        let revision: Option<i64> = sqlx::query_scalar(
+            "SELECT revision FROM subscriptions WHERE account_id = ?1 AND id = ?2",
+        )
+        .bind(subscription.account_id.clone())
+        .bind(subscription.id.clone())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(storage(action.clone()))?;
+        if revision != Some(request.expected_revision) {
+            roll_back(tx, &action).await?;
+            return Ok(CommitOutcome::Stale);
+        }
+        if let Some(invoice) = &request.invoice
+            && !insert_invoice(&mut tx, invoice).await?
+        {
+            roll_back(tx, &action).await?;
+            return Ok(CommitOutcome::InvoiceExists);
+        }
+        let update = bind_subscription(
+            sqlx::query(
+                "UPDATE subscriptions SET account_id = ?1, id = ?2, customer_id = ?3, \
+                 plan_id = ?4, quantity = ?5, start_date = ?6, status = ?7, current_period = ?8, \
+                 current_period_start = ?9, current_period_end = ?10, next_invoice_period = ?11, \
+                 next_invoice_at = ?12, revision = ?13, created_at = ?14, updated_at = ?15 \
+                 WHERE account_id = ?1 AND id = ?2 AND revision = ?16",
+            ),
+            subscription,
+        )
+        .bind(request.expected_revision);
+        let updated = update
+            .execute(&mut *tx)
+            .await
+            .map_err(storage(action.clone()))?;
+        if updated.rows_affected() != 1 {
+            // Cannot happen under the write lock taken before the revision was read.
+            roll_back(tx, &action).await?;
+            return Ok(CommitOutcome::Stale);
+        }
+        insert_events(&mut tx, &request.events).await?;
+        commit(tx, &action).await?;
+        Ok(CommitOutcome::Committed)
+    }
+
+    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let action = "writing audit events";
+        let mut tx = self.write(action).await?;
+        insert_events(&mut tx, events).await?;
+        commit(tx, action).await
+    }
+
+    async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>> {
+        // The literal `status = 'active' AND next_invoice_at IS NOT NULL` lets SQLite use the
+        // partial index subscriptions_due, which is in (account_id, id) order.
+        let cursor = if query.after.is_some() {
+            "AND (account_id, id) > (?3, ?4) "
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
+             WHERE status = 'active' AND next_invoice_at IS NOT NULL AND next_invoice_at <= ?1 \
+             {cursor}ORDER BY account_id, id LIMIT ?2"
+        );
+        let mut select = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(micros(query.due_by))
+            .bind(i64::from(query.limit));
+        if let Some((account_id, id)) = &query.after {
+            select = select.bind(account_id.clone()).bind(id.clone());
+        }
+        select
+            .fetch_all(&self.pool)
+            .await
+            .map_err(fetch_failed("due subscriptions"))?
+            .iter()
+            .map(rows::subscription)
+            .collect()
+    }
+
+    async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
+        // The chosen invoices, as a CTE the children are joined to, so each table is read once.
+        let mut chosen = String::from("SELECT * FROM invoices WHERE 1 = 1");
+        let mut binds: Vec<i64> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        if let Some(account_id) = &query.account_id {
+            texts.push(account_id.clone());
+            chosen.push_str(&format!(" AND account_id = ?{}", texts.len()));
+        }
+        if let Some(subscription_id) = &query.subscription_id {
+            texts.push(subscription_id.clone());
+            chosen.push_str(&format!(" AND subscription_id = ?{}", texts.len()));
+        }
+        chosen.push_str(" ORDER BY account_id, subscription_id, period_start");
+        if let Some(limit) = query.limit {
+            binds.push(i64::from(limit));
+            chosen.push_str(&format!(" LIMIT ?{}", texts.len() + 1));
+        }
+        let with = format!("WITH chosen AS ({chosen}) ");
+        let run = |sql: String| {
+            let mut select = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for text in &texts {
+                select = select.bind(text.clone());
+            }
+            for value in &binds {
+                select = select.bind(*value);
+            }
+            select
+        };
+
+        // One read transaction: the invoices and their children from the same snapshot.
+        let mut tx = self.pool.begin().await.map_err(fetch_failed("invoices"))?;
+        let heads = run(format!(
+            "{with}SELECT {INVOICE_COLUMNS} FROM chosen \
+             ORDER BY account_id, subscription_id, period_start"
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(fetch_failed("invoices"))?;
+        let child = |table: &str, order: &str| {
+            format!(
+                "{with}SELECT c.* FROM {table} AS c JOIN chosen AS i \
+                 ON c.account_id = i.account_id AND c.invoice_id = i.id ORDER BY {order}"
+            )
+        };
+        let lines = run(child(
+            "invoice_line_items",
+            "c.account_id, c.invoice_id, c.position",
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(fetch_failed("invoice_line_items"))?;
+        let taxes = run(child(
+            "invoice_tax_lines",
+            "c.account_id, c.invoice_id, c.position",
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(fetch_failed("invoice_tax_lines"))?;
+        let revenue = run(child(
+            "revenue_schedule",
+            "c.account_id, c.invoice_id, c.position",
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(fetch_failed("revenue_schedule"))?;
+        roll_back(tx, "reading invoices").await?;
+
+        let heads = heads
+            .iter()
+            .map(rows::invoice_head)
+            .collect::<Result<Vec<_>>>()?;
+        let currencies: HashMap<(String, String), crate::money::Currency> = heads
+            .iter()
+            .map(|head| ((head.account_id.clone(), head.id.clone()), head.currency))
+            .collect();
+        let mut lines = by_invoice(&lines, "invoice_line_items", &currencies, rows::line_item)?;
+        let mut taxes = by_invoice(&taxes, "invoice_tax_lines", &currencies, rows::tax_line)?;
+        let mut revenue = by_invoice(
+            &revenue,
+            "revenue_schedule",
+            &currencies,
+            rows::revenue_entry,
+        )?;
+        Ok(heads
+            .into_iter()
+            .map(|head| {
+                let key = (head.account_id.clone(), head.id.clone());
+                let currency = head.currency;
+                IssuedInvoice {
+                    invoice: Invoice {
+                        period_index: head.period_index,
+                        issue_date: head.issue_date,
+                        period_start: head.period_start,
+                        period_end: head.period_end,
+                        currency,
+                        line_items: lines.remove(&key).unwrap_or_default(),
+                        subtotal: Money::from_minor(head.subtotal, currency),
+                        tax_lines: taxes.remove(&key).unwrap_or_default(),
+                        tax: Money::from_minor(head.tax, currency),
+                        tax_inclusive: head.tax_inclusive,
+                        total: Money::from_minor(head.total, currency),
+                        revenue_schedule: revenue.remove(&key).unwrap_or_default(),
+                    },
+                    id: head.id,
+                    account_id: head.account_id,
+                    subscription_id: head.subscription_id,
+                    customer_id: head.customer_id,
+                    plan_id: head.plan_id,
+                    plan_version: head.plan_version,
+                    quantity: head.quantity,
+                    billing_reason: head.billing_reason,
+                    status: head.status,
+                    created_at: head.created_at,
+                }
+            })
+            .collect())
+    }
+
+    async fn insert_shipments(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Shipment],
+    ) -> Result<()> {
+        SqliteStore::insert_shipments(self, account_id, customer_id, rows).await
+    }
+
+    async fn insert_returns(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Return],
+    ) -> Result<()> {
+        SqliteStore::insert_returns(self, account_id, customer_id, rows).await
+    }
+
+    async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
+        let template = find_query(&request.query)?;
+        self.period_usage(
+            template,
+            &request.account_id,
+            &request.customer_id,
+            request.from,
+            request.to,
+            request.tz,
+        )
+        .await
+    }
+
+    async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_outbox WHERE shipped_at IS NULL \
+             ORDER BY seq LIMIT ?1"
+        )))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(fetch_failed("pending events"))?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
+    async fn mark_shipped(&self, ids: &[String], at: DateTime<Utc>) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let action = "marking events shipped";
+        let mut tx = self.write(action).await?;
+        for chunk in ids.chunks(CHUNK) {
+            let mut update = QueryBuilder::<Sqlite>::new("UPDATE audit_outbox SET shipped_at = ");
+            update
+                .push_bind(micros(at))
+                .push(" WHERE shipped_at IS NULL AND id IN (");
+            let mut list = update.separated(", ");
+            for id in chunk {
+                list.push_bind(id.clone());
+            }
+            update.push(")");
+            update
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(storage(action))?;
+        }
+        commit(tx, action).await
+    }
+
+    async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>> {
+        // About the subject, or in an operation (correlation) that has an event about it, or
+        // correlated under the subject's own id.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_outbox WHERE account_id = ?1 AND (\
+                 subject_id = ?2 \
+                 OR correlation_id = ?2 \
+                 OR correlation_id IN (SELECT correlation_id FROM audit_outbox \
+                     WHERE account_id = ?1 AND subject_id = ?2 AND correlation_id IS NOT NULL)\
+             ) ORDER BY seq"
+        )))
+        .bind(account_id.to_owned())
+        .bind(subject_id.to_owned())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(fetch_failed("events"))?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
+    async fn stats(&self) -> Result<StoreStats> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM subscriptions) AS subscriptions, \
+             (SELECT COUNT(*) FROM invoices) AS invoices, \
+             (SELECT COUNT(*) FROM audit_outbox) AS audit_events, \
+             (SELECT COUNT(*) FROM audit_outbox WHERE shipped_at IS NULL) AS audit_pending",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(fetch_failed("counts"))?;
+        Ok(StoreStats {
+            subscriptions: rows::total(&row, "subscriptions", "subscriptions")?,
+            invoices: rows::total(&row, "invoices", "invoices")?,
+            audit_events: rows::total(&row, "audit_outbox", "audit_events")?,
+            audit_pending: rows::total(&row, "audit_outbox", "audit_pending")?,
+        })
+    }
+}
