@@ -38,6 +38,36 @@ pub mod testkit;
 
 pub use memory::MemoryStore;
 
+/// Opens the store a URL names: `sqlite::memory:` or `sqlite://PATH` (feature `sqlite`),
+/// `postgres://...` or `postgresql://...` (feature `postgres`). It is not migrated: call
+/// [`Store::migrate`]. Any other URL, or one whose feature is off, is
+/// [`crate::Error::InvalidInput`] on `database url`.
+pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        #[cfg(feature = "sqlite")]
+        "sqlite" => Ok(std::sync::Arc::new(
+            crate::sqlite::SqliteStore::open(url).await?,
+        )),
+        #[cfg(feature = "postgres")]
+        "postgres" | "postgresql" => Ok(std::sync::Arc::new(
+            crate::postgres::PostgresStore::connect(url).await?,
+        )),
+        _ => Err(crate::Error::invalid(
+            "database url",
+            format!(
+                "{:?} is not a database this build can open: use sqlite://PATH, sqlite::memory:{}",
+                scheme,
+                if cfg!(feature = "postgres") {
+                    " or postgres://USER@HOST:PORT/DATABASE"
+                } else {
+                    " (PostgreSQL needs the postgres feature)"
+                }
+            ),
+        )),
+    }
+}
+
 /// Persistent state of the billing engine. Held as `Arc<dyn Store>`.
 ///
 /// Reads of something that does not exist return `Ok(None)` (or an empty list); writes that name

@@ -1,0 +1,619 @@
+//! The billing engine end to end on the in-memory store: timing of the first invoice, renewals,
+//! catch-up, quantity changes, plan versions, refusals, failures that leave nothing behind, and
+//! two runs at once. (The same engine on SQLite and PostgreSQL is exercised by the CLI tests.)
+
+use std::sync::Arc;
+
+use ai_billing::audit::AuditAction;
+use ai_billing::engine::{ChangeQuantity, CreateSubscription, RunDue, SavePlan};
+use ai_billing::store::InvoiceQuery;
+use ai_billing::tax::{FlatRate, TaxAddress};
+use ai_billing::usage::Shipment;
+use ai_billing::{
+    Account, BillingReason, Currency, Customer, Engine, Error, FixedClock, IntervalUnit,
+    IssuedInvoice, MemoryStore, Plan, PlanType, Store, SubscriptionStatus,
+};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::America::New_York;
+use rust_decimal::Decimal;
+
+const ACCOUNT: &str = "acct_1";
+const CUSTOMER: &str = "cus_1";
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// `hour`:00 in New York on the date.
+fn ny(y: i32, m: u32, d: u32, hour: u32) -> DateTime<Utc> {
+    New_York
+        .with_ymd_and_hms(y, m, d, hour, 0, 0)
+        .unwrap()
+        .to_utc()
+}
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    clock: Arc<FixedClock>,
+    engine: Engine,
+}
+
+async fn fixture(abstracted: bool) -> Fixture {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
+    let clock = Arc::new(FixedClock::new(ny(2026, 1, 1, 8)));
+    let engine = Engine::new(store.clone()).with_clock(clock.clone());
+    engine
+        .save_account(
+            &Account {
+                id: ACCOUNT.into(),
+                abstracted,
+                timezone: New_York,
+                tax_inclusive: false,
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    engine
+        .save_customer(
+            &Customer {
+                account_id: ACCOUNT.into(),
+                id: CUSTOMER.into(),
+                tax_address: None,
+                tax_exempt: false,
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        clock,
+        engine,
+    }
+}
+
+fn ai_plan(id: &str, prompt: &str) -> Plan {
+    Plan {
+        id: Some(id.into()),
+        product_id: None,
+        nickname: id.into(),
+        amount: 0,
+        currency: Currency::USD,
+        interval: IntervalUnit::Month,
+        interval_count: 1,
+        auto_renew: true,
+        metadata: serde_json::Map::new(),
+        plan_type: PlanType::Ai,
+        ai_prompt: Some(prompt.into()),
+        usage_query: None,
+        program: None,
+    }
+}
+
+async fn save(f: &Fixture, plan: Plan) -> ai_billing::Result<ai_billing::PlanVersion> {
+    f.engine
+        .save_plan(&SavePlan {
+            account_id: ACCOUNT.into(),
+            plan,
+            actor: "admin".into(),
+        })
+        .await
+}
+
+async fn subscribe(
+    f: &Fixture,
+    id: &str,
+    plan: &str,
+    quantity: u32,
+    start: NaiveDate,
+) -> ai_billing::Result<ai_billing::engine::CreatedSubscription> {
+    f.engine
+        .create_subscription(&CreateSubscription {
+            account_id: ACCOUNT.into(),
+            id: id.into(),
+            customer_id: CUSTOMER.into(),
+            plan_id: plan.into(),
+            quantity,
+            start_date: start,
+            actor: "admin".into(),
+        })
+        .await
+}
+
+async fn run(f: &Fixture, now: DateTime<Utc>) -> ai_billing::engine::RunReport {
+    f.clock.set(now);
+    f.engine
+        .run_due(&RunDue {
+            now: Some(now),
+            progress: None,
+        })
+        .await
+        .unwrap()
+}
+
+async fn invoices(f: &Fixture, subscription: &str) -> Vec<IssuedInvoice> {
+    f.store
+        .invoices(&InvoiceQuery {
+            account_id: Some(ACCOUNT.into()),
+            subscription_id: Some(subscription.into()),
+            limit: None,
+        })
+        .await
+        .unwrap()
+}
+
+fn totals(invoices: &[IssuedInvoice]) -> Vec<String> {
+    invoices
+        .iter()
+        .map(|i| i.invoice.total.to_major().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn in_advance_plans_bill_at_creation_then_at_each_period_start() {
+    let f = fixture(true).await;
+    save(
+        &f,
+        ai_plan(
+            "p",
+            "Bill $5 for the first month and increase by $1 per month",
+        ),
+    )
+    .await
+    .unwrap();
+    f.clock.set(ny(2026, 1, 31, 9));
+    let created = subscribe(&f, "s", "p", 1, date(2026, 1, 31)).await.unwrap();
+    let first = created.invoice.expect("billed at creation");
+    assert_eq!(first.billing_reason, BillingReason::SubscriptionCreate);
+    assert_eq!(first.invoice.period_start, date(2026, 1, 31));
+    assert_eq!(first.invoice.period_end, date(2026, 2, 28));
+    assert_eq!(first.invoice.total.to_major().to_string(), "5.00");
+    assert_eq!(created.subscription.next_invoice_period, 2);
+    assert_eq!(
+        created.subscription.next_invoice_at,
+        Some(ny(2026, 2, 28, 0))
+    );
+
+    // Nothing is due before the next period starts.
+    assert_eq!(run(&f, ny(2026, 2, 27, 23)).await.issued, 0);
+    let report = run(&f, ny(2026, 3, 31, 0)).await;
+    assert_eq!((report.issued, report.failed), (2, 0));
+    let all = invoices(&f, "s").await;
+    assert_eq!(totals(&all), ["5.00", "6.00", "7.00"]);
+    assert_eq!(
+        all.iter()
+            .map(|i| i.invoice.period_start)
+            .collect::<Vec<_>>(),
+        [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)]
+    );
+    assert!(
+        all[1..]
+            .iter()
+            .all(|i| i.billing_reason == BillingReason::SubscriptionCycle)
+    );
+    // A second run at the same moment issues nothing.
+    assert_eq!(run(&f, ny(2026, 3, 31, 0)).await.issued, 0);
+    assert_eq!(invoices(&f, "s").await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_future_start_is_billed_when_it_comes() {
+    let f = fixture(true).await;
+    save(&f, ai_plan("p", "$19 per month")).await.unwrap();
+    let created = subscribe(&f, "s", "p", 2, date(2026, 3, 10)).await.unwrap();
+    assert!(created.invoice.is_none());
+    assert_eq!(
+        created.subscription.next_invoice_at,
+        Some(ny(2026, 3, 10, 0))
+    );
+    assert_eq!(run(&f, ny(2026, 3, 9, 23)).await.issued, 0);
+    assert_eq!(run(&f, ny(2026, 3, 10, 0)).await.issued, 1);
+    let all = invoices(&f, "s").await;
+    assert_eq!(all[0].billing_reason, BillingReason::SubscriptionCreate);
+    assert_eq!(totals(&all), ["38.00"]);
+}
+
+#[tokio::test]
+async fn in_arrears_plans_bill_usage_at_the_end_of_each_period() {
+    let f = fixture(true).await;
+    save(
+        &f,
+        ai_plan(
+            "p",
+            "$0.75 per weekday delivery and $2.50 per Sunday delivery",
+        ),
+    )
+    .await
+    .unwrap();
+    let created = subscribe(&f, "s", "p", 1, date(2026, 1, 1)).await.unwrap();
+    assert!(created.invoice.is_none());
+    // Monday 5 Jan to Friday 9 Jan, and Sunday 11 Jan; a Friday 23:40 delivery in New York is a
+    // Friday delivery, though it is Saturday in UTC.
+    let mut rows: Vec<Shipment> = (5..=9)
+        .map(|d| Shipment {
+            id: format!("w{d}"),
+            shipped_at: ny(2026, 1, d, 6),
+            quantity: 1,
+        })
+        .collect();
+    rows.push(Shipment {
+        id: "sun".into(),
+        shipped_at: ny(2026, 1, 11, 6),
+        quantity: 1,
+    });
+    rows.push(Shipment {
+        id: "late-friday".into(),
+        shipped_at: New_York
+            .with_ymd_and_hms(2026, 1, 16, 23, 40, 0)
+            .unwrap()
+            .to_utc(),
+        quantity: 1,
+    });
+    f.store
+        .insert_shipments(ACCOUNT, CUSTOMER, &rows)
+        .await
+        .unwrap();
+    assert_eq!(run(&f, ny(2026, 1, 31, 23)).await.issued, 0);
+    assert_eq!(run(&f, ny(2026, 2, 1, 0)).await.issued, 1);
+    let all = invoices(&f, "s").await;
+    assert_eq!(all[0].billing_reason, BillingReason::SubscriptionCreate);
+    assert_eq!(all[0].invoice.issue_date, date(2026, 2, 1));
+    // 6 weekday deliveries at 0.75 and one Sunday at 2.50.
+    assert_eq!(totals(&all), ["7.00"]);
+    let sub = f.store.subscription(ACCOUNT, "s").await.unwrap().unwrap();
+    assert_eq!(
+        (sub.current_period, sub.next_invoice_period),
+        (2, 2),
+        "in arrears, the subscription is in period 2 and owes it at its end"
+    );
+}
+
+#[tokio::test]
+async fn a_quantity_change_applies_from_the_next_invoice_with_no_renewal() {
+    let f = fixture(true).await;
+    save(&f, ai_plan("flat", "$12 per month for each copy"))
+        .await
+        .unwrap();
+    save(
+        &f,
+        ai_plan(
+            "hybrid",
+            "A $15 monthly base fee per copy, plus $0.50 per delivery",
+        ),
+    )
+    .await
+    .unwrap();
+    f.clock.set(ny(2026, 1, 15, 9));
+    subscribe(&f, "adv", "flat", 1, date(2026, 1, 15))
+        .await
+        .unwrap();
+    subscribe(&f, "arr", "hybrid", 1, date(2026, 1, 15))
+        .await
+        .unwrap();
+
+    f.clock.set(ny(2026, 1, 25, 14));
+    for id in ["adv", "arr"] {
+        let changed = f
+            .engine
+            .change_quantity(&ChangeQuantity {
+                account_id: ACCOUNT.into(),
+                subscription_id: id.into(),
+                quantity: 3,
+                actor: "ops@example.com".into(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(changed.quantity, 3);
+    }
+    // No renewal and no invoice came of it.
+    assert_eq!(invoices(&f, "adv").await.len(), 1);
+    assert!(invoices(&f, "arr").await.is_empty());
+    let trail = f.store.events_for(ACCOUNT, "adv").await.unwrap();
+    let change = trail
+        .iter()
+        .find(|e| e.action == AuditAction::QuantityChanged)
+        .expect("the change is audited");
+    assert_eq!(change.actor, "ops@example.com");
+    assert_eq!(change.time, ny(2026, 1, 25, 14));
+    assert_eq!(change.data["old_quantity"], 1);
+    assert_eq!(change.data["new_quantity"], 3);
+
+    run(&f, ny(2026, 2, 15, 0)).await;
+    // In advance: period 1 was billed for 1 copy; period 2 for 3.
+    assert_eq!(totals(&invoices(&f, "adv").await), ["12.00", "36.00"]);
+    // In arrears: the invoice at the end of period 1 bills the new quantity.
+    let arr = invoices(&f, "arr").await;
+    assert_eq!(totals(&arr), ["45.00"]);
+    assert_eq!(arr[0].quantity, 3);
+}
+
+#[tokio::test]
+async fn a_late_run_catches_up_every_period_in_order() {
+    let f = fixture(true).await;
+    save(
+        &f,
+        ai_plan(
+            "p",
+            "Bill $5 for the first month and increase by $1 per month",
+        ),
+    )
+    .await
+    .unwrap();
+    f.clock.set(ny(2026, 1, 15, 9));
+    subscribe(&f, "s", "p", 1, date(2025, 10, 15))
+        .await
+        .unwrap();
+    let report = run(&f, ny(2026, 1, 15, 9)).await;
+    assert_eq!(report.issued, 3);
+    assert_eq!(
+        totals(&invoices(&f, "s").await),
+        ["5.00", "6.00", "7.00", "8.00"]
+    );
+}
+
+#[tokio::test]
+async fn plan_versions_bill_the_invoices_issued_after_them() {
+    let f = fixture(true).await;
+    let v1 = save(&f, ai_plan("p", "$10 per month")).await.unwrap();
+    assert_eq!(v1.version, 1);
+    assert_eq!(v1.interpreter.as_deref(), Some("offline"));
+    // The same plan again is the same version.
+    assert_eq!(
+        save(&f, ai_plan("p", "$10 per month"))
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+    f.clock.set(ny(2026, 1, 15, 9));
+    subscribe(&f, "s", "p", 1, date(2026, 1, 15)).await.unwrap();
+    let v2 = save(&f, ai_plan("p", "$12 per month")).await.unwrap();
+    assert_eq!(v2.version, 2);
+    run(&f, ny(2026, 2, 15, 0)).await;
+    let all = invoices(&f, "s").await;
+    assert_eq!(totals(&all), ["10.00", "12.00"]);
+    assert_eq!(
+        all.iter().map(|i| i.plan_version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    // A new version cannot move from in advance to in arrears: that is a new plan.
+    let err = save(&f, ai_plan("p", "$0.50 per delivery"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    assert!(err.to_string().contains("create a new plan"), "{err}");
+}
+
+#[tokio::test]
+async fn refused_prompts_and_unavailable_plans_save_nothing() {
+    let f = fixture(true).await;
+    let err = save(&f, ai_plan("vague", "Charge whatever seems fair"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::PromptNotUnderstood { .. }), "{err}");
+    let trail = f.store.events_for(ACCOUNT, "vague").await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].action, AuditAction::PromptRefused);
+    assert!(
+        f.store
+            .plan_version(&ai_billing::store::PlanQuery {
+                account_id: ACCOUNT.into(),
+                plan_id: "vague".into(),
+                version: None,
+            })
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let plain = fixture(false).await;
+    let err = save(&plain, ai_plan("p", "$10 per month"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::PlanNotAvailable { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn bad_subscriptions_are_refused_by_name() {
+    let f = fixture(true).await;
+    save(&f, ai_plan("p", "$10 per month")).await.unwrap();
+    for quantity in [0, 100_001] {
+        let err = subscribe(&f, "s", "p", quantity, date(2026, 1, 1))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == "subscription.quantity"),
+            "{err}"
+        );
+    }
+    let err = subscribe(&f, "s", "nope", 1, date(2026, 1, 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { what: "plan", .. }), "{err}");
+    subscribe(&f, "s", "p", 100_000, date(2026, 1, 1))
+        .await
+        .unwrap();
+    let err = subscribe(&f, "s", "p", 1, date(2026, 1, 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    assert_eq!(f.store.stats().await.unwrap().subscriptions, 1);
+}
+
+#[tokio::test]
+async fn a_failed_renewal_leaves_nothing_and_the_run_goes_on() {
+    let f = fixture(true).await;
+    // No price for Saturdays: a Saturday delivery cannot be billed.
+    save(
+        &f,
+        ai_plan(
+            "weekday",
+            "$0.75 per weekday delivery and $2.50 per Sunday delivery",
+        ),
+    )
+    .await
+    .unwrap();
+    save(&f, ai_plan("flat", "$10 per month")).await.unwrap();
+    f.clock.set(ny(2026, 1, 1, 9));
+    subscribe(&f, "bad", "weekday", 1, date(2026, 1, 1))
+        .await
+        .unwrap();
+    subscribe(&f, "good", "flat", 1, date(2026, 1, 1))
+        .await
+        .unwrap();
+    f.store
+        .insert_shipments(
+            ACCOUNT,
+            CUSTOMER,
+            &[Shipment {
+                id: "saturday".into(),
+                shipped_at: ny(2026, 1, 10, 7),
+                quantity: 1,
+            }],
+        )
+        .await
+        .unwrap();
+    let before = f.store.subscription(ACCOUNT, "bad").await.unwrap().unwrap();
+    let report = run(&f, ny(2026, 2, 1, 0)).await;
+    assert_eq!((report.issued, report.failed), (1, 1));
+    assert_eq!(report.failures[0].1, "bad");
+    assert!(invoices(&f, "bad").await.is_empty());
+    assert_eq!(
+        f.store.subscription(ACCOUNT, "bad").await.unwrap().unwrap(),
+        before
+    );
+    let trail = f.store.events_for(ACCOUNT, "bad").await.unwrap();
+    let failed = trail
+        .iter()
+        .find(|e| e.action == AuditAction::RenewalFailed)
+        .expect("the failure is audited");
+    assert_eq!(failed.data["code"], "PROMPT_NOT_UNDERSTOOD");
+    assert_eq!(totals(&invoices(&f, "good").await), ["10.00", "10.00"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_runs_at_once_issue_each_invoice_once() {
+    let f = fixture(true).await;
+    save(&f, ai_plan("p", "$10 per month")).await.unwrap();
+    f.clock.set(ny(2026, 1, 1, 9));
+    for n in 0..40 {
+        subscribe(&f, &format!("s{n:02}"), "p", 1, date(2026, 1, 1 + n % 28))
+            .await
+            .unwrap();
+    }
+    // Only the two that start on Jan 1 were billed at creation; the others start later.
+    let before = f.store.stats().await.unwrap().invoices;
+    assert_eq!(before, 2);
+    let now = ny(2026, 6, 30, 0);
+    f.clock.set(now);
+    let request = RunDue {
+        now: Some(now),
+        progress: None,
+    };
+    let (one, two) = (
+        f.engine.clone().with_concurrency(3),
+        f.engine.clone().with_concurrency(5),
+    );
+    let (a, b) = tokio::join!(one.run_due(&request), two.run_due(&request));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.failed + b.failed, 0);
+    let stored = f.store.stats().await.unwrap().invoices;
+    assert_eq!(a.issued + b.issued + before, stored);
+    let mut keys = std::collections::HashSet::new();
+    for n in 0..40 {
+        let all = invoices(&f, &format!("s{n:02}")).await;
+        assert_eq!(all.len(), 6, "s{n:02}");
+        for invoice in all {
+            assert!(keys.insert((invoice.subscription_id, invoice.invoice.period_start)));
+        }
+    }
+}
+
+#[tokio::test]
+async fn tax_follows_the_customer_and_the_site() {
+    let f = fixture(true).await;
+    let engine = f.engine.clone().with_tax(Arc::new(
+        FlatRate::new("Sales tax", Decimal::new(825, 4)).unwrap(),
+    ));
+    engine
+        .save_customer(
+            &Customer {
+                account_id: ACCOUNT.into(),
+                id: "exempt".into(),
+                tax_address: Some(TaxAddress {
+                    country: "US".into(),
+                    region: Some("NY".into()),
+                    postal_code: None,
+                }),
+                tax_exempt: true,
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    save(&f, ai_plan("p", "$10 per month")).await.unwrap();
+    f.clock.set(ny(2026, 1, 1, 9));
+    for (id, customer) in [("taxed", CUSTOMER), ("free", "exempt")] {
+        engine
+            .create_subscription(&CreateSubscription {
+                account_id: ACCOUNT.into(),
+                id: id.into(),
+                customer_id: customer.into(),
+                plan_id: "p".into(),
+                quantity: 1,
+                start_date: date(2026, 1, 1),
+                actor: "admin".into(),
+            })
+            .await
+            .unwrap();
+    }
+    // 10.00 at 8.25% is 0.825 -> 0.83.
+    let taxed = &invoices(&f, "taxed").await[0].invoice;
+    assert_eq!(
+        [taxed.subtotal, taxed.tax, taxed.total].map(|m| m.to_major().to_string()),
+        ["10.00", "0.83", "10.83"]
+    );
+    let free = &invoices(&f, "free").await[0].invoice;
+    assert_eq!(free.total.to_major().to_string(), "10.00");
+    assert!(free.tax_lines.is_empty());
+
+    // A tax-inclusive site: 10.00 holds the tax: 10 / 1.0825 = 9.2379 -> 9.24 net, 0.76 tax.
+    engine
+        .save_account(
+            &Account {
+                id: ACCOUNT.into(),
+                abstracted: true,
+                timezone: New_York,
+                tax_inclusive: true,
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    let preview = engine.preview_next(ACCOUNT, "taxed").await.unwrap();
+    assert_eq!(
+        [preview.subtotal, preview.tax, preview.total].map(|m| m.to_major().to_string()),
+        ["10.00", "0.76", "10.00"]
+    );
+    assert!(preview.tax_inclusive);
+    assert_eq!(preview.revenue().unwrap().to_major().to_string(), "9.24");
+    // A preview writes nothing.
+    assert_eq!(invoices(&f, "taxed").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_plan_that_does_not_renew_ends_after_its_period() {
+    let f = fixture(true).await;
+    let mut plan = ai_plan("once", "$30 per month");
+    plan.auto_renew = false;
+    save(&f, plan).await.unwrap();
+    f.clock.set(ny(2026, 1, 1, 9));
+    let created = subscribe(&f, "s", "once", 1, date(2026, 1, 1))
+        .await
+        .unwrap();
+    assert_eq!(created.subscription.status, SubscriptionStatus::Ended);
+    assert_eq!(created.subscription.next_invoice_at, None);
+    assert_eq!(run(&f, ny(2026, 12, 1, 0)).await.issued, 0);
+    assert_eq!(invoices(&f, "s").await.len(), 1);
+}
