@@ -11,6 +11,9 @@
 //! ## Features
 //! - `sqlite` (default): the embedded SQLite database through sqlx, the predefined usage queries of
 //!   `sql/`, and [`scenario::preview`].
+//! - `postgres`: the PostgreSQL [`Store`] (`postgres::PostgresStore`) with its embedded migrations
+//!   (`sql/migrations/postgres/`), for production and scale.
+//! - `testkit`: the public conformance suite every [`Store`] backend runs (`store::testkit`).
 //!
 //! ```
 //! use ai_billing::{interpreter, calendar::{BillingInterval, IntervalUnit}, money::Currency};
@@ -35,6 +38,8 @@ pub mod interpreter;
 pub mod invoice;
 pub mod money;
 pub mod plan;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod pricing;
 pub mod revrec;
 pub mod scenario;

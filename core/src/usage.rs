@@ -286,9 +286,16 @@ pub struct UsageQueryTemplate {
     pub name: &'static str,
     /// What it counts, for the admin's selector.
     pub description: &'static str,
-    /// The SQLite text.
+    /// The SQLite text: offsets given as JSON segments, since SQLite has no time zone database.
     #[serde(skip)]
     pub sqlite: &'static str,
+    /// The PostgreSQL text: weekdays through the server's time zone database (`AT TIME ZONE`).
+    #[serde(skip)]
+    pub postgres: &'static str,
+    /// The MySQL 8 / MariaDB 10.6+ text: offsets given as JSON segments read with `JSON_TABLE`,
+    /// like SQLite, since those servers often have no time zone tables loaded.
+    #[serde(skip)]
+    pub mysql: &'static str,
 }
 
 /// The name of the default usage query: shipments per local day of week.
@@ -298,6 +305,8 @@ static PREDEFINED_QUERIES: [UsageQueryTemplate; 1] = [UsageQueryTemplate {
     name: SHIPMENTS_BY_WEEKDAY,
     description: "Shipments and shipped units per local day of week, less returns, for the subscription's customer",
     sqlite: include_str!("../../sql/queries/sqlite/shipments_by_weekday.sql"),
+    postgres: include_str!("../../sql/queries/postgres/shipments_by_weekday.sql"),
+    mysql: include_str!("../../sql/queries/mysql/shipments_by_weekday.sql"),
 }];
 
 /// Every predefined usage query.

@@ -1,0 +1,600 @@
+//! The PostgreSQL [`Store`] (feature `postgres`): the billing engine's state for production and
+//! scale, with the platform's usage tables, through sqlx.
+//!
+//! The schema is created by the embedded migrations of `sql/migrations/postgres/`
+//! ([`PostgresStore::migrate`]); its header explains the column types. What this adapter adds to
+//! the [`Store`] contract:
+//! - **Compare-and-set by row lock.** [`Store::commit`] reads the subscription's revision with
+//!   `SELECT ... FOR UPDATE`, so two writers over the same revision serialise on the row and the
+//!   second sees the first's revision and reports [`CommitOutcome::Stale`].
+//! - **No aborted transactions on duplicates.** Inserts that may meet an existing key use
+//!   `ON CONFLICT DO NOTHING RETURNING`, so a duplicate is found without an error that would abort
+//!   the transaction; the transaction is then rolled back (dropped) and nothing is written.
+//! - **Batched rows.** An invoice's line items, tax lines and revenue schedule, a batch of events,
+//!   shipments or returns are each one statement over `UNNEST` arrays, never a round trip per row.
+//! - **Usage in SQL.** [`Store::usage`] runs the template's PostgreSQL text once, with the
+//!   server's time zone database.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::audit::AuditEvent;
+use crate::error::{Error, Result};
+use crate::invoice::IssuedInvoice;
+use crate::plan::{Account, PlanVersion};
+use crate::store::{
+    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
+    SubscriptionCommit, UsageRequest,
+};
+use crate::subscription::{Customer, Subscription};
+use crate::usage::{PeriodUsage, Return, Shipment};
+
+#[macro_use]
+mod rows;
+mod error;
+mod events;
+mod invoices;
+mod usage;
+
+use error::{PgError, is_foreign_key_violation, storage, storage_error};
+use events::insert_events;
+use invoices::{Inserted, insert_invoice, select_invoices};
+
+/// The pool size [`PostgresStore::connect`] uses: enough for a billing run's concurrency and a
+/// few readers, well under PostgreSQL's default limit of 100 connections.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
+/// How long a call waits for a free connection before it fails, rather than hang when the pool
+/// is exhausted or the server is gone.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The embedded migrations of `sql/migrations/postgres/`, compiled into the library.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../sql/migrations/postgres");
+
+const ACCOUNT_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)";
+
+const CUSTOMER_EXISTS: &str =
+    "SELECT EXISTS (SELECT 1 FROM customers WHERE account_id = $1 AND id = $2)";
+
+const UPSERT_ACCOUNT: &str = "INSERT INTO accounts (id, abstracted, timezone, tax_inclusive) \
+     VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (id) DO UPDATE SET abstracted = EXCLUDED.abstracted, \
+         timezone = EXCLUDED.timezone, tax_inclusive = EXCLUDED.tax_inclusive";
+
+const SELECT_ACCOUNT: &str =
+    "SELECT id, abstracted, timezone, tax_inclusive FROM accounts WHERE id = $1";
+
+const UPSERT_CUSTOMER: &str = "INSERT INTO customers (account_id, id, tax_country, tax_region, \
+     tax_postal_code, tax_exempt) VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (account_id, id) DO UPDATE SET tax_country = EXCLUDED.tax_country, \
+         tax_region = EXCLUDED.tax_region, tax_postal_code = EXCLUDED.tax_postal_code, \
+         tax_exempt = EXCLUDED.tax_exempt";
+
+const SELECT_CUSTOMER: &str = "SELECT account_id, id, tax_country, tax_region, tax_postal_code, \
+     tax_exempt FROM customers WHERE account_id = $1 AND id = $2";
+
+/// Written only when it is the next version: the check and the write are one statement, and the
+/// primary key makes a concurrent writer of the same version skip (`DO NOTHING`) instead.
+const INSERT_PLAN_VERSION: &str = "INSERT INTO plan_versions (account_id, plan_id, version, plan, \
+     program, interpreter, created_at) \
+     SELECT $1, $2, $3, $4::json, $5::json, $6, $7 \
+     WHERE COALESCE((SELECT max(version) FROM plan_versions \
+                     WHERE account_id = $1 AND plan_id = $2), 0) = $3 - 1 \
+     ON CONFLICT DO NOTHING \
+     RETURNING version";
+
+const SELECT_PLAN_VERSION: &str = "SELECT account_id, version, plan::text AS plan, \
+     program::text AS program, interpreter, created_at FROM plan_versions \
+     WHERE account_id = $1 AND plan_id = $2 AND ($3::bigint IS NULL OR version = $3) \
+     ORDER BY version DESC LIMIT 1";
+
+const INSERT_SUBSCRIPTION: &str = "INSERT INTO subscriptions (account_id, id, customer_id, \
+     plan_id, quantity, start_date, status, current_period, current_period_start, \
+     current_period_end, next_invoice_period, next_invoice_at, revision, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     ON CONFLICT DO NOTHING \
+     RETURNING id";
+
+const UPDATE_SUBSCRIPTION: &str = "UPDATE subscriptions SET customer_id = $3, plan_id = $4, \
+     quantity = $5, start_date = $6, status = $7, current_period = $8, current_period_start = $9, \
+     current_period_end = $10, next_invoice_period = $11, next_invoice_at = $12, revision = $13, \
+     created_at = $14, updated_at = $15 \
+     WHERE account_id = $1 AND id = $2";
+
+const LOCK_REVISION: &str =
+    "SELECT revision FROM subscriptions WHERE account_id = $1 AND id = $2 FOR UPDATE";
+
+const SELECT_SUBSCRIPTION: &str = concat!(
+    "SELECT ",
+    subscription_columns!(),
+    " FROM subscriptions WHERE account_id = $1 AND id = $2"
+);
+
+const SELECT_DUE: &str = concat!(
+    "SELECT ",
+    subscription_columns!(),
+    " FROM subscriptions WHERE status = 'active' AND next_invoice_at <= $1 \
+       AND ($2::text IS NULL OR (account_id, id) > ($2, $3)) \
+     ORDER BY account_id, id LIMIT $4"
+);
+
+const SELECT_PENDING: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM audit_outbox WHERE shipped_at IS NULL ORDER BY seq LIMIT $1"
+);
+
+const MARK_SHIPPED: &str =
+    "UPDATE audit_outbox SET shipped_at = $2 WHERE id = ANY($1) AND shipped_at IS NULL";
+
+/// Events about the subject, and every event sharing a correlation id with one of them (the
+/// whole operation that touched the subject), in write order.
+const SELECT_EVENTS_FOR: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM audit_outbox WHERE account_id = $1 AND (subject_id = $2 OR correlation_id IN ( \
+         SELECT correlation_id FROM audit_outbox \
+         WHERE account_id = $1 AND subject_id = $2 AND correlation_id IS NOT NULL)) \
+     ORDER BY seq"
+);
+
+const SELECT_STATS: &str = "SELECT (SELECT count(*) FROM subscriptions) AS subscriptions, \
+     (SELECT count(*) FROM invoices) AS invoices, \
+     (SELECT count(*) FROM audit_outbox) AS audit_events, \
+     (SELECT count(*) FROM audit_outbox WHERE shipped_at IS NULL) AS audit_pending";
+
+/// The billing engine's state in PostgreSQL. Cheap to clone (the pool is shared); hold it as
+/// `Arc<dyn Store>`.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`) with a pool of
+    /// [`DEFAULT_MAX_CONNECTIONS`]. Tables are not touched: call [`Store::migrate`] once at start.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Connects like [`PostgresStore::connect`] with at most `max_connections` connections (at
+    /// least 1): size it to the callers' concurrency and the server's `max_connections`.
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Self> {
+        if max_connections == 0 {
+            return Err(Error::invalid(
+                "max_connections",
+                "a pool needs at least 1 connection",
+            ));
+        }
+        let options = PgConnectOptions::from_str(url).map_err(|error| {
+            Error::invalid(
+                "database url",
+                format!("{url:?} is not a PostgreSQL url ({error})"),
+            )
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(storage("connecting to PostgreSQL"))?;
+        Ok(Self { pool })
+    }
+
+    /// A store over an existing pool (shared with other code of the application).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The pool, for the application's own queries and for closing it.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin(&self, action: &str) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool
+            .begin()
+            .await
+            .map_err(storage(format!("starting to {action}")))
+    }
+}
+
+/// Fails with [`Error::NotFound`] when the account does not exist.
+async fn require_account(conn: &mut sqlx::PgConnection, account_id: &str) -> Result<()> {
+    let exists: bool = sqlx::query_scalar(ACCOUNT_EXISTS)
+        .bind(account_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(storage(format!("reading account {account_id:?}")))?;
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::not_found("account", account_id))
+    }
+}
+
+/// Binds every column of a subscription in the order of [`INSERT_SUBSCRIPTION`] and
+/// [`UPDATE_SUBSCRIPTION`].
+fn bind_subscription<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    subscription: &'q Subscription,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(&subscription.account_id)
+        .bind(&subscription.id)
+        .bind(&subscription.customer_id)
+        .bind(&subscription.plan_id)
+        .bind(i64::from(subscription.quantity))
+        .bind(subscription.start_date)
+        .bind(subscription.status.as_str())
+        .bind(i64::from(subscription.current_period))
+        .bind(subscription.current_period_start)
+        .bind(subscription.current_period_end)
+        .bind(i64::from(subscription.next_invoice_period))
+        .bind(subscription.next_invoice_at)
+        .bind(subscription.revision)
+        .bind(subscription.created_at)
+        .bind(subscription.updated_at)
+}
+
+fn to_json<T: serde::Serialize>(value: &T, field: &str) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|error| Error::invalid(field, format!("cannot be written as JSON: {error}")))
+}
+
+fn count(value: i64, column: &'static str) -> Result<u64> {
+    u64::try_from(value).map_err(|_| error::corrupt("stats", column, format!("{value}")))
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    /// Applies the embedded migrations. sqlx's migrator takes a PostgreSQL advisory lock for the
+    /// run, so two processes migrating at once apply each migration once; applied migrations are
+    /// recorded (with their checksum) in `_sqlx_migrations` and skipped.
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(|error| {
+            storage_error("migrating the PostgreSQL schema", PgError::Migrate(error))
+        })
+    }
+
+    async fn put_account(&self, account: &Account, events: &[AuditEvent]) -> Result<()> {
+        events::check_events(events)?;
+        let mut tx = self.begin("save an account").await?;
+        sqlx::query(UPSERT_ACCOUNT)
+            .bind(&account.id)
+            .bind(account.abstracted)
+            .bind(account.timezone.name())
+            .bind(account.tax_inclusive)
+            .execute(&mut *tx)
+            .await
+            .map_err(storage(format!("writing account {:?}", account.id)))?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await.map_err(storage("committing an account"))
+    }
+
+    async fn account(&self, id: &str) -> Result<Option<Account>> {
+        let row = sqlx::query(SELECT_ACCOUNT)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(storage(format!("reading account {id:?}")))?;
+        row.as_ref().map(rows::account).transpose()
+    }
+
+    async fn put_customer(&self, customer: &Customer, events: &[AuditEvent]) -> Result<()> {
+        let mut tx = self.begin("save a customer").await?;
+        require_account(&mut tx, &customer.account_id).await?;
+        events::check_events(events)?;
+        let address = customer.tax_address.as_ref();
+        sqlx::query(UPSERT_CUSTOMER)
+            .bind(&customer.account_id)
+            .bind(&customer.id)
+            .bind(address.map(|a| a.country.as_str()))
+            .bind(address.and_then(|a| a.region.as_deref()))
+            .bind(address.and_then(|a| a.postal_code.as_deref()))
+            .bind(customer.tax_exempt)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| {
+                if is_foreign_key_violation(&error) {
+                    // The account was deleted between the check and the write.
+                    Error::not_found("account", customer.account_id.clone())
+                } else {
+                    storage(format!("writing customer {:?}", customer.id))(error)
+                }
+            })?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await.map_err(storage("committing a customer"))
+    }
+
+    async fn customer(&self, account_id: &str, id: &str) -> Result<Option<Customer>> {
+        let row = sqlx::query(SELECT_CUSTOMER)
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(storage(format!("reading customer {id:?}")))?;
+        row.as_ref().map(rows::customer).transpose()
+    }
+
+    async fn insert_plan_version(
+        &self,
+        version: &PlanVersion,
+        events: &[AuditEvent],
+    ) -> Result<bool> {
+        let mut tx = self.begin("save a plan version").await?;
+        require_account(&mut tx, &version.account_id).await?;
+        let plan_id = version.plan_id();
+        if plan_id.is_empty() {
+            return Err(Error::invalid("plan.id", "a stored plan needs an id"));
+        }
+        if version.version == 0 {
+            return Ok(false);
+        }
+        let plan = to_json(&version.plan, "plan")?;
+        let program = to_json(&version.program, "program")?;
+        let written: Option<i64> = sqlx::query_scalar(INSERT_PLAN_VERSION)
+            .bind(&version.account_id)
+            .bind(plan_id)
+            .bind(i64::from(version.version))
+            .bind(plan)
+            .bind(program)
+            .bind(version.interpreter.as_deref())
+            .bind(version.created_at)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(storage(format!(
+                "writing version {} of plan {plan_id:?}",
+                version.version
+            )))?;
+        if written.is_none() {
+            // Not the next version (or someone wrote it first): nothing is written.
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
+        tx.commit()
+            .await
+            .map_err(storage("committing a plan version"))?;
+        Ok(true)
+    }
+
+    async fn plan_version(&self, query: &PlanQuery) -> Result<Option<PlanVersion>> {
+        let row = sqlx::query(SELECT_PLAN_VERSION)
+            .bind(&query.account_id)
+            .bind(&query.plan_id)
+            .bind(query.version.map(i64::from))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(storage(format!("reading plan {:?}", query.plan_id)))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let version = rows::plan_version(&row)?;
+        if version.plan_id() != query.plan_id {
+            return Err(error::corrupt(
+                "plan_versions",
+                "plan",
+                format!(
+                    "a plan with id {:?} under plan_id {:?}",
+                    version.plan_id(),
+                    query.plan_id
+                ),
+            ));
+        }
+        Ok(Some(version))
+    }
+
+    async fn insert_subscription(&self, request: &NewSubscription) -> Result<()> {
+        let subscription = &request.subscription;
+        let mut tx = self.begin("create a subscription").await?;
+        require_account(&mut tx, &subscription.account_id).await?;
+        let customer_exists: bool = sqlx::query_scalar(CUSTOMER_EXISTS)
+            .bind(&subscription.account_id)
+            .bind(&subscription.customer_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(storage(format!(
+                "reading customer {:?}",
+                subscription.customer_id
+            )))?;
+        if !customer_exists {
+            return Err(Error::not_found(
+                "customer",
+                subscription.customer_id.clone(),
+            ));
+        }
+        let written = bind_subscription(sqlx::query(INSERT_SUBSCRIPTION), subscription)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|error| {
+                if is_foreign_key_violation(&error) {
+                    Error::not_found("customer", subscription.customer_id.clone())
+                } else {
+                    storage(format!("writing subscription {:?}", subscription.id))(error)
+                }
+            })?;
+        if written.is_none() {
+            return Err(Error::invalid(
+                "subscription.id",
+                format!(
+                    "subscription {:?} already exists in account {:?}",
+                    subscription.id, subscription.account_id
+                ),
+            ));
+        }
+        if let Some(invoice) = &request.invoice
+            && insert_invoice(&mut tx, invoice).await? == Inserted::Exists
+        {
+            return Err(Error::invalid(
+                "invoice",
+                format!(
+                    "an invoice of subscription {:?} for the period starting {} already exists",
+                    invoice.subscription_id, invoice.invoice.period_start
+                ),
+            ));
+        }
+        insert_events(&mut tx, &request.events).await?;
+        tx.commit()
+            .await
+            .map_err(storage("committing a subscription"))
+    }
+
+    async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>> {
+        let row = sqlx::query(SELECT_SUBSCRIPTION)
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(storage(format!("reading subscription {id:?}")))?;
+        row.as_ref().map(rows::subscription).transpose()
+    }
+
+    async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
+        let subscription = &request.subscription;
+        if request.expected_revision.checked_add(1) != Some(subscription.revision) {
+            return Err(Error::invalid(
+                "subscription.revision",
+                format!(
+                    "the new state's revision is {} but the change was computed from revision {}",
+                    subscription.revision, request.expected_revision
+                ),
+            ));
+        }
+        let mut tx = self.begin("commit a subscription change").await?;
+        // The row lock is the compare-and-set: a concurrent commit waits here until this one
+        // ends, then reads the revision this one wrote.
+        let revision: Option<i64> = sqlx::query_scalar(LOCK_REVISION)
+            .bind(&subscription.account_id)
+            .bind(&subscription.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(storage(format!(
+                "locking subscription {:?}",
+                subscription.id
+            )))?;
+        if revision != Some(request.expected_revision) {
+            return Ok(CommitOutcome::Stale);
+        }
+        if let Some(invoice) = &request.invoice
+            && insert_invoice(&mut tx, invoice).await? == Inserted::Exists
+        {
+            // Dropping the transaction rolls it back: nothing of this commit is written.
+            return Ok(CommitOutcome::InvoiceExists);
+        }
+        insert_events(&mut tx, &request.events).await?;
+        bind_subscription(sqlx::query(UPDATE_SUBSCRIPTION), subscription)
+            .execute(&mut *tx)
+            .await
+            .map_err(storage(format!(
+                "writing subscription {:?}",
+                subscription.id
+            )))?;
+        tx.commit()
+            .await
+            .map_err(storage("committing a subscription change"))?;
+        Ok(CommitOutcome::Committed)
+    }
+
+    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
+        events::check_events(events)?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin("append events").await?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await.map_err(storage("committing events"))
+    }
+
+    async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>> {
+        let (after_account, after_id) = match &query.after {
+            Some((account, id)) => (Some(account.as_str()), Some(id.as_str())),
+            None => (None, None),
+        };
+        let found = sqlx::query(SELECT_DUE)
+            .bind(query.due_by)
+            .bind(after_account)
+            .bind(after_id)
+            .bind(i64::from(query.limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage("reading due subscriptions"))?;
+        found.iter().map(rows::subscription).collect()
+    }
+
+    async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
+        select_invoices(&self.pool, query).await
+    }
+
+    async fn insert_shipments(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Shipment],
+    ) -> Result<()> {
+        usage::insert_shipments(&self.pool, account_id, customer_id, rows).await
+    }
+
+    async fn insert_returns(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Return],
+    ) -> Result<()> {
+        usage::insert_returns(&self.pool, account_id, customer_id, rows).await
+    }
+
+    async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
+        usage::usage(&self.pool, request).await
+    }
+
+    async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>> {
+        let found = sqlx::query(SELECT_PENDING)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage("reading pending events"))?;
+        found.iter().map(rows::event).collect()
+    }
+
+    async fn mark_shipped(&self, ids: &[String], at: DateTime<Utc>) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(MARK_SHIPPED)
+            .bind(ids)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(storage("marking events shipped"))?;
+        Ok(())
+    }
+
+    async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>> {
+        let found = sqlx::query(SELECT_EVENTS_FOR)
+            .bind(account_id)
+            .bind(subject_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage(format!("reading the events of {subject_id:?}")))?;
+        found.iter().map(rows::event).collect()
+    }
+
+    async fn stats(&self) -> Result<StoreStats> {
+        let row = sqlx::query(SELECT_STATS)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(storage("counting what the store holds"))?;
+        const T: &str = "stats";
+        Ok(StoreStats {
+            subscriptions: count(rows::get(&row, T, "subscriptions")?, "subscriptions")?,
+            invoices: count(rows::get(&row, T, "invoices")?, "invoices")?,
+            audit_events: count(rows::get(&row, T, "audit_events")?, "audit_events")?,
+            audit_pending: count(rows::get(&row, T, "audit_pending")?, "audit_pending")?,
+        })
+    }
+}

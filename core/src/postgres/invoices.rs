@@ -1,0 +1,407 @@
+//! Invoices: written with their line items, tax lines and revenue schedule in the caller's
+//! transaction (one statement per table, whatever the number of rows), and read back whole.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool};
+
+use super::error::{corrupt, storage};
+use super::rows::{get, get_u32};
+use crate::error::{Error, Result};
+use crate::invoice::{Invoice, IssuedInvoice, LineItem};
+use crate::money::{Currency, Money};
+use crate::pricing::ChargeKind;
+use crate::revrec::RevenueEntry;
+use crate::store::InvoiceQuery;
+use crate::subscription::{BillingReason, InvoiceStatus};
+use crate::tax::TaxLine;
+
+/// The invoice row. Any unique violation (the id, or a second invoice for the period) skips the
+/// row instead of failing the statement, so `RETURNING` tells the caller which case it is in
+/// while its transaction stays usable.
+const INSERT_INVOICE: &str = "INSERT INTO invoices (account_id, id, subscription_id, customer_id, \
+     plan_id, plan_version, quantity, billing_reason, status, created_at, period_index, issue_date, \
+     period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+     ON CONFLICT DO NOTHING \
+     RETURNING id";
+
+const INSERT_LINE_ITEMS: &str = "INSERT INTO invoice_line_items \
+     (account_id, invoice_id, position, description, kind, amount_minor) \
+     SELECT $1, $2, l.position, l.description, l.kind, l.amount_minor \
+     FROM UNNEST($3::int[], $4::text[], $5::text[], $6::bigint[]) \
+          AS l (position, description, kind, amount_minor)";
+
+const INSERT_TAX_LINES: &str = "INSERT INTO invoice_tax_lines \
+     (account_id, invoice_id, position, name, rate, amount_minor) \
+     SELECT $1, $2, t.position, t.name, t.rate, t.amount_minor \
+     FROM UNNEST($3::int[], $4::text[], $5::text[], $6::bigint[]) \
+          AS t (position, name, rate, amount_minor)";
+
+const INSERT_REVENUE: &str = "INSERT INTO revenue_schedule \
+     (account_id, invoice_id, position, month, start_date, end_date, days, amount_minor) \
+     SELECT $1, $2, r.position, r.month, r.start_date, r.end_date, r.days, r.amount_minor \
+     FROM UNNEST($3::int[], $4::text[], $5::date[], $6::date[], $7::bigint[], $8::bigint[]) \
+          AS r (position, month, start_date, end_date, days, amount_minor)";
+
+const SELECT_INVOICES: &str = "SELECT account_id, id, subscription_id, customer_id, plan_id, \
+     plan_version, quantity, billing_reason, status, created_at, period_index, issue_date, \
+     period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor \
+     FROM invoices \
+     WHERE ($1::text IS NULL OR account_id = $1) AND ($2::text IS NULL OR subscription_id = $2) \
+     ORDER BY account_id, subscription_id, period_start \
+     LIMIT $3";
+
+/// The child rows of a set of invoices, given as parallel (account id, invoice id) arrays.
+const SELECT_LINE_ITEMS: &str = "SELECT account_id, invoice_id, description, kind, amount_minor \
+     FROM invoice_line_items \
+     WHERE (account_id, invoice_id) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
+     ORDER BY account_id, invoice_id, position";
+
+const SELECT_TAX_LINES: &str = "SELECT account_id, invoice_id, name, rate, amount_minor \
+     FROM invoice_tax_lines \
+     WHERE (account_id, invoice_id) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
+     ORDER BY account_id, invoice_id, position";
+
+const SELECT_REVENUE: &str = "SELECT account_id, invoice_id, month, start_date, end_date, days, \
+     amount_minor \
+     FROM revenue_schedule \
+     WHERE (account_id, invoice_id) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
+     ORDER BY account_id, invoice_id, position";
+
+/// What [`insert_invoice`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inserted {
+    /// The invoice and its rows were written.
+    Written,
+    /// An invoice with the same id or for the same period exists; nothing was written.
+    Exists,
+}
+
+fn kind_name(kind: ChargeKind) -> &'static str {
+    match kind {
+        ChargeKind::Recurring => "recurring",
+        ChargeKind::Usage => "usage",
+    }
+}
+
+fn parse_kind(text: &str) -> Option<ChargeKind> {
+    match text {
+        "recurring" => Some(ChargeKind::Recurring),
+        "usage" => Some(ChargeKind::Usage),
+        _ => None,
+    }
+}
+
+/// The invoice's amount in minor units, refusing an amount in another currency than the
+/// invoice's (a store keeps one currency per invoice).
+fn minor_in(currency: Currency, amount: Money) -> Result<i64> {
+    if amount.currency() != currency {
+        return Err(Error::CurrencyMismatch {
+            expected: currency.code().to_owned(),
+            found: amount.currency().code().to_owned(),
+        });
+    }
+    Ok(amount.minor())
+}
+
+fn positions(count: usize) -> Result<Vec<i32>> {
+    (0..count)
+        .map(|index| i32::try_from(index).map_err(|_| Error::overflow("invoice rows")))
+        .collect()
+}
+
+/// Writes `issued` and its rows on `conn` (inside the caller's transaction).
+pub(crate) async fn insert_invoice(
+    conn: &mut PgConnection,
+    issued: &IssuedInvoice,
+) -> Result<Inserted> {
+    let invoice = &issued.invoice;
+    let currency = invoice.currency;
+    let subtotal = minor_in(currency, invoice.subtotal)?;
+    let tax = minor_in(currency, invoice.tax)?;
+    let total = minor_in(currency, invoice.total)?;
+    let line_amounts = invoice
+        .line_items
+        .iter()
+        .map(|line| minor_in(currency, line.amount))
+        .collect::<Result<Vec<_>>>()?;
+    let tax_amounts = invoice
+        .tax_lines
+        .iter()
+        .map(|line| minor_in(currency, line.amount))
+        .collect::<Result<Vec<_>>>()?;
+    let revenue_amounts = invoice
+        .revenue_schedule
+        .iter()
+        .map(|entry| minor_in(currency, entry.amount))
+        .collect::<Result<Vec<_>>>()?;
+    let action = || format!("writing invoice {:?}", issued.id);
+
+    let written: Option<String> = sqlx::query_scalar(INSERT_INVOICE)
+        .bind(&issued.account_id)
+        .bind(&issued.id)
+        .bind(&issued.subscription_id)
+        .bind(&issued.customer_id)
+        .bind(&issued.plan_id)
+        .bind(i64::from(issued.plan_version))
+        .bind(i64::from(issued.quantity))
+        .bind(issued.billing_reason.as_str())
+        .bind(issued.status.as_str())
+        .bind(issued.created_at)
+        .bind(i64::from(invoice.period_index))
+        .bind(invoice.issue_date)
+        .bind(invoice.period_start)
+        .bind(invoice.period_end)
+        .bind(currency.code())
+        .bind(subtotal)
+        .bind(tax)
+        .bind(invoice.tax_inclusive)
+        .bind(total)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(storage(action()))?;
+    if written.is_none() {
+        return Ok(Inserted::Exists);
+    }
+
+    if !invoice.line_items.is_empty() {
+        sqlx::query(INSERT_LINE_ITEMS)
+            .bind(&issued.account_id)
+            .bind(&issued.id)
+            .bind(positions(invoice.line_items.len())?)
+            .bind(
+                invoice
+                    .line_items
+                    .iter()
+                    .map(|l| l.description.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                invoice
+                    .line_items
+                    .iter()
+                    .map(|l| kind_name(l.kind))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(line_amounts)
+            .execute(&mut *conn)
+            .await
+            .map_err(storage(action()))?;
+    }
+    if !invoice.tax_lines.is_empty() {
+        sqlx::query(INSERT_TAX_LINES)
+            .bind(&issued.account_id)
+            .bind(&issued.id)
+            .bind(positions(invoice.tax_lines.len())?)
+            .bind(
+                invoice
+                    .tax_lines
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            // Decimal's Display keeps the scale ("0.0800"), and FromStr reads it back exactly.
+            .bind(
+                invoice
+                    .tax_lines
+                    .iter()
+                    .map(|t| t.rate.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(tax_amounts)
+            .execute(&mut *conn)
+            .await
+            .map_err(storage(action()))?;
+    }
+    if !invoice.revenue_schedule.is_empty() {
+        let schedule = &invoice.revenue_schedule;
+        sqlx::query(INSERT_REVENUE)
+            .bind(&issued.account_id)
+            .bind(&issued.id)
+            .bind(positions(schedule.len())?)
+            .bind(
+                schedule
+                    .iter()
+                    .map(|r| r.month.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(schedule.iter().map(|r| r.start).collect::<Vec<_>>())
+            .bind(schedule.iter().map(|r| r.end).collect::<Vec<_>>())
+            .bind(
+                schedule
+                    .iter()
+                    .map(|r| i64::from(r.days))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(revenue_amounts)
+            .execute(&mut *conn)
+            .await
+            .map_err(storage(action()))?;
+    }
+    Ok(Inserted::Written)
+}
+
+type InvoiceKey = (String, String);
+
+fn child_key(row: &PgRow, table: &'static str) -> Result<InvoiceKey> {
+    Ok((
+        get(row, table, "account_id")?,
+        get(row, table, "invoice_id")?,
+    ))
+}
+
+/// Invoices matching `query`, whole, in (account, subscription, period start) order.
+pub(crate) async fn select_invoices(
+    pool: &PgPool,
+    query: &InvoiceQuery,
+) -> Result<Vec<IssuedInvoice>> {
+    const ACTION: &str = "reading invoices";
+    let rows = sqlx::query(SELECT_INVOICES)
+        .bind(query.account_id.as_deref())
+        .bind(query.subscription_id.as_deref())
+        .bind(query.limit.map(i64::from))
+        .fetch_all(pool)
+        .await
+        .map_err(storage(ACTION))?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut heads = Vec::with_capacity(rows.len());
+    for row in &rows {
+        heads.push(invoice_head(row)?);
+    }
+    let accounts: Vec<&str> = heads.iter().map(|h| h.account_id.as_str()).collect();
+    let ids: Vec<&str> = heads.iter().map(|h| h.id.as_str()).collect();
+
+    let mut lines: HashMap<InvoiceKey, Vec<(String, String, i64)>> = HashMap::new();
+    for row in sqlx::query(SELECT_LINE_ITEMS)
+        .bind(&accounts)
+        .bind(&ids)
+        .fetch_all(pool)
+        .await
+        .map_err(storage(ACTION))?
+    {
+        const T: &str = "invoice_line_items";
+        lines.entry(child_key(&row, T)?).or_default().push((
+            get(&row, T, "description")?,
+            get(&row, T, "kind")?,
+            get(&row, T, "amount_minor")?,
+        ));
+    }
+    let mut taxes: HashMap<InvoiceKey, Vec<(String, String, i64)>> = HashMap::new();
+    for row in sqlx::query(SELECT_TAX_LINES)
+        .bind(&accounts)
+        .bind(&ids)
+        .fetch_all(pool)
+        .await
+        .map_err(storage(ACTION))?
+    {
+        const T: &str = "invoice_tax_lines";
+        taxes.entry(child_key(&row, T)?).or_default().push((
+            get(&row, T, "name")?,
+            get(&row, T, "rate")?,
+            get(&row, T, "amount_minor")?,
+        ));
+    }
+    let mut revenue: HashMap<InvoiceKey, Vec<PgRow>> = HashMap::new();
+    for row in sqlx::query(SELECT_REVENUE)
+        .bind(&accounts)
+        .bind(&ids)
+        .fetch_all(pool)
+        .await
+        .map_err(storage(ACTION))?
+    {
+        revenue
+            .entry(child_key(&row, "revenue_schedule")?)
+            .or_default()
+            .push(row);
+    }
+
+    let mut invoices = Vec::with_capacity(heads.len());
+    for mut issued in heads {
+        let key = (issued.account_id.clone(), issued.id.clone());
+        let currency = issued.invoice.currency;
+        for (description, kind, amount) in lines.remove(&key).unwrap_or_default() {
+            issued.invoice.line_items.push(LineItem {
+                description,
+                kind: parse_kind(&kind).ok_or_else(|| {
+                    corrupt(
+                        "invoice_line_items",
+                        "kind",
+                        format!("{kind:?}, not a kind"),
+                    )
+                })?,
+                amount: Money::from_minor(amount, currency),
+            });
+        }
+        for (name, rate, amount) in taxes.remove(&key).unwrap_or_default() {
+            issued.invoice.tax_lines.push(TaxLine {
+                name,
+                rate: rate.parse::<Decimal>().map_err(|_| {
+                    corrupt(
+                        "invoice_tax_lines",
+                        "rate",
+                        format!("{rate:?}, not a decimal"),
+                    )
+                })?,
+                amount: Money::from_minor(amount, currency),
+            });
+        }
+        for row in revenue.remove(&key).unwrap_or_default() {
+            const T: &str = "revenue_schedule";
+            issued.invoice.revenue_schedule.push(RevenueEntry {
+                month: get(&row, T, "month")?,
+                start: get(&row, T, "start_date")?,
+                end: get(&row, T, "end_date")?,
+                days: get_u32(&row, T, "days")?,
+                amount: Money::from_minor(get(&row, T, "amount_minor")?, currency),
+            });
+        }
+        invoices.push(issued);
+    }
+    Ok(invoices)
+}
+
+/// An `invoices` row, without its child rows.
+fn invoice_head(row: &PgRow) -> Result<IssuedInvoice> {
+    const T: &str = "invoices";
+    let code: String = get(row, T, "currency")?;
+    let currency = Currency::parse(&code)
+        .map_err(|_| corrupt(T, "currency", format!("{code:?}, not a currency")))?;
+    let reason: String = get(row, T, "billing_reason")?;
+    let status: String = get(row, T, "status")?;
+    let money = |column: &'static str| -> Result<Money> {
+        Ok(Money::from_minor(get(row, T, column)?, currency))
+    };
+    Ok(IssuedInvoice {
+        id: get(row, T, "id")?,
+        account_id: get(row, T, "account_id")?,
+        subscription_id: get(row, T, "subscription_id")?,
+        customer_id: get(row, T, "customer_id")?,
+        plan_id: get(row, T, "plan_id")?,
+        plan_version: get_u32(row, T, "plan_version")?,
+        quantity: get_u32(row, T, "quantity")?,
+        billing_reason: BillingReason::parse(&reason)
+            .ok_or_else(|| corrupt(T, "billing_reason", format!("{reason:?}, not a reason")))?,
+        status: InvoiceStatus::parse(&status)
+            .ok_or_else(|| corrupt(T, "status", format!("{status:?}, not a status")))?,
+        created_at: get(row, T, "created_at")?,
+        invoice: Invoice {
+            period_index: get_u32(row, T, "period_index")?,
+            issue_date: get(row, T, "issue_date")?,
+            period_start: get(row, T, "period_start")?,
+            period_end: get(row, T, "period_end")?,
+            currency,
+            line_items: Vec::new(),
+            subtotal: money("subtotal_minor")?,
+            tax_lines: Vec::new(),
+            tax: money("tax_minor")?,
+            tax_inclusive: get(row, T, "tax_inclusive")?,
+            total: money("total_minor")?,
+            revenue_schedule: Vec::new(),
+        },
+    })
+}

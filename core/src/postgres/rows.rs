@@ -1,0 +1,173 @@
+//! Reading rows back into domain values. Every stored value is checked as it is read: a value
+//! that cannot be what its column should hold is [`crate::Error::Storage`] naming the table and
+//! column, never a panic and never silently repaired.
+
+use chrono_tz::Tz;
+use serde::de::DeserializeOwned;
+use sqlx::postgres::PgRow;
+use sqlx::{Decode, Postgres, Row, Type};
+
+use super::error::{PgError, corrupt, storage_error};
+use crate::audit::{AuditAction, AuditEvent, SubjectKind};
+use crate::error::Result;
+use crate::plan::{Account, PlanVersion};
+use crate::subscription::{Customer, Subscription, SubscriptionStatus};
+use crate::tax::TaxAddress;
+
+/// The columns [`subscription`] reads: a macro so statements can `concat!` it and stay static.
+macro_rules! subscription_columns {
+    () => {
+        "account_id, id, customer_id, plan_id, quantity, start_date, status, current_period, \
+         current_period_start, current_period_end, next_invoice_period, next_invoice_at, \
+         revision, created_at, updated_at"
+    };
+}
+
+/// The columns [`event`] reads: a macro so statements can `concat!` it and stay static.
+macro_rules! event_columns {
+    () => {
+        "id, time, account_id, actor, action, subject_kind, subject_id, run_id, \
+         correlation_id, data::text AS data"
+    };
+}
+
+/// One column of `row`, decoded; a value of the wrong type is a storage error naming it.
+pub(crate) fn get<'r, T>(row: &'r PgRow, table: &'static str, column: &'static str) -> Result<T>
+where
+    T: Decode<'r, Postgres> + Type<Postgres>,
+{
+    row.try_get(column).map_err(|source| {
+        storage_error(
+            format!("reading {table}.{column}"),
+            PgError::Database(source),
+        )
+    })
+}
+
+/// A BIGINT column that holds a `u32` in the domain.
+pub(crate) fn get_u32(row: &PgRow, table: &'static str, column: &'static str) -> Result<u32> {
+    let value: i64 = get(row, table, column)?;
+    u32::try_from(value).map_err(|_| corrupt(table, column, format!("{value}, not a u32")))
+}
+
+/// A JSON text column, parsed into `T`.
+pub(crate) fn get_json<T: DeserializeOwned>(
+    row: &PgRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<T> {
+    let text: String = get(row, table, column)?;
+    serde_json::from_str(&text)
+        .map_err(|error| corrupt(table, column, format!("bad JSON: {error}")))
+}
+
+/// A text column holding a unit enum as serde spells it (`invoice_issued`).
+fn get_serde_name<T: DeserializeOwned>(
+    row: &PgRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<T> {
+    let text: String = get(row, table, column)?;
+    serde_json::from_value(serde_json::Value::String(text.clone()))
+        .map_err(|_| corrupt(table, column, format!("{text:?}, not a known value")))
+}
+
+/// An `accounts` row.
+pub(crate) fn account(row: &PgRow) -> Result<Account> {
+    let timezone: String = get(row, "accounts", "timezone")?;
+    Ok(Account {
+        id: get(row, "accounts", "id")?,
+        abstracted: get(row, "accounts", "abstracted")?,
+        timezone: timezone.parse::<Tz>().map_err(|_| {
+            corrupt(
+                "accounts",
+                "timezone",
+                format!("{timezone:?}, not an IANA zone"),
+            )
+        })?,
+        tax_inclusive: get(row, "accounts", "tax_inclusive")?,
+    })
+}
+
+/// A `customers` row.
+pub(crate) fn customer(row: &PgRow) -> Result<Customer> {
+    let country: Option<String> = get(row, "customers", "tax_country")?;
+    let region: Option<String> = get(row, "customers", "tax_region")?;
+    let postal_code: Option<String> = get(row, "customers", "tax_postal_code")?;
+    let tax_address = match country {
+        Some(country) => Some(TaxAddress {
+            country,
+            region,
+            postal_code,
+        }),
+        None if region.is_none() && postal_code.is_none() => None,
+        None => {
+            return Err(corrupt(
+                "customers",
+                "tax_country",
+                "NULL with a region or postal code",
+            ));
+        }
+    };
+    Ok(Customer {
+        account_id: get(row, "customers", "account_id")?,
+        id: get(row, "customers", "id")?,
+        tax_address,
+        tax_exempt: get(row, "customers", "tax_exempt")?,
+    })
+}
+
+/// A `plan_versions` row (`plan` and `program` selected as text).
+pub(crate) fn plan_version(row: &PgRow) -> Result<PlanVersion> {
+    Ok(PlanVersion {
+        account_id: get(row, "plan_versions", "account_id")?,
+        plan: get_json(row, "plan_versions", "plan")?,
+        version: get_u32(row, "plan_versions", "version")?,
+        program: get_json(row, "plan_versions", "program")?,
+        interpreter: get(row, "plan_versions", "interpreter")?,
+        created_at: get(row, "plan_versions", "created_at")?,
+    })
+}
+
+/// A `subscriptions` row, selected with [`SUBSCRIPTION_COLUMNS`].
+pub(crate) fn subscription(row: &PgRow) -> Result<Subscription> {
+    const T: &str = "subscriptions";
+    let status: String = get(row, T, "status")?;
+    Ok(Subscription {
+        account_id: get(row, T, "account_id")?,
+        id: get(row, T, "id")?,
+        customer_id: get(row, T, "customer_id")?,
+        plan_id: get(row, T, "plan_id")?,
+        quantity: get_u32(row, T, "quantity")?,
+        start_date: get(row, T, "start_date")?,
+        status: SubscriptionStatus::parse(&status)
+            .ok_or_else(|| corrupt(T, "status", format!("{status:?}, not a status")))?,
+        current_period: get_u32(row, T, "current_period")?,
+        current_period_start: get(row, T, "current_period_start")?,
+        current_period_end: get(row, T, "current_period_end")?,
+        next_invoice_period: get_u32(row, T, "next_invoice_period")?,
+        next_invoice_at: get(row, T, "next_invoice_at")?,
+        revision: get(row, T, "revision")?,
+        created_at: get(row, T, "created_at")?,
+        updated_at: get(row, T, "updated_at")?,
+    })
+}
+
+/// An `audit_outbox` row, selected with [`EVENT_COLUMNS`].
+pub(crate) fn event(row: &PgRow) -> Result<AuditEvent> {
+    const T: &str = "audit_outbox";
+    let action: AuditAction = get_serde_name(row, T, "action")?;
+    let subject_kind: SubjectKind = get_serde_name(row, T, "subject_kind")?;
+    Ok(AuditEvent {
+        id: get(row, T, "id")?,
+        time: get(row, T, "time")?,
+        account_id: get(row, T, "account_id")?,
+        actor: get(row, T, "actor")?,
+        action,
+        subject_kind,
+        subject_id: get(row, T, "subject_id")?,
+        run_id: get(row, T, "run_id")?,
+        correlation_id: get(row, T, "correlation_id")?,
+        data: get_json(row, T, "data")?,
+    })
+}
