@@ -489,3 +489,15 @@ impl Store for MemoryStore {
         })
     }
 }
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn memory_store_passes_the_conformance_suite() {
+        super::super::testkit::run_all(|| async { Arc::new(MemoryStore::new()) as Arc<dyn Store> })
+            .await;
+    }
+}
