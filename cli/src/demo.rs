@@ -1,41 +1,54 @@
 //! `ai-billing demo`: the first minute with the library, with no key and no server.
 //!
-//! Three AI plans written in plain language are compiled to pricing programs; one subscription on
-//! each gets six months of deterministic daily deliveries (and a few returns) in an embedded
-//! SQLite file; every period is then billed through the same path the library uses for real
-//! subscriptions: usage read back through the predefined query, the program's evaluation, the
-//! agent payload check, tax, total and revenue schedule.
+//! The billing engine on an embedded SQLite file: three AI plans written in plain language are
+//! saved (each prompt interpreted into a stored, versioned program); one customer and one
+//! subscription per plan, created on its start date (plans billed in advance get their first
+//! invoice then); six months of deterministic deliveries (and a few returns); billing runs up to
+//! mid-April, a quantity change in the middle of a period, and runs up to July. Every invoice goes
+//! through the path real subscriptions take: usage through the predefined query, the program,
+//! the agent payload check, tax, revenue schedule, all written with their audit events.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
-use ai_billing::calendar::{self, BillingCalendar};
-use ai_billing::engine;
-use ai_billing::sqlite::UsageDb;
-use ai_billing::tax::{FlatRate, TaxCalculator};
-use ai_billing::usage::{self, Return, Shipment};
-use ai_billing::{Account, Currency, IntervalUnit, Invoice, Money, Plan, PlanType, PricingProgram};
-use chrono::{NaiveDate, TimeDelta, Utc};
+use ai_billing::calendar;
+use ai_billing::engine::{ChangeQuantity, CreateSubscription, RunDue, SavePlan};
+use ai_billing::store::{InvoiceQuery, StoreStats, connect};
+use ai_billing::tax::{FlatRate, TaxAddress};
+use ai_billing::usage;
+use ai_billing::{
+    Account, Currency, Customer, Engine, FixedClock, IntervalUnit, IssuedInvoice, Money, Plan,
+    PlanType, PricingProgram,
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::failure::{CliResult, Failure};
 use crate::render;
+use crate::synth::deliveries;
+
+/// Who the demo's changes are by, in the audit trail.
+const ACTOR: &str = "demo";
+
+/// The demo's mid-period quantity change: (plan index, new quantity).
+const QUANTITY_CHANGE: (usize, u32) = (2, 3);
 
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
 #[command(
-    about = "Bill three plain-language AI plans for six months, from an embedded SQLite file",
+    about = "Bill three plain-language AI plans for six months with the engine, on an embedded SQLite file",
     long_about = "The first minute with ai-billing: no key, no server, a few seconds.\n\n\
-                  Creates a fresh SQLite database, one abstracted account (America/New_York) and three \
-                  AI plans written in plain language (a step-up price, newspaper delivery rates per \
-                  weekday, and a base fee plus usage where returns are not billed). Each prompt is \
-                  compiled by the offline interpreter and its reading is printed. One subscription per \
-                  plan gets six months of deterministic daily deliveries, with some returns, stored in \
-                  the database; then six periods of each are billed from the usage read back through \
-                  the predefined `shipments_by_weekday` query, with 8.25% sales tax. Every invoice is \
-                  printed with its line items, tax, total and revenue schedule.",
+                  Creates a fresh SQLite database with one abstracted account (America/New_York) and \
+                  three AI plans written in plain language (a step-up price, newspaper delivery rates \
+                  per weekday, and a base fee plus usage where returns are not billed); each prompt is \
+                  interpreted and its reading printed. One subscription per plan is created on its \
+                  start date, deliveries (with some returns) are stored, and the billing engine runs up \
+                  to 2026-04-10, when one customer's quantity changes mid-period, then up to 2026-07-01, \
+                  with 8.25% sales tax. Every invoice is printed with its line items, tax, total and \
+                  revenue schedule.",
     after_help = "Examples:\n  ai-billing demo\n  ai-billing demo --db /tmp/demo.db --json"
 )]
 pub struct Args {
@@ -93,64 +106,6 @@ const PLANS: [DemoPlan; 3] = [
     },
 ];
 
-/// A tiny deterministic generator (a 64-bit LCG, Knuth's MMIX constants): the same deliveries on
-/// every run and every machine.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Deliveries for one customer over `[from, to)` local dates: most mornings between 05:00 and
-/// 07:59 local time, a day missed now and then, `copies` units each; about one delivery in
-/// fifteen is returned one to two days later.
-fn deliveries(
-    seed: u64,
-    prefix: &str,
-    tz: chrono_tz::Tz,
-    from: NaiveDate,
-    to: NaiveDate,
-    copies: u32,
-) -> (Vec<Shipment>, Vec<Return>) {
-    let mut rng = Lcg(seed);
-    let (mut shipments, mut returns) = (Vec::new(), Vec::new());
-    for day in from.iter_days().take_while(|d| *d < to) {
-        if rng.below(12) == 0 {
-            continue; // no delivery that day
-        }
-        let minutes = 300 + rng.below(180) as i64;
-        let shipped_at =
-            (calendar::local_midnight(tz, day) + TimeDelta::minutes(minutes)).with_timezone(&Utc);
-        let id = format!("{prefix}_s{:04}", shipments.len() + 1);
-        if rng.below(15) == 0 {
-            let hours = 24 + rng.below(24) as i64;
-            returns.push(Return {
-                id: format!("{prefix}_r{:03}", returns.len() + 1),
-                shipment_id: id.clone(),
-                returned_at: shipped_at + TimeDelta::hours(hours),
-                quantity: copies,
-            });
-        }
-        shipments.push(Shipment {
-            id,
-            shipped_at,
-            quantity: copies,
-        });
-    }
-    (shipments, returns)
-}
-
 /// The JSON form of the demo (`--json`).
 #[derive(Serialize)]
 struct Report {
@@ -167,11 +122,12 @@ struct PlanReport {
     program: PricingProgram,
     reading: String,
     subscription: SubscriptionReport,
-    invoices: Vec<Invoice>,
+    invoices: Vec<IssuedInvoice>,
 }
 
 #[derive(Serialize)]
 struct SubscriptionReport {
+    id: String,
     customer_id: String,
     quantity: u32,
     start: NaiveDate,
@@ -182,6 +138,7 @@ struct SubscriptionReport {
 #[derive(Serialize)]
 struct Summary {
     plans: usize,
+    audit_events: u64,
     invoices: usize,
     shipments: usize,
     returns: usize,
@@ -242,25 +199,30 @@ pub fn run(args: &Args) -> CliResult {
 
 async fn bill_everything(path: &Path) -> CliResult<Report> {
     remove_database(path)?;
-    let db = UsageDb::open(&format!("sqlite://{}", path.display()))
-        .await
-        .map_err(|e| {
-            Failure::from(e).context(format!(
-                "cannot create the demo database {}",
-                path.display()
-            ))
-        })?;
-
+    let url = format!("sqlite://{}", path.display());
+    let store = connect(&url).await.map_err(|e| {
+        Failure::from(e).context(format!(
+            "cannot create the demo database {}",
+            path.display()
+        ))
+    })?;
+    store.migrate().await?;
     let account = Account {
         id: ACCOUNT_ID.to_owned(),
         abstracted: true,
         timezone: chrono_tz::America::New_York,
         tax_inclusive: false,
     };
-    let tax = FlatRate::new("Sales tax", TAX_RATE)?;
-    let query = usage::find_query("shipments_by_weekday")?;
+    let tz = account.timezone;
+    // The demo's clock: each step happens at a fixed moment, so every run prints the same.
+    let clock = Arc::new(FixedClock::new(at_local(tz, date(2026, 1, 1), 8)));
+    let engine = Engine::new(store.clone())
+        .with_tax(Arc::new(FlatRate::new("Sales tax", TAX_RATE)?))
+        .with_clock(clock.clone());
+    engine.save_account(&account, ACTOR).await?;
 
     let mut plans = Vec::new();
+    let mut steps = Vec::new();
     for (n, demo) in PLANS.iter().enumerate() {
         let plan = Plan {
             id: Some(format!("plan_demo_{}", n + 1)),
@@ -274,80 +236,137 @@ async fn bill_everything(path: &Path) -> CliResult<Report> {
             metadata: serde_json::Map::new(),
             plan_type: PlanType::Ai,
             ai_prompt: Some(demo.prompt.to_owned()),
-            usage_query: Some(query.name.to_owned()),
+            usage_query: Some(usage::SHIPMENTS_BY_WEEKDAY.to_owned()),
             program: None,
         };
-        let program = plan.compile(&account).map_err(|e| {
-            Failure::from(e).context(format!("the demo plan {:?} did not compile", demo.nickname))
-        })?;
-
+        let saved = engine
+            .save_plan(&SavePlan {
+                account_id: account.id.clone(),
+                plan,
+                actor: ACTOR.to_owned(),
+            })
+            .await
+            .map_err(|e| {
+                Failure::from(e)
+                    .context(format!("the demo plan {:?} did not compile", demo.nickname))
+            })?;
+        engine
+            .save_customer(
+                &Customer {
+                    account_id: account.id.clone(),
+                    id: demo.customer_id.to_owned(),
+                    tax_address: Some(TaxAddress {
+                        country: "US".to_owned(),
+                        region: Some("NY".to_owned()),
+                        postal_code: Some("10001".to_owned()),
+                    }),
+                    tax_exempt: false,
+                },
+                ACTOR,
+            )
+            .await?;
         let (year, month, day) = demo.start;
-        let start =
-            NaiveDate::from_ymd_opt(year, month, day).expect("the demo's start dates are valid");
-        let calendar = BillingCalendar::new(start, program.interval, account.timezone)?;
-        let last = calendar.period(PERIODS)?;
+        let start = date(year, month, day);
+        let end = start
+            .checked_add_months(chrono::Months::new(PERIODS))
+            .unwrap_or(start);
         let (shipments, returns) = if demo.deliveries {
             deliveries(
                 n as u64 + 1,
                 demo.customer_id,
-                account.timezone,
+                tz,
                 start,
-                last.end,
+                end,
                 demo.quantity,
             )
         } else {
             (Vec::new(), Vec::new())
         };
-        db.insert_shipments(&account.id, demo.customer_id, &shipments)
+        store
+            .insert_shipments(&account.id, demo.customer_id, &shipments)
             .await?;
-        db.insert_returns(&account.id, demo.customer_id, &returns)
+        store
+            .insert_returns(&account.id, demo.customer_id, &returns)
             .await?;
-
-        let mut invoices = Vec::new();
-        for index in 1..=PERIODS {
-            let period = calendar.period(index)?;
-            let (from, to) = calendar.utc_bounds(&period);
-            let usage = db
-                .period_usage(
-                    query,
-                    &account.id,
-                    demo.customer_id,
-                    from,
-                    to,
-                    calendar.tz(),
-                )
-                .await?;
-            let invoice = engine::bill_period(
-                &program,
-                &calendar,
-                &period,
-                demo.quantity,
-                &usage,
-                &tax as &dyn TaxCalculator,
-            )
-            .await
-            .map_err(|e| {
-                Failure::from(e).context(format!("billing period {index} of {:?}", demo.nickname))
-            })?;
-            invoices.push(invoice);
-        }
-
         plans.push(PlanReport {
-            reading: program.describe(),
-            program,
+            reading: saved.program.describe(),
+            program: saved.program.clone(),
+            plan: saved.plan.clone(),
             subscription: SubscriptionReport {
+                id: format!("sub_demo_{}", n + 1),
                 customer_id: demo.customer_id.to_owned(),
                 quantity: demo.quantity,
                 start,
                 shipments: shipments.len(),
                 returns: returns.len(),
             },
-            plan,
-            invoices,
+            invoices: Vec::new(),
         });
+        steps.push((start, n));
     }
 
-    let summary = summarize(&plans)?;
+    // Each subscription is created on its start date, in the morning: plans billed in advance
+    // get their first invoice then.
+    steps.sort();
+    for (start, n) in steps {
+        clock.set(at_local(tz, start, 9));
+        let sub = &plans[n].subscription;
+        engine
+            .create_subscription(&CreateSubscription {
+                account_id: account.id.clone(),
+                id: sub.id.clone(),
+                customer_id: sub.customer_id.clone(),
+                plan_id: plans[n].plan.id.clone().unwrap_or_default(),
+                quantity: sub.quantity,
+                start_date: start,
+                actor: ACTOR.to_owned(),
+            })
+            .await?;
+    }
+    // Billing runs up to mid-April; then a customer changes their quantity mid-period (no
+    // renewal, no invoice); then the runs go on to the end of June.
+    let mid_april = at_local(tz, date(2026, 4, 10), 12);
+    clock.set(mid_april);
+    engine
+        .run_due(&RunDue {
+            now: Some(mid_april),
+            progress: None,
+        })
+        .await?;
+    let changed = &plans[QUANTITY_CHANGE.0].subscription;
+    engine
+        .change_quantity(&ChangeQuantity {
+            account_id: account.id.clone(),
+            subscription_id: changed.id.clone(),
+            quantity: QUANTITY_CHANGE.1,
+            actor: ACTOR.to_owned(),
+        })
+        .await?;
+    let until = at_local(tz, date(2026, 7, 1), 6);
+    clock.set(until);
+    let run = engine
+        .run_due(&RunDue {
+            now: Some(until),
+            progress: None,
+        })
+        .await?;
+    if run.failed > 0 {
+        return Err(Failure::other(
+            "the demo's billing run failed",
+            format!("{:?}", run.failures),
+        ));
+    }
+    for plan in &mut plans {
+        plan.invoices = store
+            .invoices(&InvoiceQuery {
+                account_id: Some(account.id.clone()),
+                subscription_id: Some(plan.subscription.id.clone()),
+                limit: None,
+            })
+            .await?;
+    }
+    let stats = store.stats().await?;
+    let summary = summarize(&plans, stats)?;
     Ok(Report {
         database: path.display().to_string(),
         account,
@@ -357,10 +376,20 @@ async fn bill_everything(path: &Path) -> CliResult<Report> {
     })
 }
 
-fn summarize(plans: &[PlanReport]) -> CliResult<Summary> {
+fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).expect("the demo's dates are valid")
+}
+
+/// `hour`:00 local time on `day`, as a UTC instant.
+fn at_local(tz: chrono_tz::Tz, day: NaiveDate, hour: i64) -> DateTime<Utc> {
+    (calendar::local_midnight(tz, day) + chrono::TimeDelta::hours(hour)).to_utc()
+}
+
+fn summarize(plans: &[PlanReport], stats: StoreStats) -> CliResult<Summary> {
     let currency = Currency::USD;
     let mut summary = Summary {
         plans: plans.len(),
+        audit_events: stats.audit_events,
         invoices: 0,
         shipments: 0,
         returns: 0,
@@ -372,7 +401,7 @@ fn summarize(plans: &[PlanReport]) -> CliResult<Summary> {
     for plan in plans {
         summary.shipments += plan.subscription.shipments;
         summary.returns += plan.subscription.returns;
-        for invoice in &plan.invoices {
+        for invoice in plan.invoices.iter().map(|issued| &issued.invoice) {
             summary.invoices += 1;
             summary.subtotal = summary.subtotal.checked_add(invoice.subtotal)?;
             summary.tax = summary.tax.checked_add(invoice.tax)?;
@@ -385,7 +414,7 @@ fn summarize(plans: &[PlanReport]) -> CliResult<Summary> {
 fn text(report: &Report, started: Instant) -> String {
     let mut out = String::new();
     out.push_str(
-        "ai-billing demo: three AI plans written in plain language, billed for six months\n",
+        "ai-billing demo: three AI plans written in plain language, billed by the engine from January to July 2026\n",
     );
     out.push_str(&format!(
         "Database {} (created fresh), account {} (abstracted, {}), sales tax {}%\n",
@@ -411,15 +440,22 @@ fn text(report: &Report, started: Instant) -> String {
             "Subscription: customer {}, quantity {}, starts {}; {} deliveries and {} returns in the database\n\n",
             sub.customer_id, sub.quantity, sub.start, sub.shipments, sub.returns
         ));
-        for invoice in &plan.invoices {
-            out.push_str(&render::indent(&render::invoice(invoice), 2));
+        for issued in &plan.invoices {
+            out.push_str(&format!(
+                "  {} ({}, plan version {}, quantity {}):\n",
+                issued.id,
+                issued.billing_reason.as_str(),
+                issued.plan_version,
+                issued.quantity
+            ));
+            out.push_str(&render::indent(&render::invoice(&issued.invoice), 2));
             out.push('\n');
         }
     }
     let s = &report.summary;
     out.push_str(&format!(
-        "Done: {} plans, {} invoices from {} deliveries and {} returns; billed {} (subtotal {} + tax {}) in {:.1} s. \
-         Database: {}\n",
+        "Done: {} plans, {} invoices from {} deliveries and {} returns; billed {} (subtotal {} + tax {}), \
+         {} audit events, in {:.1} s. Database: {}\n",
         s.plans,
         s.invoices,
         s.shipments,
@@ -427,6 +463,7 @@ fn text(report: &Report, started: Instant) -> String {
         render::money(&s.total),
         render::money(&s.subtotal),
         render::money(&s.tax),
+        s.audit_events,
         started.elapsed().as_secs_f64(),
         report.database
     ));

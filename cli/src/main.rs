@@ -3,16 +3,28 @@
 //! - `preview FILE`: bills a scenario file and prints its invoices (`--json` for the scorer's
 //!   contract);
 //! - `interpret PROMPT`: the pricing program a plan prompt compiles to, and its reading;
-//! - `demo`: three plain-language plans billed for six months from an embedded SQLite file.
+//! - `demo`: three plain-language plans billed for six months from an embedded SQLite file;
+//! - `init`, `generate`, `run`, `stats`: a database of plans and subscriptions, and its billing
+//!   runs;
+//! - `account`, `customer`, `plan`, `subscription`, `invoices`: what the database holds.
 //!
 //! Exit status: 0 success; 1 any other failure; 2 malformed input (the message names the field);
 //! 3 a plan prompt that could not be interpreted (nothing is billed). See [`failure`].
 
+mod accounts;
+mod database;
 mod demo;
 mod failure;
+mod generate;
 mod interpret;
+mod invoices;
+mod plans;
 mod preview;
 mod render;
+mod run;
+mod subscriptions;
+mod synth;
+mod tax;
 
 use std::process::ExitCode;
 
@@ -43,6 +55,48 @@ enum Command {
     Preview(preview::Args),
     Interpret(interpret::Args),
     Demo(demo::Args),
+    /// Create or upgrade a database's tables.
+    Init(InitArgs),
+    Generate(generate::Args),
+    Run(run::Args),
+    Stats(run::StatsArgs),
+    /// Accounts: their zone, whether they may have AI plans, tax-inclusive prices.
+    #[command(subcommand)]
+    Account(accounts::AccountCommand),
+    /// Customers: their tax address and exemption.
+    #[command(subcommand)]
+    Customer(accounts::CustomerCommand),
+    /// Plans in the platform's shape, versioned.
+    #[command(subcommand)]
+    Plan(plans::PlanCommand),
+    /// Subscriptions: create, change the quantity, show, preview the next invoice.
+    #[command(subcommand)]
+    Subscription(subscriptions::SubscriptionCommand),
+    Invoices(invoices::Args),
+}
+
+/// Arguments of `init`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  ai-billing init --db sqlite://billing.db\n  ai-billing init --db postgres://postgres@127.0.0.1:5432/billing"
+)]
+struct InitArgs {
+    #[command(flatten)]
+    db: database::DbArgs,
+}
+
+fn init(args: &InitArgs) -> failure::CliResult {
+    database::block_on(async {
+        args.db.open().await?;
+        Ok(())
+    })?;
+    use std::io::Write;
+    writeln!(
+        std::io::stdout(),
+        "The database {} is ready.",
+        database::redact(&args.db.db)
+    )?;
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -51,6 +105,15 @@ fn main() -> ExitCode {
         Command::Preview(args) => preview::run(args),
         Command::Interpret(args) => interpret::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Init(args) => init(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Stats(args) => run::stats(args),
+        Command::Account(command) => accounts::account(command),
+        Command::Customer(command) => accounts::customer(command),
+        Command::Plan(command) => plans::run(command),
+        Command::Subscription(command) => subscriptions::run(command),
+        Command::Invoices(args) => invoices::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
