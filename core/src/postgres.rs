@@ -171,6 +171,12 @@ impl PostgresStore {
                 "a pool needs at least 1 connection",
             ));
         }
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(Error::invalid(
+                "database url",
+                format!("{url:?} is not a PostgreSQL url: use postgres://USER@HOST:PORT/DATABASE"),
+            ));
+        }
         let options = PgConnectOptions::from_str(url).map_err(|error| {
             Error::invalid(
                 "database url",
