@@ -117,14 +117,16 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// `expected_revision + 1`. See [`CommitOutcome`] for what is written when.
     async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome>;
 
-    /// Writes events on their own (a refused prompt, a failed renewal).
+    /// Writes events on their own (a refused prompt, a failed renewal). Event ids are unique: a
+    /// batch holding an id already in the outbox (or twice) is an error and writes no event.
     async fn append_events(&self, events: &[AuditEvent]) -> Result<()>;
 
     /// Active subscriptions whose `next_invoice_at` is at or before `query.due_by`, ordered by
-    /// (account id, subscription id), after `query.after`, at most `query.limit`.
+    /// (account id, subscription id) in byte order (Rust's `str` order, `COLLATE "C"` in SQL),
+    /// strictly after `query.after`, at most `query.limit`.
     async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>>;
 
-    /// Invoices, ordered by (account id, subscription id, period start).
+    /// Invoices, ordered by (account id, subscription id, period start), ids in byte order.
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>>;
 
     /// Inserts shipments of one customer of one account, in one transaction. Each row is checked
@@ -151,13 +153,16 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// shipment does not exist is [`crate::Error::InvalidInput`] naming the return.
     async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage>;
 
-    /// Events in the outbox not yet shipped, oldest first, at most `limit`.
+    /// Events in the outbox not yet shipped, oldest first (in the order they were written, a
+    /// batch in its own order; not by time or id), at most `limit`.
     async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>>;
 
     /// Marks events as shipped at `at`. Unknown ids are ignored; marking twice changes nothing.
     async fn mark_shipped(&self, ids: &[String], at: DateTime<Utc>) -> Result<()>;
 
-    /// Every event about one subject (`subject_id`) or correlated with it, oldest first.
+    /// Every event of `account_id` about one subject (`subject_id`), or sharing a correlation id
+    /// with one of those (so a subscription's trail holds its invoices' events), in the order
+    /// written.
     async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>>;
 
     /// Counts of what the store holds.
