@@ -82,11 +82,16 @@ async fn require_account(conn: &mut SqliteConnection, account_id: &str) -> Resul
 /// in the outbox, is [`Error::InvalidInput`] naming it.
 async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
-    if let Some(twice) = events.iter().find(|event| !seen.insert(event.id.as_str())) {
-        return Err(Error::invalid(
-            "event.id",
-            format!("event {:?} is given twice", twice.id),
-        ));
+    for event in events {
+        if event.id.is_empty() {
+            return Err(Error::invalid("events.id", "an event has an empty id"));
+        }
+        if !seen.insert(event.id.as_str()) {
+            return Err(Error::invalid(
+                "events.id",
+                format!("event {:?} is given twice", event.id),
+            ));
+        }
     }
     for chunk in events.chunks(CHUNK) {
         let mut encoded = Vec::with_capacity(chunk.len());
@@ -129,9 +134,10 @@ async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Re
                 .await
                 .map_err(storage("finding an existing event id"))?;
             return Err(match id {
-                Some(id) => {
-                    Error::invalid("event.id", format!("event {id:?} is already in the outbox"))
-                }
+                Some(id) => Error::invalid(
+                    "events.id",
+                    format!("event {id:?} is already in the outbox"),
+                ),
                 None => storage("writing audit events")(error),
             });
         }
@@ -286,6 +292,23 @@ fn bind_subscription<'q>(
         .bind(micros(subscription.updated_at))
 }
 
+/// The due query: `?1` due by, `?2` limit, and with `after`, `?3`/`?4` the cursor. The literal
+/// `status = 'active' AND next_invoice_at IS NOT NULL` matches the WHERE of the partial index
+/// `subscriptions_due`, which is in (account_id, id) order: SQLite walks it from the cursor and
+/// stops after `limit` due rows, with no sort.
+fn due_sql(after: bool) -> String {
+    let cursor = if after {
+        "AND (account_id, id) > (?3, ?4) "
+    } else {
+        ""
+    };
+    format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
+         WHERE status = 'active' AND next_invoice_at IS NOT NULL AND next_invoice_at <= ?1 \
+         {cursor}ORDER BY account_id, id LIMIT ?2"
+    )
+}
+
 fn fetch_failed(what: &str) -> impl FnOnce(sqlx::Error) -> Error {
     storage(format!("reading {what}"))
 }
@@ -391,10 +414,7 @@ impl Store for SqliteStore {
         version: &PlanVersion,
         events: &[AuditEvent],
     ) -> Result<bool> {
-        let plan_id = match version.plan.id.as_deref() {
-            Some(id) if !id.is_empty() => id,
-            _ => return Err(Error::invalid("plan.id", "a stored plan needs an id")),
-        };
+        let plan_id = version.plan_id();
         let plan_json = serde_json::to_string(&version.plan)
             .map_err(storage(format!("encoding plan {plan_id:?}")))?;
         let program_json = serde_json::to_string(&version.program)
@@ -402,6 +422,9 @@ impl Store for SqliteStore {
         let action = format!("saving version {} of plan {plan_id:?}", version.version);
         let mut tx = self.write(&action).await?;
         require_account(&mut tx, &version.account_id).await?;
+        if plan_id.is_empty() {
+            return Err(Error::invalid("plan.id", "a stored plan needs an id"));
+        }
         let latest: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(version), 0) FROM plan_versions \
              WHERE account_id = ?1 AND plan_id = ?2",
@@ -477,22 +500,6 @@ impl Store for SqliteStore {
                 id: subscription.customer_id.clone(),
             });
         }
-        let keys = [
-            subscription.account_id.as_str(),
-            subscription.plan_id.as_str(),
-        ];
-        if !exists(
-            &mut tx,
-            "SELECT 1 FROM plan_versions WHERE account_id = ?1 AND plan_id = ?2 LIMIT 1",
-            &keys,
-        )
-        .await?
-        {
-            return Err(Error::NotFound {
-                what: "plan",
-                id: subscription.plan_id.clone(),
-            });
-        }
         let insert = bind_subscription(
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES \
@@ -517,10 +524,10 @@ impl Store for SqliteStore {
             && !insert_invoice(&mut tx, invoice).await?
         {
             return Err(Error::invalid(
-                "invoice.id",
+                "invoice",
                 format!(
-                    "invoice {:?} for the period starting {} already exists",
-                    invoice.id, invoice.invoice.period_start
+                    "an invoice of subscription {:?} for the period starting {} already exists",
+                    invoice.subscription_id, invoice.invoice.period_start
                 ),
             ));
         }
@@ -609,18 +616,7 @@ impl Store for SqliteStore {
     }
 
     async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>> {
-        // The literal `status = 'active' AND next_invoice_at IS NOT NULL` lets SQLite use the
-        // partial index subscriptions_due, which is in (account_id, id) order.
-        let cursor = if query.after.is_some() {
-            "AND (account_id, id) > (?3, ?4) "
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
-             WHERE status = 'active' AND next_invoice_at IS NOT NULL AND next_invoice_at <= ?1 \
-             {cursor}ORDER BY account_id, id LIMIT ?2"
-        );
+        let sql = due_sql(query.after.is_some());
         let mut select = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(micros(query.due_by))
             .bind(i64::from(query.limit));
@@ -826,12 +822,10 @@ impl Store for SqliteStore {
     }
 
     async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>> {
-        // About the subject, or in an operation (correlation) that has an event about it, or
-        // correlated under the subject's own id.
+        // About the subject, or in an operation (correlation id) that has an event about it.
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {EVENT_COLUMNS} FROM audit_outbox WHERE account_id = ?1 AND (\
                  subject_id = ?2 \
-                 OR correlation_id = ?2 \
                  OR correlation_id IN (SELECT correlation_id FROM audit_outbox \
                      WHERE account_id = ?1 AND subject_id = ?2 AND correlation_id IS NOT NULL)\
              ) ORDER BY seq"
@@ -862,5 +856,37 @@ impl Store for SqliteStore {
             audit_events: rows::total(&row, "audit_outbox", "audit_events")?,
             audit_pending: rows::total(&row, "audit_outbox", "audit_pending")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The due query runs on the partial index, in its order: no table scan, no sort.
+    #[tokio::test]
+    async fn the_due_query_walks_the_partial_index() {
+        let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        for after in [false, true] {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {}",
+                due_sql(after)
+            )))
+            .bind(0_i64)
+            .bind(10_i64)
+            .bind("a")
+            .bind("b")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+            let plan: Vec<String> = rows
+                .iter()
+                .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+                .collect();
+            let plan = plan.join(" | ");
+            assert!(plan.contains("subscriptions_due"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
     }
 }
