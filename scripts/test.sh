@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# THE test command: formatting, lints, every Rust test (unit, integration, doc, examples), then the
-# scenario scorer against the debug binary that `cargo test` just built. Run from anywhere; it works
+# THE test command: database servers for the tests (scripts/services.sh), formatting, lints, every
+# Rust test (unit, integration, doc, examples; SQLite, PostgreSQL and MariaDB), then the scenario
+# scorer against the debug binary that `cargo test` just built. Run from anywhere; it works
 # from the repository root. No release build: everything is built once, in debug.
 set -Eeuo pipefail
 
@@ -18,6 +19,11 @@ run() {
     "$@"
 }
 trap 'echo "== test.sh FAILED at: $current ==" >&2' ERR
+
+# PostgreSQL and MariaDB for the store and usage-template tests: the project's own servers where
+# they listen on loopback, else throwaway ones installed and started here (stopped on exit).
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
 
 run cargo fmt --all --check
 run cargo clippy --workspace --all-targets -- -D warnings

@@ -101,7 +101,7 @@ const PLANS: [DemoPlan; 3] = [
                  delivery; returned deliveries are not billed.",
         customer_id: "cus_linus",
         quantity: 2,
-        start: (2026, 1, 31),
+        start: (2025, 12, 31),
         deliveries: true,
     },
 ];
@@ -414,7 +414,7 @@ fn summarize(plans: &[PlanReport], stats: StoreStats) -> CliResult<Summary> {
 fn text(report: &Report, started: Instant) -> String {
     let mut out = String::new();
     out.push_str(
-        "ai-billing demo: three AI plans written in plain language, billed by the engine from January to July 2026\n",
+        "ai-billing demo: three AI plans written in plain language, billed by the engine for six months\n",
     );
     out.push_str(&format!(
         "Database {} (created fresh), account {} (abstracted, {}), sales tax {}%\n",

@@ -351,7 +351,16 @@ fn demo_bills_three_plans_into_a_fresh_database() {
         first["plans"][2]["invoices"][0]["invoice_timing"],
         Value::Null
     );
-    assert_eq!(first["plans"][2]["invoices"][0]["issue_date"], "2026-02-28");
+    // The hybrid plan starts on Dec 31: billed in arrears, its second period ends on Feb 28.
+    let hybrid = &first["plans"][2]["invoices"];
+    assert_eq!(hybrid[1]["issue_date"], "2026-02-28");
+    assert_eq!(hybrid[1]["billing_reason"], "subscription_cycle");
+    // Its quantity changed from 2 to 3 on Apr 10, mid-period: the invoice issued at the end of
+    // that period bills 3, the one before it 2, and no extra invoice was issued.
+    assert_eq!(hybrid[3]["period_end"], "2026-04-30");
+    assert_eq!(hybrid[2]["quantity"], 2);
+    assert_eq!(hybrid[3]["quantity"], 3);
+    assert_eq!(hybrid.as_array().map(Vec::len), Some(6));
 }
 
 #[test]

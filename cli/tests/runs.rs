@@ -186,6 +186,35 @@ fn check_concurrent_runs(db: &str, reference: &str) {
     assert_eq!(got, expected);
 }
 
+/// Two fresh PostgreSQL databases, dropped when the test ends (even when it fails).
+fn postgres_databases() -> (
+    ai_billing_tests::pg::TestDatabase,
+    ai_billing_tests::pg::TestDatabase,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        (
+            ai_billing_tests::pg::TestDatabase::create().await,
+            ai_billing_tests::pg::TestDatabase::create().await,
+        )
+    })
+}
+
+#[test]
+fn postgres_run_killed_and_resumed_bills_exactly_once() {
+    let (reference, crashed) = postgres_databases();
+    check_crash_resume(reference.url(), crashed.url());
+}
+
+#[test]
+fn postgres_two_runs_at_once_bill_exactly_once() {
+    let (shared, reference) = postgres_databases();
+    check_concurrent_runs(shared.url(), reference.url());
+}
+
 fn sqlite_url(dir: &Path, name: &str) -> String {
     format!("sqlite://{}", dir.join(name).display())
 }
