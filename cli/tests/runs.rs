@@ -251,3 +251,70 @@ fn stats_count_what_a_run_wrote() {
     assert!(after["audit_events"].as_u64().unwrap() > before["audit_events"].as_u64().unwrap());
     assert_eq!(after["audit_pending"], after["audit_events"]);
 }
+
+#[test]
+fn a_run_taxes_each_customer_by_the_rate_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path(), "taxed.db");
+    generate(&db);
+    let rates = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/tax-rates.json");
+    let out = ok(&[
+        "run",
+        "--db",
+        &db,
+        "--until",
+        UNTIL,
+        "--tax-rates",
+        rates,
+        "--json",
+    ]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["failed"], 0);
+    let listed: Vec<Value> =
+        serde_json::from_str(&ok(&["invoices", "--db", &db, "--json"])).unwrap();
+    let names: std::collections::BTreeSet<&str> = listed
+        .iter()
+        .flat_map(|i| i["tax_lines"].as_array().unwrap())
+        .map(|line| line["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "CA state sales tax",
+        "San Francisco district tax",
+        "QST",
+        "TVA",
+    ] {
+        assert!(names.contains(name), "{name} in {names:?}");
+    }
+    // Every taxed invoice: total = subtotal + tax, or subtotal when the site includes tax.
+    for invoice in &listed {
+        let cents = |field: &str| -> i64 {
+            let text = invoice[field].as_str().unwrap().replace('.', "");
+            text.parse().unwrap()
+        };
+        let inclusive = invoice["tax_inclusive"].as_bool().unwrap_or(false);
+        let expected = if inclusive {
+            cents("subtotal")
+        } else {
+            cents("subtotal") + cents("tax")
+        };
+        assert_eq!(cents("total"), expected, "{invoice}");
+    }
+    // A bad table is refused by name before anything is billed.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"rules": [{"name": "X", "country": "US", "rate": "7.5"}]}"#,
+    )
+    .unwrap();
+    let out = ai_billing(&[
+        "run",
+        "--db",
+        &db,
+        "--until",
+        UNTIL,
+        "--tax-rates",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rate"));
+}

@@ -617,3 +617,153 @@ async fn a_plan_that_does_not_renew_ends_after_its_period() {
     assert_eq!(run(&f, ny(2026, 12, 1, 0)).await.issued, 0);
     assert_eq!(invoices(&f, "s").await.len(), 1);
 }
+
+#[tokio::test]
+async fn jurisdiction_tax_stacks_by_address_with_exemption_and_inclusive_sites() {
+    let f = fixture(true).await;
+    let table = ai_billing::tax::RateTable::from_json(
+        r#"{"rules": [
+            {"name": "CA state tax", "country": "US", "region": "CA", "rate": "0.0725"},
+            {"name": "SF district tax", "country": "US", "region": "CA", "postal_prefix": "941", "rate": "0.0125"},
+            {"name": "GST", "country": "CA", "rate": "0.05"},
+            {"name": "QST", "country": "CA", "region": "QC", "rate": "0.09975"},
+            {"name": "TVA", "country": "FR", "rate": "0.20"}
+        ]}"#,
+    )
+    .unwrap();
+    let engine = f.engine.clone().with_tax(Arc::new(table));
+    let customers = [
+        ("sf", "US", Some("CA"), Some("94103"), false),
+        ("la", "US", Some("CA"), Some("90012"), false),
+        ("sf_exempt", "US", Some("CA"), Some("94103"), true),
+        ("montreal", "CA", Some("QC"), Some("H2X 1Y4"), false),
+        ("berlin", "DE", None, Some("10115"), false),
+    ];
+    for (id, country, region, postal, exempt) in customers {
+        engine
+            .save_customer(
+                &Customer {
+                    account_id: ACCOUNT.into(),
+                    id: id.into(),
+                    tax_address: Some(TaxAddress {
+                        country: country.into(),
+                        region: region.map(Into::into),
+                        postal_code: postal.map(Into::into),
+                    }),
+                    tax_exempt: exempt,
+                },
+                "admin",
+            )
+            .await
+            .unwrap();
+    }
+    save(&f, ai_plan("p", "$59.99 per month")).await.unwrap();
+    f.clock.set(ny(2026, 1, 1, 9));
+    let mut taxed = Vec::new();
+    for (id, ..) in customers {
+        let created = engine
+            .create_subscription(&CreateSubscription {
+                account_id: ACCOUNT.into(),
+                id: format!("sub_{id}"),
+                customer_id: id.into(),
+                plan_id: "p".into(),
+                quantity: 1,
+                start_date: date(2026, 1, 1),
+                actor: "admin".into(),
+            })
+            .await
+            .unwrap();
+        let invoice = created.invoice.unwrap().invoice;
+        let lines: Vec<String> = invoice
+            .tax_lines
+            .iter()
+            .map(|l| format!("{} {}", l.name, l.amount.to_major()))
+            .collect();
+        taxed.push((
+            id,
+            lines,
+            invoice.tax.to_major().to_string(),
+            invoice.total.to_major().to_string(),
+        ));
+    }
+    let expect = |id, lines: &[&str], tax: &str, total: &str| {
+        (
+            id,
+            lines.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+            tax.to_string(),
+            total.to_string(),
+        )
+    };
+    assert_eq!(
+        taxed,
+        [
+            // 59.99 x 7.25% = 4.349275 -> 4.35; x 1.25% = 0.749875 -> 0.75.
+            expect(
+                "sf",
+                &["CA state tax 4.35", "SF district tax 0.75"],
+                "5.10",
+                "65.09"
+            ),
+            expect("la", &["CA state tax 4.35"], "4.35", "64.34"),
+            expect("sf_exempt", &[], "0.00", "59.99"),
+            // GST 59.99 x 5% = 2.9995 -> 3.00; QST x 9.975% = 5.9840025 -> 5.98.
+            expect("montreal", &["GST 3.00", "QST 5.98"], "8.98", "68.97"),
+            expect("berlin", &[], "0.00", "59.99"),
+        ]
+    );
+
+    // A tax-inclusive site in France: 59.99 holds 20% VAT: net 59.99 / 1.2 = 49.991666 -> 49.99,
+    // VAT 10.00; the revenue recognised is the net.
+    engine
+        .save_account(
+            &Account {
+                id: ACCOUNT.into(),
+                abstracted: true,
+                timezone: New_York,
+                tax_inclusive: true,
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    engine
+        .save_customer(
+            &Customer {
+                account_id: ACCOUNT.into(),
+                id: "paris".into(),
+                tax_address: Some(TaxAddress {
+                    country: "FR".into(),
+                    region: None,
+                    postal_code: Some("75001".into()),
+                }),
+                tax_exempt: false,
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    let created = engine
+        .create_subscription(&CreateSubscription {
+            account_id: ACCOUNT.into(),
+            id: "sub_paris".into(),
+            customer_id: "paris".into(),
+            plan_id: "p".into(),
+            quantity: 1,
+            start_date: date(2026, 1, 1),
+            actor: "admin".into(),
+        })
+        .await
+        .unwrap();
+    let invoice = created.invoice.unwrap().invoice;
+    assert!(invoice.tax_inclusive);
+    assert_eq!(
+        [invoice.subtotal, invoice.tax, invoice.total].map(|m| m.to_major().to_string()),
+        ["59.99", "10.00", "59.99"]
+    );
+    let recognised = invoice
+        .revenue_schedule
+        .iter()
+        .map(|entry| entry.amount.minor())
+        .sum::<i64>();
+    assert_eq!(recognised, 4999);
+}
