@@ -94,6 +94,15 @@ pub enum Error {
         /// Its id.
         id: String,
     },
+    /// A language model call failed for good (after its retries): nothing was billed from it.
+    #[error("the language model failed while {action}")]
+    Model {
+        /// What was being asked (`interpreting plan p`, `renewing subscription s`).
+        action: String,
+        /// Why: the transport's or the API's error (never a key or an auth header).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// A storage backend failed.
     #[error("storage failed while {action}")]
     Storage {
@@ -127,6 +136,8 @@ pub enum ErrorCode {
     NotFound,
     /// [`Error::Contended`]: try again.
     Contended,
+    /// [`Error::Model`]: the model could not be reached or kept failing.
+    Model,
     /// [`Error::Storage`].
     Storage,
 }
@@ -142,6 +153,7 @@ impl ErrorCode {
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Contended => "CONTENDED",
+            ErrorCode::Model => "MODEL",
             ErrorCode::Storage => "STORAGE",
         }
     }
@@ -169,6 +181,7 @@ impl Error {
             Error::CurrencyMismatch { .. } | Error::Overflow { .. } => ErrorCode::Internal,
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::Contended { .. } => ErrorCode::Contended,
+            Error::Model { .. } => ErrorCode::Model,
             Error::Storage { .. } => ErrorCode::Storage,
         }
     }
@@ -193,6 +206,14 @@ impl Error {
         Error::NotFound {
             what,
             id: id.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Model`] with a message as the source.
+    pub fn model(action: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Model {
+            action: action.into(),
+            source: reason.into().into(),
         }
     }
 

@@ -36,6 +36,7 @@ pub mod engine;
 pub mod error;
 pub mod interpreter;
 pub mod invoice;
+pub mod model;
 pub mod money;
 pub mod plan;
 #[cfg(feature = "postgres")]
