@@ -29,7 +29,8 @@ use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
     CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
-    SubscriptionCommit, UsageRequest,
+    SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, invoice_exists,
+    subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
@@ -269,7 +270,7 @@ impl Store for PostgresStore {
     }
 
     async fn put_account(&self, account: &Account, events: &[AuditEvent]) -> Result<()> {
-        events::check_events(events)?;
+        check_event_batch(events)?;
         let mut tx = self.begin("save an account").await?;
         sqlx::query(UPSERT_ACCOUNT)
             .bind(&account.id)
@@ -295,7 +296,7 @@ impl Store for PostgresStore {
     async fn put_customer(&self, customer: &Customer, events: &[AuditEvent]) -> Result<()> {
         let mut tx = self.begin("save a customer").await?;
         require_account(&mut tx, &customer.account_id).await?;
-        events::check_events(events)?;
+        check_event_batch(events)?;
         let address = customer.tax_address.as_ref();
         sqlx::query(UPSERT_CUSTOMER)
             .bind(&customer.account_id)
@@ -336,9 +337,7 @@ impl Store for PostgresStore {
         let mut tx = self.begin("save a plan version").await?;
         require_account(&mut tx, &version.account_id).await?;
         let plan_id = version.plan_id();
-        if plan_id.is_empty() {
-            return Err(Error::invalid("plan.id", "a stored plan needs an id"));
-        }
+        check_plan_id(plan_id)?;
         if version.version == 0 {
             return Ok(false);
         }
@@ -425,24 +424,12 @@ impl Store for PostgresStore {
                 }
             })?;
         if written.is_none() {
-            return Err(Error::invalid(
-                "subscription.id",
-                format!(
-                    "subscription {:?} already exists in account {:?}",
-                    subscription.id, subscription.account_id
-                ),
-            ));
+            return Err(subscription_exists(subscription));
         }
         if let Some(invoice) = &request.invoice
             && insert_invoice(&mut tx, invoice).await? == Inserted::Exists
         {
-            return Err(Error::invalid(
-                "invoice",
-                format!(
-                    "an invoice of subscription {:?} for the period starting {} already exists",
-                    invoice.subscription_id, invoice.invoice.period_start
-                ),
-            ));
+            return Err(invoice_exists(invoice));
         }
         insert_events(&mut tx, &request.events).await?;
         tx.commit()
@@ -461,16 +448,8 @@ impl Store for PostgresStore {
     }
 
     async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
+        request.check_revision()?;
         let subscription = &request.subscription;
-        if request.expected_revision.checked_add(1) != Some(subscription.revision) {
-            return Err(Error::invalid(
-                "subscription.revision",
-                format!(
-                    "the new state's revision is {} but the change was computed from revision {}",
-                    subscription.revision, request.expected_revision
-                ),
-            ));
-        }
         let mut tx = self.begin("commit a subscription change").await?;
         // The row lock is the compare-and-set: a concurrent commit waits here until this one
         // ends, then reads the revision this one wrote.
@@ -507,7 +486,7 @@ impl Store for PostgresStore {
     }
 
     async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
-        events::check_events(events)?;
+        check_event_batch(events)?;
         if events.is_empty() {
             return Ok(());
         }

@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::audit::AuditEvent;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::subscription::{Customer, Subscription};
@@ -204,6 +204,24 @@ pub struct SubscriptionCommit {
     pub events: Vec<AuditEvent>,
 }
 
+impl SubscriptionCommit {
+    /// Checks that the new state's revision is `expected_revision + 1`, as [`Store::commit`]
+    /// requires. Every adapter calls it before it touches its data, so a bad request is refused
+    /// the same way (and with the same message) whatever the store.
+    pub(crate) fn check_revision(&self) -> Result<()> {
+        if self.expected_revision.checked_add(1) == Some(self.subscription.revision) {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "subscription.revision",
+            format!(
+                "the new state's revision is {} but the change was computed from revision {}",
+                self.subscription.revision, self.expected_revision
+            ),
+        ))
+    }
+}
+
 /// What [`Store::commit`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOutcome {
@@ -266,4 +284,141 @@ pub struct StoreStats {
     pub audit_events: u64,
     /// Events not yet shipped.
     pub audit_pending: u64,
+}
+
+// What every adapter checks and reports alike. The rules of the contract above live here once,
+// so the adapters cannot drift apart in what they accept or in how they name a refusal; how each
+// backend finds the fact (a map lookup, a unique key, a `RETURNING` list) stays in the adapter.
+
+/// Checks a batch of events before any of it is written: every id non-empty and given once.
+/// Whether an id is already in the outbox is left to the adapter, which finds it in its own way.
+pub(crate) fn check_event_batch(events: &[AuditEvent]) -> Result<()> {
+    let mut seen = std::collections::HashSet::with_capacity(events.len());
+    for event in events {
+        if event.id.is_empty() {
+            return Err(Error::invalid("events.id", "an event has an empty id"));
+        }
+        if !seen.insert(event.id.as_str()) {
+            return Err(Error::invalid(
+                "events.id",
+                format!("event {:?} is given twice", event.id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of an event whose id is already in the outbox.
+pub(crate) fn event_exists(id: &str) -> Error {
+    Error::invalid(
+        "events.id",
+        format!("event {id:?} is already in the outbox"),
+    )
+}
+
+/// Checks that a plan version to store has a plan id (its key in every store).
+pub(crate) fn check_plan_id(plan_id: &str) -> Result<()> {
+    if plan_id.is_empty() {
+        return Err(Error::invalid("plan.id", "a stored plan needs an id"));
+    }
+    Ok(())
+}
+
+/// The refusal of [`Store::insert_subscription`] when the account already has the id.
+pub(crate) fn subscription_exists(subscription: &Subscription) -> Error {
+    Error::invalid(
+        "subscription.id",
+        format!(
+            "subscription {:?} already exists in account {:?}",
+            subscription.id, subscription.account_id
+        ),
+    )
+}
+
+/// The refusal of [`Store::insert_subscription`] when the first invoice's period already has one.
+pub(crate) fn invoice_exists(invoice: &IssuedInvoice) -> Error {
+    Error::invalid(
+        "invoice",
+        format!(
+            "an invoice of subscription {:?} for the period starting {} already exists",
+            invoice.subscription_id, invoice.invoice.period_start
+        ),
+    )
+}
+
+/// The refusal of a platform row (`what` is `shipment` or `return`, in `table`) whose id the
+/// account already has.
+pub(crate) fn usage_row_exists(table: &str, what: &str, id: &str, account_id: &str) -> Error {
+    Error::invalid(
+        format!("{table}.id"),
+        format!("{what} {id:?} already exists in account {account_id:?}"),
+    )
+}
+
+/// Checks a usage window before a database runs a template over it: `from` not after `to`
+/// (as [`crate::usage::aggregate`] checks it for the in-memory rows).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn check_usage_window(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
+    if from > to {
+        return Err(Error::invalid(
+            "usage window",
+            format!("starts at {from} after it ends at {to}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the output every usage template has, whatever its dialect: seven rows, one per weekday
+/// (`weekday` 0 for Monday to 6, each once), with the counts `shipments`, `units`,
+/// `returned_shipments` and `returned_units`, none negative. `column` reads one integer column
+/// of a row (a read failure is the adapter's own error); `output_error` makes the adapter's
+/// error for output of the wrong shape from what is wrong with it.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn weekday_usage<R>(
+    rows: &[R],
+    column: impl Fn(&R, &'static str) -> Result<i64>,
+    output_error: impl Fn(String) -> Error,
+) -> Result<PeriodUsage> {
+    if rows.len() != 7 {
+        return Err(output_error(format!("{} rows instead of 7", rows.len())));
+    }
+    let count = |row: &R, name: &'static str| -> Result<u64> {
+        let value = column(row, name)?;
+        u64::try_from(value).map_err(|_| output_error(format!("{value} in column {name}")))
+    };
+    let mut usage = PeriodUsage::default();
+    let mut seen = [false; 7];
+    for row in rows {
+        let weekday = column(row, "weekday")?;
+        let day = usize::try_from(weekday)
+            .ok()
+            .filter(|&day| day < 7 && !seen[day])
+            .ok_or_else(|| output_error(format!("weekday {weekday} out of place")))?;
+        seen[day] = true;
+        usage.shipments[day] = count(row, "shipments")?;
+        usage.units[day] = count(row, "units")?;
+        usage.returned_shipments[day] = count(row, "returned_shipments")?;
+        usage.returned_units[day] = count(row, "returned_units")?;
+    }
+    Ok(usage)
+}
+
+/// A customer's tax address from its three nullable columns, as both databases store it: no
+/// address when all three are NULL, and a region or postal code without a country is not an
+/// address the core writes (the `Err` says what is wrong, for the adapter's corruption error).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn stored_tax_address(
+    country: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+) -> Result<Option<crate::tax::TaxAddress>, &'static str> {
+    match country {
+        Some(country) => Ok(Some(crate::tax::TaxAddress {
+            country,
+            region,
+            postal_code,
+        })),
+        None if region.is_none() && postal_code.is_none() => Ok(None),
+        None => Err("NULL while the address has a region or postal code"),
+    }
 }

@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use super::error::storage;
 use crate::audit::AuditEvent;
 use crate::error::{Error, Result};
+use crate::store::{check_event_batch, event_exists};
 
 /// All of a batch's events in one statement, in the batch's order (`seq` follows `ord`). An id
 /// already in the outbox is skipped by `ON CONFLICT` and found missing from `RETURNING`, so the
@@ -35,27 +36,10 @@ pub(crate) fn serde_name<T: Serialize>(value: &T) -> String {
     }
 }
 
-/// Checks a batch before anything is written: non-empty ids, each given once.
-pub(crate) fn check_events(events: &[AuditEvent]) -> Result<()> {
-    let mut seen = HashSet::with_capacity(events.len());
-    for event in events {
-        if event.id.is_empty() {
-            return Err(Error::invalid("events.id", "an event has an empty id"));
-        }
-        if !seen.insert(event.id.as_str()) {
-            return Err(Error::invalid(
-                "events.id",
-                format!("event {:?} is given twice", event.id),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Inserts `events` on `conn` (inside the caller's transaction). An id already in the outbox is
 /// [`Error::InvalidInput`] naming it; the caller then drops its transaction, writing nothing.
 pub(crate) async fn insert_events(conn: &mut PgConnection, events: &[AuditEvent]) -> Result<()> {
-    check_events(events)?;
+    check_event_batch(events)?;
     if events.is_empty() {
         return Ok(());
     }
@@ -113,10 +97,7 @@ pub(crate) async fn insert_events(conn: &mut PgConnection, events: &[AuditEvent]
             .iter()
             .find(|event| !written.contains(event.id.as_str()))
             .map_or("", |event| event.id.as_str());
-        return Err(Error::invalid(
-            "events.id",
-            format!("event {existing:?} is already in the outbox"),
-        ));
+        return Err(event_exists(existing));
     }
     Ok(())
 }

@@ -11,8 +11,8 @@ use super::error::{PgError, corrupt, storage_error};
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
 use crate::error::Result;
 use crate::plan::{Account, PlanVersion};
+use crate::store::stored_tax_address;
 use crate::subscription::{Customer, Subscription, SubscriptionStatus};
-use crate::tax::TaxAddress;
 
 /// The columns [`subscription`] reads: a macro so statements can `concat!` it and stay static.
 macro_rules! subscription_columns {
@@ -94,21 +94,8 @@ pub(crate) fn customer(row: &PgRow) -> Result<Customer> {
     let country: Option<String> = get(row, "customers", "tax_country")?;
     let region: Option<String> = get(row, "customers", "tax_region")?;
     let postal_code: Option<String> = get(row, "customers", "tax_postal_code")?;
-    let tax_address = match country {
-        Some(country) => Some(TaxAddress {
-            country,
-            region,
-            postal_code,
-        }),
-        None if region.is_none() && postal_code.is_none() => None,
-        None => {
-            return Err(corrupt(
-                "customers",
-                "tax_country",
-                "NULL with a region or postal code",
-            ));
-        }
-    };
+    let tax_address = stored_tax_address(country, region, postal_code)
+        .map_err(|problem| corrupt("customers", "tax_country", problem))?;
     Ok(Customer {
         account_id: get(row, "customers", "account_id")?,
         id: get(row, "customers", "id")?,

@@ -10,7 +10,7 @@ use sqlx::postgres::PgRow;
 use super::error::{PgError, storage, storage_error};
 use super::rows::get;
 use crate::error::{Error, Result};
-use crate::store::UsageRequest;
+use crate::store::{UsageRequest, check_usage_window, usage_row_exists, weekday_usage};
 use crate::usage::{
     PeriodUsage, Return, Shipment, UsageQueryTemplate, check_returns, check_scope, check_shipments,
     find_query, unknown_shipment,
@@ -49,14 +49,7 @@ pub(crate) async fn insert_shipments(
     rows: &[Shipment],
 ) -> Result<()> {
     check_shipments(account_id, customer_id, rows)?;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(storage("starting to insert shipments"))?;
-    let inserted: Vec<String> = sqlx::query_scalar(INSERT_SHIPMENTS)
+    let insert = sqlx::query_scalar(INSERT_SHIPMENTS)
         .bind(account_id)
         .bind(customer_id)
         .bind(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
@@ -65,18 +58,9 @@ pub(crate) async fn insert_shipments(
             rows.iter()
                 .map(|r| i64::from(r.quantity))
                 .collect::<Vec<_>>(),
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(storage("inserting shipments"))?;
-    if inserted.len() != rows.len() {
-        let id = first_existing(rows.iter().map(|r| r.id.as_str()), &inserted);
-        return Err(Error::invalid(
-            "shipments.id",
-            format!("shipment {id:?} already exists in account {account_id:?}"),
-        ));
-    }
-    tx.commit().await.map_err(storage("committing shipments"))
+        );
+    let ids = rows.iter().map(|r| r.id.as_str());
+    insert_all(pool, ("shipments", "shipment"), account_id, ids, insert).await
 }
 
 /// Inserts returns of one customer, all or nothing.
@@ -87,14 +71,7 @@ pub(crate) async fn insert_returns(
     rows: &[Return],
 ) -> Result<()> {
     check_returns(account_id, customer_id, rows)?;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(storage("starting to insert returns"))?;
-    let inserted: Vec<String> = sqlx::query_scalar(INSERT_RETURNS)
+    let insert = sqlx::query_scalar(INSERT_RETURNS)
         .bind(account_id)
         .bind(customer_id)
         .bind(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
@@ -108,18 +85,41 @@ pub(crate) async fn insert_returns(
             rows.iter()
                 .map(|r| i64::from(r.quantity))
                 .collect::<Vec<_>>(),
-        )
+        );
+    let ids = rows.iter().map(|r| r.id.as_str());
+    insert_all(pool, ("returns", "return"), account_id, ids, insert).await
+}
+
+/// Runs `insert` (one of the statements above, bound to checked rows with these `ids`) in a
+/// transaction of its own, committed only when every row was written: an id the account already
+/// has is missing from `RETURNING`, and the transaction is dropped. Shipments and returns differ
+/// only in their statement and in how the error names the table and a row (`what`).
+async fn insert_all<'q, 'a>(
+    pool: &PgPool,
+    (table, what): (&'static str, &'static str),
+    account_id: &str,
+    ids: impl ExactSizeIterator<Item = &'a str>,
+    insert: sqlx::query::QueryScalar<'q, sqlx::Postgres, String, sqlx::postgres::PgArguments>,
+) -> Result<()> {
+    if ids.len() == 0 {
+        return Ok(());
+    }
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(storage(format!("starting to insert {table}")))?;
+    let expected = ids.len();
+    let inserted: Vec<String> = insert
         .fetch_all(&mut *tx)
         .await
-        .map_err(storage("inserting returns"))?;
-    if inserted.len() != rows.len() {
-        let id = first_existing(rows.iter().map(|r| r.id.as_str()), &inserted);
-        return Err(Error::invalid(
-            "returns.id",
-            format!("return {id:?} already exists in account {account_id:?}"),
-        ));
+        .map_err(storage(format!("inserting {table}")))?;
+    if inserted.len() != expected {
+        let id = first_existing(ids, &inserted);
+        return Err(usage_row_exists(table, what, id, account_id));
     }
-    tx.commit().await.map_err(storage("committing returns"))
+    tx.commit()
+        .await
+        .map_err(storage(format!("committing {table}")))
 }
 
 /// `at` rounded up to the microsecond. Stored instants are whole microseconds (timestamptz), so
@@ -139,12 +139,7 @@ fn ceil_micros(at: DateTime<Utc>) -> DateTime<Utc> {
 pub(crate) async fn usage(pool: &PgPool, request: &UsageRequest) -> Result<PeriodUsage> {
     let template = find_query(&request.query)?;
     check_scope(&request.account_id, &request.customer_id)?;
-    if request.from > request.to {
-        return Err(Error::invalid(
-            "usage window",
-            format!("starts at {} after it ends at {}", request.from, request.to),
-        ));
-    }
+    check_usage_window(request.from, request.to)?;
     let rows = sqlx::query(template.postgres)
         .bind(&request.account_id)
         .bind(&request.customer_id)
@@ -171,42 +166,23 @@ fn output_error(template: &UsageQueryTemplate, problem: String) -> Error {
 /// whose shipment is missing.
 fn read_output(template: &UsageQueryTemplate, rows: &[PgRow]) -> Result<PeriodUsage> {
     const T: &str = "usage query output";
-    if rows.len() != 7 {
-        return Err(output_error(
-            template,
-            format!("{} rows instead of 7", rows.len()),
-        ));
+    // A reported missing shipment comes first: it is the caller's data, not the output's shape.
+    if let Some(first) = rows.first() {
+        let missing: i64 = get(first, T, "missing_returns")?;
+        if missing > 0 {
+            let return_id: Option<String> = get(first, T, "missing_return_id")?;
+            let shipment_id: Option<String> = get(first, T, "missing_shipment_id")?;
+            return Err(unknown_shipment(
+                return_id.as_deref().unwrap_or_default(),
+                shipment_id.as_deref().unwrap_or_default(),
+            ));
+        }
     }
-    let first = &rows[0];
-    let missing: i64 = get(first, T, "missing_returns")?;
-    if missing > 0 {
-        let return_id: Option<String> = get(first, T, "missing_return_id")?;
-        let shipment_id: Option<String> = get(first, T, "missing_shipment_id")?;
-        return Err(unknown_shipment(
-            return_id.as_deref().unwrap_or_default(),
-            shipment_id.as_deref().unwrap_or_default(),
-        ));
-    }
-    let count = |row: &PgRow, column: &'static str| -> Result<u64> {
-        let value: i64 = get(row, T, column)?;
-        u64::try_from(value)
-            .map_err(|_| output_error(template, format!("{value} in column {column}")))
-    };
-    let mut usage = PeriodUsage::default();
-    let mut seen = [false; 7];
-    for row in rows {
-        let weekday: i64 = get(row, T, "weekday")?;
-        let day = usize::try_from(weekday)
-            .ok()
-            .filter(|&day| day < 7 && !seen[day])
-            .ok_or_else(|| output_error(template, format!("weekday {weekday} out of place")))?;
-        seen[day] = true;
-        usage.shipments[day] = count(row, "shipments")?;
-        usage.units[day] = count(row, "units")?;
-        usage.returned_shipments[day] = count(row, "returned_shipments")?;
-        usage.returned_units[day] = count(row, "returned_units")?;
-    }
-    Ok(usage)
+    weekday_usage(
+        rows,
+        |row, column| get(row, T, column),
+        |problem| output_error(template, problem),
+    )
 }
 
 #[cfg(test)]

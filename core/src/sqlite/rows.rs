@@ -17,10 +17,11 @@ use crate::money::{Currency, Money};
 use crate::plan::{Account, PlanVersion};
 use crate::pricing::ChargeKind;
 use crate::revrec::RevenueEntry;
+use crate::store::stored_tax_address;
 use crate::subscription::{
     BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus,
 };
-use crate::tax::{TaxAddress, TaxLine};
+use crate::tax::TaxLine;
 
 /// The columns of `subscriptions`, in the order [`subscription`] reads them.
 pub(super) const SUBSCRIPTION_COLUMNS: &str = "account_id, id, customer_id, plan_id, quantity, \
@@ -192,21 +193,8 @@ pub(super) fn customer(row: &SqliteRow) -> Result<Customer> {
     let country: Option<String> = get(row, T, "tax_country")?;
     let region: Option<String> = get(row, T, "tax_region")?;
     let postal_code: Option<String> = get(row, T, "tax_postal_code")?;
-    let tax_address = match country {
-        Some(country) => Some(TaxAddress {
-            country,
-            region,
-            postal_code,
-        }),
-        None if region.is_none() && postal_code.is_none() => None,
-        None => {
-            return Err(corrupt(
-                T,
-                "tax_country",
-                "NULL while the address has a region or postal code".to_owned(),
-            ));
-        }
-    };
+    let tax_address = stored_tax_address(country, region, postal_code)
+        .map_err(|problem| corrupt(T, "tax_country", problem.to_owned()))?;
     Ok(Customer {
         account_id: text(row, T, "account_id")?,
         id: text(row, T, "id")?,

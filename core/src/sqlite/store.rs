@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
 
@@ -16,7 +17,8 @@ use crate::money::Money;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
     CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
-    SubscriptionCommit, UsageRequest,
+    SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, event_exists,
+    invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment, find_query};
@@ -81,18 +83,7 @@ async fn require_account(conn: &mut SqliteConnection, account_id: &str) -> Resul
 /// Writes `events` to the outbox, one multi-row INSERT per chunk. An id given twice, or already
 /// in the outbox, is [`Error::InvalidInput`] naming it.
 async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    for event in events {
-        if event.id.is_empty() {
-            return Err(Error::invalid("events.id", "an event has an empty id"));
-        }
-        if !seen.insert(event.id.as_str()) {
-            return Err(Error::invalid(
-                "events.id",
-                format!("event {:?} is given twice", event.id),
-            ));
-        }
-    }
+    check_event_batch(events)?;
     for chunk in events.chunks(CHUNK) {
         let mut encoded = Vec::with_capacity(chunk.len());
         for event in chunk {
@@ -134,10 +125,7 @@ async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Re
                 .await
                 .map_err(storage("finding an existing event id"))?;
             return Err(match id {
-                Some(id) => Error::invalid(
-                    "events.id",
-                    format!("event {id:?} is already in the outbox"),
-                ),
+                Some(id) => event_exists(&id),
                 None => storage("writing audit events")(error),
             });
         }
@@ -202,71 +190,74 @@ async fn insert_invoice(conn: &mut SqliteConnection, issued: &IssuedInvoice) -> 
         Err(error) => return Err(storage(action())(error)),
     }
     let key = (issued.account_id.as_str(), issued.id.as_str());
-
-    let lines: Vec<_> = invoice.line_items.iter().enumerate().collect();
-    for chunk in lines.chunks(CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
+    let children = async {
+        insert_children(
+            conn,
+            key,
             "INSERT INTO invoice_line_items \
-             (account_id, invoice_id, position, description, kind, amount) ",
-        );
-        insert.push_values(chunk, |mut row, (position, line)| {
-            row.push_bind(key.0.to_owned())
-                .push_bind(key.1.to_owned())
-                .push_bind(*position as i64)
-                .push_bind(line.description.clone())
-                .push_bind(rows::charge_kind_name(line.kind))
-                .push_bind(line.amount.minor());
-        });
-        insert
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(storage(action()))?;
-    }
-
-    let taxes: Vec<_> = invoice.tax_lines.iter().enumerate().collect();
-    for chunk in taxes.chunks(CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
+         (account_id, invoice_id, position, description, kind, amount) ",
+            &invoice.line_items,
+            |row, line| {
+                row.push_bind(line.description.clone())
+                    .push_bind(rows::charge_kind_name(line.kind))
+                    .push_bind(line.amount.minor());
+            },
+        )
+        .await?;
+        insert_children(
+            conn,
+            key,
             "INSERT INTO invoice_tax_lines (account_id, invoice_id, position, name, rate, amount) ",
-        );
-        insert.push_values(chunk, |mut row, (position, line)| {
-            row.push_bind(key.0.to_owned())
-                .push_bind(key.1.to_owned())
-                .push_bind(*position as i64)
-                .push_bind(line.name.clone())
-                .push_bind(line.rate.to_string())
-                .push_bind(line.amount.minor());
-        });
-        insert
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(storage(action()))?;
-    }
-
-    let entries: Vec<_> = invoice.revenue_schedule.iter().enumerate().collect();
-    for chunk in entries.chunks(CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
+            &invoice.tax_lines,
+            |row, line| {
+                row.push_bind(line.name.clone())
+                    .push_bind(line.rate.to_string())
+                    .push_bind(line.amount.minor());
+            },
+        )
+        .await?;
+        insert_children(
+            conn,
+            key,
             "INSERT INTO revenue_schedule \
-             (account_id, invoice_id, position, month, start_date, end_date, days, amount) ",
-        );
-        insert.push_values(chunk, |mut row, (position, entry)| {
-            row.push_bind(key.0.to_owned())
-                .push_bind(key.1.to_owned())
-                .push_bind(*position as i64)
-                .push_bind(entry.month.clone())
-                .push_bind(date_text(entry.start))
-                .push_bind(date_text(entry.end))
-                .push_bind(i64::from(entry.days))
-                .push_bind(entry.amount.minor());
-        });
-        insert
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(storage(action()))?;
-    }
+         (account_id, invoice_id, position, month, start_date, end_date, days, amount) ",
+            &invoice.revenue_schedule,
+            |row, entry| {
+                row.push_bind(entry.month.clone())
+                    .push_bind(date_text(entry.start))
+                    .push_bind(date_text(entry.end))
+                    .push_bind(i64::from(entry.days))
+                    .push_bind(entry.amount.minor());
+            },
+        )
+        .await
+    };
+    children.await.map_err(storage(action()))?;
     Ok(true)
+}
+
+/// Inserts one child table of an invoice (`insert_into` names its columns, the key and position
+/// first), chunked multi-row INSERTs of (account, invoice, position) then what `push` binds for
+/// an item. The three child tables differ only in their columns.
+async fn insert_children<T>(
+    conn: &mut SqliteConnection,
+    (account_id, invoice_id): (&str, &str),
+    insert_into: &'static str,
+    items: &[T],
+    push: impl Fn(&mut Separated<'_, Sqlite, &'static str>, &T),
+) -> std::result::Result<(), sqlx::Error> {
+    let items: Vec<_> = items.iter().enumerate().collect();
+    for chunk in items.chunks(CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(insert_into);
+        insert.push_values(chunk, |mut row, (position, item)| {
+            row.push_bind(account_id.to_owned())
+                .push_bind(invoice_id.to_owned())
+                .push_bind(*position as i64);
+            push(&mut row, item);
+        });
+        insert.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// The subscription's columns after its key, bound in [`SUBSCRIPTION_COLUMNS`] order.
@@ -422,9 +413,7 @@ impl Store for SqliteStore {
         let action = format!("saving version {} of plan {plan_id:?}", version.version);
         let mut tx = self.write(&action).await?;
         require_account(&mut tx, &version.account_id).await?;
-        if plan_id.is_empty() {
-            return Err(Error::invalid("plan.id", "a stored plan needs an id"));
-        }
+        check_plan_id(plan_id)?;
         let latest: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(version), 0) FROM plan_versions \
              WHERE account_id = ?1 AND plan_id = ?2",
@@ -510,26 +499,14 @@ impl Store for SqliteStore {
         match insert.execute(&mut *tx).await {
             Ok(_) => {}
             Err(error) if is_unique_violation(&error) => {
-                return Err(Error::invalid(
-                    "subscription.id",
-                    format!(
-                        "subscription {:?} already exists in account {:?}",
-                        subscription.id, subscription.account_id
-                    ),
-                ));
+                return Err(subscription_exists(subscription));
             }
             Err(error) => return Err(storage(action)(error)),
         }
         if let Some(invoice) = &request.invoice
             && !insert_invoice(&mut tx, invoice).await?
         {
-            return Err(Error::invalid(
-                "invoice",
-                format!(
-                    "an invoice of subscription {:?} for the period starting {} already exists",
-                    invoice.subscription_id, invoice.invoice.period_start
-                ),
-            ));
+            return Err(invoice_exists(invoice));
         }
         insert_events(&mut tx, &request.events).await?;
         commit(tx, &action).await
@@ -550,16 +527,8 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
+        request.check_revision()?;
         let subscription = &request.subscription;
-        if request.expected_revision.checked_add(1) != Some(subscription.revision) {
-            return Err(Error::invalid(
-                "subscription.revision",
-                format!(
-                    "must be {} + 1 (the revision the change was computed from), not {}",
-                    request.expected_revision, subscription.revision
-                ),
-            ));
-        }
         let action = format!("updating subscription {:?}", subscription.id);
         let mut tx = self.write(&action).await?;
         let revision: Option<i64> = sqlx::query_scalar(
@@ -671,33 +640,24 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(fetch_failed("invoices"))?;
-        let child = |table: &str, order: &str| {
-            format!(
-                "{with}SELECT c.* FROM {table} AS c JOIN chosen AS i \
-                 ON c.account_id = i.account_id AND c.invoice_id = i.id ORDER BY {order}"
-            )
-        };
-        let lines = run(child(
+        // Each child table of the chosen invoices, in (invoice, position) order.
+        let mut children: [Vec<SqliteRow>; 3] = Default::default();
+        let tables = [
             "invoice_line_items",
-            "c.account_id, c.invoice_id, c.position",
-        ))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(fetch_failed("invoice_line_items"))?;
-        let taxes = run(child(
             "invoice_tax_lines",
-            "c.account_id, c.invoice_id, c.position",
-        ))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(fetch_failed("invoice_tax_lines"))?;
-        let revenue = run(child(
             "revenue_schedule",
-            "c.account_id, c.invoice_id, c.position",
-        ))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(fetch_failed("revenue_schedule"))?;
+        ];
+        for (rows, table) in children.iter_mut().zip(tables) {
+            *rows = run(format!(
+                "{with}SELECT c.* FROM {table} AS c JOIN chosen AS i \
+                 ON c.account_id = i.account_id AND c.invoice_id = i.id \
+                 ORDER BY c.account_id, c.invoice_id, c.position"
+            ))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(fetch_failed(table))?;
+        }
+        let [lines, taxes, revenue] = children;
         roll_back(tx, "reading invoices").await?;
 
         let heads = heads

@@ -5,11 +5,13 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::{SqliteError, SqliteStore, storage};
 use crate::error::{Error, Result};
+use crate::store::{check_usage_window, usage_row_exists, weekday_usage};
 use crate::usage::window::{OffsetSegment, offset_segments_unix};
 use crate::usage::{
     PeriodUsage, Return, Shipment, UsageQueryTemplate, check_returns, check_scope, check_shipments,
@@ -36,33 +38,18 @@ impl SqliteStore {
         rows: &[Shipment],
     ) -> Result<()> {
         check_shipments(account_id, customer_id, rows)?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(storage("starting to insert shipments"))?;
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO shipments (account_id, id, customer_id, shipped_at, quantity) ",
-            );
-            insert.push_values(chunk, |mut row, shipment| {
-                row.push_bind(account_id.to_owned())
-                    .push_bind(shipment.id.clone())
-                    .push_bind(customer_id.to_owned())
-                    .push_bind(shipment.shipped_at.timestamp())
+        self.insert_usage_rows(
+            ("shipments", "shipment"),
+            "INSERT INTO shipments (account_id, id, customer_id, shipped_at, quantity) ",
+            (account_id, customer_id),
+            rows,
+            |shipment| &shipment.id,
+            |row, shipment| {
+                row.push_bind(shipment.shipped_at.timestamp())
                     .push_bind(i64::from(shipment.quantity));
-            });
-            if let Err(error) = insert.build().execute(&mut *tx).await {
-                let ids = chunk.iter().map(|s| s.id.as_str());
-                return Err(
-                    existing_id(&mut tx, error, "shipments", "shipment", account_id, ids).await,
-                );
-            }
-        }
-        tx.commit().await.map_err(storage("committing shipments"))
+            },
+        )
+        .await
     }
 
     /// Inserts returns of one customer of one account, in one transaction.
@@ -77,6 +64,35 @@ impl SqliteStore {
         rows: &[Return],
     ) -> Result<()> {
         check_returns(account_id, customer_id, rows)?;
+        self.insert_usage_rows(
+            ("returns", "return"),
+            "INSERT INTO returns \
+             (account_id, id, customer_id, shipment_id, returned_at, quantity) ",
+            (account_id, customer_id),
+            rows,
+            |r| &r.id,
+            |row, r| {
+                row.push_bind(r.shipment_id.clone())
+                    .push_bind(r.returned_at.timestamp())
+                    .push_bind(i64::from(r.quantity));
+            },
+        )
+        .await
+    }
+
+    /// Inserts checked platform rows of one customer in one transaction, all or nothing: chunked
+    /// multi-row INSERTs of (account, id, customer) then what `push` binds for a row. Shipments
+    /// and returns differ only in `table` (and what one row is called), their columns and `id`.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_usage_rows<T>(
+        &self,
+        (table, what): (&'static str, &'static str),
+        insert_into: &'static str,
+        (account_id, customer_id): (&str, &str),
+        rows: &[T],
+        id: impl Fn(&T) -> &str,
+        push: impl Fn(&mut Separated<'_, Sqlite, &'static str>, &T),
+    ) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -84,28 +100,23 @@ impl SqliteStore {
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(storage("starting to insert returns"))?;
+            .map_err(storage(format!("starting to insert {table}")))?;
         for chunk in rows.chunks(INSERT_CHUNK) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO returns \
-                 (account_id, id, customer_id, shipment_id, returned_at, quantity) ",
-            );
-            insert.push_values(chunk, |mut row, r| {
+            let mut insert = QueryBuilder::<Sqlite>::new(insert_into);
+            insert.push_values(chunk, |mut row, item| {
                 row.push_bind(account_id.to_owned())
-                    .push_bind(r.id.clone())
-                    .push_bind(customer_id.to_owned())
-                    .push_bind(r.shipment_id.clone())
-                    .push_bind(r.returned_at.timestamp())
-                    .push_bind(i64::from(r.quantity));
+                    .push_bind(id(item).to_owned())
+                    .push_bind(customer_id.to_owned());
+                push(&mut row, item);
             });
             if let Err(error) = insert.build().execute(&mut *tx).await {
-                let ids = chunk.iter().map(|r| r.id.as_str());
-                return Err(
-                    existing_id(&mut tx, error, "returns", "return", account_id, ids).await,
-                );
+                let ids = chunk.iter().map(&id);
+                return Err(existing_id(&mut tx, error, table, what, account_id, ids).await);
             }
         }
-        tx.commit().await.map_err(storage("committing returns"))
+        tx.commit()
+            .await
+            .map_err(storage(format!("committing {table}")))
     }
 
     /// Runs `template` for one customer of one account over the UTC window `[from, to)`, weekdays
@@ -126,12 +137,7 @@ impl SqliteStore {
         tz: Tz,
     ) -> Result<PeriodUsage> {
         check_scope(account_id, customer_id)?;
-        if from > to {
-            return Err(Error::invalid(
-                "usage window",
-                format!("starts at {from} after it ends at {to}"),
-            ));
-        }
+        check_usage_window(from, to)?;
         // Stored times are whole seconds s, so `from <= s` is `ceil(from) <= s`, and so for `to`.
         let (from_s, to_s) = (ceil_seconds(from), ceil_seconds(to));
         let mut cover = (from_s.saturating_sub(RETURN_LOOKBACK_SECONDS), to_s);
@@ -199,10 +205,7 @@ async fn existing_id<'a>(
     find.push(") ORDER BY id LIMIT 1");
     match find.build().fetch_optional(&mut *tx).await {
         Ok(Some(row)) => match row.try_get::<String, _>("id") {
-            Ok(id) => Error::invalid(
-                format!("{table}.id"),
-                format!("{what} {id:?} already exists in account {account_id:?}"),
-            ),
+            Ok(id) => usage_row_exists(table, what, &id, account_id),
             Err(read) => storage(format!("finding the existing {what} id"))(read),
         },
         Ok(None) => storage(format!("inserting {table}"))(error),
@@ -235,35 +238,15 @@ fn read_output(
     template: &UsageQueryTemplate,
     rows: &[SqliteRow],
 ) -> Result<(PeriodUsage, OutputCheck)> {
-    if rows.len() != 7 {
-        return Err(output_error(
-            template,
-            format!("{} rows instead of 7", rows.len()),
-        ));
-    }
     let reading = |source: sqlx::Error| Error::Storage {
         action: format!("reading usage query {}", template.name),
         source: Box::new(source),
     };
-    let count = |row: &SqliteRow, column: &str| -> Result<u64> {
-        let value: i64 = row.try_get(column).map_err(reading)?;
-        u64::try_from(value)
-            .map_err(|_| output_error(template, format!("{value} in column {column}")))
-    };
-    let mut usage = PeriodUsage::default();
-    let mut seen = [false; 7];
-    for row in rows {
-        let weekday: i64 = row.try_get("weekday").map_err(reading)?;
-        let day = usize::try_from(weekday)
-            .ok()
-            .filter(|&day| day < 7 && !seen[day])
-            .ok_or_else(|| output_error(template, format!("weekday {weekday} out of place")))?;
-        seen[day] = true;
-        usage.shipments[day] = count(row, "shipments")?;
-        usage.units[day] = count(row, "units")?;
-        usage.returned_shipments[day] = count(row, "returned_shipments")?;
-        usage.returned_units[day] = count(row, "returned_units")?;
-    }
+    let usage = weekday_usage(
+        rows,
+        |row, column| row.try_get(column).map_err(reading),
+        |problem| output_error(template, problem),
+    )?;
     let row = &rows[0];
     let check = OutputCheck {
         uncovered: row.try_get("uncovered").map_err(reading)?,

@@ -13,7 +13,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
-    SubscriptionCommit, UsageRequest,
+    SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, event_exists,
+    invoice_exists, subscription_exists, usage_row_exists,
 };
 use crate::audit::AuditEvent;
 use crate::error::{Error, Result};
@@ -43,9 +44,9 @@ struct State {
     /// (account, subscription, period start): the invoice's identity.
     invoices: BTreeMap<(String, String, NaiveDate), IssuedInvoice>,
     /// (account, shipment id) -> (customer, row).
-    shipments: BTreeMap<Key, (String, Shipment)>,
+    shipments: UsageRows<Shipment>,
     /// (account, return id) -> (customer, row).
-    returns: BTreeMap<Key, (String, Return)>,
+    returns: UsageRows<Return>,
     /// The outbox, in the order events were written.
     outbox: Vec<OutboxEntry>,
     /// Event id -> position in `outbox`.
@@ -94,21 +95,17 @@ impl State {
         }
     }
 
-    /// Checks that `events` can be appended: ids non-empty, new, and given once.
+    /// Checks that `events` can be appended: ids non-empty and given once (as every store
+    /// checks them), and not in the outbox yet.
     fn check_events(&self, events: &[AuditEvent]) -> Result<()> {
-        let mut seen = HashSet::with_capacity(events.len());
-        for event in events {
-            if event.id.is_empty() {
-                return Err(Error::invalid("events.id", "an event has an empty id"));
-            }
-            if self.event_index.contains_key(&event.id) || !seen.insert(event.id.as_str()) {
-                return Err(Error::invalid(
-                    "events.id",
-                    format!("event {:?} is already in the outbox", event.id),
-                ));
-            }
+        check_event_batch(events)?;
+        match events
+            .iter()
+            .find(|event| self.event_index.contains_key(&event.id))
+        {
+            Some(event) => Err(event_exists(&event.id)),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Appends checked events; cannot fail.
@@ -120,6 +117,31 @@ impl State {
                 shipped_at: None,
             });
         }
+    }
+
+    /// `invoice`, when one for its period is already stored.
+    fn existing_invoice<'a>(
+        &self,
+        invoice: Option<&'a IssuedInvoice>,
+    ) -> Option<&'a IssuedInvoice> {
+        invoice.filter(|invoice| self.invoices.contains_key(&State::invoice_key(invoice)))
+    }
+
+    /// Writes a checked subscription change: the new state, its invoice and its events. Cannot
+    /// fail, so a change is whole or absent.
+    fn write_change(
+        &mut self,
+        sub_key: Key,
+        subscription: &Subscription,
+        invoice: Option<&IssuedInvoice>,
+        events: &[AuditEvent],
+    ) {
+        self.subscriptions.insert(sub_key, subscription.clone());
+        if let Some(invoice) = invoice {
+            self.invoices
+                .insert(State::invoice_key(invoice), invoice.clone());
+        }
+        self.push_events(events);
     }
 
     fn invoice_key(invoice: &IssuedInvoice) -> (String, String, NaiveDate) {
@@ -142,6 +164,71 @@ impl State {
 
 fn key(account_id: &str, id: &str) -> Key {
     (account_id.to_owned(), id.to_owned())
+}
+
+/// The platform's rows of one kind: (account, row id) -> (customer, row).
+type UsageRows<T> = BTreeMap<Key, (String, T)>;
+
+/// What tells one platform table (shipments or returns) from the other when rows are inserted:
+/// the logic, all or nothing with the first existing id named, is the same for both.
+struct UsageTable<T> {
+    /// The table, as the error's field names it (`shipments`).
+    table: &'static str,
+    /// One row, as the error names it (`shipment`).
+    what: &'static str,
+    /// A row's id.
+    id: fn(&T) -> &str,
+}
+
+const SHIPMENTS: UsageTable<Shipment> = UsageTable {
+    table: "shipments",
+    what: "shipment",
+    id: |row| row.id.as_str(),
+};
+
+const RETURNS: UsageTable<Return> = UsageTable {
+    table: "returns",
+    what: "return",
+    id: |row| row.id.as_str(),
+};
+
+impl<T: Clone> UsageTable<T> {
+    /// Inserts checked rows of one customer: none when the account already has one of the ids.
+    fn insert(
+        &self,
+        stored: &mut UsageRows<T>,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[T],
+    ) -> Result<()> {
+        if let Some(row) = rows
+            .iter()
+            .find(|row| stored.contains_key(&key(account_id, (self.id)(row))))
+        {
+            return Err(usage_row_exists(
+                self.table,
+                self.what,
+                (self.id)(row),
+                account_id,
+            ));
+        }
+        for row in rows {
+            stored.insert(
+                key(account_id, (self.id)(row)),
+                (customer_id.to_owned(), row.clone()),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The rows for which `mine` holds (given the row's key and customer), in key order.
+fn rows_of<T: Clone>(stored: &UsageRows<T>, mine: impl Fn(&Key, &str) -> bool) -> Vec<T> {
+    stored
+        .iter()
+        .filter(|(row_key, (customer, _))| mine(row_key, customer))
+        .map(|(_, (_, row))| row.clone())
+        .collect()
 }
 
 #[async_trait]
@@ -185,9 +272,7 @@ impl Store for MemoryStore {
         let mut state = self.lock();
         state.require_account(&version.account_id)?;
         let plan_id = version.plan_id();
-        if plan_id.is_empty() {
-            return Err(Error::invalid("plan.id", "a stored plan needs an id"));
-        }
+        check_plan_id(plan_id)?;
         let latest = state
             .latest_version(&version.account_id, plan_id)
             .map_or(0, |latest| latest.version);
@@ -227,33 +312,18 @@ impl Store for MemoryStore {
         state.require_customer(&subscription.account_id, &subscription.customer_id)?;
         let sub_key = key(&subscription.account_id, &subscription.id);
         if state.subscriptions.contains_key(&sub_key) {
-            return Err(Error::invalid(
-                "subscription.id",
-                format!(
-                    "subscription {:?} already exists in account {:?}",
-                    subscription.id, subscription.account_id
-                ),
-            ));
+            return Err(subscription_exists(subscription));
         }
-        if let Some(invoice) = &request.invoice
-            && state.invoices.contains_key(&State::invoice_key(invoice))
-        {
-            return Err(Error::invalid(
-                "invoice",
-                format!(
-                    "an invoice of subscription {:?} for the period starting {} already exists",
-                    invoice.subscription_id, invoice.invoice.period_start
-                ),
-            ));
+        if let Some(invoice) = state.existing_invoice(request.invoice.as_ref()) {
+            return Err(invoice_exists(invoice));
         }
         state.check_events(&request.events)?;
-        state.subscriptions.insert(sub_key, subscription.clone());
-        if let Some(invoice) = &request.invoice {
-            state
-                .invoices
-                .insert(State::invoice_key(invoice), invoice.clone());
-        }
-        state.push_events(&request.events);
+        state.write_change(
+            sub_key,
+            subscription,
+            request.invoice.as_ref(),
+            &request.events,
+        );
         Ok(())
     }
 
@@ -262,35 +332,24 @@ impl Store for MemoryStore {
     }
 
     async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
+        request.check_revision()?;
         let subscription = &request.subscription;
-        if request.expected_revision.checked_add(1) != Some(subscription.revision) {
-            return Err(Error::invalid(
-                "subscription.revision",
-                format!(
-                    "the new state's revision is {} but the change was computed from revision {}",
-                    subscription.revision, request.expected_revision
-                ),
-            ));
-        }
         let mut state = self.lock();
         let sub_key = key(&subscription.account_id, &subscription.id);
         match state.subscriptions.get(&sub_key) {
             Some(stored) if stored.revision == request.expected_revision => {}
             _ => return Ok(CommitOutcome::Stale),
         }
-        if let Some(invoice) = &request.invoice
-            && state.invoices.contains_key(&State::invoice_key(invoice))
-        {
+        if state.existing_invoice(request.invoice.as_ref()).is_some() {
             return Ok(CommitOutcome::InvoiceExists);
         }
         state.check_events(&request.events)?;
-        state.subscriptions.insert(sub_key, subscription.clone());
-        if let Some(invoice) = &request.invoice {
-            state
-                .invoices
-                .insert(State::invoice_key(invoice), invoice.clone());
-        }
-        state.push_events(&request.events);
+        state.write_change(
+            sub_key,
+            subscription,
+            request.invoice.as_ref(),
+            &request.events,
+        );
         Ok(CommitOutcome::Committed)
     }
 
@@ -349,26 +408,7 @@ impl Store for MemoryStore {
         rows: &[Shipment],
     ) -> Result<()> {
         usage::check_shipments(account_id, customer_id, rows)?;
-        let mut state = self.lock();
-        if let Some(row) = rows
-            .iter()
-            .find(|row| state.shipments.contains_key(&key(account_id, &row.id)))
-        {
-            return Err(Error::invalid(
-                "shipments.id",
-                format!(
-                    "shipment {:?} already exists in account {account_id:?}",
-                    row.id
-                ),
-            ));
-        }
-        for row in rows {
-            state.shipments.insert(
-                key(account_id, &row.id),
-                (customer_id.to_owned(), row.clone()),
-            );
-        }
-        Ok(())
+        SHIPMENTS.insert(&mut self.lock().shipments, account_id, customer_id, rows)
     }
 
     async fn insert_returns(
@@ -378,26 +418,7 @@ impl Store for MemoryStore {
         rows: &[Return],
     ) -> Result<()> {
         usage::check_returns(account_id, customer_id, rows)?;
-        let mut state = self.lock();
-        if let Some(row) = rows
-            .iter()
-            .find(|row| state.returns.contains_key(&key(account_id, &row.id)))
-        {
-            return Err(Error::invalid(
-                "returns.id",
-                format!(
-                    "return {:?} already exists in account {account_id:?}",
-                    row.id
-                ),
-            ));
-        }
-        for row in rows {
-            state.returns.insert(
-                key(account_id, &row.id),
-                (customer_id.to_owned(), row.clone()),
-            );
-        }
-        Ok(())
+        RETURNS.insert(&mut self.lock().returns, account_id, customer_id, rows)
     }
 
     async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
@@ -408,19 +429,10 @@ impl Store for MemoryStore {
             let mine = |row_key: &Key, customer: &str| {
                 row_key.0 == request.account_id && customer == request.customer_id
             };
-            let shipments: Vec<Shipment> = state
-                .shipments
-                .iter()
-                .filter(|(row_key, (customer, _))| mine(row_key, customer))
-                .map(|(_, (_, row))| row.clone())
-                .collect();
-            let returns: Vec<Return> = state
-                .returns
-                .iter()
-                .filter(|(row_key, (customer, _))| mine(row_key, customer))
-                .map(|(_, (_, row))| row.clone())
-                .collect();
-            (shipments, returns)
+            (
+                rows_of(&state.shipments, mine),
+                rows_of(&state.returns, mine),
+            )
         };
         usage::aggregate(&shipments, &returns, request.from, request.to, request.tz)
     }
