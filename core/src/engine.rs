@@ -21,6 +21,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::interpreter::{Interpreter, OfflineInterpreter};
 use crate::invoice::{Invoice, IssuedInvoice};
+use crate::model::LanguageModel;
 use crate::plan::{Account, Plan, PlanType, PlanVersion};
 use crate::pricing::InvoiceTiming;
 use crate::store::{
@@ -32,8 +33,10 @@ use crate::subscription::{
 use crate::tax::{NoTax, TaxCalculator};
 use crate::usage::PeriodUsage;
 
+pub mod agent;
 pub mod period;
 
+pub use agent::BillingMode;
 pub use period::{
     MAX_QUANTITY, NO_CHARGE_DESCRIPTION, PricedPeriod, bill_period, check_quantity, price_period,
 };
@@ -55,6 +58,8 @@ pub struct Engine {
     tax: Arc<dyn TaxCalculator>,
     clock: Arc<dyn Clock>,
     concurrency: usize,
+    mode: BillingMode,
+    model: Option<Arc<dyn LanguageModel>>,
 }
 
 /// A plan to create, or a new version of one.
@@ -164,6 +169,10 @@ struct Renewed {
 struct Billed {
     invoice: Invoice,
     usage: Option<(UsageRequest, PeriodUsage)>,
+    /// Open, or held when a model's payload disagreed with the program.
+    status: InvoiceStatus,
+    /// In the agent modes: the model's payload and how it compared with the program.
+    cross_check: Option<(crate::agent::AgentPayload, agent::CrossCheck)>,
 }
 
 /// Plans and accounts read once per run.
@@ -183,7 +192,36 @@ impl Engine {
             tax: Arc::new(NoTax),
             clock: Arc::new(SystemClock),
             concurrency: 4,
+            mode: BillingMode::Compiled,
+            model: None,
         }
+    }
+
+    /// The engine writing payloads in `mode`, with `model` for the agent modes. An agent mode
+    /// without a model is [`Error::InvalidInput`] on `OPENAI_API_KEY` (never a silent fallback to
+    /// the compiled mode).
+    pub fn with_mode(
+        mut self,
+        mode: BillingMode,
+        model: Option<Arc<dyn LanguageModel>>,
+    ) -> Result<Self> {
+        if mode.uses_model() && model.is_none() {
+            return Err(Error::invalid(
+                "OPENAI_API_KEY",
+                format!(
+                    "the {} mode calls a language model: set OPENAI_API_KEY (and OPENAI_BASE_URL, OPENAI_MODEL if needed)",
+                    mode.as_str()
+                ),
+            ));
+        }
+        self.mode = mode;
+        self.model = model;
+        Ok(self)
+    }
+
+    /// How payloads are written.
+    pub fn mode(&self) -> BillingMode {
+        self.mode
     }
 
     /// The engine with `interpreter` reading AI plans' prompts.
@@ -446,19 +484,60 @@ impl Engine {
         );
         let mut invoice = None;
         if bill_now {
-            let billed = self
-                .bill(&account, &customer, &plan, &subscription, 1)
-                .await?;
+            let mut calls = Vec::new();
+            let billed = match self
+                .bill(&account, &customer, &plan, &subscription, 1, &mut calls)
+                .await
+            {
+                Ok(billed) => billed,
+                Err(error) => {
+                    // Nothing of the subscription is written; the trail keeps the model's
+                    // answers and why the first invoice failed.
+                    let mut trail = self.model_events(
+                        &calls,
+                        &subscription,
+                        &request.actor,
+                        None,
+                        &correlation,
+                        now,
+                    );
+                    trail.push(
+                        event(
+                            AuditAction::RenewalFailed,
+                            SubjectKind::Subscription,
+                            &request.id,
+                        )
+                        .with_data(json!({
+                            "stage": "subscription_create",
+                            "period": 1,
+                            "error": error.to_string(),
+                            "code": error.code().as_str(),
+                        })),
+                    );
+                    self.store.append_events(&trail).await?;
+                    return Err(error);
+                }
+            };
             let issued = self.issued(
                 &subscription,
                 &plan,
                 billed.invoice,
+                billed.status,
                 BillingReason::SubscriptionCreate,
                 now,
             );
+            events.extend(self.model_events(
+                &calls,
+                &subscription,
+                &request.actor,
+                None,
+                &correlation,
+                now,
+            ));
             events.extend(self.billing_events(
                 &issued,
                 billed.usage.as_ref(),
+                billed.cross_check.as_ref(),
                 &request.actor,
                 None,
                 &correlation,
@@ -552,6 +631,7 @@ impl Engine {
                 &plan,
                 &subscription,
                 subscription.next_invoice_period,
+                &mut Vec::new(),
             )
             .await?;
         Ok(billed.invoice)
@@ -633,8 +713,9 @@ impl Engine {
             && subscription.next_invoice_at.is_some_and(|at| at <= now)
         {
             let correlation = new_id();
+            let mut calls = Vec::new();
             match self
-                .renew_once(&subscription, run_id, &correlation, cache)
+                .renew_once(&subscription, run_id, &correlation, cache, &mut calls)
                 .await
             {
                 Ok((CommitOutcome::Committed, Some(next), status)) => {
@@ -661,8 +742,14 @@ impl Engine {
                                 id: subscription.id.clone(),
                             };
                             renewed.failure = Some(error.to_string());
-                            self.record_failure(&subscription, &error, run_id, &correlation)
-                                .await;
+                            self.record_failure(
+                                &subscription,
+                                &error,
+                                run_id,
+                                &correlation,
+                                &calls,
+                            )
+                            .await;
                             break;
                         }
                         Ok(None) => break,
@@ -681,7 +768,7 @@ impl Engine {
                         "renewal failed"
                     );
                     renewed.failure = Some(error.to_string());
-                    self.record_failure(&subscription, &error, run_id, &correlation)
+                    self.record_failure(&subscription, &error, run_id, &correlation, &calls)
                         .await;
                     break;
                 }
@@ -697,6 +784,7 @@ impl Engine {
         run_id: &str,
         correlation: &str,
         cache: &RunCache,
+        calls: &mut Vec<agent::AgentCall>,
     ) -> Result<(CommitOutcome, Option<Subscription>, InvoiceStatus)> {
         let account = self.cached_account(cache, &subscription.account_id).await?;
         let plan = self
@@ -715,6 +803,7 @@ impl Engine {
                 &plan,
                 subscription,
                 subscription.next_invoice_period,
+                calls,
             )
             .await?;
         let now = self.clock.now();
@@ -723,16 +812,32 @@ impl Engine {
         } else {
             BillingReason::SubscriptionCycle
         };
-        let issued = self.issued(subscription, &plan, billed.invoice, reason, now);
+        let issued = self.issued(
+            subscription,
+            &plan,
+            billed.invoice,
+            billed.status,
+            reason,
+            now,
+        );
         let status = issued.status;
-        let events = self.billing_events(
-            &issued,
-            billed.usage.as_ref(),
+        let mut events = self.model_events(
+            calls,
+            subscription,
             SYSTEM_ACTOR,
             Some(run_id),
             correlation,
             now,
         );
+        events.extend(self.billing_events(
+            &issued,
+            billed.usage.as_ref(),
+            billed.cross_check.as_ref(),
+            SYSTEM_ACTOR,
+            Some(run_id),
+            correlation,
+            now,
+        ));
         let next = advance(
             subscription,
             &calendar,
@@ -759,9 +864,19 @@ impl Engine {
         error: &Error,
         run_id: &str,
         correlation: &str,
+        calls: &[agent::AgentCall],
     ) {
+        let now = self.clock.now();
+        let mut events = self.model_events(
+            calls,
+            subscription,
+            SYSTEM_ACTOR,
+            Some(run_id),
+            correlation,
+            now,
+        );
         let event = AuditEvent::new(
-            self.clock.now(),
+            now,
             &subscription.account_id,
             SYSTEM_ACTOR,
             AuditAction::RenewalFailed,
@@ -776,7 +891,8 @@ impl Engine {
             "error": error.to_string(),
             "code": error.code().as_str(),
         }));
-        if let Err(store_error) = self.store.append_events(&[event]).await {
+        events.push(event);
+        if let Err(store_error) = self.store.append_events(&events).await {
             tracing::error!(
                 account_id = %subscription.account_id,
                 subscription_id = %subscription.id,
@@ -796,6 +912,7 @@ impl Engine {
         plan: &PlanVersion,
         subscription: &Subscription,
         index: u32,
+        calls: &mut Vec<agent::AgentCall>,
     ) -> Result<Billed> {
         let program = &plan.program;
         let calendar =
@@ -826,6 +943,35 @@ impl Engine {
                 .map(|(_, u)| u)
                 .unwrap_or(&PeriodUsage::default()),
         )?;
+        let (priced, status, cross_check) = match &self.model {
+            Some(model) if self.mode.uses_model() => {
+                let input = agent::AgentInput {
+                    rule: plan
+                        .plan
+                        .ai_prompt
+                        .clone()
+                        .unwrap_or_else(|| program.describe()),
+                    quantity: subscription.quantity,
+                    period: &period,
+                    calendar: &calendar,
+                    currency: program.currency,
+                    usage: usage.as_ref().map(|(_, u)| u),
+                };
+                let payload = agent::ask(model.as_ref(), &input, calls).await?;
+                let check =
+                    agent::cross_check(self.mode, &payload, &priced.line_items, program.currency);
+                if check.agrees {
+                    let lines = agent::model_lines(&payload, program.currency, &priced.line_items)?;
+                    let priced = priced.with_lines(payload.clone(), lines)?;
+                    (priced, InvoiceStatus::Open, Some((payload, check)))
+                } else {
+                    // Held for review with the program's lines: releasing it can never bill
+                    // what the model got wrong.
+                    (priced, InvoiceStatus::Held, Some((payload, check)))
+                }
+            }
+            _ => (priced, InvoiceStatus::Open, None),
+        };
         let request = priced
             .tax_request()
             .with_address(customer.tax_address.clone())
@@ -835,7 +981,53 @@ impl Engine {
         Ok(Billed {
             invoice: priced.finish(taxed)?,
             usage,
+            status,
+            cross_check,
         })
+    }
+
+    /// One `model_called` event per call of an agent exchange: the answer, tokens, latency,
+    /// attempts and why it was not accepted. Requests hold only the rule and numbers; no secret
+    /// ever reaches them.
+    fn model_events(
+        &self,
+        calls: &[agent::AgentCall],
+        subscription: &Subscription,
+        actor: &str,
+        run_id: Option<&str>,
+        correlation: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<AuditEvent> {
+        calls
+            .iter()
+            .map(|call| {
+                let response = call.response.as_ref();
+                AuditEvent::new(
+                    now,
+                    &subscription.account_id,
+                    actor,
+                    AuditAction::ModelCalled,
+                    SubjectKind::Subscription,
+                    &subscription.id,
+                )
+                .correlated(run_id, correlation)
+                .with_data(json!({
+                    "purpose": "agent_payload",
+                    "mode": self.mode.as_str(),
+                    "model": self.model.as_ref().map(|m| m.name().to_owned()),
+                    "period": subscription.next_invoice_period,
+                    "attempt": call.attempt,
+                    "answer": response.map(|r| &r.answer),
+                    "answered_by": response.map(|r| &r.model),
+                    "prompt_tokens": response.map(|r| r.usage.prompt_tokens),
+                    "completion_tokens": response.map(|r| r.usage.completion_tokens),
+                    "http_attempts": response.map(|r| r.attempts),
+                    "latency_ms": response.map(|r| r.latency_ms),
+                    "problems": call.problems,
+                    "error": call.error,
+                }))
+            })
+            .collect()
     }
 
     fn issued(
@@ -843,6 +1035,7 @@ impl Engine {
         subscription: &Subscription,
         plan: &PlanVersion,
         invoice: Invoice,
+        status: InvoiceStatus,
         billing_reason: BillingReason,
         now: DateTime<Utc>,
     ) -> IssuedInvoice {
@@ -855,7 +1048,7 @@ impl Engine {
             plan_version: plan.version,
             quantity: subscription.quantity,
             billing_reason,
-            status: InvoiceStatus::Open,
+            status,
             created_at: now,
             invoice,
         }
@@ -866,6 +1059,7 @@ impl Engine {
         &self,
         issued: &IssuedInvoice,
         usage: Option<&(UsageRequest, PeriodUsage)>,
+        cross_check: Option<&(crate::agent::AgentPayload, agent::CrossCheck)>,
         actor: &str,
         run_id: Option<&str>,
         correlation: &str,
@@ -896,9 +1090,20 @@ impl Engine {
             .iter()
             .map(|line| json!({ "description": line.description, "kind": line.kind, "amount": line.amount.to_major().to_string() }))
             .collect();
+        if let Some((payload, check)) = cross_check {
+            events.push(subscription(AuditAction::CrossChecked).with_data(json!({
+                "mode": self.mode.as_str(),
+                "period": invoice.period_index,
+                "agrees": check.agrees,
+                "differences": check.differences,
+                "model_payload": payload,
+                "invoice_lines": lines,
+                "outcome": if check.agrees { "issued" } else { "held" },
+            })));
+        }
         events.push(
             subscription(AuditAction::PayloadValidated).with_data(json!({
-                "mode": "compiled",
+                "mode": self.mode.as_str(),
                 "period": invoice.period_index,
                 "plan_version": issued.plan_version,
                 "quantity": issued.quantity,

@@ -108,6 +108,20 @@ pub fn price_period(
 }
 
 impl PricedPeriod {
+    /// The period billed with other line items (a model's, once they passed the cross-check)
+    /// and the payload they came from: the subtotal becomes their sum.
+    pub fn with_lines(
+        mut self,
+        payload: AgentPayload,
+        line_items: Vec<crate::invoice::LineItem>,
+    ) -> Result<Self> {
+        let currency = self.subtotal.currency();
+        self.subtotal = Money::checked_sum(currency, line_items.iter().map(|line| line.amount))?;
+        self.line_items = line_items;
+        self.payload = payload;
+        Ok(self)
+    }
+
     /// The tax request for this period's subtotal (add the customer's address and exemption and
     /// the site's inclusiveness with the `with_` methods).
     pub fn tax_request(&self) -> TaxRequest {
