@@ -31,7 +31,7 @@ use crate::money::{Currency, Money};
 use crate::pricing::PricedLine;
 
 /// What the billing agent answers for one period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentPayload {
     /// The subscription's current period after this action.
@@ -41,40 +41,46 @@ pub struct AgentPayload {
 }
 
 /// The subscription's period, as the agent sets it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionUpdates {
     /// Local midnight starting the period, with the account's offset.
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub current_period_start: DateTime<FixedOffset>,
     /// Local midnight ending the period (the next period's start), with the account's offset.
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub current_period_end: DateTime<FixedOffset>,
 }
 
 /// The invoice part of the payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayloadInvoice {
     /// The invoice amount (before tax) in major units: the sum of the line items.
     #[serde(with = "exact_number")]
+    #[schemars(with = "crate::schema::ExactNumber")]
     pub amount: Decimal,
     /// The plan's currency.
     pub currency: Currency,
     /// The period's start, as in [`SubscriptionUpdates::current_period_start`].
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub start_date: DateTime<FixedOffset>,
     /// The period's end, as in [`SubscriptionUpdates::current_period_end`].
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub end_date: DateTime<FixedOffset>,
     /// What is billed.
     pub line_items: Vec<PayloadLineItem>,
 }
 
 /// One line of the payload's invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayloadLineItem {
     /// What the line is for.
     pub description: String,
     /// The amount in major units, exact to the currency's minor unit.
     #[serde(with = "exact_number")]
+    #[schemars(with = "crate::schema::ExactNumber")]
     pub amount: Decimal,
 }
 

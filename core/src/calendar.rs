@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 pub const MAX_INTERVAL_COUNT: u32 = 1000;
 
 /// The unit of a plan's billing interval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum IntervalUnit {
     /// Calendar days.
@@ -43,7 +43,7 @@ impl IntervalUnit {
 }
 
 /// A billing interval: `count` units (`interval` + `interval_count` on a plan).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BillingInterval {
     /// The unit.
     pub unit: IntervalUnit,

@@ -44,6 +44,7 @@ pub mod postgres;
 pub mod pricing;
 pub mod revrec;
 pub mod scenario;
+pub mod schema;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;

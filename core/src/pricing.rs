@@ -9,11 +9,13 @@ mod describe;
 mod evaluate;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::calendar::BillingInterval;
 use crate::error::{Error, Result};
 use crate::money::Currency;
+use crate::schema::DecimalString;
 
 pub use evaluate::{ChargeKind, PricedLine};
 
@@ -21,7 +23,7 @@ pub use evaluate::{ChargeKind, PricedLine};
 pub const PROGRAM_VERSION: u32 = 1;
 
 /// When a plan's invoice for a period is issued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceTiming {
     /// In advance, on the period's start date (flat and step-up plans).
@@ -31,25 +33,34 @@ pub enum InvoiceTiming {
 }
 
 /// What a plan charges, per billing period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PricingProgram {
     /// Format version, [`PROGRAM_VERSION`].
+    #[schemars(extend("const" = PROGRAM_VERSION))]
     pub version: u32,
     /// The plan's currency; every price is in it.
     pub currency: Currency,
     /// The plan's billing interval; "month 3" means period 3 of this interval.
     pub interval: BillingInterval,
     /// Recurring charges (flat or base fees), multiplied by the subscription quantity.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub recurring: Vec<RecurringCharge>,
     /// Usage charges, on the period's shipments or shipped units; not multiplied by quantity.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub usage: Vec<UsageCharge>,
 }
 
 /// A recurring fee, made of consecutive phases ("$4.99 for the first 3 months, then $14.99").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecurringCharge {
     /// The line item's description ("Base charge").
@@ -59,7 +70,7 @@ pub struct RecurringCharge {
 }
 
 /// One phase of a recurring charge: a price for a range of periods, possibly stepping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
     /// First period of the phase (1-based).
@@ -69,6 +80,7 @@ pub struct Phase {
     pub to_period: Option<u32>,
     /// Price per period per subscribed copy at `from_period`, in major units.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "DecimalString")]
     pub amount: Decimal,
     /// How the price changes as periods pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +91,7 @@ pub struct Phase {
         skip_serializing_if = "Option::is_none",
         with = "rust_decimal::serde::str_option"
     )]
+    #[schemars(with = "Option<DecimalString>")]
     pub floor: Option<Decimal>,
     /// The price never goes above this (a step's ceiling, "until it reaches $30").
     #[serde(
@@ -86,6 +99,7 @@ pub struct Phase {
         skip_serializing_if = "Option::is_none",
         with = "rust_decimal::serde::str_option"
     )]
+    #[schemars(with = "Option<DecimalString>")]
     pub ceiling: Option<Decimal>,
     /// A percentage taken off the price in this phase (`20` for 20% off).
     #[serde(
@@ -93,11 +107,12 @@ pub struct Phase {
         skip_serializing_if = "Option::is_none",
         with = "rust_decimal::serde::str_option"
     )]
+    #[schemars(with = "Option<DecimalString>")]
     pub discount_percent: Option<Decimal>,
 }
 
 /// A regular change of a recurring price.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// The price changes once every this many periods.
@@ -107,17 +122,25 @@ pub struct Step {
 }
 
 /// The size of a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum StepChange {
     /// Add this amount (negative to decrease), in major units.
-    Amount(#[serde(with = "rust_decimal::serde::str")] Decimal),
+    Amount(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "DecimalString")]
+        Decimal,
+    ),
     /// Multiply by (1 + percent/100), compounding (negative to decrease).
-    Percent(#[serde(with = "rust_decimal::serde::str")] Decimal),
+    Percent(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "DecimalString")]
+        Decimal,
+    ),
 }
 
 /// What a usage charge counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UsageMetric {
     /// Shipment rows ("per shipment / delivery / package / paper").
@@ -127,7 +150,7 @@ pub enum UsageMetric {
 }
 
 /// What returns do to a usage charge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnsPolicy {
     /// Returns are ignored (the default when the prompt says nothing of them).
@@ -138,7 +161,7 @@ pub enum ReturnsPolicy {
 }
 
 /// A usage charge on the period's shipments or units.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UsageCharge {
     /// The line item's description ("Usage (Shipment) charge").
@@ -148,10 +171,14 @@ pub struct UsageCharge {
     /// How the count is priced.
     pub pricing: UsagePricing,
     /// What returns do.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub returns: ReturnsPolicy,
     /// Units free each period before pricing.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_zero"
+    )]
     pub allowance: u64,
     /// The charge is at least this much per period, in major units.
     #[serde(
@@ -159,6 +186,7 @@ pub struct UsageCharge {
         skip_serializing_if = "Option::is_none",
         with = "rust_decimal::serde::str_option"
     )]
+    #[schemars(with = "Option<DecimalString>")]
     pub minimum: Option<Decimal>,
     /// The charge is at most this much per period, in major units.
     #[serde(
@@ -166,6 +194,7 @@ pub struct UsageCharge {
         skip_serializing_if = "Option::is_none",
         with = "rust_decimal::serde::str_option"
     )]
+    #[schemars(with = "Option<DecimalString>")]
     pub cap: Option<Decimal>,
 }
 
@@ -173,8 +202,18 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// A defaulted field that also reads an explicit `null` as its default: a model answering in
+/// strict structured output writes `null` for every field it leaves out.
+fn null_as_default<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// How a usage count is priced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum UsagePricing {
     /// A price per unit by local weekday; a weekday with no price must have no usage.
@@ -195,7 +234,7 @@ pub enum UsagePricing {
 }
 
 /// A usage tier: units up to and including `up_to` are priced at `unit_price`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     /// The tier's last unit (inclusive); `None` for the open-ended last tier.
@@ -203,6 +242,7 @@ pub struct Tier {
     pub up_to: Option<u64>,
     /// The price of each unit in the tier, in major units.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "DecimalString")]
     pub unit_price: Decimal,
 }
 
@@ -254,19 +294,45 @@ impl<'de> Deserialize<'de> for WeekdayRates {
         deserializer: D,
     ) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
-        let map = std::collections::BTreeMap::<String, String>::deserialize(deserializer)?;
+        // `null` is a day without a price, as strict structured output writes it.
+        let map = std::collections::BTreeMap::<String, Option<String>>::deserialize(deserializer)?;
         let mut rates = WeekdayRates::default();
         for (day, price) in map {
             let index = WEEKDAY_NAMES
                 .iter()
                 .position(|n| *n == day)
                 .ok_or_else(|| D::Error::custom(format!("unknown weekday {day:?}")))?;
+            let Some(price) = price else { continue };
             let price: Decimal = price
                 .parse()
                 .map_err(|e| D::Error::custom(format!("price of {day}: {e}")))?;
             rates.0[index] = Some(price);
         }
         Ok(rates)
+    }
+}
+
+impl JsonSchema for WeekdayRates {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "WeekdayRates".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let day = generator.subschema_for::<Option<DecimalString>>();
+        let properties: serde_json::Map<String, serde_json::Value> = WEEKDAY_NAMES
+            .iter()
+            .map(|name| ((*name).to_owned(), day.clone().to_value()))
+            .collect();
+        schemars::json_schema!({
+            "type": "object",
+            "description": "The price of one unit on each local weekday, in major units; null (or absent) for a day with no price.",
+            "properties": properties,
+            "additionalProperties": false,
+        })
     }
 }
 
