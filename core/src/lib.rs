@@ -13,6 +13,9 @@
 //!   `sql/`, and [`scenario::preview`].
 //! - `postgres`: the PostgreSQL [`Store`] (`postgres::PostgresStore`) with its embedded migrations
 //!   (`sql/migrations/postgres/`), for production and scale.
+//! - `openai`: the OpenAI adapter of the [`model::LanguageModel`] port (`openai::OpenAiModel`):
+//!   chat completions with strict structured output, retries with backoff, a concurrency limit,
+//!   on OpenAI or any OpenAI-compatible server.
 //! - `testkit`: the public conformance suite every [`Store`] backend runs (`store::testkit`).
 //!
 //! ```
@@ -38,6 +41,8 @@ pub mod interpreter;
 pub mod invoice;
 pub mod model;
 pub mod money;
+#[cfg(feature = "openai")]
+pub mod openai;
 pub mod plan;
 #[cfg(feature = "postgres")]
 pub mod postgres;
