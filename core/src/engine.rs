@@ -161,7 +161,7 @@ const MAX_LISTED_FAILURES: usize = 20;
 struct Renewed {
     issued: u64,
     held: u64,
-    failure: Option<String>,
+    failure: Option<Error>,
 }
 
 /// One invoice billed (not yet written) and what it was billed from.
@@ -173,6 +173,31 @@ struct Billed {
     status: InvoiceStatus,
     /// In the agent modes: the model's payload and how it compared with the program.
     cross_check: Option<(crate::agent::AgentPayload, agent::CrossCheck)>,
+}
+
+/// Who, in which run and operation, and when: what every event of one operation shares.
+#[derive(Debug, Clone, Copy)]
+struct Trail<'a> {
+    actor: &'a str,
+    run_id: Option<&'a str>,
+    correlation: &'a str,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Trail<'a> {
+    fn new(
+        actor: &'a str,
+        run_id: Option<&'a str>,
+        correlation: &'a str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Trail {
+            actor,
+            run_id,
+            correlation,
+            now,
+        }
+    }
 }
 
 /// Plans and accounts read once per run.
@@ -496,10 +521,7 @@ impl Engine {
                     let mut trail = self.model_events(
                         &calls,
                         &subscription,
-                        &request.actor,
-                        None,
-                        &correlation,
-                        now,
+                        &Trail::new(&request.actor, None, &correlation, now),
                     );
                     trail.push(
                         event(
@@ -529,19 +551,13 @@ impl Engine {
             events.extend(self.model_events(
                 &calls,
                 &subscription,
-                &request.actor,
-                None,
-                &correlation,
-                now,
+                &Trail::new(&request.actor, None, &correlation, now),
             ));
             events.extend(self.billing_events(
                 &issued,
                 billed.usage.as_ref(),
                 billed.cross_check.as_ref(),
-                &request.actor,
-                None,
-                &correlation,
-                now,
+                &Trail::new(&request.actor, None, &correlation, now),
             ));
             subscription = advance(&subscription, &calendar, timing, &plan.plan, now)?;
             // Creation writes revision 1.
@@ -637,6 +653,32 @@ impl Engine {
         Ok(billed.invoice)
     }
 
+    /// Renews one subscription as [`Engine::run_due`] would at `now` (every period it owes, in
+    /// order), but ends with the renewal's error when one fails (after recording it) instead of
+    /// counting it: for callers that bill one subscription and must know why it failed.
+    pub async fn renew_subscription(
+        &self,
+        account_id: &str,
+        subscription_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RunReport> {
+        let subscription = self.subscription(account_id, subscription_id).await?;
+        let run_id = new_id();
+        let renewed = self
+            .renew(subscription, now, &run_id, &RunCache::default())
+            .await;
+        if let Some(error) = renewed.failure {
+            return Err(error);
+        }
+        Ok(RunReport {
+            run_id,
+            subscriptions: 1,
+            issued: renewed.issued,
+            held: renewed.held,
+            ..RunReport::default()
+        })
+    }
+
     /// Renews every subscription whose next invoice is due at `request.now` (the clock's now by
     /// default), catching up every period it owes, in one store transaction per invoice.
     ///
@@ -682,7 +724,9 @@ impl Engine {
                 if let Some(failure) = renewed.failure {
                     report.failed += 1;
                     if report.failures.len() < MAX_LISTED_FAILURES {
-                        report.failures.push((account_id, subscription_id, failure));
+                        report
+                            .failures
+                            .push((account_id, subscription_id, failure.to_string()));
                     }
                 }
                 if let Some(progress) = &request.progress {
@@ -741,7 +785,6 @@ impl Engine {
                                 what: "subscription",
                                 id: subscription.id.clone(),
                             };
-                            renewed.failure = Some(error.to_string());
                             self.record_failure(
                                 &subscription,
                                 &error,
@@ -750,11 +793,12 @@ impl Engine {
                                 &calls,
                             )
                             .await;
+                            renewed.failure = Some(error);
                             break;
                         }
                         Ok(None) => break,
                         Err(error) => {
-                            renewed.failure = Some(error.to_string());
+                            renewed.failure = Some(error);
                             break;
                         }
                     }
@@ -767,9 +811,9 @@ impl Engine {
                         %error,
                         "renewal failed"
                     );
-                    renewed.failure = Some(error.to_string());
                     self.record_failure(&subscription, &error, run_id, &correlation, &calls)
                         .await;
+                    renewed.failure = Some(error);
                     break;
                 }
             }
@@ -824,19 +868,13 @@ impl Engine {
         let mut events = self.model_events(
             calls,
             subscription,
-            SYSTEM_ACTOR,
-            Some(run_id),
-            correlation,
-            now,
+            &Trail::new(SYSTEM_ACTOR, Some(run_id), correlation, now),
         );
         events.extend(self.billing_events(
             &issued,
             billed.usage.as_ref(),
             billed.cross_check.as_ref(),
-            SYSTEM_ACTOR,
-            Some(run_id),
-            correlation,
-            now,
+            &Trail::new(SYSTEM_ACTOR, Some(run_id), correlation, now),
         ));
         let next = advance(
             subscription,
@@ -870,10 +908,7 @@ impl Engine {
         let mut events = self.model_events(
             calls,
             subscription,
-            SYSTEM_ACTOR,
-            Some(run_id),
-            correlation,
-            now,
+            &Trail::new(SYSTEM_ACTOR, Some(run_id), correlation, now),
         );
         let event = AuditEvent::new(
             now,
@@ -993,11 +1028,14 @@ impl Engine {
         &self,
         calls: &[agent::AgentCall],
         subscription: &Subscription,
-        actor: &str,
-        run_id: Option<&str>,
-        correlation: &str,
-        now: DateTime<Utc>,
+        trail: &Trail<'_>,
     ) -> Vec<AuditEvent> {
+        let Trail {
+            actor,
+            run_id,
+            correlation,
+            now,
+        } = *trail;
         calls
             .iter()
             .map(|call| {
@@ -1060,11 +1098,14 @@ impl Engine {
         issued: &IssuedInvoice,
         usage: Option<&(UsageRequest, PeriodUsage)>,
         cross_check: Option<&(crate::agent::AgentPayload, agent::CrossCheck)>,
-        actor: &str,
-        run_id: Option<&str>,
-        correlation: &str,
-        now: DateTime<Utc>,
+        trail: &Trail<'_>,
     ) -> Vec<AuditEvent> {
+        let Trail {
+            actor,
+            run_id,
+            correlation,
+            now,
+        } = *trail;
         let invoice = &issued.invoice;
         let currency = invoice.currency.code();
         let event = |action, kind, id: &str| {

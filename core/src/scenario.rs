@@ -3,9 +3,9 @@
 //!
 //! [`Scenario::from_json`] parses and checks a scenario; every error names its field as a path
 //! (`plan.currency`, `subscription.quantity`, `returns[0].shipment_id`). [`preview`] (feature
-//! `sqlite`) bills it through the same code path as a real subscription: the plan is compiled, the
-//! shipments and returns are loaded into an embedded database and read back through the predefined
-//! usage query, and each period is billed by [`crate::engine::bill_period`].
+//! `sqlite`) bills it with the billing engine itself on an in-memory SQLite store: the plan saved
+//! (its prompt interpreted), the subscription created on its start date, the shipments and returns
+//! read back through the predefined usage query, and renewals up to the last period.
 
 use std::collections::HashMap;
 
@@ -375,19 +375,67 @@ pub struct PreviewReport {
     pub program: PricingProgram,
     /// The program in plain English ([`PricingProgram::describe`]).
     pub reading: String,
+    /// The periods whose invoice was held for review (agent modes only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_periods: Vec<u32>,
 }
 
-/// Bills a scenario's periods through the library's real path: [`Plan::compile`], an in-memory
-/// SQLite database holding the scenario's shipments and returns (account `account.id`, customer
-/// [`SCENARIO_CUSTOMER_ID`]), the plan's predefined usage query for each period's window (only when
-/// the program has usage charges), and [`crate::engine::bill_period`].
+/// How a preview interprets the plan and writes each payload: the offline interpreter and the
+/// compiled mode by default.
+#[derive(Debug, Clone)]
+pub struct PreviewOptions {
+    /// Reads an AI plan's prompt.
+    pub interpreter: std::sync::Arc<dyn crate::interpreter::Interpreter>,
+    /// How each invoice's payload is written.
+    pub mode: crate::engine::BillingMode,
+    /// The model of the agent modes.
+    pub model: Option<std::sync::Arc<dyn crate::model::LanguageModel>>,
+}
+
+impl Default for PreviewOptions {
+    fn default() -> Self {
+        PreviewOptions {
+            interpreter: std::sync::Arc::new(crate::interpreter::OfflineInterpreter),
+            mode: crate::engine::BillingMode::Compiled,
+            model: None,
+        }
+    }
+}
+
+/// The plan id a scenario's plan is saved under when it has none.
+pub const SCENARIO_PLAN_ID: &str = "plan_scenario";
+
+/// The id of a scenario's subscription.
+pub const SCENARIO_SUBSCRIPTION_ID: &str = "sub_scenario";
+
+/// Bills a scenario with the offline interpreter in the compiled mode: [`preview_with`].
 #[cfg(feature = "sqlite")]
 pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
-    use crate::calendar::BillingCalendar;
-    use crate::sqlite::SqliteStore;
-    use crate::store::Store as _;
-    use crate::usage::PeriodUsage;
+    preview_with(scenario, &PreviewOptions::default()).await
+}
 
+/// Bills a scenario's periods through the billing engine itself, on an in-memory SQLite store
+/// and a clock that moves through the scenario: the account, a customer
+/// ([`SCENARIO_CUSTOMER_ID`]) and the plan are saved (an AI prompt is interpreted then), the
+/// shipments and returns inserted, the subscription created on its start date (a plan billed in
+/// advance is invoiced then), and renewed up to the issue date of the last period. So a preview
+/// is exactly what the platform would bill, by the same code.
+///
+/// A renewal that fails ends the preview with its error (a usage the prompt gives no price for is
+/// [`Error::UsageNotPriced`]); in the agent modes a payload that disagrees with the program makes
+/// a held invoice ([`PreviewReport::held_periods`]).
+#[cfg(feature = "sqlite")]
+pub async fn preview_with(scenario: &Scenario, options: &PreviewOptions) -> Result<PreviewReport> {
+    use std::sync::Arc;
+
+    use crate::calendar::{BillingCalendar, local_midnight};
+    use crate::clock::FixedClock;
+    use crate::engine::{CreateSubscription, Engine, SavePlan};
+    use crate::sqlite::SqliteStore;
+    use crate::store::{InvoiceQuery, Store as _};
+    use crate::subscription::{Customer, InvoiceStatus};
+
+    const ACTOR: &str = "preview";
     scenario.validate()?;
     let account = &scenario.account;
     let span = tracing::debug_span!(
@@ -400,45 +448,89 @@ pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
     );
     let _entered = span.enter();
 
-    let program = scenario.plan.compile(account)?;
-    let tz = account.timezone;
-    let calendar = BillingCalendar::new(scenario.subscription.start, program.interval, tz)?;
-    let query = scenario.plan.usage_query_template()?;
-    let db = SqliteStore::open("sqlite::memory:").await?;
-    db.migrate().await?;
-    db.insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &scenario.shipments)
-        .await?;
-    db.insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &scenario.returns)
-        .await?;
-    let tax = scenario.tax_calculator()?;
-    let needs_usage = !program.usage.is_empty();
-    tracing::debug!(timing = ?program.invoice_timing(), needs_usage, query = query.name, "plan compiled");
+    let start = scenario.subscription.start;
+    let clock = Arc::new(FixedClock::new(
+        local_midnight(account.timezone, start).to_utc(),
+    ));
+    let store = Arc::new(SqliteStore::open("sqlite::memory:").await?);
+    store.migrate().await?;
+    let engine = Engine::new(store.clone())
+        .with_clock(clock.clone())
+        .with_tax(Arc::from(scenario.tax_calculator()?))
+        .with_interpreter(options.interpreter.clone())
+        .with_mode(options.mode, options.model.clone())?;
 
-    let mut invoices = Vec::with_capacity(scenario.periods as usize);
-    for k in 1..=scenario.periods {
-        let period = calendar.period(k)?;
-        let usage = if needs_usage {
-            let (from, to) = calendar.utc_bounds(&period);
-            db.period_usage(query, &account.id, SCENARIO_CUSTOMER_ID, from, to, tz)
-                .await?
-        } else {
-            PeriodUsage::default()
-        };
-        invoices.push(
-            engine::bill_period(
-                &program,
-                &calendar,
-                &period,
-                scenario.subscription.quantity,
-                &usage,
-                tax.as_ref(),
-            )
-            .await?,
-        );
+    let mut plan = scenario.plan.clone();
+    if plan.id.is_none() {
+        plan.id = Some(SCENARIO_PLAN_ID.to_owned());
     }
+    plan.check_available(account)?;
+    engine.save_account(account, ACTOR).await?;
+    engine
+        .save_customer(
+            &Customer {
+                account_id: account.id.clone(),
+                id: SCENARIO_CUSTOMER_ID.to_owned(),
+                tax_address: None,
+                tax_exempt: false,
+            },
+            ACTOR,
+        )
+        .await?;
+    let saved = engine
+        .save_plan(&SavePlan {
+            account_id: account.id.clone(),
+            plan,
+            actor: ACTOR.to_owned(),
+        })
+        .await?;
+    let program = saved.program;
+    store
+        .insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &scenario.shipments)
+        .await?;
+    store
+        .insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &scenario.returns)
+        .await?;
+    engine
+        .create_subscription(&CreateSubscription {
+            account_id: account.id.clone(),
+            id: SCENARIO_SUBSCRIPTION_ID.to_owned(),
+            customer_id: SCENARIO_CUSTOMER_ID.to_owned(),
+            plan_id: saved.plan.id.clone().unwrap_or_default(),
+            quantity: scenario.subscription.quantity,
+            start_date: start,
+            actor: ACTOR.to_owned(),
+        })
+        .await?;
+
+    // Renew up to the moment the last period's invoice is issued.
+    let calendar = BillingCalendar::new(start, program.interval, account.timezone)?;
+    let last = calendar.period(scenario.periods)?;
+    let due = match program.invoice_timing() {
+        InvoiceTiming::AtStart => last.start,
+        InvoiceTiming::AtRenewal => last.end,
+    };
+    let until = calendar.local_midnight(due).to_utc();
+    clock.set(until);
+    engine
+        .renew_subscription(&account.id, SCENARIO_SUBSCRIPTION_ID, until)
+        .await?;
+    let issued = store
+        .invoices(&InvoiceQuery {
+            account_id: Some(account.id.clone()),
+            subscription_id: Some(SCENARIO_SUBSCRIPTION_ID.to_owned()),
+            limit: None,
+        })
+        .await?;
+    let held_periods = issued
+        .iter()
+        .filter(|i| i.status == InvoiceStatus::Held)
+        .map(|i| i.invoice.period_index)
+        .collect();
     Ok(PreviewReport {
         invoice_timing: program.invoice_timing(),
-        invoices,
+        invoices: issued.into_iter().map(|i| i.invoice).collect(),
+        held_periods,
         reading: program.describe(),
         program,
     })
