@@ -58,6 +58,8 @@ pub struct Args {
     /// Print one JSON object (plans, programs, subscriptions, invoices, summary) instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub model: crate::model::ModelArgs,
 }
 
 /// The demo's account.
@@ -183,7 +185,7 @@ pub fn run(args: &Args) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| Failure::other("cannot start the async runtime", e))?;
-    let report = runtime.block_on(bill_everything(&args.db))?;
+    let report = runtime.block_on(bill_everything(&args.db, &args.model))?;
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -197,7 +199,7 @@ pub fn run(args: &Args) -> CliResult {
     Ok(())
 }
 
-async fn bill_everything(path: &Path) -> CliResult<Report> {
+async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliResult<Report> {
     remove_database(path)?;
     let url = format!("sqlite://{}", path.display());
     let store = connect(&url).await.map_err(|e| {
@@ -216,9 +218,11 @@ async fn bill_everything(path: &Path) -> CliResult<Report> {
     let tz = account.timezone;
     // The demo's clock: each step happens at a fixed moment, so every run prints the same.
     let clock = Arc::new(FixedClock::new(at_local(tz, date(2026, 1, 1), 8)));
-    let engine = Engine::new(store.clone())
-        .with_tax(Arc::new(FlatRate::new("Sales tax", TAX_RATE)?))
-        .with_clock(clock.clone());
+    let engine = model.apply(
+        Engine::new(store.clone())
+            .with_tax(Arc::new(FlatRate::new("Sales tax", TAX_RATE)?))
+            .with_clock(clock.clone()),
+    )?;
     engine.save_account(&account, ACTOR).await?;
 
     let mut plans = Vec::new();

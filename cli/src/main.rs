@@ -18,6 +18,7 @@ mod failure;
 mod generate;
 mod interpret;
 mod invoices;
+mod model;
 mod plans;
 mod preview;
 mod render;

@@ -63,6 +63,8 @@ pub struct SaveArgs {
     /// Print the saved version as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub model: crate::model::ModelArgs,
 }
 
 /// Arguments of `plan show`.
@@ -145,7 +147,7 @@ fn plan_from_args(args: &SaveArgs) -> CliResult<Plan> {
 fn save(args: &SaveArgs) -> CliResult {
     let plan = plan_from_args(args)?;
     let saved = block_on(async {
-        let engine = Engine::new(args.db.open().await?);
+        let engine = args.model.apply(Engine::new(args.db.open().await?))?;
         Ok(engine
             .save_plan(&SavePlan {
                 account_id: args.account.clone(),

@@ -17,8 +17,9 @@ use crate::render;
     long_about = "Read a billing scenario (an account, a plan with its plain-language prompt, a \
                   subscription, the number of periods, an optional tax rate, and the customer's \
                   shipments and returns), bill it through the same code path the library uses for \
-                  real subscriptions (the shipments and returns are loaded into an embedded SQLite \
-                  database and read back through the predefined usage query), and print the invoices.\n\n\
+                  real subscriptions (the billing engine on an embedded SQLite database: the plan \
+                  saved, the subscription created on its start date, the shipments and returns read \
+                  back through the predefined usage query at each renewal), and print the invoices.\n\n\
                   Without --json: the invoice timing decision, the plan's plain-English reading, and \
                   each invoice with its line items, subtotal, tax, total and revenue schedule by month.\n\
                   With --json: one JSON object { invoice_timing, invoices, program, reading }; amounts \
@@ -36,6 +37,8 @@ pub struct Args {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub model: crate::model::ModelArgs,
 }
 
 /// Runs `preview`.
@@ -55,12 +58,18 @@ pub fn run(args: &Args) -> CliResult {
             failure
         }
     })?;
+    let configured = args.model.configure()?;
+    let options = scenario::PreviewOptions {
+        interpreter: configured.interpreter,
+        mode: args.model.mode,
+        model: configured.model,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::other("cannot start the async runtime", e))?;
     let report = runtime
-        .block_on(scenario::preview(&scenario))
+        .block_on(scenario::preview_with(&scenario, &options))
         .map_err(|e| {
             let refused = e.code() == ErrorCode::PromptNotUnderstood;
             let failure = Failure::from(e);

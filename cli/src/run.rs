@@ -36,6 +36,8 @@ pub struct Args {
     pub until: DateTime<Utc>,
     #[command(flatten)]
     pub tax: TaxArgs,
+    #[command(flatten)]
+    pub model: crate::model::ModelArgs,
     /// Renewals in flight at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
@@ -60,9 +62,11 @@ pub fn run(args: &Args) -> CliResult {
     let started = Instant::now();
     let report = block_on(async {
         let store = args.db.open().await?;
-        let engine = Engine::new(store)
-            .with_tax(args.tax.calculator()?)
-            .with_concurrency(args.concurrency);
+        let engine = args.model.apply(
+            Engine::new(store)
+                .with_tax(args.tax.calculator()?)
+                .with_concurrency(args.concurrency),
+        )?;
         let bar = progress_bar(args.json);
         let progress_bar = bar.clone();
         let request = RunDue {

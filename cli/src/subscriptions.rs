@@ -49,6 +49,8 @@ pub struct CreateArgs {
     pub start: NaiveDate,
     #[command(flatten)]
     pub tax: TaxArgs,
+    #[command(flatten)]
+    pub model: crate::model::ModelArgs,
     /// Who creates it, for the audit trail (default: $USER).
     #[arg(long)]
     pub actor: Option<String>,
@@ -122,7 +124,9 @@ pub fn run(command: &SubscriptionCommand) -> CliResult {
 
 fn create(args: &CreateArgs) -> CliResult {
     let created = block_on(async {
-        let engine = Engine::new(args.db.open().await?).with_tax(args.tax.calculator()?);
+        let engine = args
+            .model
+            .apply(Engine::new(args.db.open().await?).with_tax(args.tax.calculator()?))?;
         Ok(engine
             .create_subscription(&CreateSubscription {
                 account_id: args.account.clone(),
