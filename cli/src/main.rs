@@ -12,6 +12,7 @@
 //! 3 a plan prompt that could not be interpreted (nothing is billed). See [`failure`].
 
 mod accounts;
+mod audit;
 mod database;
 mod demo;
 mod failure;
@@ -74,6 +75,9 @@ enum Command {
     #[command(subcommand)]
     Subscription(subscriptions::SubscriptionCommand),
     Invoices(invoices::Args),
+    /// The audit trail: every action, input, model answer and result.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Arguments of `init`.
@@ -115,6 +119,7 @@ fn main() -> ExitCode {
         Command::Plan(command) => plans::run(command),
         Command::Subscription(command) => subscriptions::run(command),
         Command::Invoices(args) => invoices::run(args),
+        Command::Audit(command) => audit::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
