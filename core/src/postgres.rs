@@ -127,11 +127,31 @@ const SELECT_DUE: &str = concat!(
 const SELECT_PENDING: &str = concat!(
     "SELECT ",
     event_columns!(),
-    " FROM audit_outbox WHERE shipped_at IS NULL ORDER BY seq LIMIT $1"
+    " FROM audit_outbox WHERE shipped_at IS NULL AND rejected_at IS NULL ORDER BY seq LIMIT $1"
 );
 
-const MARK_SHIPPED: &str =
-    "UPDATE audit_outbox SET shipped_at = $2 WHERE id = ANY($1) AND shipped_at IS NULL";
+/// Shipping an event also clears its rejection: the sink has it now.
+const MARK_SHIPPED: &str = "UPDATE audit_outbox \
+     SET shipped_at = $2, rejected_at = NULL, reject_reason = NULL \
+     WHERE id = ANY($1) AND shipped_at IS NULL";
+
+/// Each pending event of the list gets its reason; the first of an id given twice wins
+/// (`DISTINCT ON` over the list's order), and events already shipped or rejected are left alone.
+const MARK_REJECTED: &str = "UPDATE audit_outbox AS o \
+     SET rejected_at = $3, reject_reason = r.reason \
+     FROM (SELECT DISTINCT ON (id) id, reason \
+           FROM UNNEST($1::text[], $2::text[]) WITH ORDINALITY AS u (id, reason, ord) \
+           ORDER BY id, ord) AS r \
+     WHERE o.id = r.id AND o.shipped_at IS NULL AND o.rejected_at IS NULL";
+
+const SELECT_REJECTED: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    ", reject_reason FROM audit_outbox WHERE rejected_at IS NOT NULL ORDER BY seq LIMIT $1"
+);
+
+const RETRY_REJECTED: &str = "UPDATE audit_outbox SET rejected_at = NULL, reject_reason = NULL \
+     WHERE id = ANY($1) AND rejected_at IS NOT NULL";
 
 /// Events about the subject, and every event sharing a correlation id with one of them (the
 /// whole operation that touched the subject), in write order.
@@ -147,7 +167,9 @@ const SELECT_EVENTS_FOR: &str = concat!(
 const SELECT_STATS: &str = "SELECT (SELECT count(*) FROM subscriptions) AS subscriptions, \
      (SELECT count(*) FROM invoices) AS invoices, \
      (SELECT count(*) FROM audit_outbox) AS audit_events, \
-     (SELECT count(*) FROM audit_outbox WHERE shipped_at IS NULL) AS audit_pending";
+     (SELECT count(*) FROM audit_outbox WHERE shipped_at IS NULL AND rejected_at IS NULL) \
+         AS audit_pending, \
+     (SELECT count(*) FROM audit_outbox WHERE rejected_at IS NOT NULL) AS audit_rejected";
 
 /// The billing engine's state in PostgreSQL. Cheap to clone (the pool is shared); hold it as
 /// `Arc<dyn Store>`.
@@ -559,6 +581,59 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn mark_rejected(&self, rejected: &[(String, String)], at: DateTime<Utc>) -> Result<()> {
+        if rejected.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(MARK_REJECTED)
+            .bind(
+                rejected
+                    .iter()
+                    .map(|(id, _)| id.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rejected
+                    .iter()
+                    .map(|(_, reason)| reason.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(storage("marking events rejected"))?;
+        Ok(())
+    }
+
+    async fn rejected_events(&self, limit: u32) -> Result<Vec<(AuditEvent, String)>> {
+        let found = sqlx::query(SELECT_REJECTED)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage("reading rejected events"))?;
+        found
+            .iter()
+            .map(|row| {
+                Ok((
+                    rows::event(row)?,
+                    rows::get(row, "audit_outbox", "reject_reason")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn retry_rejected(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(RETRY_REJECTED)
+            .bind(ids)
+            .execute(&self.pool)
+            .await
+            .map_err(storage("putting rejected events back to pending"))?;
+        Ok(())
+    }
+
     async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>> {
         let found = sqlx::query(SELECT_EVENTS_FOR)
             .bind(account_id)
@@ -580,6 +655,7 @@ impl Store for PostgresStore {
             invoices: count(rows::get(&row, T, "invoices")?, "invoices")?,
             audit_events: count(rows::get(&row, T, "audit_events")?, "audit_events")?,
             audit_pending: count(rows::get(&row, T, "audit_pending")?, "audit_pending")?,
+            audit_rejected: count(rows::get(&row, T, "audit_rejected")?, "audit_rejected")?,
         })
     }
 }

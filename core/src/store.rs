@@ -153,12 +153,30 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// shipment does not exist is [`crate::Error::InvalidInput`] naming the return.
     async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage>;
 
-    /// Events in the outbox not yet shipped, oldest first (in the order they were written, a
-    /// batch in its own order; not by time or id), at most `limit`.
+    /// Events in the outbox neither shipped nor rejected, oldest first (in the order they were
+    /// written, a batch in its own order; not by time or id), at most `limit`.
     async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>>;
 
-    /// Marks events as shipped at `at`. Unknown ids are ignored; marking twice changes nothing.
+    /// Marks events as shipped at `at`: pending events, and rejected ones too (the sink has them
+    /// now, so they are no longer rejected). Unknown ids are ignored; marking twice changes
+    /// nothing.
     async fn mark_shipped(&self, ids: &[String], at: DateTime<Utc>) -> Result<()>;
+
+    /// Marks pending events as rejected by the sink at `at`, each `(id, reason)` with the sink's
+    /// reason. A rejected event leaves [`Store::pending_events`] (so shipping cannot get stuck
+    /// on it) but stays in the outbox with its reason, listed by [`Store::rejected_events`] until
+    /// it is retried ([`Store::retry_rejected`]) or shipped. Unknown ids, and events already
+    /// shipped or rejected, are ignored (the first reason is kept). An id given twice in one call
+    /// keeps its first reason.
+    async fn mark_rejected(&self, rejected: &[(String, String)], at: DateTime<Utc>) -> Result<()>;
+
+    /// Rejected events with their reasons, in the order they were written, at most `limit`.
+    async fn rejected_events(&self, limit: u32) -> Result<Vec<(AuditEvent, String)>>;
+
+    /// Puts rejected events back to pending (their reasons cleared), to ship them again once
+    /// what made the sink refuse them is fixed. Unknown ids and events that are not rejected are
+    /// ignored.
+    async fn retry_rejected(&self, ids: &[String]) -> Result<()>;
 
     /// Every event of `account_id` about one subject (`subject_id`), or sharing a correlation id
     /// with one of those (so a subscription's trail holds its invoices' events), in the order
@@ -282,8 +300,11 @@ pub struct StoreStats {
     pub invoices: u64,
     /// Events in the outbox, shipped or not.
     pub audit_events: u64,
-    /// Events not yet shipped.
+    /// Events neither shipped nor rejected: what [`Store::pending_events`] lists.
     pub audit_pending: u64,
+    /// Events the sink rejected, kept in the outbox with their reasons
+    /// ([`Store::rejected_events`]).
+    pub audit_rejected: u64,
 }
 
 // What every adapter checks and reports alike. The rules of the contract above live here once,

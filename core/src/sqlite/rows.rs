@@ -375,6 +375,12 @@ pub(super) fn event(row: &SqliteRow) -> Result<AuditEvent> {
     })
 }
 
+/// A rejected row of `audit_outbox` ([`EVENT_COLUMNS`] and `reject_reason`): the event and why
+/// the sink refused it.
+pub(super) fn rejected_event(row: &SqliteRow) -> Result<(AuditEvent, String)> {
+    Ok((event(row)?, text(row, "audit_outbox", "reject_reason")?))
+}
+
 /// A count from `SELECT COUNT(*) AS column`.
 pub(super) fn total(row: &SqliteRow, table: &'static str, column: &'static str) -> Result<u64> {
     let value: i64 = get(row, table, column)?;

@@ -744,8 +744,8 @@ impl Store for SqliteStore {
 
     async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_outbox WHERE shipped_at IS NULL \
-             ORDER BY seq LIMIT ?1"
+            "SELECT {EVENT_COLUMNS} FROM audit_outbox \
+             WHERE shipped_at IS NULL AND rejected_at IS NULL ORDER BY seq LIMIT ?1"
         )))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -764,9 +764,72 @@ impl Store for SqliteStore {
         let mut tx = self.write(action).await?;
         for chunk in ids.chunks(CHUNK) {
             let mut update = QueryBuilder::<Sqlite>::new("UPDATE audit_outbox SET shipped_at = ");
+            update.push_bind(micros(at)).push(
+                ", rejected_at = NULL, reject_reason = NULL \
+                     WHERE shipped_at IS NULL AND id IN (",
+            );
+            let mut list = update.separated(", ");
+            for id in chunk {
+                list.push_bind(id.clone());
+            }
+            update.push(")");
             update
-                .push_bind(micros(at))
-                .push(" WHERE shipped_at IS NULL AND id IN (");
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(storage(action))?;
+        }
+        commit(tx, action).await
+    }
+
+    async fn mark_rejected(&self, rejected: &[(String, String)], at: DateTime<Utc>) -> Result<()> {
+        if rejected.is_empty() {
+            return Ok(());
+        }
+        let action = "marking events rejected";
+        let mut tx = self.write(action).await?;
+        // One statement per event: the reasons differ, and rejections are few. The first reason
+        // of an id given twice stays, as the second finds the event rejected already.
+        for (id, reason) in rejected {
+            sqlx::query(
+                "UPDATE audit_outbox SET rejected_at = ?1, reject_reason = ?2 \
+                 WHERE id = ?3 AND shipped_at IS NULL AND rejected_at IS NULL",
+            )
+            .bind(micros(at))
+            .bind(reason.clone())
+            .bind(id.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(storage(action))?;
+        }
+        commit(tx, action).await
+    }
+
+    async fn rejected_events(&self, limit: u32) -> Result<Vec<(AuditEvent, String)>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS}, reject_reason FROM audit_outbox \
+             WHERE rejected_at IS NOT NULL ORDER BY seq LIMIT ?1"
+        )))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(fetch_failed("rejected events"))?
+        .iter()
+        .map(rows::rejected_event)
+        .collect()
+    }
+
+    async fn retry_rejected(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let action = "putting rejected events back to pending";
+        let mut tx = self.write(action).await?;
+        for chunk in ids.chunks(CHUNK) {
+            let mut update = QueryBuilder::<Sqlite>::new(
+                "UPDATE audit_outbox SET rejected_at = NULL, reject_reason = NULL \
+                 WHERE rejected_at IS NOT NULL AND id IN (",
+            );
             let mut list = update.separated(", ");
             for id in chunk {
                 list.push_bind(id.clone());
@@ -805,7 +868,9 @@ impl Store for SqliteStore {
             "SELECT (SELECT COUNT(*) FROM subscriptions) AS subscriptions, \
              (SELECT COUNT(*) FROM invoices) AS invoices, \
              (SELECT COUNT(*) FROM audit_outbox) AS audit_events, \
-             (SELECT COUNT(*) FROM audit_outbox WHERE shipped_at IS NULL) AS audit_pending",
+             (SELECT COUNT(*) FROM audit_outbox \
+                 WHERE shipped_at IS NULL AND rejected_at IS NULL) AS audit_pending, \
+             (SELECT COUNT(*) FROM audit_outbox WHERE rejected_at IS NOT NULL) AS audit_rejected",
         )
         .fetch_one(&self.pool)
         .await
@@ -815,6 +880,7 @@ impl Store for SqliteStore {
             invoices: rows::total(&row, "invoices", "invoices")?,
             audit_events: rows::total(&row, "audit_outbox", "audit_events")?,
             audit_pending: rows::total(&row, "audit_outbox", "audit_pending")?,
+            audit_rejected: rows::total(&row, "audit_outbox", "audit_rejected")?,
         })
     }
 }

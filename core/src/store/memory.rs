@@ -58,6 +58,15 @@ struct State {
 struct OutboxEntry {
     event: AuditEvent,
     shipped_at: Option<DateTime<Utc>>,
+    /// When and why the sink rejected it (never with `shipped_at`).
+    rejected: Option<(DateTime<Utc>, String)>,
+}
+
+impl OutboxEntry {
+    /// Neither shipped nor rejected.
+    fn is_pending(&self) -> bool {
+        self.shipped_at.is_none() && self.rejected.is_none()
+    }
 }
 
 impl MemoryStore {
@@ -115,6 +124,7 @@ impl State {
             self.outbox.push(OutboxEntry {
                 event: event.clone(),
                 shipped_at: None,
+                rejected: None,
             });
         }
     }
@@ -442,7 +452,7 @@ impl Store for MemoryStore {
         Ok(state
             .outbox
             .iter()
-            .filter(|entry| entry.shipped_at.is_none())
+            .filter(|entry| entry.is_pending())
             .take(limit as usize)
             .map(|entry| entry.event.clone())
             .collect())
@@ -455,7 +465,44 @@ impl Store for MemoryStore {
                 let entry = &mut state.outbox[position];
                 if entry.shipped_at.is_none() {
                     entry.shipped_at = Some(at);
+                    entry.rejected = None;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    async fn mark_rejected(&self, rejected: &[(String, String)], at: DateTime<Utc>) -> Result<()> {
+        let mut state = self.lock();
+        for (id, reason) in rejected {
+            if let Some(&position) = state.event_index.get(id) {
+                let entry = &mut state.outbox[position];
+                if entry.is_pending() {
+                    entry.rejected = Some((at, reason.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn rejected_events(&self, limit: u32) -> Result<Vec<(AuditEvent, String)>> {
+        let state = self.lock();
+        Ok(state
+            .outbox
+            .iter()
+            .filter_map(|entry| {
+                let (_, reason) = entry.rejected.as_ref()?;
+                Some((entry.event.clone(), reason.clone()))
+            })
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn retry_rejected(&self, ids: &[String]) -> Result<()> {
+        let mut state = self.lock();
+        for id in ids {
+            if let Some(&position) = state.event_index.get(id) {
+                state.outbox[position].rejected = None;
             }
         }
         Ok(())
@@ -491,13 +538,19 @@ impl Store for MemoryStore {
         let pending = state
             .outbox
             .iter()
-            .filter(|entry| entry.shipped_at.is_none())
+            .filter(|entry| entry.is_pending())
+            .count();
+        let rejected = state
+            .outbox
+            .iter()
+            .filter(|entry| entry.rejected.is_some())
             .count();
         Ok(StoreStats {
             subscriptions: state.subscriptions.len() as u64,
             invoices: state.invoices.len() as u64,
             audit_events: state.outbox.len() as u64,
             audit_pending: pending as u64,
+            audit_rejected: rejected as u64,
         })
     }
 }

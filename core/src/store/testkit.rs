@@ -82,6 +82,7 @@ where
         check_usage_rows_are_all_or_nothing,
         check_outbox,
         check_outbox_is_all_or_nothing,
+        check_rejected_events,
         check_stats,
         check_events_for,
         check_event_round_trip,
@@ -957,6 +958,7 @@ pub async fn check_insert_subscription(store: Arc<dyn Store>) {
             invoices: 1,
             audit_events: base.audit_events + 2,
             audit_pending: base.audit_pending + 2,
+            audit_rejected: 0,
         }
     );
     assert_eq!(
@@ -2115,6 +2117,168 @@ pub async fn check_outbox(store: Arc<dyn Store>) {
     );
 }
 
+/// Rejected events: `mark_rejected` takes pending events out of `pending_events` (so shipping
+/// cannot get stuck on them) but keeps them in the outbox with their reasons, in write order;
+/// shipped, unknown or already rejected ids are ignored (the first reason stays);
+/// `retry_rejected` puts them back to pending in their place; `mark_shipped` ships a rejected
+/// event; `stats` counts pending and rejected apart.
+pub async fn check_rejected_events(store: Arc<dyn Store>) {
+    let made: Vec<AuditEvent> = (0..5)
+        .map(|n| {
+            event(
+                "acct_1",
+                AuditAction::InvoiceIssued,
+                SubjectKind::Invoice,
+                &format!("in_{n}"),
+                Some("corr_1"),
+            )
+        })
+        .collect();
+    store.append_events(&made).await.expect("append_events");
+    let ids = |events: &[AuditEvent]| -> Vec<String> {
+        events.iter().map(|event| event.id.clone()).collect()
+    };
+    let at_1 = at("2026-01-16T00:00:00.000001Z");
+    store
+        .mark_shipped(&[made[0].id.clone()], at_1)
+        .await
+        .expect("mark_shipped");
+    store
+        .mark_rejected(&[], at_1)
+        .await
+        .expect("reject nothing");
+    store
+        .mark_rejected(
+            &[
+                (
+                    made[3].id.clone(),
+                    "mapper_parsing_exception: bad total".into(),
+                ),
+                (made[1].id.clone(), "illegal_argument_exception: ü".into()),
+                (made[3].id.clone(), "a second reason for the same id".into()),
+                (made[0].id.clone(), "already shipped".into()),
+                ("evt_unknown".into(), "unknown".into()),
+            ],
+            at_1,
+        )
+        .await
+        .expect("mark_rejected");
+    assert_eq!(
+        store.pending_events(10).await.expect("pending_events"),
+        vec![made[2].clone(), made[4].clone()],
+        "rejected events leave the pending list; a shipped one is not rejected"
+    );
+    let rejected = store.rejected_events(10).await.expect("rejected_events");
+    assert_eq!(
+        rejected,
+        vec![
+            (made[1].clone(), "illegal_argument_exception: ü".to_owned()),
+            (
+                made[3].clone(),
+                "mapper_parsing_exception: bad total".to_owned()
+            ),
+        ],
+        "rejected events in write order, each with its first reason, the event whole"
+    );
+    assert_eq!(
+        store.rejected_events(1).await.expect("rejected_events"),
+        rejected[..1],
+        "limit"
+    );
+    assert_eq!(
+        store.rejected_events(0).await.expect("rejected_events"),
+        vec![]
+    );
+    assert_eq!(
+        stats(&store).await,
+        StoreStats {
+            audit_events: 5,
+            audit_pending: 2,
+            audit_rejected: 2,
+            ..StoreStats::default()
+        }
+    );
+    // Rejecting again keeps the first reason.
+    store
+        .mark_rejected(&[(made[1].id.clone(), "later".into())], at_1)
+        .await
+        .expect("mark_rejected twice");
+    assert_eq!(
+        store.rejected_events(10).await.expect("rejected_events"),
+        rejected
+    );
+    assert_eq!(
+        store
+            .events_for("acct_1", "in_3")
+            .await
+            .expect("events_for")
+            .len(),
+        5,
+        "rejected events stay in the trail"
+    );
+
+    // Back to pending: in their place in write order, reasons gone.
+    store
+        .retry_rejected(&[
+            made[3].id.clone(),
+            made[2].id.clone(), // pending: ignored
+            made[0].id.clone(), // shipped: ignored
+            "evt_unknown".into(),
+        ])
+        .await
+        .expect("retry_rejected");
+    store.retry_rejected(&[]).await.expect("retry nothing");
+    assert_eq!(
+        store.pending_events(10).await.expect("pending_events"),
+        vec![made[2].clone(), made[3].clone(), made[4].clone()],
+        "a retried event is pending again, in the order written"
+    );
+    assert_eq!(
+        store.rejected_events(10).await.expect("rejected_events"),
+        rejected[..1]
+    );
+    // Rejected again after a retry: the new reason.
+    store
+        .mark_rejected(&[(made[3].id.clone(), "rejected again".into())], at_1)
+        .await
+        .expect("mark_rejected after retry");
+    assert_eq!(
+        store.rejected_events(10).await.expect("rejected_events"),
+        vec![
+            rejected[0].clone(),
+            (made[3].clone(), "rejected again".to_owned())
+        ]
+    );
+
+    // Shipping a rejected event ships it: it is neither rejected nor pending any more.
+    store
+        .mark_shipped(&ids(&made[1..4]), at_1)
+        .await
+        .expect("mark_shipped");
+    assert_eq!(
+        store.rejected_events(10).await.expect("rejected_events"),
+        vec![]
+    );
+    assert_eq!(
+        store.pending_events(10).await.expect("pending_events"),
+        vec![made[4].clone()]
+    );
+    store
+        .retry_rejected(&ids(&made))
+        .await
+        .expect("retry shipped events");
+    assert_eq!(
+        stats(&store).await,
+        StoreStats {
+            audit_events: 5,
+            audit_pending: 1,
+            audit_rejected: 0,
+            ..StoreStats::default()
+        },
+        "retrying shipped events changes nothing"
+    );
+}
+
 /// Events are written all or nothing: a batch that repeats an id already in the outbox (or
 /// within itself) is an error and writes none of its events.
 pub async fn check_outbox_is_all_or_nothing(store: Arc<dyn Store>) {
@@ -2188,6 +2352,7 @@ pub async fn check_stats(store: Arc<dyn Store>) {
             invoices: 2,
             audit_events: 3 + 3 + 5,
             audit_pending: 11,
+            audit_rejected: 0,
         }
     );
     let oldest: Vec<String> = store
@@ -2208,6 +2373,7 @@ pub async fn check_stats(store: Arc<dyn Store>) {
             invoices: 2,
             audit_events: 11,
             audit_pending: 7,
+            audit_rejected: 0,
         }
     );
 }
