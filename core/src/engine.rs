@@ -279,6 +279,7 @@ impl Engine {
     }
 
     /// Creates or replaces an account.
+    #[tracing::instrument(name = "save_account", skip_all, fields(account_id = %account.id, actor))]
     pub async fn save_account(&self, account: &Account, actor: &str) -> Result<()> {
         check_id("account.id", &account.id)?;
         let event = AuditEvent::new(
@@ -294,6 +295,7 @@ impl Engine {
     }
 
     /// Creates or replaces a customer of an existing account.
+    #[tracing::instrument(name = "save_customer", skip_all, fields(account_id = %customer.account_id, customer_id = %customer.id, actor))]
     pub async fn save_customer(&self, customer: &Customer, actor: &str) -> Result<()> {
         check_id("customer.id", &customer.id)?;
         self.account(&customer.account_id).await?;
@@ -328,6 +330,7 @@ impl Engine {
     /// event. Saving a plan exactly as its latest version returns that version. A new version
     /// cannot change the currency, the interval or when invoices are issued (existing
     /// subscriptions are anchored on them): that is a new plan.
+    #[tracing::instrument(name = "save_plan", skip_all, fields(account_id = %request.account_id, plan_id = ?request.plan.id, plan_type = ?request.plan.plan_type, interpreter = self.interpreter.name(), actor = %request.actor))]
     pub async fn save_plan(&self, request: &SavePlan) -> Result<PlanVersion> {
         let plan = &request.plan;
         let plan_id = plan.id.clone().unwrap_or_default();
@@ -336,33 +339,54 @@ impl Engine {
         plan.check_available(&account)?;
         plan.validate()?;
         let now = self.clock.now();
+        let correlation = new_id();
+        let mut calls = Vec::new();
         let interpreted = match (plan.plan_type, plan.ai_prompt.as_deref()) {
             (PlanType::Ai, Some(prompt)) => {
                 let context = plan.interpreter_context()?;
-                match self.interpreter.interpret(prompt, &context).await {
+                match self
+                    .interpreter
+                    .interpret_recorded(prompt, &context, &mut calls)
+                    .await
+                {
                     Ok(program) => Some(program),
                     Err(error) => {
-                        let event = AuditEvent::new(
-                            now,
+                        let mut events = self.interpretation_events(
+                            &calls,
                             &account.id,
-                            &request.actor,
-                            AuditAction::PromptRefused,
-                            SubjectKind::Plan,
                             &plan_id,
-                        )
-                        .with_data(json!({
-                            "prompt": prompt,
-                            "interpreter": self.interpreter.name(),
-                            "error": error.to_string(),
-                            "code": error.code().as_str(),
-                        }));
-                        self.store.append_events(&[event]).await?;
+                            &Trail::new(&request.actor, None, &correlation, now),
+                        );
+                        events.push(
+                            AuditEvent::new(
+                                now,
+                                &account.id,
+                                &request.actor,
+                                AuditAction::PromptRefused,
+                                SubjectKind::Plan,
+                                &plan_id,
+                            )
+                            .correlated(None, &correlation)
+                            .with_data(json!({
+                                "prompt": prompt,
+                                "interpreter": self.interpreter.name(),
+                                "error": error.to_string(),
+                                "code": error.code().as_str(),
+                            })),
+                        );
+                        self.store.append_events(&events).await?;
                         return Err(error);
                     }
                 }
             }
             _ => None,
         };
+        let model_events = self.interpretation_events(
+            &calls,
+            &account.id,
+            &plan_id,
+            &Trail::new(&request.actor, None, &correlation, now),
+        );
         let is_ai = interpreted.is_some();
         let program = plan.compile_with(&account, interpreted)?;
 
@@ -377,6 +401,7 @@ impl Engine {
                 .await?;
             if let Some(latest) = &latest {
                 if latest.plan == *plan && latest.program == program {
+                    self.store.append_events(&model_events).await?;
                     return Ok(latest.clone());
                 }
                 check_compatible(latest, plan, &program)?;
@@ -389,7 +414,6 @@ impl Engine {
                 interpreter: is_ai.then(|| self.interpreter.name().to_owned()),
                 created_at: now,
             };
-            let correlation = new_id();
             let event = |action| {
                 AuditEvent::new(
                     now,
@@ -401,7 +425,7 @@ impl Engine {
                 )
                 .correlated(None, &correlation)
             };
-            let mut events = Vec::new();
+            let mut events = model_events.clone();
             if is_ai {
                 events.push(event(AuditAction::PromptInterpreted).with_data(json!({
                     "prompt": plan.ai_prompt,
@@ -436,6 +460,7 @@ impl Engine {
     /// is invoiced now for its first period (`subscription_create`) if that period has started,
     /// or on its start date if it starts later; a plan billed in arrears is first invoiced at the
     /// end of its first period. The decision is in the audit trail (`timing_decided`).
+    #[tracing::instrument(name = "create_subscription", skip_all, fields(account_id = %request.account_id, subscription_id = %request.id, plan_id = %request.plan_id, quantity = request.quantity, mode = self.mode.as_str(), actor = %request.actor))]
     pub async fn create_subscription(
         &self,
         request: &CreateSubscription,
@@ -579,6 +604,7 @@ impl Engine {
 
     /// Changes a subscription's quantity now, with no renewal: the next invoice issued bills the
     /// new quantity. The change is audited with who made it, when, and the old and new values.
+    #[tracing::instrument(name = "change_quantity", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, quantity = request.quantity, actor = %request.actor))]
     pub async fn change_quantity(&self, request: &ChangeQuantity) -> Result<Subscription> {
         check_quantity(request.quantity)?;
         for _ in 0..MAX_ATTEMPTS {
@@ -629,6 +655,7 @@ impl Engine {
 
     /// The next invoice of a subscription, as it would be issued now (with the usage recorded so
     /// far for a plan billed in arrears), without writing anything.
+    #[tracing::instrument(name = "preview_next", skip(self))]
     pub async fn preview_next(&self, account_id: &str, subscription_id: &str) -> Result<Invoice> {
         let subscription = self.subscription(account_id, subscription_id).await?;
         if subscription.status == SubscriptionStatus::Ended {
@@ -686,14 +713,14 @@ impl Engine {
     /// and one that is due is never skipped. A renewal that fails leaves its subscription as it
     /// was, writes a `renewal_failed` event, and the run goes on with the next subscription.
     /// Errors of the run itself (the store cannot list due subscriptions) end it.
+    #[tracing::instrument(name = "run_due", skip_all, fields(now = ?request.now, run_id = tracing::field::Empty, mode = self.mode.as_str()))]
     pub async fn run_due(&self, request: &RunDue) -> Result<RunReport> {
         let now = request.now.unwrap_or_else(|| self.clock.now());
         let mut report = RunReport {
             run_id: new_id(),
             ..RunReport::default()
         };
-        let span = tracing::info_span!("run_due", run_id = %report.run_id, %now);
-        let _entered = span.enter();
+        tracing::Span::current().record("run_id", report.run_id.as_str());
         let cache = RunCache::default();
         let mut after = None;
         loop {
@@ -822,6 +849,7 @@ impl Engine {
     }
 
     /// Bills the period a subscription owes and commits it with the next state.
+    #[tracing::instrument(name = "renewal", skip_all, fields(account_id = %subscription.account_id, subscription_id = %subscription.id, period = subscription.next_invoice_period, run_id, correlation, mode = self.mode.as_str()))]
     async fn renew_once(
         &self,
         subscription: &Subscription,
@@ -1090,6 +1118,42 @@ impl Engine {
             created_at: now,
             invoice,
         }
+    }
+
+    /// One `model_called` event per answer a model gave while reading a plan prompt.
+    fn interpretation_events(
+        &self,
+        calls: &[crate::model::ModelResponse],
+        account_id: &str,
+        plan_id: &str,
+        trail: &Trail<'_>,
+    ) -> Vec<AuditEvent> {
+        calls
+            .iter()
+            .enumerate()
+            .map(|(i, response)| {
+                AuditEvent::new(
+                    trail.now,
+                    account_id,
+                    trail.actor,
+                    AuditAction::ModelCalled,
+                    SubjectKind::Plan,
+                    plan_id,
+                )
+                .correlated(trail.run_id, trail.correlation)
+                .with_data(json!({
+                    "purpose": "interpret_prompt",
+                    "interpreter": self.interpreter.name(),
+                    "attempt": i + 1,
+                    "answer": response.answer,
+                    "answered_by": response.model,
+                    "prompt_tokens": response.usage.prompt_tokens,
+                    "completion_tokens": response.usage.completion_tokens,
+                    "http_attempts": response.attempts,
+                    "latency_ms": response.latency_ms,
+                }))
+            })
+            .collect()
     }
 
     /// The events of one billed invoice: usage read, payload validated, tax, revenue, issued.

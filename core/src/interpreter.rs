@@ -38,6 +38,19 @@ pub trait Interpreter: Send + Sync + std::fmt::Debug + 'static {
 
     /// The program `prompt` says, or [`Error::PromptNotUnderstood`] naming what it could not place.
     async fn interpret(&self, prompt: &str, context: &PlanContext) -> Result<PricingProgram>;
+
+    /// As [`Interpreter::interpret`], also handing back in `calls` every model answer it got
+    /// (tokens, latency, the answer), also when it fails: the audit trail records them. An
+    /// interpreter that calls no model keeps the default.
+    async fn interpret_recorded(
+        &self,
+        prompt: &str,
+        context: &PlanContext,
+        calls: &mut Vec<crate::model::ModelResponse>,
+    ) -> Result<PricingProgram> {
+        let _ = calls;
+        self.interpret(prompt, context).await
+    }
 }
 
 /// The offline rules interpreter ([`interpret`]) as an [`Interpreter`]: no network, no key.

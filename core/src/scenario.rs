@@ -425,6 +425,19 @@ pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
 /// [`Error::UsageNotPriced`]); in the agent modes a payload that disagrees with the program makes
 /// a held invoice ([`PreviewReport::held_periods`]).
 #[cfg(feature = "sqlite")]
+#[tracing::instrument(
+    name = "preview",
+    level = "debug",
+    skip_all,
+    fields(
+        account = %scenario.account.id,
+        plan_type = ?scenario.plan.plan_type,
+        periods = scenario.periods,
+        shipments = scenario.shipments.len(),
+        returns = scenario.returns.len(),
+        mode = options.mode.as_str(),
+    )
+)]
 pub async fn preview_with(scenario: &Scenario, options: &PreviewOptions) -> Result<PreviewReport> {
     use std::sync::Arc;
 
@@ -438,16 +451,6 @@ pub async fn preview_with(scenario: &Scenario, options: &PreviewOptions) -> Resu
     const ACTOR: &str = "preview";
     scenario.validate()?;
     let account = &scenario.account;
-    let span = tracing::debug_span!(
-        "preview",
-        account = %account.id,
-        plan_type = ?scenario.plan.plan_type,
-        periods = scenario.periods,
-        shipments = scenario.shipments.len(),
-        returns = scenario.returns.len(),
-    );
-    let _entered = span.enter();
-
     let start = scenario.subscription.start;
     let clock = Arc::new(FixedClock::new(
         local_midnight(account.timezone, start).to_utc(),

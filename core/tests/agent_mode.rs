@@ -451,3 +451,100 @@ async fn compiled_mode_never_calls_the_model_and_agent_modes_need_one() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_prompt_read_by_the_model_is_audited_with_its_calls() {
+    use ai_billing::interpreter::{InterpreterMode, interpreter_for};
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
+    let model = Arc::new(ScriptedModel::default());
+    let engine = Engine::new(store.clone()).with_interpreter(
+        interpreter_for(
+            InterpreterMode::Auto,
+            Some(model.clone() as Arc<dyn ai_billing::model::LanguageModel>),
+        )
+        .unwrap(),
+    );
+    engine
+        .save_account(
+            &Account {
+                id: ACCOUNT.into(),
+                abstracted: true,
+                timezone: New_York,
+                tax_inclusive: false,
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    // The offline interpreter refuses this wording; the model reads it.
+    let program = ai_billing::interpreter::interpret(
+        "$9 monthly for each seat",
+        &ai_billing::interpreter::PlanContext {
+            currency: Currency::USD,
+            interval: ai_billing::BillingInterval::new(IntervalUnit::Month, 1).unwrap(),
+        },
+    )
+    .unwrap();
+    model.push(json(serde_json::to_string(&program).unwrap()));
+    let plan = |prompt: &str| Plan {
+        id: Some("seats".into()),
+        product_id: None,
+        nickname: "Seats".into(),
+        amount: 0,
+        currency: Currency::USD,
+        interval: IntervalUnit::Month,
+        interval_count: 1,
+        auto_renew: true,
+        metadata: serde_json::Map::new(),
+        plan_type: PlanType::Ai,
+        ai_prompt: Some(prompt.into()),
+        usage_query: None,
+        program: None,
+    };
+    let saved = engine
+        .save_plan(&SavePlan {
+            account_id: ACCOUNT.into(),
+            plan: plan("Seats cost the catalogue price of our Team tier every month."),
+            actor: "admin".into(),
+        })
+        .await
+        .unwrap();
+    assert!(saved.interpreter.unwrap().starts_with("auto("));
+    let trail = store.events_for(ACCOUNT, "seats").await.unwrap();
+    let called: Vec<_> = trail
+        .iter()
+        .filter(|e| e.action == AuditAction::ModelCalled)
+        .collect();
+    assert_eq!(called.len(), 1, "{trail:?}");
+    assert_eq!(called[0].data["purpose"], "interpret_prompt");
+    assert!(trail.iter().any(|e| e.action == AuditAction::PlanCreated));
+    assert_eq!(
+        called[0].correlation_id,
+        trail
+            .iter()
+            .find(|e| e.action == AuditAction::PlanCreated)
+            .unwrap()
+            .correlation_id
+    );
+
+    // A refusal is audited with the model's answer too.
+    model.push(Ok(ModelAnswer::Refusal("not a price".into())));
+    let err = engine
+        .save_plan(&SavePlan {
+            account_id: ACCOUNT.into(),
+            plan: plan("Whatever the customer feels like paying."),
+            actor: "admin".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::PromptNotUnderstood { .. }), "{err}");
+    let trail = store.events_for(ACCOUNT, "seats").await.unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.action == AuditAction::ModelCalled)
+            .count(),
+        2
+    );
+    assert!(trail.iter().any(|e| e.action == AuditAction::PromptRefused));
+}

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::{Interpreter, MAX_PROMPT_CHARS, OfflineInterpreter, PlanContext};
 use crate::error::{Error, Result};
-use crate::model::{LanguageModel, Message, ModelAnswer, ModelRequest, Role};
+use crate::model::{LanguageModel, Message, ModelAnswer, ModelRequest, ModelResponse, Role};
 use crate::pricing::PricingProgram;
 use crate::schema::program_schema;
 
@@ -137,6 +137,16 @@ impl Interpreter for LlmInterpreter {
     }
 
     async fn interpret(&self, prompt: &str, context: &PlanContext) -> Result<PricingProgram> {
+        self.interpret_recorded(prompt, context, &mut Vec::new())
+            .await
+    }
+
+    async fn interpret_recorded(
+        &self,
+        prompt: &str,
+        context: &PlanContext,
+        calls: &mut Vec<ModelResponse>,
+    ) -> Result<PricingProgram> {
         if prompt.trim().is_empty() {
             return Err(Error::not_understood(
                 "the plan prompt is empty: say what to charge, for example \"$25 per month\"",
@@ -156,6 +166,7 @@ impl Interpreter for LlmInterpreter {
                 schema: schema.clone(),
             };
             let response = self.model.complete(&request).await?;
+            calls.push(response.clone());
             let text = match response.answer {
                 ModelAnswer::Refusal(reason) => {
                     return Err(Error::not_understood(format!(
@@ -231,7 +242,17 @@ impl Interpreter for AutoInterpreter {
     }
 
     async fn interpret(&self, prompt: &str, context: &PlanContext) -> Result<PricingProgram> {
-        match self.first.interpret(prompt, context).await {
+        self.interpret_recorded(prompt, context, &mut Vec::new())
+            .await
+    }
+
+    async fn interpret_recorded(
+        &self,
+        prompt: &str,
+        context: &PlanContext,
+        calls: &mut Vec<ModelResponse>,
+    ) -> Result<PricingProgram> {
+        match self.first.interpret_recorded(prompt, context, calls).await {
             Err(Error::PromptNotUnderstood { reason }) => {
                 tracing::debug!(
                     first = self.first.name(),
@@ -239,7 +260,9 @@ impl Interpreter for AutoInterpreter {
                     %reason,
                     "prompt passed to the fallback interpreter"
                 );
-                self.fallback.interpret(prompt, context).await
+                self.fallback
+                    .interpret_recorded(prompt, context, calls)
+                    .await
             }
             answered => answered,
         }
