@@ -6,5 +6,6 @@
 
 pub mod database;
 pub mod mysql;
+pub mod openai_mock;
 pub mod pg;
 pub mod sqlite;
