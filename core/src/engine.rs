@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
 
 use crate::audit::{AuditAction, AuditEvent, SubjectKind, new_id};
@@ -722,43 +722,63 @@ impl Engine {
         };
         tracing::Span::current().record("run_id", report.run_id.as_str());
         let cache = RunCache::default();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .due_subscriptions(&DueQuery {
-                    due_by: now,
-                    after: after.clone(),
-                    limit: DUE_PAGE,
-                })
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = Some((last.account_id.clone(), last.id.clone()));
-            let run_id = report.run_id.clone();
-            let mut results = stream::iter(page)
-                .map(|subscription| {
-                    let (cache, run_id) = (&cache, run_id.as_str());
-                    async move {
-                        let key = (subscription.account_id.clone(), subscription.id.clone());
-                        (key, self.renew(subscription, now, run_id, cache).await)
+        let run_id = report.run_id.clone();
+        // Due subscriptions as one stream, the next page read while the last renewals of the
+        // previous one are still in flight, so no renewal slot idles at a page boundary.
+        let due = stream::try_unfold(
+            Some(None),
+            |cursor: Option<Option<(String, String)>>| async move {
+                let Some(after) = cursor else {
+                    return Ok(None);
+                };
+                let page = self
+                    .store
+                    .due_subscriptions(&DueQuery {
+                        due_by: now,
+                        after,
+                        limit: DUE_PAGE,
+                    })
+                    .await?;
+                let next = match page.last() {
+                    Some(last) if page.len() >= DUE_PAGE as usize => {
+                        Some(Some((last.account_id.clone(), last.id.clone())))
                     }
-                })
-                .buffer_unordered(self.concurrency);
-            while let Some(((account_id, subscription_id), renewed)) = results.next().await {
-                report.subscriptions += 1;
-                report.issued += renewed.issued;
-                report.held += renewed.held;
-                if let Some(failure) = renewed.failure {
-                    report.failed += 1;
-                    if report.failures.len() < MAX_LISTED_FAILURES {
-                        report
-                            .failures
-                            .push((account_id, subscription_id, failure.to_string()));
-                    }
+                    Some(_) => None,
+                    None => return Ok(None),
+                };
+                Ok::<_, Error>(Some((
+                    stream::iter(page.into_iter().map(Ok::<_, Error>)),
+                    next,
+                )))
+            },
+        )
+        .try_flatten();
+        let results = due
+            .map(|subscription| {
+                let (cache, run_id) = (&cache, run_id.as_str());
+                async move {
+                    let subscription = subscription?;
+                    let key = (subscription.account_id.clone(), subscription.id.clone());
+                    Ok::<_, Error>((key, self.renew(subscription, now, run_id, cache).await))
                 }
-                if let Some(progress) = &request.progress {
-                    progress(&report);
+            })
+            .buffer_unordered(self.concurrency);
+        let mut results = std::pin::pin!(results);
+        while let Some(result) = results.next().await {
+            let ((account_id, subscription_id), renewed) = result?;
+            report.subscriptions += 1;
+            report.issued += renewed.issued;
+            report.held += renewed.held;
+            if let Some(failure) = renewed.failure {
+                report.failed += 1;
+                if report.failures.len() < MAX_LISTED_FAILURES {
+                    report
+                        .failures
+                        .push((account_id, subscription_id, failure.to_string()));
                 }
+            }
+            if let Some(progress) = &request.progress {
+                progress(&report);
             }
         }
         tracing::info!(
