@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
+pub mod ship;
+
+pub use ship::{ShipOptions, ShipSummary, ship_outbox};
+
 /// What happened. Serialised in `snake_case` (`invoice_issued`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -16,6 +16,8 @@
 //! - `openai`: the OpenAI adapter of the [`model::LanguageModel`] port (`openai::OpenAiModel`):
 //!   chat completions with strict structured output, retries with backoff, a concurrency limit,
 //!   on OpenAI or any OpenAI-compatible server.
+//! - `opensearch`: the OpenSearch [`AuditSink`] (`opensearch::OpenSearchSink`), shipped to by
+//!   [`audit::ship_outbox`]: bulk `create` by event id, per-item outcomes, an index template.
 //! - `testkit`: the public conformance suite every [`Store`] backend runs (`store::testkit`).
 //!
 //! ```
@@ -43,6 +45,8 @@ pub mod model;
 pub mod money;
 #[cfg(feature = "openai")]
 pub mod openai;
+#[cfg(feature = "opensearch")]
+pub mod opensearch;
 pub mod plan;
 #[cfg(feature = "postgres")]
 pub mod postgres;
