@@ -45,6 +45,12 @@ pub struct Configured {
 impl ModelArgs {
     /// Builds what the options ask for; the OpenAI client only when one of them needs it.
     pub fn configure(&self) -> CliResult<Configured> {
+        self.configure_for(None)
+    }
+
+    /// As [`ModelArgs::configure`], with the client allowing `concurrency` calls in flight (a
+    /// run's `--concurrency`), so the model is never a narrower pipe than the run.
+    pub fn configure_for(&self, concurrency: Option<usize>) -> CliResult<Configured> {
         let model: Option<Arc<dyn LanguageModel>> = if self.interpreter.needs_model()
             || self.mode.uses_model()
         {
@@ -55,6 +61,10 @@ impl ModelArgs {
                         self.mode.as_str()
                     ))
                 })?;
+            let config = match concurrency {
+                Some(n) if n > config.max_concurrency => config.with_max_concurrency(n),
+                _ => config,
+            };
             Some(Arc::new(OpenAiModel::new(config)?))
         } else {
             None
@@ -67,7 +77,7 @@ impl ModelArgs {
 
     /// `engine` with the interpreter and mode the options ask for.
     pub fn apply(&self, engine: Engine) -> CliResult<Engine> {
-        let configured = self.configure()?;
+        let configured = self.configure_for(Some(engine.concurrency()))?;
         Ok(engine
             .with_interpreter(configured.interpreter)
             .with_mode(self.mode, configured.model)?)

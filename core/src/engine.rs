@@ -244,6 +244,11 @@ impl Engine {
         Ok(self)
     }
 
+    /// How many subscriptions are renewed at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
     /// How payloads are written.
     pub fn mode(&self) -> BillingMode {
         self.mode
