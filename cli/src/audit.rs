@@ -4,8 +4,13 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use ai_billing::AuditEvent;
-use ai_billing::audit::AuditAction;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ai_billing::audit::ship::{ShipOptions, ShipSummary, ship_outbox};
+use ai_billing::audit::{AuditAction, AuditSink};
+use ai_billing::opensearch::{OpenSearchConfig, OpenSearchSink};
+use ai_billing::{AuditEvent, Store};
 use serde_json::Value;
 
 use crate::database::{DbArgs, block_on};
@@ -16,6 +21,54 @@ use crate::failure::{CliResult, Failure};
 pub enum AuditCommand {
     /// The audit trail of one subscription (or plan, or invoice), operation by operation.
     Show(ShowArgs),
+    /// Ship every pending event of the outbox to OpenSearch (each under its event id: shipping
+    /// twice never makes a second copy). Exits 1 when OpenSearch cannot be reached; the events
+    /// stay pending.
+    Ship(ShipArgs),
+}
+
+/// Where audit events are shipped.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OpenSearchArgs {
+    /// The OpenSearch node (`http://127.0.0.1:9200`). Defaults to $OPENSEARCH_URL.
+    #[arg(long, value_name = "URL", env = "OPENSEARCH_URL")]
+    pub opensearch_url: Option<String>,
+    /// The index (and index template) events go to.
+    #[arg(long, value_name = "NAME", default_value = ai_billing::opensearch::DEFAULT_INDEX)]
+    pub opensearch_index: String,
+}
+
+impl OpenSearchArgs {
+    /// The sink, or an error naming `--opensearch-url` when none is given.
+    pub fn sink(&self) -> CliResult<Arc<dyn AuditSink>> {
+        let url = self.opensearch_url.as_deref().ok_or_else(|| {
+            Failure::invalid_input(
+                "no OpenSearch to ship to",
+                "give --opensearch-url URL or set OPENSEARCH_URL",
+            )
+        })?;
+        let mut config = OpenSearchConfig::new(url);
+        config.index = self.opensearch_index.clone();
+        Ok(Arc::new(OpenSearchSink::new(config)?))
+    }
+}
+
+/// Arguments of `audit ship`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  ai-billing audit ship --db sqlite://billing.db --opensearch-url http://127.0.0.1:9200"
+)]
+pub struct ShipArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub opensearch: OpenSearchArgs,
+    /// Events per bulk request.
+    #[arg(long, default_value_t = 500)]
+    pub batch: u32,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `audit show`.
@@ -39,7 +92,114 @@ pub struct ShowArgs {
 
 /// Runs `audit ...`.
 pub fn run(command: &AuditCommand) -> CliResult {
-    let AuditCommand::Show(args) = command;
+    match command {
+        AuditCommand::Show(args) => show(args),
+        AuditCommand::Ship(args) => ship(args),
+    }
+}
+
+fn ship(args: &ShipArgs) -> CliResult {
+    let sink = args.opensearch.sink()?;
+    let summary = block_on(async {
+        let store = args.db.open().await?;
+        let options = ShipOptions {
+            batch_size: args.batch,
+            ..ShipOptions::default()
+        };
+        ship_outbox(store.as_ref(), sink.as_ref(), &options)
+            .await
+            .map_err(|e| {
+                Failure::from(e)
+                    .context("shipping the audit outbox to OpenSearch")
+                    .hint("nothing is lost: the events stay pending; run `ai-billing audit ship` again once OpenSearch answers")
+            })
+    })?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let json = serde_json::json!({
+            "shipped": summary.shipped,
+            "rejected": summary.rejected,
+            "pending": summary.pending,
+        });
+        writeln!(out, "{json}")?;
+    } else {
+        writeln!(
+            out,
+            "Shipped {} audit events in {} batches; {} rejected (kept in the outbox); {} pending.",
+            summary.shipped, summary.batches, summary.rejected, summary.pending
+        )?;
+    }
+    Ok(())
+}
+
+/// Ships the outbox in the background while a run bills: every second, what is pending. It never
+/// blocks billing: when OpenSearch is down, events wait in the outbox and the next round (or
+/// `audit ship`) takes them.
+pub struct BackgroundShipper {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<ShipSummary>,
+}
+
+impl BackgroundShipper {
+    /// Starts shipping from `store` to `sink`.
+    pub fn start(store: Arc<dyn Store>, sink: Arc<dyn AuditSink>) -> Self {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            let options = ShipOptions {
+                max_batches: Some(20),
+                max_retries: 0,
+                ..ShipOptions::default()
+            };
+            let mut total = ShipSummary::default();
+            loop {
+                match ship_outbox(store.as_ref(), sink.as_ref(), &options).await {
+                    Ok(round) => {
+                        total.shipped += round.shipped;
+                        total.rejected += round.rejected;
+                        total.batches += round.batches;
+                    }
+                    Err(error) => tracing::debug!(%error, "audit shipping paused"),
+                }
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+            total
+        });
+        BackgroundShipper { stop, task }
+    }
+
+    /// Stops the background rounds, then ships what the run left (a few retries), and says
+    /// how many events are still pending.
+    pub async fn finish(
+        self,
+        store: &dyn Store,
+        sink: &dyn AuditSink,
+    ) -> (ShipSummary, Option<ai_billing::Error>) {
+        let _ = self.stop.send(true);
+        let mut total = self.task.await.unwrap_or_default();
+        let options = ShipOptions {
+            max_retries: 2,
+            ..ShipOptions::default()
+        };
+        match ship_outbox(store, sink, &options).await {
+            Ok(last) => {
+                total.shipped += last.shipped;
+                total.rejected += last.rejected;
+                total.batches += last.batches;
+                total.pending = last.pending;
+                (total, None)
+            }
+            Err(error) => {
+                total.pending = store.stats().await.map(|s| s.audit_pending).unwrap_or(0);
+                (total, Some(error))
+            }
+        }
+    }
+}
+
+fn show(args: &ShowArgs) -> CliResult {
     let events = block_on(async {
         let store = args.db.open().await?;
         Ok(store.events_for(&args.account, &args.subscription).await?)

@@ -38,6 +38,12 @@ pub struct Args {
     pub tax: TaxArgs,
     #[command(flatten)]
     pub model: crate::model::ModelArgs,
+    /// Ship the audit trail while billing: `opensearch` (to --opensearch-url) or `none` (events
+    /// wait in the outbox for `ai-billing audit ship`). Shipping never blocks billing.
+    #[arg(long, value_name = "SINK", default_value = "none", value_parser = ["none", "opensearch"])]
+    pub audit: String,
+    #[command(flatten)]
+    pub opensearch: crate::audit::OpenSearchArgs,
     /// Renewals in flight at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
@@ -60,10 +66,17 @@ fn parse_until(text: &str) -> Result<DateTime<Utc>, String> {
 /// Runs `run`.
 pub fn run(args: &Args) -> CliResult {
     let started = Instant::now();
-    let report = block_on(async {
+    let sink = match args.audit.as_str() {
+        "opensearch" => Some(args.opensearch.sink()?),
+        _ => None,
+    };
+    let (report, shipped) = block_on(async {
         let store = args.db.open().await?;
+        let shipper = sink
+            .clone()
+            .map(|sink| crate::audit::BackgroundShipper::start(store.clone(), sink));
         let engine = args.model.apply(
-            Engine::new(store)
+            Engine::new(store.clone())
                 .with_tax(args.tax.calculator()?)
                 .with_concurrency(args.concurrency),
         )?;
@@ -79,10 +92,32 @@ pub fn run(args: &Args) -> CliResult {
                 ));
             })),
         };
-        let report = engine.run_due(&request).await?;
+        let report = engine.run_due(&request).await;
         bar.finish_and_clear();
-        Ok(report)
+        // Ship what is left even when the run failed: its events are in the outbox too.
+        let shipped = match (shipper, &sink) {
+            (Some(shipper), Some(sink)) => {
+                Some(shipper.finish(store.as_ref(), sink.as_ref()).await)
+            }
+            _ => None,
+        };
+        Ok((report?, shipped))
     })?;
+    if let Some((summary, error)) = &shipped {
+        let mut err = std::io::stderr().lock();
+        match error {
+            None => writeln!(
+                err,
+                "audit: {} events shipped to OpenSearch, {} rejected, {} pending",
+                summary.shipped, summary.rejected, summary.pending
+            )?,
+            Some(error) => writeln!(
+                err,
+                "audit: OpenSearch did not take every event ({error}); {} events wait in the outbox: run `ai-billing audit ship`",
+                summary.pending
+            )?,
+        }
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         let summary =
