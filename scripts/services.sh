@@ -16,6 +16,12 @@
 #   AI_BILLING_TEST_MYSQL     an admin database URL (mysql://root@127.0.0.1:PORT/mysql)
 # from which each test creates (and drops) its own database.
 #
+# For OpenSearch it starts no server (each test starts its own osmem-server, see
+# tests/src/opensearch.rs): it makes sure python3 can import osmem_server (pip-installing
+# osmem-server==0.1.6 quietly when it cannot, as the current user, with --user as a fallback) and
+# exports
+#   AI_BILLING_TEST_OSMEM     the path of the osmem-server binary
+#
 # Overrides, mainly to try the "none running" path without stopping the real servers:
 #   AI_BILLING_PG_PORT=5999 AI_BILLING_MYSQL_PORT=3999 source scripts/services.sh
 # probes those ports instead, finds nothing and starts throwaway servers elsewhere.
@@ -219,6 +225,37 @@ ai_billing_mysql_stop() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# OpenSearch (osmem-server, an in-memory OpenSearch-compatible server from PyPI)
+
+ai_billing_osmem_version=0.1.6
+
+ai_billing_osmem_binary() {
+    python3 -c 'import osmem_server, os; print(os.path.join(os.path.dirname(osmem_server.__file__), "bin", "osmem-server"))' 2>/dev/null
+}
+
+ai_billing_osmem_setup() {
+    local binary
+    if [ -n "${AI_BILLING_TEST_OSMEM:-}" ] && [ -x "$AI_BILLING_TEST_OSMEM" ]; then
+        ai_billing_services_log "osmem-server: using AI_BILLING_TEST_OSMEM as set"
+        return 0
+    fi
+    command -v python3 >/dev/null 2>&1 || { ai_billing_services_log "osmem-server needs python3"; return 1; }
+    if ! python3 -c "import osmem_server" >/dev/null 2>&1; then
+        ai_billing_services_log "installing osmem-server==$ai_billing_osmem_version from PyPI"
+        python3 -m pip install --quiet --disable-pip-version-check "osmem-server==$ai_billing_osmem_version" >&2 ||
+            python3 -m pip install --quiet --disable-pip-version-check --user "osmem-server==$ai_billing_osmem_version" >&2 ||
+            { ai_billing_services_log "pip could not install osmem-server==$ai_billing_osmem_version"; return 1; }
+    fi
+    binary="$(ai_billing_osmem_binary)"
+    if [ -z "$binary" ] || [ ! -f "$binary" ]; then
+        ai_billing_services_log "osmem_server is installed but has no bin/osmem-server"
+        return 1
+    fi
+    [ -x "$binary" ] || chmod +x "$binary" 2>/dev/null || true
+    export AI_BILLING_TEST_OSMEM="$binary"
+}
+
+# ---------------------------------------------------------------------------------------------
 
 ai_billing_services_stop() {
     ai_billing_pg_stop
@@ -259,8 +296,10 @@ ai_billing_services_main() {
         [ -n "$started" ] || ai_billing_services_trap
         ai_billing_mysql_start || { ai_billing_services_log "could not start MariaDB"; return 1; }
     fi
+    ai_billing_osmem_setup || { ai_billing_services_log "could not set up osmem-server"; return 1; }
     ai_billing_services_log "AI_BILLING_TEST_POSTGRES=$AI_BILLING_TEST_POSTGRES"
     ai_billing_services_log "AI_BILLING_TEST_MYSQL=$AI_BILLING_TEST_MYSQL"
+    ai_billing_services_log "AI_BILLING_TEST_OSMEM=$AI_BILLING_TEST_OSMEM"
 }
 
 ai_billing_services_main

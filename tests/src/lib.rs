@@ -7,5 +7,6 @@
 pub mod database;
 pub mod mysql;
 pub mod openai_mock;
+pub mod opensearch;
 pub mod pg;
 pub mod sqlite;
