@@ -124,3 +124,150 @@ fn agent_checked_preview_without_a_key_exits_2_naming_it() {
     assert!(stderr.contains("OPENAI_API_KEY"), "{stderr}");
     assert!(output.stdout.is_empty());
 }
+
+/// The key the secret test uses: it must appear nowhere but in the request's header.
+const SECRET_KEY: &str = "sk-test-SUPERSECRET-0123456789";
+
+#[test]
+fn the_api_key_never_reaches_the_output_the_errors_or_the_audit_trail() {
+    use ai_billing_tests::openai_mock::MockBehaviour;
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(MockOpenAi::start());
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("secret.db").display());
+    let base_url = mock.base_url();
+    let run = |args: &[&str]| -> Output {
+        Command::new(BIN)
+            .args(args)
+            .env("OPENAI_API_KEY", SECRET_KEY)
+            .env("OPENAI_BASE_URL", &base_url)
+            .env_remove("OPENAI_MODEL")
+            .env_remove("AI_BILLING_DB")
+            .output()
+            .expect("the binary runs")
+    };
+    let today = chrono::Utc::now().date_naive();
+    let later = (today + chrono::Months::new(2)).to_string();
+    let today = today.to_string();
+    let mut everything = String::new();
+    let mut keep = |output: Output| -> Output {
+        everything.push_str(&String::from_utf8_lossy(&output.stdout));
+        everything.push_str(&String::from_utf8_lossy(&output.stderr));
+        output
+    };
+    let steps: Vec<Vec<&str>> = vec![
+        vec![
+            "account",
+            "save",
+            "--db",
+            &db,
+            "--id",
+            "acct_1",
+            "--timezone",
+            "UTC",
+            "--abstracted",
+        ],
+        vec![
+            "customer",
+            "save",
+            "--db",
+            &db,
+            "--account",
+            "acct_1",
+            "--id",
+            "cus_1",
+        ],
+        vec![
+            "plan",
+            "save",
+            "--db",
+            &db,
+            "--account",
+            "acct_1",
+            "--id",
+            "seats",
+            "--prompt",
+            "$10 per month for each seat",
+        ],
+        vec![
+            "subscription",
+            "create",
+            "--db",
+            &db,
+            "--account",
+            "acct_1",
+            "--id",
+            "sub_1",
+            "--customer",
+            "cus_1",
+            "--plan",
+            "seats",
+            "--quantity",
+            "2",
+            "--start",
+            &today,
+            "--mode",
+            "agent",
+        ],
+        vec![
+            "run",
+            "--db",
+            &db,
+            "--until",
+            &later,
+            "--mode",
+            "agent_checked",
+        ],
+    ];
+    for step in &steps {
+        let output = keep(run(step));
+        assert!(output.status.success(), "{step:?}: {output:?}");
+    }
+    assert!(mock.stats().requests >= 2, "the model was called");
+    // Every call fails now: the errors are printed and audited.
+    mock.set_behaviour(MockBehaviour {
+        fail_every: Some(1),
+        ..MockBehaviour::default()
+    });
+    let far = (chrono::Utc::now().date_naive() + chrono::Months::new(4)).to_string();
+    let failed = keep(run(&[
+        "run", "--db", &db, "--until", &far, "--mode", "agent",
+    ]));
+    assert_eq!(failed.status.code(), Some(1), "{failed:?}");
+    let trail = keep(run(&[
+        "audit",
+        "show",
+        "--db",
+        &db,
+        "--account",
+        "acct_1",
+        "--subscription",
+        "sub_1",
+        "--json",
+    ]));
+    assert!(trail.status.success());
+    let events: Vec<Value> = serde_json::from_slice(&trail.stdout).unwrap();
+    assert!(events.iter().any(|e| e["action"] == "model_called"));
+    assert!(events.iter().any(|e| e["action"] == "renewal_failed"));
+    assert!(
+        !everything.contains(SECRET_KEY),
+        "the key leaked:\n{everything}"
+    );
+    assert!(!everything.contains("SUPERSECRET"));
+    assert!(
+        !everything.to_lowercase().contains("bearer"),
+        "{everything}"
+    );
+    // Nor is it stored anywhere in the database file.
+    let raw = std::fs::read(dir.path().join("secret.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("secret.db-wal")).unwrap_or_default();
+    for bytes in [raw, wal] {
+        assert!(
+            !bytes
+                .windows(SECRET_KEY.len())
+                .any(|w| w == SECRET_KEY.as_bytes()),
+            "the key is in the database file"
+        );
+    }
+}
