@@ -8,7 +8,9 @@ use std::sync::Arc;
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, RunDue, SavePlan};
 use ai_billing::store::{self, InvoiceQuery};
 use ai_billing::tax::FlatRate;
-use ai_billing::{Account, Currency, Customer, Engine, FixedClock, IntervalUnit, Plan, PlanType};
+use ai_billing::{
+    Account, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit, Plan,
+};
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::America::New_York;
 use rust_decimal::Decimal;
@@ -31,34 +33,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. An abstracted account, a customer, and an AI plan: the prompt is interpreted once, now,
     //    and its program stored with the plan's first version.
-    let account = Account {
-        id: "acct_1".into(),
-        abstracted: true,
-        timezone: New_York,
-        tax_inclusive: false,
-    };
-    engine.save_account(&account, "admin").await?;
-    let customer = Customer {
-        account_id: "acct_1".into(),
-        id: "cus_1".into(),
-        tax_address: None,
-        tax_exempt: false,
-    };
-    engine.save_customer(&customer, "admin").await?;
+    engine
+        .save_account(&Account::new("acct_1", New_York), "admin")
+        .await?;
+    engine
+        .save_customer(&Customer::new("acct_1", "cus_1"), "admin")
+        .await?;
+    let monthly = BillingInterval::new(IntervalUnit::Month, 1)?;
     let plan = Plan {
-        id: Some("plan_seats".into()),
-        product_id: None,
         nickname: "Team".into(),
-        amount: 0,
-        currency: Currency::USD,
-        interval: IntervalUnit::Month,
-        interval_count: 1,
-        auto_renew: true,
-        metadata: Default::default(),
-        plan_type: PlanType::Ai,
-        ai_prompt: Some("$9 monthly for each seat".into()),
-        usage_query: None,
-        program: None,
+        ..Plan::ai(
+            "plan_seats",
+            Currency::USD,
+            monthly,
+            "$9 monthly for each seat",
+        )
     };
     let saved = engine
         .save_plan(&SavePlan {

@@ -17,7 +17,9 @@ use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
 use ai_billing::interpreter::{InterpreterMode, interpreter_for};
 use ai_billing::model::LanguageModel;
 use ai_billing::openai::{OpenAiConfig, OpenAiModel};
-use ai_billing::{Account, Currency, Customer, Engine, IntervalUnit, MemoryStore, Plan, PlanType};
+use ai_billing::{
+    Account, BillingInterval, Currency, Customer, Engine, IntervalUnit, MemoryStore, Plan,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,34 +36,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_interpreter(interpreter_for(InterpreterMode::Auto, Some(model.clone()))?)
         .with_mode(BillingMode::AgentChecked, Some(model))?;
 
-    let account = Account {
-        id: "acct_demo".into(),
-        abstracted: true,
-        timezone: chrono_tz::America::New_York,
-        tax_inclusive: false,
-    };
+    let account = Account::new("acct_demo", chrono_tz::America::New_York);
     engine.save_account(&account, "example").await?;
-    let customer = Customer {
-        account_id: account.id.clone(),
-        id: "cus_1".into(),
-        tax_address: None,
-        tax_exempt: false,
-    };
+    let customer = Customer::new(account.id.clone(), "cus_1");
     engine.save_customer(&customer, "example").await?;
+    let monthly = BillingInterval::new(IntervalUnit::Month, 1)?;
     let plan = Plan {
-        id: Some("plan_team".into()),
-        product_id: None,
         nickname: "Team".into(),
-        amount: 0,
-        currency: Currency::USD,
-        interval: IntervalUnit::Month,
-        interval_count: 1,
-        auto_renew: true,
-        metadata: Default::default(),
-        plan_type: PlanType::Ai,
-        ai_prompt: Some("Each seat costs nine dollars a month.".into()),
-        usage_query: None,
-        program: None,
+        ..Plan::ai(
+            "plan_team",
+            Currency::USD,
+            monthly,
+            "Each seat costs nine dollars a month.",
+        )
     };
     let saved = engine
         .save_plan(&SavePlan {

@@ -19,8 +19,8 @@ use ai_billing::store::{InvoiceQuery, StoreStats, connect};
 use ai_billing::tax::{FlatRate, TaxAddress};
 use ai_billing::usage;
 use ai_billing::{
-    Account, Currency, Customer, Engine, FixedClock, IntervalUnit, IssuedInvoice, Money, Plan,
-    PlanType, PricingProgram,
+    Account, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit, IssuedInvoice,
+    Money, Plan, PricingProgram,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -209,12 +209,7 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
         ))
     })?;
     store.migrate().await?;
-    let account = Account {
-        id: ACCOUNT_ID.to_owned(),
-        abstracted: true,
-        timezone: chrono_tz::America::New_York,
-        tax_inclusive: false,
-    };
+    let account = Account::new(ACCOUNT_ID, chrono_tz::America::New_York);
     let tz = account.timezone;
     // The demo's clock: each step happens at a fixed moment, so every run prints the same.
     let clock = Arc::new(FixedClock::new(at_local(tz, date(2026, 1, 1), 8)));
@@ -227,21 +222,14 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
 
     let mut plans = Vec::new();
     let mut steps = Vec::new();
+    let monthly = BillingInterval::new(IntervalUnit::Month, 1)?;
     for (n, demo) in PLANS.iter().enumerate() {
+        let id = format!("plan_demo_{}", n + 1);
         let plan = Plan {
-            id: Some(format!("plan_demo_{}", n + 1)),
             product_id: Some("prod_demo".to_owned()),
             nickname: demo.nickname.to_owned(),
-            amount: 0,
-            currency: Currency::USD,
-            interval: IntervalUnit::Month,
-            interval_count: 1,
-            auto_renew: true,
-            metadata: serde_json::Map::new(),
-            plan_type: PlanType::Ai,
-            ai_prompt: Some(demo.prompt.to_owned()),
             usage_query: Some(usage::SHIPMENTS_BY_WEEKDAY.to_owned()),
-            program: None,
+            ..Plan::ai(id, Currency::USD, monthly, demo.prompt)
         };
         let saved = engine
             .save_plan(&SavePlan {
@@ -256,16 +244,11 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
             })?;
         engine
             .save_customer(
-                &Customer {
-                    account_id: account.id.clone(),
-                    id: demo.customer_id.to_owned(),
-                    tax_address: Some(TaxAddress {
-                        country: "US".to_owned(),
-                        region: Some("NY".to_owned()),
-                        postal_code: Some("10001".to_owned()),
-                    }),
-                    tax_exempt: false,
-                },
+                &Customer::new(account.id.clone(), demo.customer_id).with_tax_address(TaxAddress {
+                    country: "US".to_owned(),
+                    region: Some("NY".to_owned()),
+                    postal_code: Some("10001".to_owned()),
+                }),
                 ACTOR,
             )
             .await?;

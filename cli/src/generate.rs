@@ -17,7 +17,7 @@ use std::time::Instant;
 use ai_billing::engine::{CreateSubscription, SavePlan};
 use ai_billing::tax::TaxAddress;
 use ai_billing::{
-    Account, Currency, Customer, Engine, FixedClock, IntervalUnit, Plan, PlanType, Store,
+    Account, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit, Plan, Store,
 };
 use chrono::{Months, NaiveDate, TimeDelta};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -213,29 +213,19 @@ async fn generate(args: &Args) -> CliResult<Summary> {
         ..Summary::default()
     };
 
+    let monthly = BillingInterval::new(IntervalUnit::Month, 1)?;
     for (id, tz, currency, inclusive) in ACCOUNTS {
         let account = Account {
-            id: id.to_owned(),
-            abstracted: true,
-            timezone: tz,
             tax_inclusive: inclusive,
+            ..Account::new(id, tz)
         };
         engine.save_account(&account, actor).await?;
         for (suffix, nickname, prompt) in PLANS {
+            let prompt = prompt.replace('$', currency_symbol(currency));
             let plan = Plan {
-                id: Some(format!("plan_{suffix}")),
                 product_id: Some("prod_generated".to_owned()),
                 nickname: nickname.to_owned(),
-                amount: 0,
-                currency,
-                interval: IntervalUnit::Month,
-                interval_count: 1,
-                auto_renew: true,
-                metadata: serde_json::Map::new(),
-                plan_type: PlanType::Ai,
-                ai_prompt: Some(prompt.replace('$', currency_symbol(currency))),
-                usage_query: None,
-                program: None,
+                ..Plan::ai(format!("plan_{suffix}"), currency, monthly, prompt)
             };
             engine
                 .save_plan(&SavePlan {
@@ -285,12 +275,12 @@ async fn subscription(
     let (account_id, tz, _, _) = ACCOUNTS[account_index];
     let (plan_suffix, _, _) = PLANS[rng.below(PLANS.len() as u64) as usize];
     let customer_id = format!("cus_{n:07}");
-    let customer = Customer {
-        account_id: account_id.to_owned(),
-        id: customer_id.clone(),
-        tax_address: Some(address(account_index, rng.next())),
-        tax_exempt: rng.below(20) == 0,
-    };
+    // The address draws from `rng` before the exemption: the same seed gives the same data.
+    let mut customer = Customer::new(account_id, customer_id.clone())
+        .with_tax_address(address(account_index, rng.next()));
+    if rng.below(20) == 0 {
+        customer = customer.exempt();
+    }
     engine.save_customer(&customer, "generate").await?;
     let start = args.start + TimeDelta::days(rng.below(28) as i64);
     let quantity = match rng.below(20) {

@@ -44,6 +44,25 @@ pub struct Account {
     pub tax_inclusive: bool,
 }
 
+impl Account {
+    /// An account as the platform creates it for AI billing: abstracted (so it may have AI plans)
+    /// and with prices that do not include tax. The one place those defaults are spelled.
+    pub fn new(id: impl Into<String>, timezone: Tz) -> Self {
+        Account {
+            id: id.into(),
+            abstracted: true,
+            timezone,
+            tax_inclusive: false,
+        }
+    }
+
+    /// The account as a tax-inclusive site: its prices already hold the tax.
+    pub fn tax_inclusive(mut self) -> Self {
+        self.tax_inclusive = true;
+        self
+    }
+}
+
 /// Serde for a time zone as its IANA name, with an error that names the field.
 mod tz_name {
     use chrono_tz::Tz;
@@ -166,6 +185,33 @@ fn yes() -> bool {
 }
 
 impl Plan {
+    /// An AI plan with the platform's defaults, so callers say only what differs between plans:
+    /// priced by `prompt`, renewing, in no product, with no metadata, the default usage query
+    /// ([`DEFAULT_USAGE_QUERY`], by naming none) and `id` as its nickname.
+    pub fn ai(
+        id: impl Into<String>,
+        currency: Currency,
+        interval: BillingInterval,
+        prompt: impl Into<String>,
+    ) -> Plan {
+        let id = id.into();
+        Plan {
+            id: Some(id.clone()),
+            product_id: None,
+            nickname: id,
+            amount: 0,
+            currency,
+            interval: interval.unit,
+            interval_count: interval.count,
+            auto_renew: true,
+            metadata: serde_json::Map::new(),
+            plan_type: PlanType::Ai,
+            ai_prompt: Some(prompt.into()),
+            usage_query: None,
+            program: None,
+        }
+    }
+
     /// The billing interval; an `interval_count` of 0 is refused (field `plan.interval_count`).
     pub fn interval(&self) -> Result<BillingInterval> {
         if self.interval_count == 0 {
@@ -388,6 +434,53 @@ mod tests {
             Error::InvalidInput { field, .. } => field,
             other => panic!("expected InvalidInput, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_new_account_is_abstracted_and_not_tax_inclusive_until_told() {
+        let account = Account::new("acct_1", chrono_tz::America::New_York);
+        assert_eq!(
+            account,
+            Account {
+                id: "acct_1".into(),
+                abstracted: true,
+                timezone: chrono_tz::America::New_York,
+                tax_inclusive: false,
+            }
+        );
+        assert!(account.tax_inclusive().tax_inclusive);
+    }
+
+    #[test]
+    fn an_ai_plan_has_the_platform_defaults() {
+        let interval = BillingInterval::new(IntervalUnit::Week, 2).unwrap();
+        let plan = Plan::ai(
+            "seats",
+            Currency::EUR,
+            interval,
+            "$10 per month for each seat",
+        );
+        assert_eq!(
+            plan,
+            Plan {
+                id: Some("seats".into()),
+                product_id: None,
+                nickname: "seats".into(),
+                amount: 0,
+                currency: Currency::EUR,
+                interval: IntervalUnit::Week,
+                interval_count: 2,
+                auto_renew: true,
+                metadata: serde_json::Map::new(),
+                plan_type: PlanType::Ai,
+                ai_prompt: Some("$10 per month for each seat".into()),
+                usage_query: None,
+                program: None,
+            }
+        );
+        assert_eq!(plan.interval().unwrap(), interval);
+        assert_eq!(plan.usage_query_name(), DEFAULT_USAGE_QUERY);
+        plan.validate().unwrap();
     }
 
     #[test]

@@ -28,6 +28,31 @@ pub struct Customer {
     pub tax_exempt: bool,
 }
 
+impl Customer {
+    /// A customer as most are created: no tax address (so no tax applies) and not exempt. The
+    /// one place those defaults are spelled, for setup code, examples and tests.
+    pub fn new(account_id: impl Into<String>, id: impl Into<String>) -> Self {
+        Customer {
+            account_id: account_id.into(),
+            id: id.into(),
+            tax_address: None,
+            tax_exempt: false,
+        }
+    }
+
+    /// The customer taxed at `address`.
+    pub fn with_tax_address(mut self, address: TaxAddress) -> Self {
+        self.tax_address = Some(address);
+        self
+    }
+
+    /// The customer made tax-exempt: never taxed, whatever its address.
+    pub fn exempt(mut self) -> Self {
+        self.tax_exempt = true;
+        self
+    }
+}
+
 /// Whether a subscription still bills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -156,4 +181,35 @@ impl SubscriptionStatus {
 /// bills, never from anything a model wrote, so the same invoice always has the same id.
 pub fn invoice_id(subscription_id: &str, period_start: NaiveDate) -> String {
     format!("in_{subscription_id}_{}", period_start.format("%Y%m%d"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_customer_is_untaxed_and_not_exempt_until_told() {
+        let customer = Customer::new("acct_1", "cus_1");
+        assert_eq!(
+            customer,
+            Customer {
+                account_id: "acct_1".into(),
+                id: "cus_1".into(),
+                tax_address: None,
+                tax_exempt: false,
+            }
+        );
+        let address = TaxAddress {
+            country: "US".into(),
+            region: Some("NY".into()),
+            postal_code: None,
+        };
+        let taxed = customer.with_tax_address(address.clone()).exempt();
+        assert_eq!(taxed.tax_address, Some(address));
+        assert!(taxed.tax_exempt);
+        assert_eq!(
+            (taxed.account_id.as_str(), taxed.id.as_str()),
+            ("acct_1", "cus_1")
+        );
+    }
 }

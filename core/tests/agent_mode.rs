@@ -10,20 +10,14 @@ use ai_billing::model::{ModelAnswer, ScriptedModel};
 use ai_billing::store::InvoiceQuery;
 use ai_billing::usage::Shipment;
 use ai_billing::{
-    Account, Currency, Customer, Engine, Error, FixedClock, IntervalUnit, InvoiceStatus,
-    IssuedInvoice, MemoryStore, Plan, PlanType, Store,
+    Account, Currency, Engine, Error, FixedClock, IntervalUnit, InvoiceStatus, IssuedInvoice,
+    MemoryStore, Plan, Store,
 };
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, TimeZone};
 use chrono_tz::America::New_York;
 
-const ACCOUNT: &str = "acct_1";
-
-fn ny(y: i32, m: u32, d: u32, hour: u32) -> DateTime<Utc> {
-    New_York
-        .with_ymd_and_hms(y, m, d, hour, 0, 0)
-        .unwrap()
-        .to_utc()
-}
+mod support;
+use support::{ACCOUNT, ai_plan, ny};
 
 /// A payload for the period [start, end) (local New York midnights) with `lines`.
 fn payload(
@@ -70,34 +64,8 @@ struct Fixture {
 /// An account with a usage plan ($0.50 per delivery, in arrears) and a flat plan ($10 per month
 /// for each seat, in advance), in `mode` with a scripted model.
 async fn fixture(mode: BillingMode) -> Fixture {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
-    let clock = Arc::new(FixedClock::new(ny(2026, 1, 1, 8)));
+    let (store, clock, setup) = support::setup(true).await;
     let model = Arc::new(ScriptedModel::default());
-    let setup = Engine::new(store.clone()).with_clock(clock.clone());
-    setup
-        .save_account(
-            &Account {
-                id: ACCOUNT.into(),
-                abstracted: true,
-                timezone: New_York,
-                tax_inclusive: false,
-            },
-            "admin",
-        )
-        .await
-        .unwrap();
-    setup
-        .save_customer(
-            &Customer {
-                account_id: ACCOUNT.into(),
-                id: "cus_1".into(),
-                tax_address: None,
-                tax_exempt: false,
-            },
-            "admin",
-        )
-        .await
-        .unwrap();
     for (id, prompt) in [
         ("usage", "$0.50 per delivery"),
         ("flat", "$10 per month for each seat"),
@@ -105,21 +73,7 @@ async fn fixture(mode: BillingMode) -> Fixture {
         setup
             .save_plan(&SavePlan {
                 account_id: ACCOUNT.into(),
-                plan: Plan {
-                    id: Some(id.into()),
-                    product_id: None,
-                    nickname: id.into(),
-                    amount: 0,
-                    currency: Currency::USD,
-                    interval: IntervalUnit::Month,
-                    interval_count: 1,
-                    auto_renew: true,
-                    metadata: serde_json::Map::new(),
-                    plan_type: PlanType::Ai,
-                    ai_prompt: Some(prompt.into()),
-                    usage_query: None,
-                    program: None,
-                },
+                plan: ai_plan(id, prompt),
                 actor: "admin".into(),
             })
             .await
@@ -465,15 +419,7 @@ async fn a_prompt_read_by_the_model_is_audited_with_its_calls() {
         .unwrap(),
     );
     engine
-        .save_account(
-            &Account {
-                id: ACCOUNT.into(),
-                abstracted: true,
-                timezone: New_York,
-                tax_inclusive: false,
-            },
-            "admin",
-        )
+        .save_account(&Account::new(ACCOUNT, New_York), "admin")
         .await
         .unwrap();
     // The offline interpreter refuses this wording; the model reads it.
@@ -487,19 +433,8 @@ async fn a_prompt_read_by_the_model_is_audited_with_its_calls() {
     .unwrap();
     model.push(json(serde_json::to_string(&program).unwrap()));
     let plan = |prompt: &str| Plan {
-        id: Some("seats".into()),
-        product_id: None,
         nickname: "Seats".into(),
-        amount: 0,
-        currency: Currency::USD,
-        interval: IntervalUnit::Month,
-        interval_count: 1,
-        auto_renew: true,
-        metadata: serde_json::Map::new(),
-        plan_type: PlanType::Ai,
-        ai_prompt: Some(prompt.into()),
-        usage_query: None,
-        program: None,
+        ..ai_plan("seats", prompt)
     };
     let saved = engine
         .save_plan(&SavePlan {

@@ -10,26 +10,18 @@ use ai_billing::store::InvoiceQuery;
 use ai_billing::tax::{FlatRate, TaxAddress};
 use ai_billing::usage::Shipment;
 use ai_billing::{
-    Account, BillingReason, Currency, Customer, Engine, Error, FixedClock, IntervalUnit,
-    IssuedInvoice, MemoryStore, Plan, PlanType, Store, SubscriptionStatus,
+    Account, BillingReason, Customer, Engine, Error, FixedClock, IssuedInvoice, Plan, Store,
+    SubscriptionStatus,
 };
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use rust_decimal::Decimal;
 
-const ACCOUNT: &str = "acct_1";
-const CUSTOMER: &str = "cus_1";
+mod support;
+use support::{ACCOUNT, CUSTOMER, ai_plan, ny};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// `hour`:00 in New York on the date.
-fn ny(y: i32, m: u32, d: u32, hour: u32) -> DateTime<Utc> {
-    New_York
-        .with_ymd_and_hms(y, m, d, hour, 0, 0)
-        .unwrap()
-        .to_utc()
 }
 
 struct Fixture {
@@ -39,55 +31,11 @@ struct Fixture {
 }
 
 async fn fixture(abstracted: bool) -> Fixture {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
-    let clock = Arc::new(FixedClock::new(ny(2026, 1, 1, 8)));
-    let engine = Engine::new(store.clone()).with_clock(clock.clone());
-    engine
-        .save_account(
-            &Account {
-                id: ACCOUNT.into(),
-                abstracted,
-                timezone: New_York,
-                tax_inclusive: false,
-            },
-            "admin",
-        )
-        .await
-        .unwrap();
-    engine
-        .save_customer(
-            &Customer {
-                account_id: ACCOUNT.into(),
-                id: CUSTOMER.into(),
-                tax_address: None,
-                tax_exempt: false,
-            },
-            "admin",
-        )
-        .await
-        .unwrap();
+    let (store, clock, engine) = support::setup(abstracted).await;
     Fixture {
         store,
         clock,
         engine,
-    }
-}
-
-fn ai_plan(id: &str, prompt: &str) -> Plan {
-    Plan {
-        id: Some(id.into()),
-        product_id: None,
-        nickname: id.into(),
-        amount: 0,
-        currency: Currency::USD,
-        interval: IntervalUnit::Month,
-        interval_count: 1,
-        auto_renew: true,
-        metadata: serde_json::Map::new(),
-        plan_type: PlanType::Ai,
-        ai_prompt: Some(prompt.into()),
-        usage_query: None,
-        program: None,
     }
 }
 
@@ -538,16 +486,13 @@ async fn tax_follows_the_customer_and_the_site() {
     ));
     engine
         .save_customer(
-            &Customer {
-                account_id: ACCOUNT.into(),
-                id: "exempt".into(),
-                tax_address: Some(TaxAddress {
+            &Customer::new(ACCOUNT, "exempt")
+                .with_tax_address(TaxAddress {
                     country: "US".into(),
                     region: Some("NY".into()),
                     postal_code: None,
-                }),
-                tax_exempt: true,
-            },
+                })
+                .exempt(),
             "admin",
         )
         .await
@@ -580,15 +525,7 @@ async fn tax_follows_the_customer_and_the_site() {
 
     // A tax-inclusive site: 10.00 holds the tax: 10 / 1.0825 = 9.2379 -> 9.24 net, 0.76 tax.
     engine
-        .save_account(
-            &Account {
-                id: ACCOUNT.into(),
-                abstracted: true,
-                timezone: New_York,
-                tax_inclusive: true,
-            },
-            "admin",
-        )
+        .save_account(&Account::new(ACCOUNT, New_York).tax_inclusive(), "admin")
         .await
         .unwrap();
     let preview = engine.preview_next(ACCOUNT, "taxed").await.unwrap();
@@ -643,14 +580,12 @@ async fn jurisdiction_tax_stacks_by_address_with_exemption_and_inclusive_sites()
         engine
             .save_customer(
                 &Customer {
-                    account_id: ACCOUNT.into(),
-                    id: id.into(),
-                    tax_address: Some(TaxAddress {
+                    tax_exempt: exempt,
+                    ..Customer::new(ACCOUNT, id).with_tax_address(TaxAddress {
                         country: country.into(),
                         region: region.map(Into::into),
                         postal_code: postal.map(Into::into),
-                    }),
-                    tax_exempt: exempt,
+                    })
                 },
                 "admin",
             )
@@ -715,29 +650,16 @@ async fn jurisdiction_tax_stacks_by_address_with_exemption_and_inclusive_sites()
     // A tax-inclusive site in France: 59.99 holds 20% VAT: net 59.99 / 1.2 = 49.991666 -> 49.99,
     // VAT 10.00; the revenue recognised is the net.
     engine
-        .save_account(
-            &Account {
-                id: ACCOUNT.into(),
-                abstracted: true,
-                timezone: New_York,
-                tax_inclusive: true,
-            },
-            "admin",
-        )
+        .save_account(&Account::new(ACCOUNT, New_York).tax_inclusive(), "admin")
         .await
         .unwrap();
     engine
         .save_customer(
-            &Customer {
-                account_id: ACCOUNT.into(),
-                id: "paris".into(),
-                tax_address: Some(TaxAddress {
-                    country: "FR".into(),
-                    region: None,
-                    postal_code: Some("75001".into()),
-                }),
-                tax_exempt: false,
-            },
+            &Customer::new(ACCOUNT, "paris").with_tax_address(TaxAddress {
+                country: "FR".into(),
+                region: None,
+                postal_code: Some("75001".into()),
+            }),
             "admin",
         )
         .await

@@ -10,7 +10,7 @@ use ai_billing::interpreter::{
 };
 use ai_billing::model::{LanguageModel, ModelAnswer, Role, ScriptedModel};
 use ai_billing::money::Currency;
-use ai_billing::plan::{Account, Plan, PlanType};
+use ai_billing::plan::{Account, Plan};
 use ai_billing::schema::program_schema;
 use ai_billing::{Error, PricingProgram};
 
@@ -50,29 +50,13 @@ const PROMPT: &str = "Charge $0.75 per weekday delivery and $2.50 per Sunday del
 
 fn ai_plan(prompt: &str) -> Plan {
     Plan {
-        id: Some("plan_ai".into()),
-        product_id: None,
         nickname: "AI".into(),
-        amount: 0,
-        currency: Currency::USD,
-        interval: IntervalUnit::Month,
-        interval_count: 1,
-        auto_renew: true,
-        metadata: serde_json::Map::new(),
-        plan_type: PlanType::Ai,
-        ai_prompt: Some(prompt.into()),
-        usage_query: None,
-        program: None,
+        ..Plan::ai("plan_ai", Currency::USD, context().interval, prompt)
     }
 }
 
 fn account() -> Account {
-    Account {
-        id: "acct_secret_7731".into(),
-        abstracted: true,
-        timezone: chrono_tz::America::New_York,
-        tax_inclusive: false,
-    }
+    Account::new("acct_secret_7731", chrono_tz::America::New_York)
 }
 
 fn reason(error: Error) -> String {

@@ -21,7 +21,7 @@ use ai_billing::model::LanguageModel;
 use ai_billing::openai::OpenAiModel;
 use ai_billing::store::InvoiceQuery;
 use ai_billing::{
-    Account, Currency, Customer, Engine, FixedClock, IntervalUnit, Plan, PlanType, Store,
+    Account, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit, Plan, Store,
 };
 use ai_billing_tests::openai_mock::{MockBehaviour, MockOpenAi, MockStats};
 use ai_billing_tests::sqlite::memory_store;
@@ -76,46 +76,25 @@ async fn setup() -> (Arc<dyn Store>, Engine) {
     let clock = Arc::new(FixedClock::new(ny(2025, 12, 31, 12)));
     let engine = Engine::new(store.clone()).with_clock(clock.clone());
     engine
-        .save_account(
-            &Account {
-                id: ACCOUNT.into(),
-                abstracted: true,
-                timezone: New_York,
-                tax_inclusive: false,
-            },
-            "bench",
-        )
+        .save_account(&Account::new(ACCOUNT, New_York), "bench")
         .await
         .expect("save the account");
     engine
-        .save_customer(
-            &Customer {
-                account_id: ACCOUNT.into(),
-                id: "cus_1".into(),
-                tax_address: None,
-                tax_exempt: false,
-            },
-            "bench",
-        )
+        .save_customer(&Customer::new(ACCOUNT, "cus_1"), "bench")
         .await
         .expect("save the customer");
+    let monthly = BillingInterval::new(IntervalUnit::Month, 1).expect("a monthly interval");
     engine
         .save_plan(&SavePlan {
             account_id: ACCOUNT.into(),
             plan: Plan {
-                id: Some("seats".into()),
-                product_id: None,
                 nickname: "Seats".into(),
-                amount: 0,
-                currency: Currency::USD,
-                interval: IntervalUnit::Month,
-                interval_count: 1,
-                auto_renew: true,
-                metadata: serde_json::Map::new(),
-                plan_type: PlanType::Ai,
-                ai_prompt: Some("$10 per month for each seat".into()),
-                usage_query: None,
-                program: None,
+                ..Plan::ai(
+                    "seats",
+                    Currency::USD,
+                    monthly,
+                    "$10 per month for each seat",
+                )
             },
             actor: "bench".into(),
         })

@@ -15,8 +15,8 @@ use ai_billing::openai::{OpenAiConfig, OpenAiModel};
 use ai_billing::store::InvoiceQuery;
 use ai_billing::usage::Shipment;
 use ai_billing::{
-    Account, AuditAction, AuditEvent, Currency, Customer, Engine, FixedClock, IntervalUnit,
-    InvoiceStatus, IssuedInvoice, MemoryStore, Plan, PlanType, Store,
+    Account, AuditAction, AuditEvent, BillingInterval, Currency, Customer, Engine, FixedClock,
+    IntervalUnit, InvoiceStatus, IssuedInvoice, MemoryStore, Plan, Store,
 };
 use ai_billing_tests::openai_mock::{MOCK_MODEL, MockBehaviour, MockOpenAi};
 use ai_billing_tests::sqlite::memory_store;
@@ -63,48 +63,19 @@ async fn fixture(store: Arc<dyn Store>) -> Fixture {
     let clock = Arc::new(FixedClock::new(ny(2025, 12, 31, 12)));
     let setup = Engine::new(store.clone()).with_clock(clock.clone());
     setup
-        .save_account(
-            &Account {
-                id: ACCOUNT.into(),
-                abstracted: true,
-                timezone: New_York,
-                tax_inclusive: false,
-            },
-            "admin",
-        )
+        .save_account(&Account::new(ACCOUNT, New_York), "admin")
         .await
         .unwrap();
     setup
-        .save_customer(
-            &Customer {
-                account_id: ACCOUNT.into(),
-                id: "cus_1".into(),
-                tax_address: None,
-                tax_exempt: false,
-            },
-            "admin",
-        )
+        .save_customer(&Customer::new(ACCOUNT, "cus_1"), "admin")
         .await
         .unwrap();
+    let monthly = BillingInterval::new(IntervalUnit::Month, 1).unwrap();
     for (id, prompt) in [("seats", SEATS), ("deliveries", DELIVERIES)] {
         setup
             .save_plan(&SavePlan {
                 account_id: ACCOUNT.into(),
-                plan: Plan {
-                    id: Some(id.into()),
-                    product_id: None,
-                    nickname: id.into(),
-                    amount: 0,
-                    currency: Currency::USD,
-                    interval: IntervalUnit::Month,
-                    interval_count: 1,
-                    auto_renew: true,
-                    metadata: serde_json::Map::new(),
-                    plan_type: PlanType::Ai,
-                    ai_prompt: Some(prompt.into()),
-                    usage_query: None,
-                    program: None,
-                },
+                plan: Plan::ai(id, Currency::USD, monthly, prompt),
                 actor: "admin".into(),
             })
             .await

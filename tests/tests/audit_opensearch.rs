@@ -9,8 +9,8 @@ use ai_billing::audit::{AuditAction, AuditEvent, ShipOptions, SubjectKind, ship_
 use ai_billing::engine::{CreateSubscription, RunDue, SavePlan};
 use ai_billing::opensearch::{DEFAULT_INDEX, OpenSearchConfig, OpenSearchSink};
 use ai_billing::{
-    Account, AuditSink, Currency, Customer, Engine, FixedClock, IntervalUnit, MemoryStore, Plan,
-    PlanType, Store,
+    Account, AuditSink, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit,
+    MemoryStore, Plan, Store,
 };
 use ai_billing_tests::opensearch::OsmemServer;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -318,29 +318,14 @@ async fn billing_runs_through_an_outage_and_the_trail_arrives_whole() {
     ));
     let engine = Engine::new(store.clone()).with_clock(clock.clone());
     engine
-        .save_account(
-            &Account {
-                id: "acct_1".into(),
-                abstracted: true,
-                timezone: New_York,
-                tax_inclusive: false,
-            },
-            "admin",
-        )
+        .save_account(&Account::new("acct_1", New_York), "admin")
         .await
         .unwrap();
     engine
-        .save_customer(
-            &Customer {
-                account_id: "acct_1".into(),
-                id: "cus_1".into(),
-                tax_address: None,
-                tax_exempt: false,
-            },
-            "admin",
-        )
+        .save_customer(&Customer::new("acct_1", "cus_1"), "admin")
         .await
         .unwrap();
+    let monthly = BillingInterval::new(IntervalUnit::Month, 1).unwrap();
     for (id, prompt) in [
         ("plan_seats", "$9 monthly for each seat"),
         (
@@ -351,21 +336,7 @@ async fn billing_runs_through_an_outage_and_the_trail_arrives_whole() {
         engine
             .save_plan(&SavePlan {
                 account_id: "acct_1".into(),
-                plan: Plan {
-                    id: Some(id.into()),
-                    product_id: None,
-                    nickname: id.into(),
-                    amount: 0,
-                    currency: Currency::USD,
-                    interval: IntervalUnit::Month,
-                    interval_count: 1,
-                    auto_renew: true,
-                    metadata: Default::default(),
-                    plan_type: PlanType::Ai,
-                    ai_prompt: Some(prompt.into()),
-                    usage_query: None,
-                    program: None,
-                },
+                plan: Plan::ai(id, Currency::USD, monthly, prompt),
                 actor: "admin".into(),
             })
             .await
