@@ -1,10 +1,10 @@
-//! `ai-billing plan save` and `ai-billing plan show`: plans in the platform's shape, versioned.
+//! `ai-billing plan save`, `plan show` and `plan list`: plans in the platform's shape, versioned.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use ai_billing::engine::SavePlan;
-use ai_billing::store::PlanQuery;
+use ai_billing::store::{PlanListQuery, PlanQuery};
 use ai_billing::{Currency, Engine, IntervalUnit, Plan, PlanType, PlanVersion};
 
 use crate::database::{DbArgs, actor, block_on};
@@ -19,6 +19,8 @@ pub enum PlanCommand {
     Save(SaveArgs),
     /// Show a plan version and the program that bills it.
     Show(ShowArgs),
+    /// List an account's plans, each at its latest version, in plan id order.
+    List(ListArgs),
 }
 
 /// Arguments of `plan save`.
@@ -86,6 +88,26 @@ pub struct ShowArgs {
     pub json: bool,
 }
 
+/// Arguments of `plan list`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  ai-billing plan list --db sqlite://b.db --account acct_1 --json"
+)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The account.
+    #[arg(long)]
+    pub account: String,
+    /// Print the versions as a JSON array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Plans read per [`Store::list_plans`](ai_billing::Store::list_plans) call while `plan list`
+/// pages through an account.
+const LIST_PAGE: u32 = 500;
+
 /// `--interval`, spelled as in the platform's plans.
 fn parse_interval(text: &str) -> Result<IntervalUnit, String> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
@@ -97,6 +119,7 @@ pub fn run(command: &PlanCommand) -> CliResult {
     match command {
         PlanCommand::Save(args) => save(args),
         PlanCommand::Show(args) => show(args),
+        PlanCommand::List(args) => list(args),
     }
 }
 
@@ -172,6 +195,88 @@ fn show(args: &ShowArgs) -> CliResult {
             .ok_or_else(|| ai_billing::Error::not_found("plan", &args.id).into())
     })?;
     print_version(&version, args.json)
+}
+
+fn list(args: &ListArgs) -> CliResult {
+    let versions = block_on(async {
+        let store = args.db.open().await?;
+        if store.account(&args.account).await?.is_none() {
+            return Err(ai_billing::Error::not_found("account", &args.account).into());
+        }
+        let mut versions: Vec<PlanVersion> = Vec::new();
+        loop {
+            let page = store
+                .list_plans(&PlanListQuery {
+                    account_id: args.account.clone(),
+                    after: versions.last().map(|last| last.plan_id().to_owned()),
+                    limit: Some(LIST_PAGE),
+                })
+                .await?;
+            let full = page.len() == LIST_PAGE as usize;
+            versions.extend(page);
+            if !full {
+                return Ok(versions);
+            }
+        }
+    })?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let text = serde_json::to_string_pretty(&versions)
+            .map_err(|e| Failure::other("printing the plans", e))?;
+        writeln!(out, "{text}")?;
+        return Ok(());
+    }
+    if versions.is_empty() {
+        writeln!(out, "No plans in account {}.", args.account)?;
+        return Ok(());
+    }
+    let lines: Vec<[String; 7]> = versions.iter().map(list_line).collect();
+    let mut widths = [0; 6];
+    for line in &lines {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for line in &lines {
+        let mut text = String::new();
+        for (width, cell) in widths.iter().zip(line) {
+            text.push_str(&format!("{cell:width$}  "));
+        }
+        text.push_str(&line[6]);
+        writeln!(out, "{}", text.trim_end())?;
+    }
+    Ok(())
+}
+
+/// One plan of `plan list`: id, version, type, currency, interval, timing, nickname.
+fn list_line(version: &PlanVersion) -> [String; 7] {
+    let plan = &version.plan;
+    let unit = plan.interval.label();
+    let interval = match plan.interval_count {
+        1 => format!("1 {unit}"),
+        count => format!("{count} {unit}s"),
+    };
+    [
+        version.plan_id().to_owned(),
+        format!("v{}", version.version),
+        serde_name(&plan.plan_type),
+        version.program.currency.code().to_owned(),
+        interval,
+        serde_name(&version.program.invoice_timing()),
+        if plan.nickname.is_empty() {
+            "-".to_owned()
+        } else {
+            plan.nickname.clone()
+        },
+    ]
+}
+
+/// A unit enum as its JSON spells it (`step_up`, `at_renewal`), so the line and `--json` agree.
+fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => "?".to_owned(),
+    }
 }
 
 fn print_version(version: &PlanVersion, json: bool) -> CliResult {

@@ -28,8 +28,8 @@ use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
-    SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, invoice_exists,
+    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, Store,
+    StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, invoice_exists,
     subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
@@ -93,6 +93,17 @@ const SELECT_PLAN_VERSION: &str = "SELECT account_id, version, plan::text AS pla
      program::text AS program, interpreter, created_at FROM plan_versions \
      WHERE account_id = $1 AND plan_id = $2 AND ($3::bigint IS NULL OR version = $3) \
      ORDER BY version DESC LIMIT 1";
+
+/// The latest version of each plan of an account: `$1` the account, `$2` the cursor (`''` for
+/// none: every stored plan id is non-empty, so after `''` is all of them), `$3` the limit (NULL is
+/// `LIMIT ALL`). The primary key (account_id, plan_id, version), in `COLLATE "C"` order, serves
+/// the walk from the cursor in plan id order and each plan's `max(version)`.
+const LIST_PLANS: &str = "SELECT account_id, plan_id, version, plan::text AS plan, \
+     program::text AS program, interpreter, created_at FROM plan_versions AS v \
+     WHERE account_id = $1 AND plan_id > $2 \
+       AND version = (SELECT max(version) FROM plan_versions AS p \
+                      WHERE p.account_id = v.account_id AND p.plan_id = v.plan_id) \
+     ORDER BY plan_id LIMIT $3";
 
 const INSERT_SUBSCRIPTION: &str = "INSERT INTO subscriptions (account_id, id, customer_id, \
      plan_id, quantity, start_date, status, current_period, current_period_start, \
@@ -402,18 +413,22 @@ impl Store for PostgresStore {
             return Ok(None);
         };
         let version = rows::plan_version(&row)?;
-        if version.plan_id() != query.plan_id {
-            return Err(error::corrupt(
-                "plan_versions",
-                "plan",
-                format!(
-                    "a plan with id {:?} under plan_id {:?}",
-                    version.plan_id(),
-                    query.plan_id
-                ),
-            ));
-        }
+        rows::check_plan_key(&version, &query.plan_id)?;
         Ok(Some(version))
+    }
+
+    async fn list_plans(&self, query: &PlanListQuery) -> Result<Vec<PlanVersion>> {
+        let found = sqlx::query(LIST_PLANS)
+            .bind(&query.account_id)
+            .bind(query.after.as_deref().unwrap_or_default())
+            .bind(query.limit.map(i64::from))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage(format!(
+                "listing the plans of account {:?}",
+                query.account_id
+            )))?;
+        found.iter().map(rows::keyed_plan_version).collect()
     }
 
     async fn insert_subscription(&self, request: &NewSubscription) -> Result<()> {

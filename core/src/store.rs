@@ -104,6 +104,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// A version of a plan: `query.version`, or the latest when it is `None`.
     async fn plan_version(&self, query: &PlanQuery) -> Result<Option<PlanVersion>>;
 
+    /// The plans of `query.account_id`, each at its latest version, ordered by plan id in byte
+    /// order (Rust's `str` order, `COLLATE "C"` in SQL), strictly after the plan id
+    /// `query.after`, at most `query.limit` (all when `None`). An account with no plans, or one
+    /// that does not exist, lists none. Page by passing the last plan id listed as `after`.
+    async fn list_plans(&self, query: &PlanListQuery) -> Result<Vec<PlanVersion>>;
+
     /// Creates a subscription (revision as given, normally 1) and, in the same transaction, its
     /// first invoice if there is one, and the events. An existing subscription id, or an existing
     /// invoice for the same period, is [`crate::Error::InvalidInput`] and nothing is written.
@@ -196,6 +202,17 @@ pub struct PlanQuery {
     pub plan_id: String,
     /// A version number, or `None` for the latest.
     pub version: Option<u32>,
+}
+
+/// Which plans to list: one account's, each at its latest version, for paging by plan id.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PlanListQuery {
+    /// The account.
+    pub account_id: String,
+    /// Only plans whose id comes strictly after this one (the last id of the previous page).
+    pub after: Option<String>,
+    /// At most this many (all when `None`).
+    pub limit: Option<u32>,
 }
 
 /// A subscription to create, with its first invoice when it is billed at creation.

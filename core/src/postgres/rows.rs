@@ -116,6 +116,29 @@ pub(crate) fn plan_version(row: &PgRow) -> Result<PlanVersion> {
     })
 }
 
+/// A `plan_versions` row selected with its `plan_id` too, checked against the plan it holds.
+pub(crate) fn keyed_plan_version(row: &PgRow) -> Result<PlanVersion> {
+    let plan_id: String = get(row, "plan_versions", "plan_id")?;
+    let version = plan_version(row)?;
+    check_plan_key(&version, &plan_id)?;
+    Ok(version)
+}
+
+/// A stored plan's own id must be the `plan_id` it is stored under.
+pub(crate) fn check_plan_key(version: &PlanVersion, plan_id: &str) -> Result<()> {
+    if version.plan_id() == plan_id {
+        return Ok(());
+    }
+    Err(corrupt(
+        "plan_versions",
+        "plan",
+        format!(
+            "a plan with id {:?} under plan_id {plan_id:?}",
+            version.plan_id()
+        ),
+    ))
+}
+
 /// A `subscriptions` row, selected with [`SUBSCRIPTION_COLUMNS`].
 pub(crate) fn subscription(row: &PgRow) -> Result<Subscription> {
     const T: &str = "subscriptions";

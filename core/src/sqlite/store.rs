@@ -16,8 +16,8 @@ use crate::invoice::{Invoice, IssuedInvoice};
 use crate::money::Money;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
-    SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, event_exists,
+    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, Store,
+    StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, event_exists,
     invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
@@ -300,6 +300,17 @@ fn due_sql(after: bool) -> String {
     )
 }
 
+/// The latest version of each plan of an account: `?1` the account, `?2` the cursor (`''` for
+/// none: every stored plan id is non-empty, so after `''` is all of them), `?3` the limit (-1 for
+/// none). The primary key (account_id, plan_id, version) serves it all: SQLite walks it from the
+/// cursor in plan id order (no sort) and finds each plan's `MAX(version)` with one seek.
+const LIST_PLANS: &str = "SELECT account_id, plan_id, version, plan_json, program_json, \
+     interpreter, created_at FROM plan_versions AS v \
+     WHERE account_id = ?1 AND plan_id > ?2 \
+       AND version = (SELECT MAX(version) FROM plan_versions AS p \
+                      WHERE p.account_id = v.account_id AND p.plan_id = v.plan_id) \
+     ORDER BY plan_id LIMIT ?3";
+
 fn fetch_failed(what: &str) -> impl FnOnce(sqlx::Error) -> Error {
     storage(format!("reading {what}"))
 }
@@ -466,6 +477,19 @@ impl Store for SqliteStore {
             .as_ref()
             .map(rows::plan_version)
             .transpose()
+    }
+
+    async fn list_plans(&self, query: &PlanListQuery) -> Result<Vec<PlanVersion>> {
+        sqlx::query(LIST_PLANS)
+            .bind(query.account_id.clone())
+            .bind(query.after.clone().unwrap_or_default())
+            .bind(query.limit.map_or(-1, i64::from))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(fetch_failed("plan_versions"))?
+            .iter()
+            .map(rows::plan_version)
+            .collect()
     }
 
     async fn insert_subscription(&self, request: &NewSubscription) -> Result<()> {
@@ -914,5 +938,38 @@ mod tests {
             assert!(plan.contains("subscriptions_due"), "{plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         }
+    }
+
+    /// Listing plans walks the primary key from the cursor and seeks each plan's latest version
+    /// in it: no table scan, no sort.
+    #[tokio::test]
+    async fn listing_plans_walks_the_primary_key() {
+        let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {LIST_PLANS}"
+        )))
+        .bind("acct_1")
+        .bind("plan_a")
+        .bind(10_i64)
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        let details: Vec<String> = rows
+            .iter()
+            .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+            .collect();
+        let plan = details.join(" | ");
+        // The primary key's index: walked from the cursor, then one seek per plan for its latest
+        // version (covering: the subquery never reads the table).
+        for step in [
+            "SEARCH v USING INDEX sqlite_autoindex_plan_versions_1 (account_id=? AND plan_id>?)",
+            "SEARCH p USING COVERING INDEX sqlite_autoindex_plan_versions_1 \
+             (account_id=? AND plan_id=?)",
+        ] {
+            assert!(plan.contains(step), "{plan}");
+        }
+        assert!(!plan.contains("SCAN"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
-    SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, event_exists,
+    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, Store,
+    StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, event_exists,
     invoice_exists, subscription_exists, usage_row_exists,
 };
 use crate::audit::AuditEvent;
@@ -170,6 +170,40 @@ impl State {
             .next_back()
             .map(|(_, version)| version)
     }
+
+    /// The latest version of each plan of the account after the cursor, in plan id order: one
+    /// walk over the account's versions, which the map keeps in (plan id, version) order.
+    fn latest_versions(&self, query: &PlanListQuery) -> Vec<PlanVersion> {
+        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
+        let after = query.after.as_deref();
+        let from = (
+            query.account_id.clone(),
+            after.unwrap_or_default().to_owned(),
+            0,
+        );
+        let mut latest: Vec<(&str, &PlanVersion)> = Vec::new();
+        for ((account_id, plan_id, _), version) in self.plan_versions.range(from..) {
+            if *account_id != query.account_id {
+                break;
+            }
+            if after.is_some_and(|after| plan_id.as_str() <= after) {
+                continue;
+            }
+            if let Some((last_id, last)) = latest.last_mut()
+                && *last_id == plan_id.as_str()
+            {
+                *last = version;
+            } else if latest.len() == limit {
+                break;
+            } else {
+                latest.push((plan_id, version));
+            }
+        }
+        latest
+            .into_iter()
+            .map(|(_, version)| version.clone())
+            .collect()
+    }
 }
 
 fn key(account_id: &str, id: &str) -> Key {
@@ -313,6 +347,10 @@ impl Store for MemoryStore {
             None => state.latest_version(&query.account_id, &query.plan_id),
         };
         Ok(found.cloned())
+    }
+
+    async fn list_plans(&self, query: &PlanListQuery) -> Result<Vec<PlanVersion>> {
+        Ok(self.lock().latest_versions(query))
     }
 
     async fn insert_subscription(&self, request: &NewSubscription) -> Result<()> {

@@ -32,8 +32,8 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::{
-    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanQuery, Store, StoreStats,
-    SubscriptionCommit, UsageRequest,
+    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, Store,
+    StoreStats, SubscriptionCommit, UsageRequest,
 };
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
 use crate::calendar::{BillingInterval, IntervalUnit};
@@ -72,6 +72,7 @@ where
         check_accounts_and_customers,
         check_missing_parents_are_not_found,
         check_plan_versions,
+        check_list_plans,
         check_insert_subscription,
         check_commit,
         check_concurrent_commits,
@@ -898,6 +899,158 @@ pub async fn check_plan_versions(store: Arc<dyn Store>) {
         Some(other)
     );
     assert_eq!(all_events(&store).await, vec![created, changed]);
+}
+
+/// `list_plans`: the latest version of each plan of one account (never another account's), in
+/// plan id byte order (`plan_Z` before `plan_a` before `plan_ü`), after a cursor, at most a
+/// limit; an account without plans, or a missing one, lists none.
+pub async fn check_list_plans(store: Arc<dyn Store>) {
+    for id in ["acct_1", "acct_2", "acct_empty"] {
+        store
+            .put_account(&account(id, Tz::UTC, false), &[])
+            .await
+            .expect("put_account");
+    }
+    // Versions written out of plan id order, acct_2's interleaved with acct_1's and sharing one
+    // plan id with it.
+    let writes = [
+        ("acct_1", "plan_b", 1),
+        ("acct_2", "plan_a", 1),
+        ("acct_1", "plan_ü", 1),
+        ("acct_1", "plan_b", 2),
+        ("acct_1", "plan_a", 1),
+        ("acct_2", "plan_c", 1),
+        ("acct_1", "plan_Z", 1),
+        ("acct_1", "plan_ü", 2),
+        ("acct_2", "plan_a", 2),
+        ("acct_1", "plan_b", 3),
+    ];
+    for (account_id, plan_id, number) in writes {
+        assert!(
+            store
+                .insert_plan_version(&plan_version(account_id, plan_id, number), &[])
+                .await
+                .expect("insert_plan_version"),
+            "version {number} of {plan_id:?} in {account_id:?} is written"
+        );
+    }
+    let list = |account_id: &str, after: Option<&str>, limit: Option<u32>| {
+        let store = Arc::clone(&store);
+        let query = PlanListQuery {
+            account_id: account_id.to_owned(),
+            after: after.map(str::to_owned),
+            limit,
+        };
+        async move {
+            store
+                .list_plans(&query)
+                .await
+                .unwrap_or_else(|error| panic!("list_plans {query:?}: {error}"))
+        }
+    };
+    let keys = |versions: &[PlanVersion]| -> Vec<(String, u32)> {
+        versions
+            .iter()
+            .map(|version| (version.plan_id().to_owned(), version.version))
+            .collect()
+    };
+    let expected = vec![
+        plan_version("acct_1", "plan_Z", 1),
+        plan_version("acct_1", "plan_a", 1),
+        plan_version("acct_1", "plan_b", 3),
+        plan_version("acct_1", "plan_ü", 2),
+    ];
+    let all = list("acct_1", None, None).await;
+    assert_eq!(
+        keys(&all),
+        keys(&expected),
+        "every plan of the account once, at its latest version, in plan id byte order"
+    );
+    assert_eq!(all, expected, "each listed version is read back as written");
+    assert_eq!(
+        to_json(&all),
+        to_json(&expected),
+        "the listed versions' JSON round-trips"
+    );
+    assert_eq!(
+        keys(&list("acct_2", None, None).await),
+        keys(&[
+            plan_version("acct_2", "plan_a", 2),
+            plan_version("acct_2", "plan_c", 1),
+        ]),
+        "plans are listed per account, never another account's"
+    );
+
+    // Limits and cursors.
+    assert_eq!(list("acct_1", None, Some(2)).await, expected[..2].to_vec());
+    assert_eq!(list("acct_1", None, Some(0)).await, vec![]);
+    assert_eq!(list("acct_1", None, Some(10)).await, expected);
+    assert_eq!(
+        list("acct_1", Some("plan_a"), Some(2)).await,
+        expected[2..].to_vec(),
+        "strictly after the cursor"
+    );
+    assert_eq!(
+        list("acct_1", Some("plan_b"), None).await,
+        expected[3..].to_vec()
+    );
+    assert_eq!(
+        list("acct_1", Some("plan_aa"), None).await,
+        expected[2..].to_vec(),
+        "a cursor need not be a plan id"
+    );
+    assert_eq!(
+        keys(&list("acct_1", Some("plan_B"), None).await),
+        keys(&expected),
+        "the cursor compares in byte order: plan_B < plan_Z < plan_a"
+    );
+    assert_eq!(
+        keys(&list("acct_1", Some("plan_Z"), None).await),
+        keys(&expected[1..]),
+        "the cursor compares in byte order: plan_Z < plan_a"
+    );
+    assert_eq!(list("acct_1", Some("plan_ü"), None).await, vec![]);
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = list("acct_1", after.as_deref(), Some(1)).await;
+        assert!(page.len() <= 1, "a page holds at most its limit");
+        let Some(last) = page.last() else { break };
+        after = Some(last.plan_id().to_owned());
+        paged.extend(page);
+        assert!(paged.len() <= expected.len(), "paging must end: {paged:?}");
+    }
+    assert_eq!(
+        paged, expected,
+        "pages of one, cursor by cursor, list every plan once"
+    );
+
+    // A new version replaces the old one in the list; a refused one changes nothing.
+    assert!(
+        !store
+            .insert_plan_version(&plan_version("acct_1", "plan_a", 3), &[])
+            .await
+            .expect("insert_plan_version"),
+        "a version that skips one is refused"
+    );
+    assert_eq!(list("acct_1", None, None).await, expected);
+    let a2 = plan_version("acct_1", "plan_a", 2);
+    assert!(
+        store
+            .insert_plan_version(&a2, &[])
+            .await
+            .expect("insert_plan_version")
+    );
+    assert_eq!(
+        list("acct_1", Some("plan_Z"), Some(1)).await,
+        vec![a2],
+        "the list follows the latest version"
+    );
+
+    // Accounts without plans.
+    assert_eq!(list("acct_empty", None, None).await, vec![]);
+    assert_eq!(list("acct_missing", None, None).await, vec![]);
+    assert_eq!(list("acct_empty", Some("plan_a"), Some(5)).await, vec![]);
 }
 
 /// `insert_subscription`: with and without a first invoice, every field kept, and a duplicate
