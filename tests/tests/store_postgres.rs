@@ -68,6 +68,8 @@ conformance!(
     check_stats,
     check_events_for,
     check_event_round_trip,
+    check_rejected_events,
+    check_list_plans,
 );
 
 /// The whole suite through its one entry point, a fresh database per check, all dropped after.
