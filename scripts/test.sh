@@ -31,9 +31,9 @@ run cargo clippy --workspace --all-targets -- -D warnings
 # with `harness = false` (examples/preview.rs), which nextest cannot list.
 run cargo test --workspace --no-fail-fast
 
-# The scorer needs the binary; `cargo test` built it already (integration tests depend on it),
-# this is a no-op unless it is missing.
-run cargo build -p ai-billing-cli --bin ai-billing
+# The scorer needs the binary. Built for the whole workspace, so with the features `cargo test`
+# unified (building the CLI package alone would rebuild its dependencies with fewer features).
+run cargo build --workspace --bins
 
 if [ -d ../shared/eval ]; then
     run python3 ../shared/eval/run.py ../shared/eval/public --cmd "$bin" --min-correct 1.0
