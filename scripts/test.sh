@@ -31,9 +31,10 @@ run cargo clippy --workspace --all-targets -- -D warnings
 # with `harness = false` (examples/preview.rs), which nextest cannot list.
 run cargo test --workspace --no-fail-fast
 
-# The scorer needs the binary. Built for the whole workspace, so with the features `cargo test`
-# unified (building the CLI package alone would rebuild its dependencies with fewer features).
-run cargo build --workspace --bins
+# The scorer runs the binary that `cargo test` just built (the CLI's integration tests run it).
+# Building it again would rebuild dependencies without the dev-dependencies' features, so it is
+# built here only when it is missing.
+[ -x "$bin" ] || run cargo build -p ai-billing-cli --bin ai-billing
 
 if [ -d ../shared/eval ]; then
     run python3 ../shared/eval/run.py ../shared/eval/public --cmd "$bin" --min-correct 1.0
