@@ -45,6 +45,30 @@ async fn commit(tx: Tx, action: &str) -> Result<()> {
         .map_err(storage(format!("committing {action}")))
 }
 
+/// Runs an outbox update whose statement `head` ends with `id IN (`, over `ids` in chunks of
+/// [`CHUNK`] bound ids, inside `tx`.
+async fn update_events(
+    tx: &mut Tx,
+    action: &str,
+    ids: &[String],
+    head: impl Fn() -> QueryBuilder<Sqlite>,
+) -> Result<()> {
+    for chunk in ids.chunks(CHUNK) {
+        let mut update = head();
+        let mut list = update.separated(", ");
+        for id in chunk {
+            list.push_bind(id.clone());
+        }
+        update.push(")");
+        update
+            .build()
+            .execute(&mut **tx)
+            .await
+            .map_err(storage(action))?;
+    }
+    Ok(())
+}
+
 /// Ends a transaction that decided to write nothing.
 async fn roll_back(tx: Tx, action: &str) -> Result<()> {
     tx.rollback()
@@ -786,23 +810,15 @@ impl Store for SqliteStore {
         }
         let action = "marking events shipped";
         let mut tx = self.write(action).await?;
-        for chunk in ids.chunks(CHUNK) {
+        update_events(&mut tx, action, ids, || {
             let mut update = QueryBuilder::<Sqlite>::new("UPDATE audit_outbox SET shipped_at = ");
             update.push_bind(micros(at)).push(
                 ", rejected_at = NULL, reject_reason = NULL \
                      WHERE shipped_at IS NULL AND id IN (",
             );
-            let mut list = update.separated(", ");
-            for id in chunk {
-                list.push_bind(id.clone());
-            }
-            update.push(")");
             update
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(storage(action))?;
-        }
+        })
+        .await?;
         commit(tx, action).await
     }
 
@@ -849,22 +865,13 @@ impl Store for SqliteStore {
         }
         let action = "putting rejected events back to pending";
         let mut tx = self.write(action).await?;
-        for chunk in ids.chunks(CHUNK) {
-            let mut update = QueryBuilder::<Sqlite>::new(
+        update_events(&mut tx, action, ids, || {
+            QueryBuilder::<Sqlite>::new(
                 "UPDATE audit_outbox SET rejected_at = NULL, reject_reason = NULL \
                  WHERE rejected_at IS NOT NULL AND id IN (",
-            );
-            let mut list = update.separated(", ");
-            for id in chunk {
-                list.push_bind(id.clone());
-            }
-            update.push(")");
-            update
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(storage(action))?;
-        }
+            )
+        })
+        .await?;
         commit(tx, action).await
     }
 
