@@ -1,0 +1,1 @@
+//! Node.js bindings of ai-billing: the npm package `@pelcro/ai-billing`.
