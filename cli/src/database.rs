@@ -32,19 +32,7 @@ impl DbArgs {
     }
 }
 
-/// The URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
+pub use ai_billing::api::redact_url as redact;
 
 /// Runs `future` on a multi-threaded runtime (renewals run side by side).
 pub fn block_on<T>(future: impl Future<Output = CliResult<T>>) -> CliResult<T> {
@@ -61,19 +49,4 @@ pub fn actor(given: Option<&str>) -> String {
         .map(str::to_owned)
         .or_else(|| std::env::var("USER").ok().filter(|user| !user.is_empty()))
         .unwrap_or_else(|| "cli".to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_never_reach_messages() {
-        assert_eq!(
-            redact("postgres://billing:s3cret@db:5432/x"),
-            "postgres://billing:***@db:5432/x"
-        );
-        assert_eq!(redact("postgres://billing@db/x"), "postgres://billing@db/x");
-        assert_eq!(redact("sqlite://a@b.db"), "sqlite://a@b.db");
-    }
 }

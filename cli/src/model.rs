@@ -8,7 +8,6 @@ use ai_billing::Engine;
 use ai_billing::engine::BillingMode;
 use ai_billing::interpreter::{Interpreter, InterpreterMode, interpreter_for};
 use ai_billing::model::LanguageModel;
-use ai_billing::openai::{OpenAiConfig, OpenAiModel};
 
 use crate::failure::{CliResult, Failure};
 
@@ -51,24 +50,14 @@ impl ModelArgs {
     /// As [`ModelArgs::configure`], with the client allowing `concurrency` calls in flight (a
     /// run's `--concurrency`), so the model is never a narrower pipe than the run.
     pub fn configure_for(&self, concurrency: Option<usize>) -> CliResult<Configured> {
-        let model: Option<Arc<dyn LanguageModel>> = if self.interpreter.needs_model()
-            || self.mode.uses_model()
-        {
-            let config = OpenAiConfig::from_env().map_err(|e| {
-                    Failure::from(e).hint(format!(
-                        "--interpreter {} --mode {} call the OpenAI API; export OPENAI_API_KEY, or use --interpreter offline --mode compiled",
-                        self.interpreter,
-                        self.mode.as_str()
-                    ))
-                })?;
-            let config = match concurrency {
-                Some(n) if n > config.max_concurrency => config.with_max_concurrency(n),
-                _ => config,
-            };
-            Some(Arc::new(OpenAiModel::new(config)?))
-        } else {
-            None
-        };
+        let needed = self.interpreter.needs_model() || self.mode.uses_model();
+        let model = ai_billing::api::language_model(needed, None, concurrency).map_err(|e| {
+            Failure::from(e).hint(format!(
+                "--interpreter {} --mode {} call the OpenAI API; export OPENAI_API_KEY, or use --interpreter offline --mode compiled",
+                self.interpreter,
+                self.mode.as_str()
+            ))
+        })?;
         Ok(Configured {
             interpreter: interpreter_for(self.interpreter, model.clone())?,
             model,

@@ -63,18 +63,21 @@ pub struct Engine {
 }
 
 /// A plan to create, or a new version of one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SavePlan {
     /// The account the plan belongs to.
     pub account_id: String,
     /// The plan in the platform's shape; `id` is required.
     pub plan: Plan,
-    /// Who saves it, for the audit trail.
+    /// Who saves it, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
     pub actor: String,
 }
 
 /// A subscription to create.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateSubscription {
     /// The account.
     pub account_id: String,
@@ -84,16 +87,18 @@ pub struct CreateSubscription {
     pub customer_id: String,
     /// The plan (its latest version bills the first invoice).
     pub plan_id: String,
-    /// Copies or seats, 1 to [`MAX_QUANTITY`].
+    /// Copies or seats, 1 to [`MAX_QUANTITY`] (1 when absent).
+    #[serde(default = "one")]
     pub quantity: u32,
     /// The local date the first period starts; may be in the past or the future.
     pub start_date: NaiveDate,
-    /// Who creates it, for the audit trail.
+    /// Who creates it, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
     pub actor: String,
 }
 
 /// A created subscription and its first invoice, if it was billed at creation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct CreatedSubscription {
     /// The subscription as stored.
     pub subscription: Subscription,
@@ -103,7 +108,8 @@ pub struct CreatedSubscription {
 }
 
 /// A quantity change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeQuantity {
     /// The account.
     pub account_id: String,
@@ -111,8 +117,17 @@ pub struct ChangeQuantity {
     pub subscription_id: String,
     /// The new quantity, 1 to [`MAX_QUANTITY`].
     pub quantity: u32,
-    /// Who changes it, for the audit trail.
+    /// Who changes it, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
     pub actor: String,
+}
+
+fn api_actor() -> String {
+    crate::api::DEFAULT_ACTOR.to_owned()
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Called after each subscription a run has handled.
@@ -137,7 +152,7 @@ impl std::fmt::Debug for RunDue {
 }
 
 /// What a run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct RunReport {
     /// The run's id in the audit trail.
     pub run_id: String,

@@ -103,6 +103,12 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+    /// The engine was closed; nothing more can be done with it.
+    #[error("the {what} is closed")]
+    Closed {
+        /// What was closed (`engine`).
+        what: &'static str,
+    },
     /// A storage backend failed.
     #[error("storage failed while {action}")]
     Storage {
@@ -140,6 +146,8 @@ pub enum ErrorCode {
     Model,
     /// [`Error::Storage`].
     Storage,
+    /// [`Error::Closed`]: the engine was closed.
+    Closed,
 }
 
 impl ErrorCode {
@@ -155,6 +163,7 @@ impl ErrorCode {
             ErrorCode::Contended => "CONTENDED",
             ErrorCode::Model => "MODEL",
             ErrorCode::Storage => "STORAGE",
+            ErrorCode::Closed => "CLOSED",
         }
     }
 }
@@ -183,6 +192,7 @@ impl Error {
             Error::Contended { .. } => ErrorCode::Contended,
             Error::Model { .. } => ErrorCode::Model,
             Error::Storage { .. } => ErrorCode::Storage,
+            Error::Closed { .. } => ErrorCode::Closed,
         }
     }
 

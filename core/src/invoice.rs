@@ -12,7 +12,7 @@ use crate::subscription::{BillingReason, InvoiceStatus};
 use crate::tax::TaxLine;
 
 /// The invoice of one billing period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Invoice {
     /// The period it bills, 1 for the first.
     pub period_index: u32,
@@ -28,11 +28,13 @@ pub struct Invoice {
     pub line_items: Vec<LineItem>,
     /// The sum of the line items.
     #[serde(serialize_with = "crate::money::serialize_major")]
+    #[schemars(with = "crate::schema::DecimalString")]
     pub subtotal: Money,
     /// The taxes applied to the subtotal.
     pub tax_lines: Vec<TaxLine>,
     /// The sum of the tax lines.
     #[serde(serialize_with = "crate::money::serialize_major")]
+    #[schemars(with = "crate::schema::DecimalString")]
     pub tax: Money,
     /// Whether the line items already include the tax (a tax-inclusive site): then `total` is
     /// `subtotal` and `tax` is the part of it that is tax.
@@ -40,6 +42,7 @@ pub struct Invoice {
     pub tax_inclusive: bool,
     /// What the customer pays: `subtotal + tax`, or `subtotal` when the tax is included.
     #[serde(serialize_with = "crate::money::serialize_major")]
+    #[schemars(with = "crate::schema::DecimalString")]
     pub total: Money,
     /// The revenue (the total less tax) recognised per calendar month over the service period.
     pub revenue_schedule: Vec<RevenueEntry>,
@@ -53,7 +56,7 @@ impl Invoice {
 }
 
 /// An invoice as a store keeps it: the billed [`Invoice`] with who it bills and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct IssuedInvoice {
     /// Derived from the subscription and the period start
     /// ([`invoice_id`](crate::subscription::invoice_id)).
@@ -82,7 +85,7 @@ pub struct IssuedInvoice {
 }
 
 /// One line of an invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LineItem {
     /// What the line is for ("Base charge (month 1)").
     pub description: String,
@@ -90,5 +93,6 @@ pub struct LineItem {
     pub kind: ChargeKind,
     /// The amount, exact in minor units.
     #[serde(serialize_with = "crate::money::serialize_major")]
+    #[schemars(with = "crate::schema::DecimalString")]
     pub amount: Money,
 }

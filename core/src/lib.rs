@@ -18,6 +18,9 @@
 //!   on OpenAI or any OpenAI-compatible server.
 //! - `opensearch`: the OpenSearch [`AuditSink`] (`opensearch::OpenSearchSink`), shipped to by
 //!   [`audit::ship_outbox`]: bulk `create` by event id, per-item outcomes, an index template.
+//!
+//! [`api`] is the library as the Node and C bindings expose it: one request in, one answer out,
+//! in the platform's shapes, with JSON Schemas for each ([`schema::api_schemas`]).
 //! - `testkit`: the public conformance suite every [`Store`] backend runs (`store::testkit`).
 //!
 //! ```
@@ -34,6 +37,7 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod api;
 pub mod audit;
 pub mod calendar;
 pub mod clock;

@@ -28,7 +28,7 @@ pub const DEFAULT_USAGE_QUERY: &str = "shipments_by_weekday";
 pub const STANDARD_CHARGE_DESCRIPTION: &str = "Base charge";
 
 /// A platform account: the tenant that owns plans and subscriptions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Account {
     /// The account's id.
     pub id: String,
@@ -37,6 +37,7 @@ pub struct Account {
     /// The account's IANA time zone: periods, usage windows and weekdays are local to it.
     /// Serialised as its IANA name (`America/New_York`).
     #[serde(with = "tz_name")]
+    #[schemars(with = "String")]
     pub timezone: Tz,
     /// Whether the account's prices already include tax (a tax-inclusive site): tax is then the
     /// part of each invoice's amount that is tax, not added on top.
@@ -91,7 +92,7 @@ mod tz_name {
 }
 
 /// The kind of a plan, as the platform's `type` field spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanType {
     /// A flat price per period: `amount` minor units, in advance.
@@ -107,7 +108,7 @@ pub enum PlanType {
 }
 
 /// A plan in the platform's shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     /// The plan's id (absent on a plan that is not stored yet, such as a scenario's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,7 +153,7 @@ pub struct Plan {
 /// One version of a stored plan: the plan as saved and the pricing program that bills it.
 /// Versions are immutable; editing a plan makes a new version, and each invoice records the
 /// version it was billed by.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlanVersion {
     /// The account the plan belongs to.
     pub account_id: String,

@@ -659,6 +659,11 @@ impl Store for PostgresStore {
         found.iter().map(rows::event).collect()
     }
 
+    async fn close(&self) -> Result<()> {
+        self.pool.close().await;
+        Ok(())
+    }
+
     async fn stats(&self) -> Result<StoreStats> {
         let row = sqlx::query(SELECT_STATS)
             .fetch_one(&self.pool)

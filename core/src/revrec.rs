@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::money::Money;
 
 /// Revenue recognised in one calendar month for one invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RevenueEntry {
     /// The calendar month, `YYYY-MM`.
     pub month: String,
@@ -20,6 +20,7 @@ pub struct RevenueEntry {
     pub days: u32,
     /// Revenue recognised in this month.
     #[serde(serialize_with = "crate::money::serialize_major")]
+    #[schemars(with = "crate::schema::DecimalString")]
     pub amount: Money,
 }
 

@@ -31,7 +31,7 @@ pub const SCENARIO_CUSTOMER_ID: &str = "cus_scenario";
 pub const SCENARIO_TAX_NAME: &str = "Tax";
 
 /// One billing scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// The account that owns the plan.
@@ -55,7 +55,7 @@ pub struct Scenario {
 }
 
 /// A scenario's subscription.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioSubscription {
     /// The local date the subscription starts on: the anchor of its periods.
@@ -66,7 +66,7 @@ pub struct ScenarioSubscription {
 }
 
 /// A scenario's tax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioTax {
     /// The rate as a fraction (`0.0825`), from 0 to 1; written as a JSON string or number, read
@@ -75,6 +75,7 @@ pub struct ScenarioTax {
         serialize_with = "rust_decimal::serde::str::serialize",
         deserialize_with = "de_rate"
     )]
+    #[schemars(with = "crate::schema::DecimalString")]
     pub rate: Decimal,
 }
 
@@ -365,7 +366,7 @@ impl Scenario {
 }
 
 /// What a scenario bills: the JSON that `ai-billing preview --json` prints.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PreviewReport {
     /// When the plan's invoices are issued.
     pub invoice_timing: InvoiceTiming,

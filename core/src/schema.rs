@@ -18,6 +18,8 @@ use crate::agent::AgentPayload;
 use crate::model::OutputSchema;
 use crate::pricing::PricingProgram;
 
+pub mod typescript;
+
 /// The name of [`program_schema`].
 pub const PROGRAM_SCHEMA_NAME: &str = "pricing_program";
 /// The name of [`payload_schema`].
@@ -49,6 +51,61 @@ fn generate<T: JsonSchema>() -> Value {
         .to_value();
     plain_descriptions(&mut schema);
     schema
+}
+
+/// The JSON Schema files the npm package ships for the platform's SDK build, by file stem: the
+/// plan, subscription, invoice and agent payload objects as they cross the API (JSON Schema
+/// 2020-12, each with its `$defs`).
+pub fn object_schemas() -> Vec<(&'static str, Value)> {
+    vec![
+        ("plan", generate::<crate::plan::Plan>()),
+        (
+            "subscription",
+            generate::<crate::subscription::Subscription>(),
+        ),
+        ("invoice", generate::<crate::invoice::IssuedInvoice>()),
+        ("agent-payload", generate::<AgentPayload>()),
+    ]
+}
+
+/// Every shape of [`crate::api`] (requests, answers and what they hold), as one set of named
+/// JSON Schema definitions: what [`typescript::declarations`] turns into the npm package's types.
+pub fn api_definitions() -> Map<String, Value> {
+    use crate::api;
+    let mut generator = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator();
+    macro_rules! roots {
+        ($($t:ty),* $(,)?) => { $( generator.subschema_for::<$t>(); )* };
+    }
+    roots!(
+        api::EngineOptions,
+        api::InterpretOptions,
+        api::Interpretation,
+        crate::scenario::Scenario,
+        crate::scenario::PreviewReport,
+        api::SaveAccount,
+        api::SaveCustomer,
+        crate::engine::SavePlan,
+        crate::plan::PlanVersion,
+        crate::store::PlanQuery,
+        crate::store::PlanListQuery,
+        api::PlanPage,
+        crate::engine::CreateSubscription,
+        crate::engine::CreatedSubscription,
+        api::SubscriptionRef,
+        crate::engine::ChangeQuantity,
+        crate::invoice::Invoice,
+        api::RunDueRequest,
+        api::RunDueReport,
+        api::ListInvoices,
+        crate::invoice::IssuedInvoice,
+        AgentPayload,
+    );
+    let mut definitions = generator.take_definitions(true);
+    definitions.values_mut().for_each(plain_descriptions);
+    definitions.sort_keys();
+    definitions
 }
 
 /// Descriptions come from doc comments: turn their rustdoc into what a model reads (links and code

@@ -191,27 +191,38 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Counts of what the store holds.
     async fn stats(&self) -> Result<StoreStats>;
+
+    /// Closes the store's connections, waiting for calls in flight; later calls fail. Stores
+    /// without connections keep the default, which does nothing.
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Which plan version to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PlanQuery {
     /// The account.
     pub account_id: String,
     /// The plan.
     pub plan_id: String,
     /// A version number, or `None` for the latest.
+    #[serde(default)]
     pub version: Option<u32>,
 }
 
 /// Which plans to list: one account's, each at its latest version, for paging by plan id.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PlanListQuery {
     /// The account.
     pub account_id: String,
     /// Only plans whose id comes strictly after this one (the last id of the previous page).
+    #[serde(default)]
     pub after: Option<String>,
     /// At most this many (all when `None`).
+    #[serde(default)]
     pub limit: Option<u32>,
 }
 

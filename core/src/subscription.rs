@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::tax::TaxAddress;
 
 /// A customer of an account: who subscriptions bill, and where they are taxed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Customer {
     /// The account the customer belongs to.
     pub account_id: String,
@@ -54,7 +54,7 @@ impl Customer {
 }
 
 /// Whether a subscription still bills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
     /// It bills at `next_invoice_at`.
@@ -74,7 +74,7 @@ impl SubscriptionStatus {
 }
 
 /// A subscription to a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Subscription {
     /// The account it belongs to.
     pub account_id: String,
@@ -109,7 +109,7 @@ pub struct Subscription {
 }
 
 /// Why an invoice was issued, as the platform spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BillingReason {
     /// The first invoice of a subscription.
@@ -138,7 +138,7 @@ impl BillingReason {
 }
 
 /// An invoice's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceStatus {
     /// Issued to the customer.

@@ -29,7 +29,7 @@ pub trait TaxCalculator: Send + Sync + fmt::Debug + 'static {
 }
 
 /// Where a customer is taxed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaxAddress {
     /// ISO 3166-1 alpha-2 country code (`US`), upper case.
     pub country: String,
@@ -87,12 +87,13 @@ impl TaxRequest {
 }
 
 /// The tax of one invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TaxResult {
     /// One line per tax applied; empty when none is.
     pub lines: Vec<TaxLine>,
     /// The sum of the lines, in the subtotal's currency.
     #[serde(serialize_with = "crate::money::serialize_major")]
+    #[schemars(with = "crate::schema::DecimalString")]
     pub total: Money,
     /// Whether the tax is included in the subtotal rather than added to it.
     pub inclusive: bool,
@@ -110,15 +111,17 @@ impl TaxResult {
 }
 
 /// One tax on an invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TaxLine {
     /// The tax's name ("Sales tax").
     pub name: String,
     /// The rate as a fraction (`0.0825` for 8.25%).
     #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "crate::schema::DecimalString")]
     pub rate: Decimal,
     /// The tax amount, rounded to the minor unit.
     #[serde(serialize_with = "crate::money::serialize_major")]
+    #[schemars(with = "crate::schema::DecimalString")]
     pub amount: Money,
 }
 

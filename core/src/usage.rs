@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 pub mod window;
 
 /// One row of the platform's `shipments` table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Shipment {
     /// The shipment's id.
     pub id: String,
@@ -26,7 +26,7 @@ pub struct Shipment {
 }
 
 /// One row of the platform's `returns` table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Return {
     /// The return's id.
     pub id: String,

@@ -22,7 +22,9 @@ use crate::pricing::ChargeKind;
 use crate::usage::PeriodUsage;
 
 /// How an invoice's payload is written.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BillingMode {
     /// The pricing program writes the payload: no model call at renewal (the default).

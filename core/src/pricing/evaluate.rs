@@ -14,7 +14,7 @@ use crate::money::Money;
 use crate::usage::PeriodUsage;
 
 /// Which kind of charge a line item comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChargeKind {
     /// A recurring (flat or base) fee.

@@ -894,6 +894,11 @@ impl Store for SqliteStore {
         .collect()
     }
 
+    async fn close(&self) -> Result<()> {
+        self.pool.close().await;
+        Ok(())
+    }
+
     async fn stats(&self) -> Result<StoreStats> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM subscriptions) AS subscriptions, \
