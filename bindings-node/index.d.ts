@@ -1,0 +1,891 @@
+// The shapes of @pelcro/ai-billing's API, generated from the Rust types' JSON Schemas
+// (ai_billing::schema::api_definitions). Do not edit: run
+// `UPDATE_GENERATED=1 cargo test -p ai-billing-node --test generated`.
+
+/** A platform account: the tenant that owns plans and subscriptions. */
+export interface Account {
+  /** The account's id. */
+  id: string;
+  /** Whether the account is abstracted; only abstracted accounts may have AI plans. */
+  abstracted: boolean;
+  /**
+   * The account's IANA time zone: periods, usage windows and weekdays are local to it.
+   * Serialised as its IANA name (America/New_York).
+   */
+  timezone: string;
+  /**
+   * Whether the account's prices already include tax (a tax-inclusive site): tax is then the
+   * part of each invoice's amount that is tax, not added on top.
+   */
+  tax_inclusive?: boolean;
+}
+
+/** What the billing agent answers for one period. */
+export interface AgentPayload {
+  /** The subscription's current period after this action. */
+  subscription_updates: SubscriptionUpdates;
+  /** The invoice to issue. */
+  invoice: PayloadInvoice;
+}
+
+/**
+ * What shipping the audit trail after a run did. Events that did not go stay in the outbox
+ * for the next run (or ai-billing audit ship); shipping never fails a run.
+ */
+export interface AuditShipping {
+  /** Events stored by OpenSearch. */
+  shipped: number;
+  /** Events OpenSearch refused (kept with the reason). */
+  rejected: number;
+  /** Events still waiting. */
+  pending: number;
+  /** Why shipping stopped early, if it did. */
+  error?: string | null;
+}
+
+/** A billing interval: count units (interval + interval_count on a plan). */
+export interface BillingInterval {
+  /** The unit. */
+  unit: IntervalUnit;
+  /** How many units make one period; at least 1. */
+  count: number;
+}
+
+/** How an invoice's payload is written. */
+export type BillingMode = "compiled" | "agent" | "agent_checked";
+
+/** Why an invoice was issued, as the platform spells it. */
+export type BillingReason = "subscription_create" | "subscription_cycle";
+
+/** A quantity change. */
+export interface ChangeQuantity {
+  /** The account. */
+  account_id: string;
+  /** The subscription. */
+  subscription_id: string;
+  /** The new quantity, 1 to MAX_QUANTITY. */
+  quantity: number;
+  /** Who changes it, for the audit trail (api when absent). */
+  actor?: string;
+}
+
+/** Which kind of charge a line item comes from. */
+export type ChargeKind = "recurring" | "usage";
+
+/** A subscription to create. */
+export interface CreateSubscription {
+  /** The account. */
+  account_id: string;
+  /** The new subscription's id, unique in the account. */
+  id: string;
+  /** The customer billed (must exist). */
+  customer_id: string;
+  /** The plan (its latest version bills the first invoice). */
+  plan_id: string;
+  /** Copies or seats, 1 to MAX_QUANTITY (1 when absent). */
+  quantity?: number;
+  /** The local date the first period starts; may be in the past or the future. */
+  start_date: string;
+  /** Who creates it, for the audit trail (api when absent). */
+  actor?: string;
+}
+
+/** A created subscription and its first invoice, if it was billed at creation. */
+export interface CreatedSubscription {
+  /** The subscription as stored. */
+  subscription: Subscription;
+  /**
+   * The first invoice (billing_reason: subscription_create), for plans billed in advance
+   * whose start date has come.
+   */
+  invoice?: IssuedInvoice | null;
+}
+
+/** A customer of an account: who subscriptions bill, and where they are taxed. */
+export interface Customer {
+  /** The account the customer belongs to. */
+  account_id: string;
+  /** The customer's id, unique in the account. */
+  id: string;
+  /** Where the customer is taxed; no tax applies when absent. */
+  tax_address?: TaxAddress | null;
+  /** A tax-exempt customer is never taxed. */
+  tax_exempt?: boolean;
+}
+
+/**
+ * How to open a BillingEngine: Node's BillingEngine.open(options) and C's
+ * ai_billing_engine_open(options_json, ...). Keys are camelCase, as JavaScript option bags are.
+ */
+export interface EngineOptions {
+  /**
+   * The database: sqlite://PATH (created if missing), sqlite::memory:, or
+   * postgres://USER@HOST:PORT/DB. Its schema is brought up to date when the engine opens.
+   */
+  databaseUrl: string;
+  /**
+   * Who reads AI plans' prompts: offline (default: no network, no key), openai, or auto
+   * (offline first, the model for what it refuses).
+   */
+  interpreter?: InterpreterMode;
+  /**
+   * Who writes each invoice's payload: compiled (default: the pricing program), agent or
+   * agent_checked (a model, cross-checked by the program; disagreements are held).
+   */
+  mode?: BillingMode;
+  /**
+   * The OpenAI (or compatible) API, for the openai/auto interpreter and the agent modes.
+   * Unset fields come from OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL.
+   */
+  openai?: OpenAiOptions | null;
+  /** Ship the audit trail to OpenSearch after each billing run. */
+  opensearch?: OpenSearchOptions | null;
+  /** How invoices are taxed; no tax when absent. */
+  tax?: TaxOptions | null;
+  /** Renewals billed side by side in a run (default 4). */
+  concurrency?: number | null;
+}
+
+/** How interpret_prompt reads a prompt: the plan it belongs to and who reads it. */
+export interface InterpretOptions {
+  /** The plan's currency (default USD): amounts written without one are in it. */
+  currency?: string;
+  /** The plan's interval unit (default month). */
+  interval?: IntervalUnit;
+  /** Units per period (default 1). */
+  intervalCount?: number;
+  /** Who reads the prompt (default offline). */
+  interpreter?: InterpreterMode;
+  /** The OpenAI API, for the openai and auto interpreters. */
+  openai?: OpenAiOptions | null;
+}
+
+/**
+ * What a prompt says: the program, or why it was refused. A refusal is an answer, not an
+ * error: the admin rephrases.
+ */
+export type Interpretation = {
+  outcome: "understood";
+  /** The pricing program it compiles to. */
+  program: PricingProgram;
+  /** The program in plain English. */
+  reading: string;
+  /** When its invoices are issued: at_start (in advance) or at_renewal (in arrears). */
+  invoice_timing: InvoiceTiming;
+  /** Who read it (offline, or the model's name). */
+  interpreter: string;
+} | {
+  outcome: "refused";
+  /** What to rephrase, naming the words or the clause that could not be placed. */
+  reason: string;
+};
+
+/** Who reads AI plans' prompts (the schema of InterpreterMode as JSON spells it). */
+export type InterpreterMode = "offline" | "openai" | "auto";
+
+/** The unit of a plan's billing interval. */
+export type IntervalUnit = "day" | "week" | "month" | "year";
+
+/** The invoice of one billing period. */
+export interface Invoice {
+  /** The period it bills, 1 for the first. */
+  period_index: number;
+  /** The local date it is issued: the period's start (in advance) or end (in arrears). */
+  issue_date: string;
+  /** The local date the period starts on. */
+  period_start: string;
+  /** The local date the next period starts on ([period_start, period_end)). */
+  period_end: string;
+  /** The plan's currency; every amount is in it. */
+  currency: string;
+  /** What is billed, each line rounded to the minor unit. */
+  line_items: LineItem[];
+  /** The sum of the line items. */
+  subtotal: string;
+  /** The taxes applied to the subtotal. */
+  tax_lines: TaxLine[];
+  /** The sum of the tax lines. */
+  tax: string;
+  /**
+   * Whether the line items already include the tax (a tax-inclusive site): then total is
+   * subtotal and tax is the part of it that is tax.
+   */
+  tax_inclusive?: boolean;
+  /** What the customer pays: subtotal + tax, or subtotal when the tax is included. */
+  total: string;
+  /** The revenue (the total less tax) recognised per calendar month over the service period. */
+  revenue_schedule: RevenueEntry[];
+}
+
+/** An invoice's status. */
+export type InvoiceStatus = "open" | "held";
+
+/** When a plan's invoice for a period is issued. */
+export type InvoiceTiming = "at_start" | "at_renewal";
+
+/** An invoice as a store keeps it: the billed Invoice with who it bills and why. */
+export interface IssuedInvoice {
+  /**
+   * Derived from the subscription and the period start
+   * (invoice_id(crate::subscription::invoice_id)).
+   */
+  id: string;
+  /** The account it belongs to. */
+  account_id: string;
+  /** The subscription it bills. */
+  subscription_id: string;
+  /** The customer it bills. */
+  customer_id: string;
+  /** The plan it was billed by... */
+  plan_id: string;
+  /** ...at this version of the plan. */
+  plan_version: number;
+  /** The subscription's quantity it was billed for. */
+  quantity: number;
+  /** The first invoice, or a renewal. */
+  billing_reason: BillingReason;
+  /** Open (issued) or held for review. */
+  status: InvoiceStatus;
+  /** When it was written. */
+  created_at: string;
+  /** The period it bills, 1 for the first. */
+  period_index: number;
+  /** The local date it is issued: the period's start (in advance) or end (in arrears). */
+  issue_date: string;
+  /** The local date the period starts on. */
+  period_start: string;
+  /** The local date the next period starts on ([period_start, period_end)). */
+  period_end: string;
+  /** The plan's currency; every amount is in it. */
+  currency: string;
+  /** What is billed, each line rounded to the minor unit. */
+  line_items: LineItem[];
+  /** The sum of the line items. */
+  subtotal: string;
+  /** The taxes applied to the subtotal. */
+  tax_lines: TaxLine[];
+  /** The sum of the tax lines. */
+  tax: string;
+  /**
+   * Whether the line items already include the tax (a tax-inclusive site): then total is
+   * subtotal and tax is the part of it that is tax.
+   */
+  tax_inclusive?: boolean;
+  /** What the customer pays: subtotal + tax, or subtotal when the tax is included. */
+  total: string;
+  /** The revenue (the total less tax) recognised per calendar month over the service period. */
+  revenue_schedule: RevenueEntry[];
+}
+
+/** One line of an invoice. */
+export interface LineItem {
+  /** What the line is for ("Base charge (month 1)"). */
+  description: string;
+  /** Recurring or usage. */
+  kind: ChargeKind;
+  /** The amount, exact in minor units. */
+  amount: string;
+}
+
+/** Which invoices to list: one account's, optionally one subscription's, oldest first. */
+export interface ListInvoices {
+  /** The account. */
+  account_id: string;
+  /** Only this subscription's. */
+  subscription_id?: string | null;
+  /** At most this many. */
+  limit?: number | null;
+}
+
+/** The OpenAI API settings. Debug never shows the key. */
+export interface OpenAiOptions {
+  /** The API key; OPENAI_API_KEY when absent. Never logged, printed or put in an error. */
+  apiKey?: string | null;
+  /** The API's base URL (https://api.openai.com/v1); OPENAI_BASE_URL when absent. */
+  baseUrl?: string | null;
+  /** The model; OPENAI_MODEL when absent. */
+  model?: string | null;
+  /** How long one attempt may take, in milliseconds. */
+  timeoutMs?: number | null;
+  /** Retries of a call that failed in a way worth retrying (429, 5xx, timeouts). */
+  maxRetries?: number | null;
+  /** Calls in flight at once. */
+  maxConcurrency?: number | null;
+}
+
+/** Where the audit trail is shipped. Debug never shows the password. */
+export interface OpenSearchOptions {
+  /** The node's base URL (http://127.0.0.1:9200), without credentials. */
+  url: string;
+  /** The index (default ai-billing-audit). */
+  index?: string | null;
+  /** Basic-auth user. */
+  username?: string | null;
+  /** Basic-auth password (with username). */
+  password?: string | null;
+}
+
+/** The invoice part of the payload. */
+export interface PayloadInvoice {
+  /** The invoice amount (before tax) in major units: the sum of the line items. */
+  amount: number;
+  /** The plan's currency. */
+  currency: string;
+  /** The period's start, as in SubscriptionUpdates::current_period_start. */
+  start_date: string;
+  /** The period's end, as in SubscriptionUpdates::current_period_end. */
+  end_date: string;
+  /** What is billed. */
+  line_items: PayloadLineItem[];
+}
+
+/** One line of the payload's invoice. */
+export interface PayloadLineItem {
+  /** What the line is for. */
+  description: string;
+  /** The amount in major units, exact to the currency's minor unit. */
+  amount: number;
+}
+
+/** One phase of a recurring charge: a price for a range of periods, possibly stepping. */
+export interface Phase {
+  /** First period of the phase (1-based). */
+  from_period: number;
+  /** Last period of the phase (inclusive); null for ever after. */
+  to_period?: number | null;
+  /** Price per period per subscribed copy at from_period, in major units. */
+  amount: string;
+  /** How the price changes as periods pass. */
+  step?: Step | null;
+  /** The price never goes below this (a step's floor). */
+  floor?: string | null;
+  /** The price never goes above this (a step's ceiling, "until it reaches $30"). */
+  ceiling?: string | null;
+  /** A percentage taken off the price in this phase (20 for 20% off). */
+  discount_percent?: string | null;
+}
+
+/** A plan in the platform's shape. */
+export interface Plan {
+  /** The plan's id (absent on a plan that is not stored yet, such as a scenario's). */
+  id?: string | null;
+  /** The product the plan belongs to. */
+  product_id?: string | null;
+  /** The plan's display name. */
+  nickname?: string;
+  /** The price per period of a standard plan, in minor units (cents); 0 when absent. */
+  amount?: number;
+  /** The plan's currency; every charge is in it. */
+  currency: string;
+  /** The unit of the billing interval. */
+  interval: IntervalUnit;
+  /** How many units make one period; at least 1. */
+  interval_count?: number;
+  /** Whether subscriptions renew at the end of each period. */
+  auto_renew?: boolean;
+  /** Free-form metadata, kept as given. */
+  metadata?: Record<string, unknown>;
+  /** The kind of plan (type in JSON). */
+  type: PlanType;
+  /** The billing rule in plain language; required for AI plans. */
+  ai_prompt?: string | null;
+  /** The predefined usage query that feeds usage charges; DEFAULT_USAGE_QUERY when absent. */
+  usage_query?: string | null;
+  /**
+   * The pricing program of a step-up, usage or hybrid plan. Standard and AI plans are priced by
+   * their amount and ai_prompt; a program stored with them is not used by Plan::compile.
+   */
+  program?: PricingProgram | null;
+}
+
+/** Which plans to list: one account's, each at its latest version, for paging by plan id. */
+export interface PlanListQuery {
+  /** The account. */
+  account_id: string;
+  /** Only plans whose id comes strictly after this one (the last id of the previous page). */
+  after?: string | null;
+  /** At most this many (all when null). */
+  limit?: number | null;
+}
+
+/** A page of plans, in plan id order, each at its latest version. */
+export interface PlanPage {
+  /** The plans. */
+  plans: PlanVersion[];
+  /** Pass as after for the next page; absent on the last page. */
+  next_after?: string | null;
+}
+
+/** Which plan version to read. */
+export interface PlanQuery {
+  /** The account. */
+  account_id: string;
+  /** The plan. */
+  plan_id: string;
+  /** A version number, or null for the latest. */
+  version?: number | null;
+}
+
+/** The kind of a plan, as the platform's type field spells it. */
+export type PlanType = "standard" | "step_up" | "usage" | "hybrid" | "ai";
+
+/**
+ * One version of a stored plan: the plan as saved and the pricing program that bills it.
+ * Versions are immutable; editing a plan makes a new version, and each invoice records the
+ * version it was billed by.
+ */
+export interface PlanVersion {
+  /** The account the plan belongs to. */
+  account_id: string;
+  /** The plan as saved; its id is set. */
+  plan: Plan;
+  /** 1 for the plan as first saved, then one more per change. */
+  version: number;
+  /** The program that bills it (for an AI plan, its prompt as interpreted when saved). */
+  program: PricingProgram;
+  /** Which interpreter read the prompt (offline), for AI plans. */
+  interpreter?: string | null;
+  /** When this version was saved. */
+  created_at: string;
+}
+
+/** What a scenario bills: the JSON that ai-billing preview --json prints. */
+export interface PreviewReport {
+  /** When the plan's invoices are issued. */
+  invoice_timing: InvoiceTiming;
+  /** One invoice per period, in period order. */
+  invoices: Invoice[];
+  /** The pricing program the plan compiled to. */
+  program: PricingProgram;
+  /** The program in plain English (PricingProgram::describe). */
+  reading: string;
+  /** The periods whose invoice was held for review (agent modes only). */
+  held_periods: number[];
+}
+
+/** What a plan charges, per billing period. */
+export interface PricingProgram {
+  /** Format version, PROGRAM_VERSION. */
+  version: 1;
+  /** The plan's currency; every price is in it. */
+  currency: string;
+  /** The plan's billing interval; "month 3" means period 3 of this interval. */
+  interval: BillingInterval;
+  /** Recurring charges (flat or base fees), multiplied by the subscription quantity. */
+  recurring?: RecurringCharge[];
+  /** Usage charges, on the period's shipments or shipped units; not multiplied by quantity. */
+  usage?: UsageCharge[];
+}
+
+/** A recurring fee, made of consecutive phases ("$4.99 for the first 3 months, then $14.99"). */
+export interface RecurringCharge {
+  /** The line item's description ("Base charge"). */
+  description: string;
+  /** Phases in period order, the first from period 1, each starting where the previous ended. */
+  phases: Phase[];
+}
+
+/** One row of the platform's returns table. */
+export interface Return {
+  /** The return's id. */
+  id: string;
+  /** The shipment it returns. */
+  shipment_id: string;
+  /** When it was returned (UTC instant). */
+  returned_at: string;
+  /** Units returned; at least 1. */
+  quantity: number;
+}
+
+/** What returns do to a usage charge. */
+export type ReturnsPolicy = "ignored" | "credited";
+
+/** Revenue recognised in one calendar month for one invoice. */
+export interface RevenueEntry {
+  /** The calendar month, YYYY-MM. */
+  month: string;
+  /** First service day of the period in this month. */
+  start: string;
+  /** Day after the last service day of the period in this month. */
+  end: string;
+  /** Service days in this month. */
+  days: number;
+  /** Revenue recognised in this month. */
+  amount: string;
+}
+
+/** What a billing run did, and what reached OpenSearch. */
+export interface RunDueReport {
+  /** The run's id in the audit trail. */
+  run_id: string;
+  /** Subscriptions handled. */
+  subscriptions: number;
+  /** Invoices issued. */
+  issued: number;
+  /** Invoices held for review. */
+  held: number;
+  /** Renewals that failed (each left its subscription as it was, with a renewal_failed event). */
+  failed: number;
+  /** The first failures: (account id, subscription id, error). */
+  failures: Array<[string, string, string]>;
+  /** The audit shipping after the run, when the engine ships to OpenSearch. */
+  audit?: AuditShipping | null;
+}
+
+/** A billing run: everything due at or before now. */
+export interface RunDueRequest {
+  /** Bill what is due at or before this instant (RFC 3339); the current time when absent. */
+  now?: string | null;
+}
+
+/** An account to create or update. */
+export interface SaveAccount {
+  /** The account. */
+  account: Account;
+  /** Who saves it (default api). */
+  actor?: string;
+}
+
+/** A customer to create or update. */
+export interface SaveCustomer {
+  /** The customer. */
+  customer: Customer;
+  /** Who saves it (default api). */
+  actor?: string;
+}
+
+/** A plan to create, or a new version of one. */
+export interface SavePlan {
+  /** The account the plan belongs to. */
+  account_id: string;
+  /** The plan in the platform's shape; id is required. */
+  plan: Plan;
+  /** Who saves it, for the audit trail (api when absent). */
+  actor?: string;
+}
+
+/** One billing scenario. */
+export interface Scenario {
+  /** The account that owns the plan. */
+  account: Account;
+  /** The plan (a scenario's plan has no id or product_id). */
+  plan: Plan;
+  /** The subscription to the plan. */
+  subscription: ScenarioSubscription;
+  /** How many periods to bill, 1 to MAX_PERIODS. */
+  periods: number;
+  /** A flat tax on each invoice's subtotal; none when absent. */
+  tax?: ScenarioTax | null;
+  /** The customer's shipments. */
+  shipments?: Shipment[];
+  /** The customer's returns. */
+  returns?: Return[];
+}
+
+/** A scenario's subscription. */
+export interface ScenarioSubscription {
+  /** The local date the subscription starts on: the anchor of its periods. */
+  start: string;
+  /** Subscribed copies, 1 to MAX_QUANTITY; 1 when absent. */
+  quantity?: number;
+}
+
+/** A scenario's tax. */
+export interface ScenarioTax {
+  /**
+   * The rate as a fraction (0.0825), from 0 to 1; written as a JSON string or number, read
+   * exactly either way.
+   */
+  rate: string;
+}
+
+/** One row of the platform's shipments table. */
+export interface Shipment {
+  /** The shipment's id. */
+  id: string;
+  /** When it shipped (UTC instant). */
+  shipped_at: string;
+  /** Copies/units in it; at least 1. */
+  quantity: number;
+}
+
+/** A regular change of a recurring price. */
+export interface Step {
+  /** The price changes once every this many periods. */
+  every_periods: number;
+  /** The change. */
+  change: StepChange;
+}
+
+/** The size of a step. */
+export type StepChange = {
+  /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
+  amount: string;
+} | {
+  /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
+  percent: string;
+};
+
+/** A subscription to a plan. */
+export interface Subscription {
+  /** The account it belongs to. */
+  account_id: string;
+  /** The subscription's id, unique in the account. */
+  id: string;
+  /** The customer billed; usage is read for this customer only. */
+  customer_id: string;
+  /** The plan it is on; each invoice is billed by the plan's version in force when it is issued. */
+  plan_id: string;
+  /** Copies or seats, 1 to 100,000; multiplies recurring charges. */
+  quantity: number;
+  /** The local date of the first period's start: every period is anchored on it. */
+  start_date: string;
+  /** Whether it still bills. */
+  status: SubscriptionStatus;
+  /** The index of the period it is in now (1 for the first, also before the start date). */
+  current_period: number;
+  /** The local start date of that period. */
+  current_period_start: string;
+  /** The local end date of that period (the next one's start). */
+  current_period_end: string;
+  /** The index of the period the next invoice bills. */
+  next_invoice_period: number;
+  /** When the next invoice is due; absent once the subscription has ended. */
+  next_invoice_at?: string | null;
+  /** Bumped by every change; a change is written only over the revision it was computed from. */
+  revision: number;
+  /** When it was created. */
+  created_at: string;
+  /** When it last changed. */
+  updated_at: string;
+}
+
+/** One subscription of an account. */
+export interface SubscriptionRef {
+  /** The account. */
+  account_id: string;
+  /** The subscription. */
+  subscription_id: string;
+}
+
+/** Whether a subscription still bills. */
+export type SubscriptionStatus = "active" | "ended";
+
+/** The subscription's period, as the agent sets it. */
+export interface SubscriptionUpdates {
+  /** Local midnight starting the period, with the account's offset. */
+  current_period_start: string;
+  /** Local midnight ending the period (the next period's start), with the account's offset. */
+  current_period_end: string;
+}
+
+/** Where a customer is taxed. */
+export interface TaxAddress {
+  /** ISO 3166-1 alpha-2 country code (US), upper case. */
+  country: string;
+  /** The region (state, province) code as the country writes it (CA, QC). */
+  region?: string | null;
+  /** The postal code (94103, H2X 1Y4). */
+  postal_code?: string | null;
+}
+
+/** One tax on an invoice. */
+export interface TaxLine {
+  /** The tax's name ("Sales tax"). */
+  name: string;
+  /** The rate as a fraction (0.0825 for 8.25%). */
+  rate: string;
+  /** The tax amount, rounded to the minor unit. */
+  amount: string;
+}
+
+/**
+ * How invoices are taxed: one flat rate, or a jurisdiction rate table (rules, as in
+ * examples/tax-rates.json), stacked per customer address.
+ */
+export interface TaxOptions {
+  /** One rate on every invoice, as a decimal string fraction ("0.0825" for 8.25%). */
+  rate?: string | null;
+  /** The rules of a rate table by jurisdiction (country, region, postal prefix). */
+  rules?: unknown[] | null;
+}
+
+/** A usage tier: units up to and including up_to are priced at unit_price. */
+export interface Tier {
+  /** The tier's last unit (inclusive); null for the open-ended last tier. */
+  up_to?: number | null;
+  /** The price of each unit in the tier, in major units. */
+  unit_price: string;
+}
+
+/** A usage charge on the period's shipments or units. */
+export interface UsageCharge {
+  /** The line item's description ("Usage (Shipment) charge"). */
+  description: string;
+  /** What is counted. */
+  metric: UsageMetric;
+  /** How the count is priced. */
+  pricing: UsagePricing;
+  /** What returns do. */
+  returns?: ReturnsPolicy;
+  /** Units free each period before pricing. */
+  allowance?: number;
+  /** The charge is at least this much per period, in major units. */
+  minimum?: string | null;
+  /** The charge is at most this much per period, in major units. */
+  cap?: string | null;
+}
+
+/** What a usage charge counts. */
+export type UsageMetric = "shipments" | "units";
+
+/** How a usage count is priced. */
+export type UsagePricing = {
+  kind: "per_unit";
+  /** The price of each weekday. */
+  rates: {
+    /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
+    monday?: string | null;
+    /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
+    tuesday?: string | null;
+    /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
+    wednesday?: string | null;
+    /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
+    thursday?: string | null;
+    /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
+    friday?: string | null;
+    /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
+    saturday?: string | null;
+    /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
+    sunday?: string | null;
+  };
+} | {
+  kind: "graduated";
+  /** Tiers in ascending order, the last open-ended. */
+  tiers: Tier[];
+} | {
+  kind: "volume";
+  /** Tiers in ascending order, the last open-ended. */
+  tiers: Tier[];
+};
+
+/**
+ * Which binding artifact the generated loader actually loaded: `'native'` for
+ * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
+ * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
+ * can point the loader at a WASI artifact this package does not build itself.
+ */
+export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * A billing engine on one database: open it with `BillingEngine.open(options)`, close it with
+ * `close()`. Every method returns a Promise; after `close()` each one rejects with `CLOSED`.
+ * Calls may run side by side.
+ */
+export declare class BillingEngine {
+  /**
+   * Opens the database (`databaseUrl`: `sqlite://PATH`, created if missing, `sqlite::memory:`,
+   * or `postgres://USER@HOST:PORT/DB`), brings its schema up to date, and sets up the
+   * interpreter, billing mode, OpenAI client, tax and audit shipping the options ask for.
+   * Rejects with `INVALID_INPUT` for bad options (a mode that needs a model without an API
+   * key, an unknown database scheme) and `STORAGE` when the database cannot be opened.
+   */
+  static open(options: EngineOptions): Promise<BillingEngine>
+  /**
+   * Creates or updates an account (`{ account: { id, abstracted, timezone, tax_inclusive? },
+   * actor? }`). Only abstracted accounts may have AI plans. Resolves to the account.
+   */
+  saveAccount(request: SaveAccount): Promise<Account>
+  /**
+   * Creates or updates a customer of an existing account (`{ customer: { account_id, id,
+   * tax_address?, tax_exempt? }, actor? }`). Resolves to the customer.
+   */
+  saveCustomer(request: SaveCustomer): Promise<Customer>
+  /**
+   * Creates a plan, or saves its next version (`{ account_id, plan, actor? }`). A standard
+   * plan's `amount` is in minor units (cents); an AI plan's `ai_prompt` is interpreted now.
+   * Rejects with `PROMPT_NOT_UNDERSTOOD` when the prompt is refused (nothing is saved) and
+   * `PLAN_NOT_AVAILABLE` for an AI plan on an account that is not abstracted. Resolves to the
+   * saved version with its pricing program.
+   */
+  createPlan(request: SavePlan): Promise<PlanVersion>
+  /**
+   * A plan at a version, the latest by default (`{ account_id, plan_id, version? }`). Rejects
+   * with `NOT_FOUND` when there is none.
+   */
+  getPlan(request: PlanQuery): Promise<PlanVersion>
+  /**
+   * A page of an account's plans, standard and AI alike, each at its latest version, in plan
+   * id order (`{ account_id, after?, limit? }`). Pass `next_after` as `after` for the next
+   * page; it is absent on the last one.
+   */
+  listPlans(request: PlanListQuery): Promise<PlanPage>
+  /**
+   * Creates a subscription (`{ account_id, id, customer_id, plan_id, quantity, start_date,
+   * actor? }`, `start_date` a local `YYYY-MM-DD`, possibly in the past). A plan billed in
+   * advance whose start has come is invoiced now: the answer carries that first `invoice`.
+   */
+  createSubscription(request: CreateSubscription): Promise<CreatedSubscription>
+  /**
+   * A subscription (`{ account_id, subscription_id }`). Rejects with `NOT_FOUND` when there is
+   * none.
+   */
+  getSubscription(request: SubscriptionRef): Promise<Subscription>
+  /**
+   * Changes a subscription's quantity from the next invoice issued, with no renewal
+   * (`{ account_id, subscription_id, quantity, actor? }`). Resolves to the subscription.
+   */
+  updateSubscription(request: ChangeQuantity): Promise<Subscription>
+  /**
+   * The invoice a subscription's next renewal would issue, from the usage so far
+   * (`{ account_id, subscription_id }`). Writes nothing.
+   */
+  previewNextInvoice(request: SubscriptionRef): Promise<Invoice>
+  /**
+   * Bills everything due at or before `now` (an RFC 3339 instant; the current time when
+   * absent), then ships the audit trail when the engine ships to OpenSearch. Resolves to what
+   * the run did: subscriptions handled, invoices issued and held, failures.
+   */
+  runDue(request?: RunDueRequest | undefined | null): Promise<RunDueReport>
+  /**
+   * An account's invoices, or one subscription's, oldest first
+   * (`{ account_id, subscription_id?, limit? }`).
+   */
+  listInvoices(request: ListInvoices): Promise<IssuedInvoice[]>
+  /**
+   * Closes the database connections, waiting for calls in flight. Every later call rejects
+   * with `CLOSED`; closing twice is harmless.
+   */
+  close(): Promise<void>
+  /** Whether `close()` was called. */
+  get closed(): boolean
+}
+
+/**
+ * Reads `prompt` as an AI plan's prompt: the pricing program it compiles to, in plain English
+ * too, and when its invoices are issued (`outcome: "understood"`), or why it was refused
+ * (`outcome: "refused"`, nothing would be billed from it: rephrase).
+ *
+ * `options` gives the plan's currency and interval (USD, every month by default) and who reads
+ * the prompt: `offline` (default: no network, no key), `openai`, or `auto`. Rejects with
+ * `INVALID_INPUT` for bad options and `MODEL` when the model cannot be reached.
+ */
+export declare function interpretPrompt(prompt: string, options?: InterpretOptions | undefined | null): Promise<Interpretation>
+
+/**
+ * Does nothing: the cost of one synchronous call from JavaScript into the addon and back, for
+ * the boundary benchmark (`bench/interpret.js`).
+ */
+export declare function noop(): void
+
+/**
+ * Bills a scenario (an account, a plan, a subscription, the number of periods, an optional tax
+ * rate, shipments and returns) on a throwaway SQLite database, with the offline interpreter,
+ * and gives the report `ai-billing preview --json` prints: the invoice timing, the program, its
+ * reading and every invoice, amounts as decimal strings.
+ *
+ * `scenario` is the scenario object or its JSON text (a scenario file's content). Rejects with
+ * `INVALID_INPUT` naming the field for a malformed scenario and `PROMPT_NOT_UNDERSTOOD` when the
+ * plan's prompt is refused.
+ */
+export declare function previewScenario(scenario: Scenario | string): Promise<PreviewReport>

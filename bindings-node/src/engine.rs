@@ -1,0 +1,273 @@
+//! `BillingEngine`: plans, customers, subscriptions and billing runs on SQLite or PostgreSQL.
+//!
+//! Each method takes one request object in the platform's snake_case shape and gives a Promise
+//! of the core's answer; the checks, defaults and audit trail are the core's
+//! ([`ai_billing::api::BillingEngine`]).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use ai_billing::Result;
+use ai_billing::api::{
+    self, EngineOptions, ListInvoices, RunDueRequest, SaveAccount, SaveCustomer, SubscriptionRef,
+};
+use ai_billing::engine::{ChangeQuantity, CreateSubscription, SavePlan};
+use ai_billing::store::{PlanListQuery, PlanQuery};
+use napi::Env;
+use napi::bindgen_prelude::{AsyncBlock, Unknown};
+use napi_derive::napi;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{promise, value};
+
+/// A billing engine on one database: open it with `BillingEngine.open(options)`, close it with
+/// `close()`. Every method returns a Promise; after `close()` each one rejects with `CLOSED`.
+/// Calls may run side by side.
+#[napi]
+pub struct BillingEngine {
+    inner: Arc<api::BillingEngine>,
+}
+
+#[napi]
+impl BillingEngine {
+    /// Opens the database (`databaseUrl`: `sqlite://PATH`, created if missing, `sqlite::memory:`,
+    /// or `postgres://USER@HOST:PORT/DB`), brings its schema up to date, and sets up the
+    /// interpreter, billing mode, OpenAI client, tax and audit shipping the options ask for.
+    /// Rejects with `INVALID_INPUT` for bad options (a mode that needs a model without an API
+    /// key, an unknown database scheme) and `STORAGE` when the database cannot be opened.
+    #[napi(
+        ts_args_type = "options: EngineOptions",
+        ts_return_type = "Promise<BillingEngine>"
+    )]
+    pub fn open(env: &Env, options: Unknown<'_>) -> napi::Result<AsyncBlock<BillingEngine>> {
+        let options = value::request::<EngineOptions>("options", options);
+        promise::spawn(env, async move {
+            let engine = api::BillingEngine::open(&options?).await?;
+            Ok(BillingEngine {
+                inner: Arc::new(engine),
+            })
+        })
+    }
+
+    /// Creates or updates an account (`{ account: { id, abstracted, timezone, tax_inclusive? },
+    /// actor? }`). Only abstracted accounts may have AI plans. Resolves to the account.
+    #[napi(
+        ts_args_type = "request: SaveAccount",
+        ts_return_type = "Promise<Account>"
+    )]
+    pub fn save_account(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: SaveAccount| async move {
+            engine.save_account(&request).await
+        })
+    }
+
+    /// Creates or updates a customer of an existing account (`{ customer: { account_id, id,
+    /// tax_address?, tax_exempt? }, actor? }`). Resolves to the customer.
+    #[napi(
+        ts_args_type = "request: SaveCustomer",
+        ts_return_type = "Promise<Customer>"
+    )]
+    pub fn save_customer(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: SaveCustomer| async move {
+            engine.save_customer(&request).await
+        })
+    }
+
+    /// Creates a plan, or saves its next version (`{ account_id, plan, actor? }`). A standard
+    /// plan's `amount` is in minor units (cents); an AI plan's `ai_prompt` is interpreted now.
+    /// Rejects with `PROMPT_NOT_UNDERSTOOD` when the prompt is refused (nothing is saved) and
+    /// `PLAN_NOT_AVAILABLE` for an AI plan on an account that is not abstracted. Resolves to the
+    /// saved version with its pricing program.
+    #[napi(
+        ts_args_type = "request: SavePlan",
+        ts_return_type = "Promise<PlanVersion>"
+    )]
+    pub fn create_plan(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: SavePlan| async move {
+            engine.create_plan(&request).await
+        })
+    }
+
+    /// A plan at a version, the latest by default (`{ account_id, plan_id, version? }`). Rejects
+    /// with `NOT_FOUND` when there is none.
+    #[napi(
+        ts_args_type = "request: PlanQuery",
+        ts_return_type = "Promise<PlanVersion>"
+    )]
+    pub fn get_plan(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: PlanQuery| async move {
+            engine.get_plan(&request).await
+        })
+    }
+
+    /// A page of an account's plans, standard and AI alike, each at its latest version, in plan
+    /// id order (`{ account_id, after?, limit? }`). Pass `next_after` as `after` for the next
+    /// page; it is absent on the last one.
+    #[napi(
+        ts_args_type = "request: PlanListQuery",
+        ts_return_type = "Promise<PlanPage>"
+    )]
+    pub fn list_plans(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: PlanListQuery| async move {
+            engine.list_plans(&request).await
+        })
+    }
+
+    /// Creates a subscription (`{ account_id, id, customer_id, plan_id, quantity, start_date,
+    /// actor? }`, `start_date` a local `YYYY-MM-DD`, possibly in the past). A plan billed in
+    /// advance whose start has come is invoiced now: the answer carries that first `invoice`.
+    #[napi(
+        ts_args_type = "request: CreateSubscription",
+        ts_return_type = "Promise<CreatedSubscription>"
+    )]
+    pub fn create_subscription(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(
+            env,
+            request,
+            |engine, request: CreateSubscription| async move {
+                engine.create_subscription(&request).await
+            },
+        )
+    }
+
+    /// A subscription (`{ account_id, subscription_id }`). Rejects with `NOT_FOUND` when there is
+    /// none.
+    #[napi(
+        ts_args_type = "request: SubscriptionRef",
+        ts_return_type = "Promise<Subscription>"
+    )]
+    pub fn get_subscription(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: SubscriptionRef| async move {
+            engine.get_subscription(&request).await
+        })
+    }
+
+    /// Changes a subscription's quantity from the next invoice issued, with no renewal
+    /// (`{ account_id, subscription_id, quantity, actor? }`). Resolves to the subscription.
+    #[napi(
+        ts_args_type = "request: ChangeQuantity",
+        ts_return_type = "Promise<Subscription>"
+    )]
+    pub fn update_subscription(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: ChangeQuantity| async move {
+            engine.update_subscription(&request).await
+        })
+    }
+
+    /// The invoice a subscription's next renewal would issue, from the usage so far
+    /// (`{ account_id, subscription_id }`). Writes nothing.
+    #[napi(
+        ts_args_type = "request: SubscriptionRef",
+        ts_return_type = "Promise<Invoice>"
+    )]
+    pub fn preview_next_invoice(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(
+            env,
+            request,
+            |engine, request: SubscriptionRef| async move {
+                engine.preview_next_invoice(&request).await
+            },
+        )
+    }
+
+    /// Bills everything due at or before `now` (an RFC 3339 instant; the current time when
+    /// absent), then ships the audit trail when the engine ships to OpenSearch. Resolves to what
+    /// the run did: subscriptions handled, invoices issued and held, failures.
+    #[napi(
+        ts_args_type = "request?: RunDueRequest | undefined | null",
+        ts_return_type = "Promise<RunDueReport>"
+    )]
+    pub fn run_due(
+        &self,
+        env: &Env,
+        request: Option<Unknown<'_>>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        let request = value::options::<RunDueRequest>("request", request);
+        let engine = self.inner.clone();
+        promise::answer(env, async move {
+            let request = request?;
+            // The core's run_due future is not provably `Send` (rustc cannot see through the
+            // higher-ranked lifetimes of its page stream), so it cannot be spawned on the
+            // multi-threaded runtime. It runs on a blocking thread of the same runtime instead,
+            // one thread per run in flight.
+            let runtime = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || runtime.block_on(engine.run_due(&request)))
+                .await
+                // A panic in the run stays a panic: napi rejects the Promise with it.
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        })
+    }
+
+    /// An account's invoices, or one subscription's, oldest first
+    /// (`{ account_id, subscription_id?, limit? }`).
+    #[napi(
+        ts_args_type = "request: ListInvoices",
+        ts_return_type = "Promise<IssuedInvoice[]>"
+    )]
+    pub fn list_invoices(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: ListInvoices| async move {
+            engine.list_invoices(&request).await
+        })
+    }
+
+    /// Closes the database connections, waiting for calls in flight. Every later call rejects
+    /// with `CLOSED`; closing twice is harmless.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close(&self, env: &Env) -> napi::Result<AsyncBlock<()>> {
+        let engine = self.inner.clone();
+        promise::spawn(env, async move { engine.close().await })
+    }
+
+    /// Whether `close()` was called.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+}
+
+impl BillingEngine {
+    /// Reads `request` as an `R` (or rejects with `INVALID_INPUT` naming the field), then gives
+    /// the Promise of `operation`'s answer.
+    fn call<R, A, F, Fut>(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+        operation: F,
+    ) -> napi::Result<AsyncBlock<Value>>
+    where
+        R: DeserializeOwned,
+        A: Serialize,
+        F: FnOnce(Arc<api::BillingEngine>, R) -> Fut,
+        Fut: Future<Output = Result<A>> + Send + 'static,
+    {
+        let call = value::request::<R>("request", request)
+            .map(|request| operation(self.inner.clone(), request));
+        promise::answer(env, async move { call?.await })
+    }
+}
