@@ -20,6 +20,12 @@ export interface Account {
   tax_inclusive?: boolean;
 }
 
+/** One account. */
+export interface AccountRef {
+  /** The account. */
+  account_id: string;
+}
+
 /** What the billing agent answers for one period. */
 export interface AgentPayload {
   /** The subscription's current period after this action. */
@@ -768,3 +774,15 @@ export type UsagePricing = {
   /** Tiers in ascending order, the last open-ended. */
   tiers: Tier[];
 };
+
+/** A predefined usage query, as the plan form's usage source selector lists it. */
+export interface UsageQuery {
+  /** The name a plan's usage_query gives (shipments_by_weekday). */
+  name: string;
+  /** What it counts. */
+  description: string;
+  /** The databases it runs on (sqlite, postgres, mysql). */
+  dialects: string[];
+  /** Whether plans use it when they name none. */
+  default: boolean;
+}

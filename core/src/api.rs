@@ -314,6 +314,48 @@ pub async fn preview_scenario(scenario_json: &str) -> Result<crate::scenario::Pr
     crate::scenario::preview(&scenario).await
 }
 
+/// A predefined usage query, as the plan form's usage source selector lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct UsageQuery {
+    /// The name a plan's `usage_query` gives (`shipments_by_weekday`).
+    pub name: String,
+    /// What it counts.
+    pub description: String,
+    /// The databases it runs on (`sqlite`, `postgres`, `mysql`).
+    pub dialects: Vec<String>,
+    /// Whether plans use it when they name none.
+    pub default: bool,
+}
+
+/// The predefined usage queries (from `sql/queries/`): the only usage sources a plan can name.
+pub fn usage_queries() -> Vec<UsageQuery> {
+    crate::usage::predefined_queries()
+        .iter()
+        .map(|query| UsageQuery {
+            name: query.name.to_owned(),
+            description: query.description.to_owned(),
+            dialects: [
+                ("sqlite", query.sqlite),
+                ("postgres", query.postgres),
+                ("mysql", query.mysql),
+            ]
+            .into_iter()
+            .filter(|(_, text)| !text.trim().is_empty())
+            .map(|(dialect, _)| dialect.to_owned())
+            .collect(),
+            default: query.name == crate::plan::DEFAULT_USAGE_QUERY,
+        })
+        .collect()
+}
+
+/// One account.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRef {
+    /// The account.
+    pub account_id: String,
+}
+
 /// An account to create or update.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -469,6 +511,15 @@ impl BillingEngine {
             .save_account(&request.account, &request.actor)
             .await?;
         Ok(request.account.clone())
+    }
+
+    /// An account (whether it may have AI plans, its time zone); [`Error::NotFound`] when there
+    /// is none.
+    pub async fn get_account(&self, request: &AccountRef) -> Result<Account> {
+        self.store()?
+            .account(&request.account_id)
+            .await?
+            .ok_or_else(|| Error::not_found("account", &request.account_id))
     }
 
     /// Creates or updates a customer of an existing account.
@@ -894,6 +945,15 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(plan.version, 1);
+        let account = engine
+            .get_account(&from_value("r", json!({"account_id": "acct"})).unwrap())
+            .await
+            .unwrap();
+        assert!(account.abstracted);
+        let queries = usage_queries();
+        assert_eq!(queries[0].name, "shipments_by_weekday");
+        assert_eq!(queries[0].dialects, ["sqlite", "postgres", "mysql"]);
+        assert!(queries[0].default);
         let created = engine
             .create_subscription(
                 &from_value(

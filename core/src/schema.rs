@@ -85,6 +85,8 @@ pub fn api_definitions() -> Map<String, Value> {
         crate::scenario::Scenario,
         crate::scenario::PreviewReport,
         api::SaveAccount,
+        api::AccountRef,
+        api::UsageQuery,
         api::SaveCustomer,
         crate::engine::SavePlan,
         crate::plan::PlanVersion,
