@@ -184,7 +184,9 @@ async function runPreview() {
     return;
   }
   if (plan.type === 'standard' && amountError) {
-    setInterpretation(el('p', { class: 'muted' }, 'Enter the amount per period to see the invoices.'));
+    setInterpretation(el('p', { class: 'muted' }, fields.amount.value.trim() === ''
+      ? 'Enter the amount per period to see the invoices.'
+      : `The amount cannot be read: ${amountError}`));
     previewNode.replaceChildren();
     return;
   }
@@ -305,9 +307,12 @@ async function save(event) {
   $('save-error').replaceChildren();
   const { plan, amountError } = formPlan();
   showAmountError(plan.type === 'standard' ? amountError : null);
-  if (!form.checkValidity() || (plan.type === 'standard' && amountError)) {
-    const invalid = form.querySelector(':invalid') ?? (amountError ? fields.amount : null);
-    invalid?.focus();
+  if (plan.type === 'standard' && amountError) {
+    fields.amount.focus();
+    return;
+  }
+  if (!form.checkValidity()) {
+    form.querySelector('input:invalid, select:invalid, textarea:invalid')?.focus();
     form.reportValidity();
     return;
   }
@@ -366,9 +371,6 @@ async function start() {
   }
   fields.usageQuery.addEventListener('change', describeUsageQuery);
   fields.amount.addEventListener('input', () => showAmountError(null));
-  fields.amount.addEventListener('blur', () => {
-    if (planType() === 'standard' && fields.amount.value.trim() !== '') showAmountError(formPlan().amountError);
-  });
   form.addEventListener('input', schedulePreview);
   form.addEventListener('change', schedulePreview);
   fields.previewStart.addEventListener('input', schedulePreview);

@@ -315,7 +315,14 @@ test('a non-abstracted account: no AI Plan choice, and the engine refuses one wh
   await page.selectOption('#account', 'acct_standard');
   await page.fill('#nickname', 'Weekly box');
   await page.selectOption('#interval', 'week');
+  await page.fill('#amount', '4.505');
+  await page.click('#save');
+  assert.equal(await page.isVisible('#amount-error'), true);
+  assert.match(await page.textContent('#amount-error'), /at most 2 decimals/);
+  assert.equal(await page.getAttribute('#amount', 'aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'amount');
   await page.fill('#amount', '4.50');
+  assert.equal(await page.isVisible('#amount-error'), false);
   await waitForOutcome('understood', '4.50 USD');
   assert.match(await page.textContent('#timing'), /First invoice at subscription start/);
   assert.equal((await invoiceRows())[1].issued, '2026-01-08');
