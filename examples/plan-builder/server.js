@@ -165,6 +165,15 @@ function planFrom(input) {
 
 /** Opens the engine and seeds the accounts; the returned app serves the page and its API. */
 async function createApp({ databaseUrl }) {
+  const missing = [
+    typeof billing.usageQueries !== 'function' && 'usageQueries()',
+    typeof billing.BillingEngine.prototype.getAccount !== 'function' && 'BillingEngine#getAccount()',
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new Error(
+      `this build of @pelcro/ai-billing has no ${missing.join(' and ')}: rebuild bindings-node (npm run build)`,
+    );
+  }
   const engine = await billing.BillingEngine.open({ databaseUrl });
   for (const account of SEED_ACCOUNTS) {
     await engine.saveAccount({ account, actor: 'plan-builder' });
