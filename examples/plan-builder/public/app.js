@@ -8,6 +8,9 @@ const TIMING = {
   at_renewal: "At renewal, for the period's usage: each period is billed in arrears, when it ends.",
 };
 
+/** How the plan list names a plan's type (the CLI can save the others: step_up, usage, hybrid). */
+const TYPE_NAMES = { standard: 'Standard', ai: 'AI Plan' };
+
 const $ = (id) => document.getElementById(id);
 const form = $('plan-form');
 const fields = {
@@ -288,7 +291,7 @@ async function loadPlans() {
   const rows = plans.map(({ plan, version, created_at: createdAt }) => el('tr', { 'data-plan-id': plan.id },
     el('th', { scope: 'row' }, el('code', {}, plan.id)),
     el('td', {}, plan.nickname ?? ''),
-    el('td', {}, plan.type === 'ai' ? 'AI Plan' : plan.type),
+    el('td', {}, TYPE_NAMES[plan.type] ?? plan.type),
     el('td', { class: 'money' }, fromMinorUnits(plan.amount ?? 0, plan.currency)),
     el('td', {}, plan.currency),
     el('td', {}, `${plan.interval_count ?? 1} ${plan.interval}`),
@@ -371,7 +374,12 @@ async function start() {
   }
   fields.usageQuery.addEventListener('change', describeUsageQuery);
   fields.amount.addEventListener('input', () => showAmountError(null));
-  form.addEventListener('input', schedulePreview);
+  form.addEventListener('input', () => {
+    // A message about the last save is stale once the form changes.
+    $('save-status').textContent = '';
+    $('save-error').replaceChildren();
+    schedulePreview();
+  });
   form.addEventListener('change', schedulePreview);
   fields.previewStart.addEventListener('input', schedulePreview);
   form.addEventListener('submit', save);
