@@ -8,7 +8,7 @@
 //! its audit events in one store transaction, over the revision it was computed from. So a crash
 //! leaves each renewal either done or not started, and two runs at once never bill a period twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,7 +25,8 @@ use crate::model::LanguageModel;
 use crate::plan::{Account, Plan, PlanType, PlanVersion};
 use crate::pricing::InvoiceTiming;
 use crate::store::{
-    CommitOutcome, DueQuery, NewSubscription, PlanQuery, Store, SubscriptionCommit, UsageRequest,
+    ClaimedPage, CommitOutcome, DueQuery, NewSubscription, PlanQuery, Store, SubscriptionCommit,
+    UsageRequest,
 };
 use crate::subscription::{
     BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus, invoice_id,
@@ -46,6 +47,12 @@ const MAX_ATTEMPTS: u32 = 5;
 
 /// How many due subscriptions are read per page of a run.
 const DUE_PAGE: u32 = 256;
+
+/// How many due subscriptions a run in the compiled mode claims, bills and writes at once.
+const BATCH_PAGE: u32 = 256;
+
+/// The most pages of the compiled mode in flight at once (`concurrency` when it is lower).
+const MAX_PAGES_IN_FLIGHT: usize = 4;
 
 /// The actor of billing runs in the audit trail.
 pub const SYSTEM_ACTOR: &str = "system";
@@ -188,6 +195,30 @@ struct Billed {
     status: InvoiceStatus,
     /// In the agent modes: the model's payload and how it compared with the program.
     cross_check: Option<(crate::agent::AgentPayload, agent::CrossCheck)>,
+}
+
+/// One period a subscription owes, planned by [`Engine::plan_owed`].
+#[derive(Debug)]
+struct Owed {
+    /// The subscription's place in its page.
+    index: usize,
+    /// The subscription before this period is billed.
+    state: Subscription,
+    /// The subscription after.
+    next: Subscription,
+    /// The period's usage window, for programs with usage charges.
+    usage: Option<UsageRequest>,
+    account: Account,
+    plan: PlanVersion,
+    /// The instant written as the invoice's `created_at` and the state's `updated_at`.
+    written_at: DateTime<Utc>,
+}
+
+/// What [`Engine::plan_owed`] found.
+#[derive(Debug)]
+struct Planned {
+    owed: Vec<Owed>,
+    failure: Option<(Subscription, Error)>,
 }
 
 /// Who, in which run and operation, and when: what every event of one operation shares.
@@ -743,7 +774,18 @@ impl Engine {
         tracing::Span::current().record("run_id", report.run_id.as_str());
         let cache = RunCache::default();
         let run_id = report.run_id.clone();
-        // Due subscriptions as one stream, the next page read while the last renewals of the
+        if !self.mode.uses_model() {
+            self.run_pages(request, now, &cache, &mut report).await?;
+            tracing::info!(
+                subscriptions = report.subscriptions,
+                issued = report.issued,
+                failed = report.failed,
+                "run finished"
+            );
+            return Ok(report);
+        }
+        // The agent modes: one subscription at a time per slot, since each renewal waits on a
+        // model. Due subscriptions as one stream, the next page read while the last renewals of the
         // previous one are still in flight, so no renewal slot idles at a page boundary.
         let due = stream::try_unfold(
             Some(None),
@@ -808,6 +850,410 @@ impl Engine {
             "run finished"
         );
         Ok(report)
+    }
+
+    /// The compiled mode's run: pages of due subscriptions claimed from the store, each page
+    /// read, billed and written in a few statements ([`Engine::renew_page`]), several pages in
+    /// flight at once. A second pass from the start picks up what the first skipped because
+    /// another run held it and then let it go (a page rolled back, a process killed); the
+    /// subscriptions that failed in this run are not tried again.
+    async fn run_pages(
+        &self,
+        request: &RunDue,
+        now: DateTime<Utc>,
+        cache: &RunCache,
+        report: &mut RunReport,
+    ) -> Result<()> {
+        let run_id = report.run_id.clone();
+        let mut failed: HashSet<(String, String)> = HashSet::new();
+        for pass in 0..2 {
+            let renewed_before = report.subscriptions;
+            let claims = stream::try_unfold(
+                Some(None),
+                |cursor: Option<Option<(String, String)>>| async move {
+                    let Some(after) = cursor else {
+                        return Ok(None);
+                    };
+                    let page = self
+                        .store
+                        .claim_due(&DueQuery {
+                            due_by: now,
+                            after,
+                            limit: BATCH_PAGE,
+                        })
+                        .await?;
+                    let next = match page.subscriptions.last() {
+                        Some(last) if page.subscriptions.len() >= BATCH_PAGE as usize => {
+                            Some(Some((last.account_id.clone(), last.id.clone())))
+                        }
+                        Some(_) => None,
+                        None => return Ok(None),
+                    };
+                    Ok::<_, Error>(Some((page, next)))
+                },
+            );
+            // The failures of the passes before (few): not tried again in this run.
+            let failed_before = &failed.clone();
+            let mut failed_now = Vec::new();
+            let results = claims
+                .map(|page| {
+                    let run_id = run_id.as_str();
+                    async move {
+                        let mut page = page?;
+                        page.subscriptions.retain(|subscription| {
+                            !failed_before.contains(&(
+                                subscription.account_id.clone(),
+                                subscription.id.clone(),
+                            ))
+                        });
+                        Ok::<_, Error>(self.renew_page(page, now, run_id, cache).await)
+                    }
+                })
+                .buffer_unordered(self.concurrency.min(MAX_PAGES_IN_FLIGHT));
+            let mut results = std::pin::pin!(results);
+            while let Some(result) = results.next().await {
+                for ((account_id, subscription_id), renewed) in result? {
+                    report.subscriptions += 1;
+                    report.issued += renewed.issued;
+                    report.held += renewed.held;
+                    if let Some(failure) = renewed.failure {
+                        report.failed += 1;
+                        if report.failures.len() < MAX_LISTED_FAILURES {
+                            report.failures.push((
+                                account_id.clone(),
+                                subscription_id.clone(),
+                                failure.to_string(),
+                            ));
+                        }
+                        failed_now.push((account_id, subscription_id));
+                    }
+                    if let Some(progress) = &request.progress {
+                        progress(report);
+                    }
+                }
+            }
+            failed.extend(failed_now);
+            if pass == 0 && report.subscriptions == renewed_before {
+                // Nothing was due: there is nothing a second pass could find.
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Renews a claimed page: the customers in one read, every period each subscription owes
+    /// planned without I/O, the usage of all of them in one call, each invoice billed, and all
+    /// of it written in one [`Store::commit_claimed`] (each renewal atomic on its own). A
+    /// renewal the store did not take as it was (someone changed the subscription, the period
+    /// was billed, the store failed) is done again one subscription at a time by
+    /// [`Engine::renew`], from the subscription as it is then.
+    async fn renew_page(
+        &self,
+        page: ClaimedPage,
+        now: DateTime<Utc>,
+        run_id: &str,
+        cache: &RunCache,
+    ) -> Vec<((String, String), Renewed)> {
+        let subscriptions = page.subscriptions.clone();
+        let count = subscriptions.len();
+        let mut results: Vec<Renewed> = (0..count).map(|_| Renewed::default()).collect();
+        let keys: Vec<(String, String)> = subscriptions
+            .iter()
+            .map(|s| (s.account_id.clone(), s.customer_id.clone()))
+            .collect();
+        let customers = match self.store.customers(&keys).await {
+            Ok(customers) if customers.len() == count => customers,
+            _ => {
+                drop(page);
+                return self
+                    .renew_again(
+                        subscriptions,
+                        vec![true; count],
+                        results,
+                        now,
+                        run_id,
+                        cache,
+                    )
+                    .await;
+            }
+        };
+
+        // Every period each subscription owes, and the usage window of each.
+        let mut owed: Vec<Owed> = Vec::new();
+        let mut failures: Vec<Option<(Subscription, Error)>> = (0..count).map(|_| None).collect();
+        let written_at = self.clock.now();
+        for (index, subscription) in subscriptions.iter().enumerate() {
+            let planned = self
+                .plan_owed(
+                    subscription,
+                    customers[index].as_ref(),
+                    now,
+                    written_at,
+                    cache,
+                )
+                .await;
+            for item in planned.owed {
+                owed.push(Owed { index, ..item });
+            }
+            failures[index] = planned.failure;
+        }
+        let requests: Vec<UsageRequest> = owed.iter().filter_map(|o| o.usage.clone()).collect();
+        let mut usages = match self.store.usage_many(&requests).await {
+            Ok(usages) if usages.len() == requests.len() => usages.into_iter(),
+            _ => {
+                drop(page);
+                return self
+                    .renew_again(
+                        subscriptions,
+                        vec![true; count],
+                        results,
+                        now,
+                        run_id,
+                        cache,
+                    )
+                    .await;
+            }
+        };
+
+        // Bill each period; a subscription stops at its first failure (what it owed before
+        // is still written), as it would renewing one period at a time.
+        let mut commits = Vec::with_capacity(owed.len());
+        let mut commit_of = Vec::with_capacity(owed.len());
+        let mut statuses = Vec::with_capacity(owed.len());
+        for item in owed {
+            let usage = match &item.usage {
+                Some(request) => usages
+                    .next()
+                    .map(|usage| usage.map(|usage| Some((request.clone(), usage)))),
+                None => Some(Ok(None)),
+            };
+            if failures[item.index].is_some() {
+                continue;
+            }
+            let billed = match usage {
+                Some(Ok(usage)) => {
+                    self.bill_owed(&item, usage, &customers, cache, run_id)
+                        .await
+                }
+                Some(Err(error)) => Err(error),
+                None => Err(Error::overflow("the usage of a page")),
+            };
+            match billed {
+                Ok((commit, status)) => {
+                    commits.push(commit);
+                    commit_of.push(item.index);
+                    statuses.push(status);
+                }
+                Err(error) => failures[item.index] = Some((item.state, error)),
+            }
+        }
+
+        let mut again = vec![false; count];
+        match self.store.commit_claimed(page, &commits).await {
+            Ok(outcomes) if outcomes.len() == commits.len() => {
+                for ((outcome, index), status) in outcomes.into_iter().zip(commit_of).zip(statuses)
+                {
+                    match outcome {
+                        Ok(CommitOutcome::Committed) if !again[index] => match status {
+                            InvoiceStatus::Open => results[index].issued += 1,
+                            InvoiceStatus::Held => results[index].held += 1,
+                        },
+                        Ok(CommitOutcome::Committed) => {}
+                        Ok(_) | Err(_) => again[index] = true,
+                    }
+                }
+            }
+            _ => again = vec![true; count],
+        }
+        for (index, failure) in failures.into_iter().enumerate() {
+            if again[index] {
+                continue;
+            }
+            if let Some((state, error)) = failure {
+                tracing::warn!(
+                    account_id = %state.account_id,
+                    subscription_id = %state.id,
+                    period = state.next_invoice_period,
+                    %error,
+                    "renewal failed"
+                );
+                self.record_failure(&state, &error, run_id, &new_id(), &[])
+                    .await;
+                results[index].failure = Some(error);
+            }
+        }
+        self.renew_again(subscriptions, again, results, now, run_id, cache)
+            .await
+    }
+
+    /// The page's results, after renewing again, one at a time from its state in the store, each
+    /// subscription marked in `again`.
+    async fn renew_again(
+        &self,
+        subscriptions: Vec<Subscription>,
+        again: Vec<bool>,
+        mut results: Vec<Renewed>,
+        now: DateTime<Utc>,
+        run_id: &str,
+        cache: &RunCache,
+    ) -> Vec<((String, String), Renewed)> {
+        let mut out = Vec::with_capacity(subscriptions.len());
+        for ((subscription, again), mut result) in
+            subscriptions.into_iter().zip(again).zip(results.drain(..))
+        {
+            if again {
+                match self
+                    .store
+                    .subscription(&subscription.account_id, &subscription.id)
+                    .await
+                {
+                    Ok(Some(current)) => {
+                        let renewed = self.renew(current, now, run_id, cache).await;
+                        result.issued += renewed.issued;
+                        result.held += renewed.held;
+                        result.failure = renewed.failure;
+                    }
+                    Ok(None) => {}
+                    Err(error) => result.failure = Some(error),
+                }
+            }
+            out.push(((subscription.account_id, subscription.id), result));
+        }
+        out
+    }
+
+    /// Every period `subscription` owes at `now`, planned from its state alone: each period's
+    /// state before it is billed and its usage window. Stops at the first period that cannot be
+    /// planned (its failure is returned with the state it failed in).
+    async fn plan_owed(
+        &self,
+        subscription: &Subscription,
+        customer: Option<&Customer>,
+        now: DateTime<Utc>,
+        written_at: DateTime<Utc>,
+        cache: &RunCache,
+    ) -> Planned {
+        let mut planned = Planned {
+            owed: Vec::new(),
+            failure: None,
+        };
+        let mut state = subscription.clone();
+        let setup = async {
+            let account = self.cached_account(cache, &subscription.account_id).await?;
+            let plan = self
+                .cached_plan(cache, &subscription.account_id, &subscription.plan_id)
+                .await?;
+            if customer.is_none() {
+                return Err(Error::not_found(
+                    "customer",
+                    subscription.customer_id.clone(),
+                ));
+            }
+            let calendar = BillingCalendar::new(
+                subscription.start_date,
+                plan.program.interval,
+                account.timezone,
+            )?;
+            Ok((account, plan, calendar))
+        };
+        let (account, plan, calendar) = match setup.await {
+            Ok(setup) => setup,
+            Err(error) => {
+                planned.failure = Some((state, error));
+                return planned;
+            }
+        };
+        while state.status == SubscriptionStatus::Active
+            && state.next_invoice_at.is_some_and(|at| at <= now)
+        {
+            let next = usage_request(&account, &plan, &state, state.next_invoice_period).and_then(
+                |usage| {
+                    let next = advance(
+                        &state,
+                        &calendar,
+                        plan.program.invoice_timing(),
+                        &plan.plan,
+                        written_at,
+                    )?;
+                    Ok((usage, next))
+                },
+            );
+            match next {
+                Ok((usage, next)) => {
+                    planned.owed.push(Owed {
+                        index: 0,
+                        state: state.clone(),
+                        next: next.clone(),
+                        usage,
+                        account: account.clone(),
+                        plan: plan.clone(),
+                        written_at,
+                    });
+                    state = next;
+                }
+                Err(error) => {
+                    planned.failure = Some((state, error));
+                    break;
+                }
+            }
+        }
+        planned
+    }
+
+    /// Bills one planned period from its usage: the commit that writes it, and its status.
+    async fn bill_owed(
+        &self,
+        item: &Owed,
+        usage: Option<(UsageRequest, PeriodUsage)>,
+        customers: &[Option<Customer>],
+        _cache: &RunCache,
+        run_id: &str,
+    ) -> Result<(SubscriptionCommit, InvoiceStatus)> {
+        let customer = customers[item.index]
+            .as_ref()
+            .ok_or_else(|| Error::not_found("customer", item.state.customer_id.clone()))?;
+        let state = &item.state;
+        let billed = self
+            .bill_with_usage(
+                &item.account,
+                customer,
+                &item.plan,
+                state,
+                state.next_invoice_period,
+                usage,
+                &mut Vec::new(),
+            )
+            .await?;
+        let reason = if state.next_invoice_period == 1 {
+            BillingReason::SubscriptionCreate
+        } else {
+            BillingReason::SubscriptionCycle
+        };
+        let issued = self.issued(
+            state,
+            &item.plan,
+            billed.invoice,
+            billed.status,
+            reason,
+            item.written_at,
+        );
+        let status = issued.status;
+        let correlation = new_id();
+        let events = self.billing_events(
+            &issued,
+            billed.usage.as_ref(),
+            billed.cross_check.as_ref(),
+            &Trail::new(SYSTEM_ACTOR, Some(run_id), &correlation, item.written_at),
+        );
+        Ok((
+            SubscriptionCommit {
+                expected_revision: state.revision,
+                subscription: item.next.clone(),
+                invoice: Some(issued),
+                events,
+            },
+            status,
+        ))
     }
 
     /// Renews one subscription until it owes nothing due at `now`, or a renewal fails.
@@ -1017,25 +1463,34 @@ impl Engine {
         index: u32,
         calls: &mut Vec<agent::AgentCall>,
     ) -> Result<Billed> {
+        let usage = match usage_request(account, plan, subscription, index)? {
+            Some(request) => {
+                let usage = self.store.usage(&request).await?;
+                Some((request, usage))
+            }
+            None => None,
+        };
+        self.bill_with_usage(account, customer, plan, subscription, index, usage, calls)
+            .await
+    }
+
+    /// Bills period `index` of `subscription` from its usage, already read (`None` for programs
+    /// without usage charges): the priced period, the agent payload, the customer's tax.
+    #[allow(clippy::too_many_arguments)]
+    async fn bill_with_usage(
+        &self,
+        account: &Account,
+        customer: &Customer,
+        plan: &PlanVersion,
+        subscription: &Subscription,
+        index: u32,
+        usage: Option<(UsageRequest, PeriodUsage)>,
+        calls: &mut Vec<agent::AgentCall>,
+    ) -> Result<Billed> {
         let program = &plan.program;
         let calendar =
             BillingCalendar::new(subscription.start_date, program.interval, account.timezone)?;
         let period = calendar.period(index)?;
-        let usage = if program.usage.is_empty() {
-            None
-        } else {
-            let (from, to) = calendar.utc_bounds(&period);
-            let request = UsageRequest {
-                query: plan.plan.usage_query_name().to_owned(),
-                account_id: account.id.clone(),
-                customer_id: subscription.customer_id.clone(),
-                from,
-                to,
-                tz: account.timezone,
-            };
-            let usage = self.store.usage(&request).await?;
-            Some((request, usage))
-        };
         let priced = price_period(
             program,
             &calendar,
@@ -1352,6 +1807,32 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The usage window period `index` of `subscription` is billed from, through the plan's query;
+/// `None` when the program has no usage charges.
+fn usage_request(
+    account: &Account,
+    plan: &PlanVersion,
+    subscription: &Subscription,
+    index: u32,
+) -> Result<Option<UsageRequest>> {
+    let program = &plan.program;
+    if program.usage.is_empty() {
+        return Ok(None);
+    }
+    let calendar =
+        BillingCalendar::new(subscription.start_date, program.interval, account.timezone)?;
+    let period = calendar.period(index)?;
+    let (from, to) = calendar.utc_bounds(&period);
+    Ok(Some(UsageRequest {
+        query: plan.plan.usage_query_name().to_owned(),
+        account_id: account.id.clone(),
+        customer_id: subscription.customer_id.clone(),
+        from,
+        to,
+        tz: account.timezone,
+    }))
 }
 
 /// The subscription after its period `next_invoice_period` is billed: the next period owed,

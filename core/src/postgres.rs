@@ -28,15 +28,16 @@ use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, Store,
-    StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, invoice_exists,
-    subscription_exists,
+    ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
+    Store, StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id,
+    invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
 
 #[macro_use]
 mod rows;
+mod batch;
 mod error;
 mod events;
 mod invoices;
@@ -520,6 +521,29 @@ impl Store for PostgresStore {
             .await
             .map_err(storage("committing a subscription change"))?;
         Ok(CommitOutcome::Committed)
+    }
+
+    async fn customers(&self, keys: &[(String, String)]) -> Result<Vec<Option<Customer>>> {
+        batch::customers(&self.pool, keys).await
+    }
+
+    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
+        batch::usage_many(&self.pool, requests).await
+    }
+
+    /// Locks the page's rows in a transaction that stays open until the page is committed or
+    /// dropped (`FOR UPDATE SKIP LOCKED`): runs in other processes skip them, and a run that
+    /// dies lets them go at once.
+    async fn claim_due(&self, query: &DueQuery) -> Result<ClaimedPage> {
+        batch::claim_due(&self.pool, query).await
+    }
+
+    async fn commit_claimed(
+        &self,
+        page: ClaimedPage,
+        requests: &[SubscriptionCommit],
+    ) -> Result<Vec<Result<CommitOutcome>>> {
+        batch::commit_claimed(&self.pool, page, requests).await
     }
 
     async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {

@@ -192,10 +192,107 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Counts of what the store holds.
     async fn stats(&self) -> Result<StoreStats>;
 
+    /// Several customers at once, each `(account id, customer id)` in the order given (`None` for
+    /// one that does not exist). The default reads them one by one with [`Store::customer`];
+    /// databases read them in one statement.
+    async fn customers(&self, keys: &[(String, String)]) -> Result<Vec<Option<Customer>>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for (account_id, id) in keys {
+            found.push(self.customer(account_id, id).await?);
+        }
+        Ok(found)
+    }
+
+    /// The usage of several windows, each as [`Store::usage`] would give it, in the order given:
+    /// a request that fails fails on its own (its `Err` in its place). The outer `Err` is the
+    /// store failing for all of them. The default runs them one by one.
+    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
+        let mut found = Vec::with_capacity(requests.len());
+        for request in requests {
+            found.push(self.usage(request).await);
+        }
+        Ok(found)
+    }
+
+    /// Claims a page of due subscriptions for a billing run to renew: the subscriptions
+    /// [`Store::due_subscriptions`] lists for `query`, except those another run holds a claim on
+    /// at this moment (which are skipped, not waited for). Renew them and end the claim with
+    /// [`Store::commit_claimed`]; dropping the page ends it too, writing nothing.
+    ///
+    /// The default claims nothing (the page is the due list; [`Store::commit`]'s compare-and-set
+    /// keeps two runs from billing a period twice). PostgreSQL locks the page's rows
+    /// (`FOR UPDATE SKIP LOCKED`) until the claim ends, so runs in several processes share the
+    /// due subscriptions without meeting.
+    async fn claim_due(&self, query: &DueQuery) -> Result<ClaimedPage> {
+        Ok(ClaimedPage::unlocked(self.due_subscriptions(query).await?))
+    }
+
+    /// Ends a claim from [`Store::claim_due`], committing `requests` (each a change to a
+    /// subscription of the page, as [`Store::commit`] takes it; a subscription that owes several
+    /// periods has one request per period, in order). Each request is written atomically on its
+    /// own, exactly as if [`Store::commit`] were called for each in order: its outcome (or its
+    /// own error) is in its place. The outer `Err` is the store failing: then some requests may
+    /// be written (each whole, never a part of one) and the caller reads the subscriptions
+    /// again. The default commits them one by one with [`Store::commit`].
+    async fn commit_claimed(
+        &self,
+        page: ClaimedPage,
+        requests: &[SubscriptionCommit],
+    ) -> Result<Vec<Result<CommitOutcome>>> {
+        drop(page);
+        let mut outcomes = Vec::with_capacity(requests.len());
+        for request in requests {
+            outcomes.push(self.commit(request).await);
+        }
+        Ok(outcomes)
+    }
+
     /// Closes the store's connections, waiting for calls in flight; later calls fail. Stores
     /// without connections keep the default, which does nothing.
     async fn close(&self) -> Result<()> {
         Ok(())
+    }
+}
+
+/// A page of due subscriptions claimed by a billing run ([`Store::claim_due`]).
+///
+/// The claim lasts until the page is given to [`Store::commit_claimed`] or dropped.
+pub struct ClaimedPage {
+    /// The claimed subscriptions, in (account id, subscription id) order, as they are now.
+    pub subscriptions: Vec<Subscription>,
+    /// What holds the claim (a store's open transaction), when the store claims.
+    hold: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl ClaimedPage {
+    /// A page no claim holds: the default of stores that rely on compare-and-set alone.
+    pub fn unlocked(subscriptions: Vec<Subscription>) -> Self {
+        ClaimedPage {
+            subscriptions,
+            hold: None,
+        }
+    }
+
+    /// A page whose claim `hold` keeps until it is committed or dropped.
+    pub fn held(subscriptions: Vec<Subscription>, hold: Box<dyn std::any::Any + Send>) -> Self {
+        ClaimedPage {
+            subscriptions,
+            hold: Some(hold),
+        }
+    }
+
+    /// What holds the claim, for the store that made it.
+    pub fn into_hold(self) -> Option<Box<dyn std::any::Any + Send>> {
+        self.hold
+    }
+}
+
+impl fmt::Debug for ClaimedPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClaimedPage")
+            .field("subscriptions", &self.subscriptions.len())
+            .field("held", &self.hold.is_some())
+            .finish()
     }
 }
 

@@ -125,7 +125,7 @@ async fn insert_all<'q, 'a>(
 /// `at` rounded up to the microsecond. Stored instants are whole microseconds (timestamptz), so
 /// `at <= stored` exactly when `ceil(at) <= stored`; sqlx would otherwise truncate a bound with
 /// nanoseconds, and a window could take in a row just before its start.
-fn ceil_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn ceil_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     let extra = at.timestamp_subsec_nanos() % 1_000;
     if extra == 0 {
         at
@@ -164,7 +164,7 @@ fn output_error(template: &UsageQueryTemplate, problem: String) -> Error {
 
 /// Reads the 7 weekday rows of a template into [`PeriodUsage`], failing on a reported return
 /// whose shipment is missing.
-fn read_output(template: &UsageQueryTemplate, rows: &[PgRow]) -> Result<PeriodUsage> {
+pub(crate) fn read_output(template: &UsageQueryTemplate, rows: &[PgRow]) -> Result<PeriodUsage> {
     const T: &str = "usage query output";
     // A reported missing shipment comes first: it is the caller's data, not the output's shape.
     if let Some(first) = rows.first() {

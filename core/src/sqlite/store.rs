@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
@@ -16,15 +17,21 @@ use crate::invoice::{Invoice, IssuedInvoice};
 use crate::money::Money;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, Store,
-    StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, event_exists,
-    invoice_exists, subscription_exists,
+    ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
+    Store, StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id,
+    event_exists, invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment, find_query};
 
 /// Rows per multi-row INSERT or `IN (...)` list, far below SQLite's limit on bound variables.
 const CHUNK: usize = 500;
+
+/// Subscriptions per multi-row upsert of a page's new states (15 bound values each).
+const STATE_CHUNK: usize = 200;
+
+/// Usage queries of a page in flight at once, each on its own connection.
+const USAGE_IN_FLIGHT: usize = 4;
 
 type Tx = Transaction<'static, Sqlite>;
 
@@ -258,6 +265,272 @@ async fn insert_invoice(conn: &mut SqliteConnection, issued: &IssuedInvoice) -> 
     };
     children.await.map_err(storage(action()))?;
     Ok(true)
+}
+
+/// The head of an invoice, skipped (not failed) when its id or its period already has one.
+const INSERT_INVOICE_IF_NEW: &str = "INSERT INTO invoices (account_id, id, subscription_id, \
+     customer_id, plan_id, plan_version, quantity, billing_reason, status, period_index, \
+     issue_date, period_start, period_end, currency, subtotal, tax, tax_inclusive, total, \
+     created_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
+     ON CONFLICT DO NOTHING";
+
+/// Writes a page of renewals in the caller's write transaction, each as [`Store::commit`] would
+/// on its own: a request whose subscription is not at its expected revision is `Stale`, one
+/// whose period is billed is `InvoiceExists`, and neither writes anything. The revisions are read
+/// once, each invoice head is one statement (its conflict tells whether the period is billed),
+/// and then every child row, new state and event of the page goes in multi-row statements.
+async fn commit_page(
+    tx: &mut Tx,
+    requests: &[SubscriptionCommit],
+) -> Result<Vec<Result<CommitOutcome>>> {
+    let action = "committing a page of renewals";
+    let mut revisions: HashMap<(String, String), i64> = HashMap::with_capacity(requests.len());
+    let mut keys: Vec<(&str, &str)> = requests
+        .iter()
+        .map(|r| {
+            (
+                r.subscription.account_id.as_str(),
+                r.subscription.id.as_str(),
+            )
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for chunk in keys.chunks(CHUNK) {
+        let mut select = QueryBuilder::<Sqlite>::new(
+            "SELECT account_id, id, revision FROM subscriptions WHERE (account_id, id) IN (VALUES ",
+        );
+        let mut list = select.separated(", ");
+        for (account_id, id) in chunk {
+            list.push("(")
+                .push_bind_unseparated(account_id.to_string())
+                .push_unseparated(", ")
+                .push_bind_unseparated(id.to_string())
+                .push_unseparated(")");
+        }
+        select.push(")");
+        for row in select
+            .build()
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(storage(action))?
+        {
+            let key: (String, String) = (
+                sqlx::Row::try_get(&row, "account_id").map_err(storage(action))?,
+                sqlx::Row::try_get(&row, "id").map_err(storage(action))?,
+            );
+            let revision: i64 = sqlx::Row::try_get(&row, "revision").map_err(storage(action))?;
+            revisions.insert(key, revision);
+        }
+    }
+
+    let mut outcomes = Vec::with_capacity(requests.len());
+    let mut accepted: Vec<&SubscriptionCommit> = Vec::with_capacity(requests.len());
+    // The last state written of each subscription, in the order first met.
+    let mut states: Vec<&Subscription> = Vec::new();
+    let mut state_of: HashMap<(String, String), usize> = HashMap::new();
+    for request in requests {
+        let checked = request.check_revision().and_then(|()| {
+            check_event_batch(&request.events)?;
+            match &request.invoice {
+                Some(issued) => check_currency(&issued.invoice),
+                None => Ok(()),
+            }
+        });
+        if let Err(error) = checked {
+            outcomes.push(Err(error));
+            continue;
+        }
+        let subscription = &request.subscription;
+        let key = (subscription.account_id.clone(), subscription.id.clone());
+        if revisions.get(&key) != Some(&request.expected_revision) {
+            outcomes.push(Ok(CommitOutcome::Stale));
+            continue;
+        }
+        if let Some(issued) = &request.invoice {
+            let invoice = &issued.invoice;
+            let written = sqlx::query(INSERT_INVOICE_IF_NEW)
+                .bind(issued.account_id.clone())
+                .bind(issued.id.clone())
+                .bind(issued.subscription_id.clone())
+                .bind(issued.customer_id.clone())
+                .bind(issued.plan_id.clone())
+                .bind(i64::from(issued.plan_version))
+                .bind(i64::from(issued.quantity))
+                .bind(issued.billing_reason.as_str())
+                .bind(issued.status.as_str())
+                .bind(i64::from(invoice.period_index))
+                .bind(date_text(invoice.issue_date))
+                .bind(date_text(invoice.period_start))
+                .bind(date_text(invoice.period_end))
+                .bind(invoice.currency.code())
+                .bind(invoice.subtotal.minor())
+                .bind(invoice.tax.minor())
+                .bind(invoice.tax_inclusive)
+                .bind(invoice.total.minor())
+                .bind(micros(issued.created_at))
+                .execute(&mut **tx)
+                .await
+                .map_err(storage(format!("writing invoice {:?}", issued.id)))?;
+            if written.rows_affected() != 1 {
+                outcomes.push(Ok(CommitOutcome::InvoiceExists));
+                continue;
+            }
+        }
+        revisions.insert(key.clone(), subscription.revision);
+        match state_of.get(&key) {
+            Some(&index) => states[index] = subscription,
+            None => {
+                state_of.insert(key, states.len());
+                states.push(subscription);
+            }
+        }
+        accepted.push(request);
+        outcomes.push(Ok(CommitOutcome::Committed));
+    }
+    if accepted.is_empty() {
+        return Ok(outcomes);
+    }
+
+    // The child rows of every written invoice, one multi-row INSERT per table and chunk.
+    let invoices: Vec<&IssuedInvoice> =
+        accepted.iter().filter_map(|r| r.invoice.as_ref()).collect();
+    let lines: Vec<_> = invoices
+        .iter()
+        .flat_map(|i| {
+            i.invoice
+                .line_items
+                .iter()
+                .enumerate()
+                .map(move |(p, l)| (*i, p, l))
+        })
+        .collect();
+    for chunk in lines.chunks(CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO invoice_line_items \
+             (account_id, invoice_id, position, description, kind, amount) ",
+        );
+        insert.push_values(chunk, |mut row, (issued, position, line)| {
+            row.push_bind(issued.account_id.clone())
+                .push_bind(issued.id.clone())
+                .push_bind(*position as i64)
+                .push_bind(line.description.clone())
+                .push_bind(rows::charge_kind_name(line.kind))
+                .push_bind(line.amount.minor());
+        });
+        insert
+            .build()
+            .execute(&mut **tx)
+            .await
+            .map_err(storage(action))?;
+    }
+    let taxes: Vec<_> = invoices
+        .iter()
+        .flat_map(|i| {
+            i.invoice
+                .tax_lines
+                .iter()
+                .enumerate()
+                .map(move |(p, l)| (*i, p, l))
+        })
+        .collect();
+    for chunk in taxes.chunks(CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO invoice_tax_lines (account_id, invoice_id, position, name, rate, amount) ",
+        );
+        insert.push_values(chunk, |mut row, (issued, position, line)| {
+            row.push_bind(issued.account_id.clone())
+                .push_bind(issued.id.clone())
+                .push_bind(*position as i64)
+                .push_bind(line.name.clone())
+                .push_bind(line.rate.to_string())
+                .push_bind(line.amount.minor());
+        });
+        insert
+            .build()
+            .execute(&mut **tx)
+            .await
+            .map_err(storage(action))?;
+    }
+    let revenue: Vec<_> = invoices
+        .iter()
+        .flat_map(|i| {
+            i.invoice
+                .revenue_schedule
+                .iter()
+                .enumerate()
+                .map(move |(p, e)| (*i, p, e))
+        })
+        .collect();
+    for chunk in revenue.chunks(CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO revenue_schedule \
+             (account_id, invoice_id, position, month, start_date, end_date, days, amount) ",
+        );
+        insert.push_values(chunk, |mut row, (issued, position, entry)| {
+            row.push_bind(issued.account_id.clone())
+                .push_bind(issued.id.clone())
+                .push_bind(*position as i64)
+                .push_bind(entry.month.clone())
+                .push_bind(date_text(entry.start))
+                .push_bind(date_text(entry.end))
+                .push_bind(i64::from(entry.days))
+                .push_bind(entry.amount.minor());
+        });
+        insert
+            .build()
+            .execute(&mut **tx)
+            .await
+            .map_err(storage(action))?;
+    }
+
+    // Each subscription's last new state, as multi-row upserts over the existing rows.
+    for chunk in states.chunks(STATE_CHUNK) {
+        let mut upsert = QueryBuilder::<Sqlite>::new(format!(
+            "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) "
+        ));
+        upsert.push_values(chunk, |mut row, subscription| {
+            row.push_bind(subscription.account_id.clone())
+                .push_bind(subscription.id.clone())
+                .push_bind(subscription.customer_id.clone())
+                .push_bind(subscription.plan_id.clone())
+                .push_bind(i64::from(subscription.quantity))
+                .push_bind(date_text(subscription.start_date))
+                .push_bind(subscription.status.as_str())
+                .push_bind(i64::from(subscription.current_period))
+                .push_bind(date_text(subscription.current_period_start))
+                .push_bind(date_text(subscription.current_period_end))
+                .push_bind(i64::from(subscription.next_invoice_period))
+                .push_bind(subscription.next_invoice_at.map(micros))
+                .push_bind(subscription.revision)
+                .push_bind(micros(subscription.created_at))
+                .push_bind(micros(subscription.updated_at));
+        });
+        upsert.push(
+            " ON CONFLICT (account_id, id) DO UPDATE SET customer_id = excluded.customer_id, \
+             plan_id = excluded.plan_id, quantity = excluded.quantity, \
+             start_date = excluded.start_date, status = excluded.status, \
+             current_period = excluded.current_period, \
+             current_period_start = excluded.current_period_start, \
+             current_period_end = excluded.current_period_end, \
+             next_invoice_period = excluded.next_invoice_period, \
+             next_invoice_at = excluded.next_invoice_at, revision = excluded.revision, \
+             created_at = excluded.created_at, updated_at = excluded.updated_at",
+        );
+        upsert
+            .build()
+            .execute(&mut **tx)
+            .await
+            .map_err(storage(action))?;
+    }
+
+    let events: Vec<AuditEvent> = accepted
+        .iter()
+        .flat_map(|r| r.events.iter().cloned())
+        .collect();
+    insert_events(tx, &events).await?;
+    Ok(outcomes)
 }
 
 /// Inserts one child table of an invoice (`insert_into` names its columns, the key and position
@@ -620,6 +893,64 @@ impl Store for SqliteStore {
         insert_events(&mut tx, &request.events).await?;
         commit(tx, &action).await?;
         Ok(CommitOutcome::Committed)
+    }
+
+    async fn customers(&self, keys: &[(String, String)]) -> Result<Vec<Option<Customer>>> {
+        let mut found: HashMap<(String, String), Customer> = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let mut select = QueryBuilder::<Sqlite>::new(
+                "SELECT account_id, id, tax_country, tax_region, tax_postal_code, tax_exempt \
+                 FROM customers WHERE (account_id, id) IN (VALUES ",
+            );
+            let mut list = select.separated(", ");
+            for (account_id, id) in chunk {
+                list.push("(")
+                    .push_bind_unseparated(account_id.clone())
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(id.clone())
+                    .push_unseparated(")");
+            }
+            select.push(")");
+            for row in select
+                .build()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(fetch_failed("customers"))?
+            {
+                let customer = rows::customer(&row)?;
+                found.insert((customer.account_id.clone(), customer.id.clone()), customer);
+            }
+        }
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
+    }
+
+    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
+        // Several connections at once (each its own SQLite thread): the reads of one page run
+        // beside the writes of another.
+        let mut reads = Vec::with_capacity(requests.len());
+        for request in requests {
+            reads.push(self.usage(request));
+        }
+        Ok(futures_util::stream::iter(reads)
+            .buffered(USAGE_IN_FLIGHT)
+            .collect()
+            .await)
+    }
+
+    async fn commit_claimed(
+        &self,
+        page: ClaimedPage,
+        requests: &[SubscriptionCommit],
+    ) -> Result<Vec<Result<CommitOutcome>>> {
+        drop(page);
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let action = "committing a page of renewals";
+        let mut tx = self.write(action).await?;
+        let outcomes = commit_page(&mut tx, requests).await?;
+        commit(tx, action).await?;
+        Ok(outcomes)
     }
 
     async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The performance benchmark of BENCHMARKS.md ("Performance and scale"): a billing run against the
+# bare SQL aggregate of the usage it reads, on data made by `ai-billing generate`.
+#
+#   bash scripts/bench.sh sqlite   [--subscriptions N] [--months M] [--runs R]
+#   bash scripts/bench.sh postgres [--subscriptions N] [--months M] [--runs R] [--workers "1 2 4"]
+#
+# sqlite: generates (once, kept in $BENCH_DIR) N subscriptions starting over January 2026 with M
+#   months of daily deliveries; then R times, each on a fresh copy of that file: times the bare
+#   aggregate (sql/bench/bare_aggregate.sqlite.sql through the sqlite3 CLI) and the run
+#   (`ai-billing run --until 2026-02-28`, under /usr/bin/time -v for its peak memory), checks that
+#   the run read exactly the rows the aggregate counts, and prints each time, the medians and
+#   their ratio.
+# postgres: the same data in a database of $PGURL (default postgres://postgres@127.0.0.1:5432),
+#   then for each worker count W, R times: a fresh copy of the database (CREATE DATABASE ...
+#   TEMPLATE), the bare aggregate (sql/bench/bare_aggregate.postgres.sql through psql), and W
+#   `ai-billing run` processes started at once on it; prints the medians and the throughput.
+#   Its databases are named bench_* and dropped at the end.
+#
+# Needs: a release build (made here), sqlite3 (`apt-get install -y sqlite3`), psql for postgres.
+# Environment: BENCH_DIR (default /tmp/ai-billing-bench), BIN (a built ai-billing), PGURL.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+
+store=${1:-sqlite}
+shift || true
+subscriptions=100000
+months=1
+runs=3
+workers="1 2 4"
+until_date=2026-02-28
+while [ $# -gt 0 ]; do
+    case $1 in
+        --subscriptions) subscriptions=$2; shift 2 ;;
+        --months) months=$2; shift 2 ;;
+        --runs) runs=$2; shift 2 ;;
+        --workers) workers=$2; shift 2 ;;
+        *) echo "unknown argument: $1" >&2; exit 2 ;;
+    esac
+done
+
+if [ -z "${BIN:-}" ]; then
+    cargo build --quiet --release -p ai-billing-cli
+    target=${CARGO_TARGET_DIR:-$root/target}
+    BIN=$target/x86_64-unknown-linux-gnu/release/ai-billing
+fi
+dir=${BENCH_DIR:-/tmp/ai-billing-bench}
+mkdir -p "$dir"
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "data: $subscriptions subscriptions, $months month(s) of deliveries, billed up to $until_date; $runs run(s)"
+
+# The sum of what every usage_queried event of a run says it read, as the bare aggregate prints it.
+USAGE_READ="SELECT COUNT(DISTINCT e.id), SUM(CASE WHEN v.key = 'shipments' THEN n.value END),
+  SUM(CASE WHEN v.key = 'units' THEN n.value END),
+  SUM(CASE WHEN v.key = 'returned_shipments' THEN n.value END),
+  SUM(CASE WHEN v.key = 'returned_units' THEN n.value END)
+  FROM audit_outbox AS e, json_each(e.data, '\$.usage') AS v, json_each(v.value) AS n
+  WHERE e.action = 'usage_queried'"
+
+if [ "$store" = sqlite ]; then
+    command -v sqlite3 >/dev/null || { echo "sqlite3 is missing: apt-get install -y sqlite3" >&2; exit 2; }
+    data=$dir/data-$subscriptions-$months.db
+    if [ ! -f "$data" ]; then
+        echo "generating $data ..."
+        "$BIN" generate --db "sqlite://$data.tmp" --subscriptions "$subscriptions" \
+            --start 2026-01-01 --months "$months" --seed 7
+        sqlite3 "$data.tmp" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+        mv "$data.tmp" "$data"; rm -f "$data.tmp-wal" "$data.tmp-shm"
+    fi
+    echo "shipments: $(sqlite3 "$data" 'SELECT COUNT(*) FROM shipments'), returns: $(sqlite3 "$data" 'SELECT COUNT(*) FROM returns')"
+    bare_times=(); run_times=(); rss=()
+    for i in $(seq "$runs"); do
+        db=$dir/run.db
+        rm -f "$db" "$db-wal" "$db-shm"
+        cp "$data" "$db"
+        t0=$(now)
+        bare=$(sqlite3 "$db" < sql/bench/bare_aggregate.sqlite.sql)
+        t1=$(now)
+        /usr/bin/time -v -o "$dir/time.txt" "$BIN" run --db "sqlite://$db" --until "$until_date" --json > "$dir/run.json"
+        t2=$(now)
+        kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt")
+        read_back=$(sqlite3 "$db" "$USAGE_READ")
+        bare_times+=("$(elapsed "$t0" "$t1")"); run_times+=("$(elapsed "$t1" "$t2")"); rss+=("$kb")
+        echo "run $i: bare aggregate $(elapsed "$t0" "$t1") s ($bare), run $(elapsed "$t1" "$t2") s $(cat "$dir/run.json"), peak RSS $((kb / 1024)) MB"
+        want=$(echo "$bare" | cut -d'|' -f1,3-6)
+        if [ "$want" != "$read_back" ]; then
+            echo "MISMATCH: the run read $read_back (windows|shipments|units|returns|returned units), the aggregate counts $want" >&2
+            exit 1
+        fi
+    done
+    invoices=$(sqlite3 "$dir/run.db" 'SELECT COUNT(*) FROM invoices')
+    bare_median=$(echo "${bare_times[*]}" | median)
+    run_median=$(echo "${run_times[*]}" | median)
+    rss_max=$(echo "${rss[*]}" | tr ' ' '\n' | sort -n | tail -1)
+    echo "invoices: $invoices; the run read exactly the rows the aggregate counts"
+    echo "median: bare aggregate $bare_median s, run $run_median s ($(awk -v n="$invoices" -v t="$run_median" 'BEGIN { printf "%.0f", n / t }') renewals/s), peak RSS $((rss_max / 1024)) MB"
+    echo "ratio run / bare aggregate: $(awk -v a="$run_median" -v b="$bare_median" 'BEGIN { printf "%.2f", a / b }')"
+    rm -f "$dir/run.db" "$dir/run.db-wal" "$dir/run.db-shm"
+    exit 0
+fi
+
+if [ "$store" = postgres ]; then
+    base=${PGURL:-postgres://postgres@127.0.0.1:5432}
+    psql_admin() { psql "$base/postgres" -q -v ON_ERROR_STOP=1 "$@"; }
+    data=bench_data_${subscriptions}_${months}
+    if [ -z "$(psql "$base/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$data'")" ]; then
+        echo "generating $data ..."
+        psql_admin -c "CREATE DATABASE ${data}_tmp"
+        "$BIN" generate --db "$base/${data}_tmp" --subscriptions "$subscriptions" \
+            --start 2026-01-01 --months "$months" --seed 7
+        psql "$base/${data}_tmp" -q -c "VACUUM ANALYZE"
+        psql_admin -c "ALTER DATABASE ${data}_tmp RENAME TO $data"
+    fi
+    echo "shipments: $(psql "$base/$data" -tAc 'SELECT count(*) FROM shipments'), returns: $(psql "$base/$data" -tAc 'SELECT count(*) FROM returns')"
+    for w in $workers; do
+        times=(); bare_times=()
+        for i in $(seq "$runs"); do
+            psql_admin -c "DROP DATABASE IF EXISTS bench_run" -c "CREATE DATABASE bench_run TEMPLATE $data"
+            t0=$(now)
+            bare=$(psql "$base/bench_run" -tA -F'|' -f sql/bench/bare_aggregate.postgres.sql)
+            t1=$(now)
+            pids=()
+            for k in $(seq "$w"); do
+                "$BIN" run --db "$base/bench_run" --until "$until_date" --json > "$dir/worker-$k.json" &
+                pids+=($!)
+            done
+            for pid in "${pids[@]}"; do wait "$pid"; done
+            t2=$(now)
+            invoices=$(psql "$base/bench_run" -tAc 'SELECT count(*) FROM invoices')
+            distinct=$(psql "$base/bench_run" -tAc 'SELECT count(DISTINCT (account_id, subscription_id, period_start)) FROM invoices')
+            due=$(psql "$base/bench_run" -tAc "SELECT count(*) FROM subscriptions WHERE status = 'active' AND next_invoice_at <= '$until_date 23:59:59.999999+00'")
+            issued=$(cat "$dir"/worker-*.json | sed 's/.*"issued":\([0-9]*\).*/\1/' | paste -sd+ | bc)
+            rm -f "$dir"/worker-*.json
+            bare_times+=("$(elapsed "$t0" "$t1")"); times+=("$(elapsed "$t1" "$t2")")
+            echo "workers $w, run $i: bare aggregate $(elapsed "$t0" "$t1") s ($bare), run $(elapsed "$t1" "$t2") s: $invoices invoices ($distinct distinct periods, $issued issued by the workers), $due still due"
+            if [ "$invoices" != "$distinct" ] || [ "$invoices" != "$issued" ] || [ "$due" != 0 ]; then
+                echo "MISMATCH: duplicates or subscriptions left due" >&2
+                exit 1
+            fi
+        done
+        t=$(echo "${times[*]}" | median)
+        echo "workers $w: median run $t s, $(awk -v n="$invoices" -v t="$t" 'BEGIN { printf "%.0f", n / t }') renewals/s; median bare aggregate $(echo "${bare_times[*]}" | median) s"
+    done
+    psql_admin -c "DROP DATABASE IF EXISTS bench_run"
+    if [ -z "${KEEP_DATA:-}" ]; then psql_admin -c "DROP DATABASE $data"; fi
+    exit 0
+fi
+echo "usage: bash scripts/bench.sh sqlite|postgres [--subscriptions N] [--months M] [--runs R] [--workers \"1 2 4\"]" >&2
+exit 2
