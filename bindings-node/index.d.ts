@@ -20,6 +20,12 @@ export interface Account {
   tax_inclusive?: boolean;
 }
 
+/** One account. */
+export interface AccountRef {
+  /** The account. */
+  account_id: string;
+}
+
 /** What the billing agent answers for one period. */
 export interface AgentPayload {
   /** The subscription's current period after this action. */
@@ -769,6 +775,18 @@ export type UsagePricing = {
   tiers: Tier[];
 };
 
+/** A predefined usage query, as the plan form's usage source selector lists it. */
+export interface UsageQuery {
+  /** The name a plan's usage_query gives (shipments_by_weekday). */
+  name: string;
+  /** What it counts. */
+  description: string;
+  /** The databases it runs on (sqlite, postgres, mysql). */
+  dialects: string[];
+  /** Whether plans use it when they name none. */
+  default: boolean;
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -796,6 +814,11 @@ export declare class BillingEngine {
    * actor? }`). Only abstracted accounts may have AI plans. Resolves to the account.
    */
   saveAccount(request: SaveAccount): Promise<Account>
+  /**
+   * An account (`{ account_id }`): whether it may have AI plans, its time zone. Rejects with
+   * `NOT_FOUND` when there is none.
+   */
+  getAccount(request: AccountRef): Promise<Account>
   /**
    * Creates or updates a customer of an existing account (`{ customer: { account_id, id,
    * tax_address?, tax_exempt? }, actor? }`). Resolves to the customer.
@@ -889,3 +912,10 @@ export declare function noop(): void
  * plan's prompt is refused.
  */
 export declare function previewScenario(scenario: Scenario | string): Promise<PreviewReport>
+
+/**
+ * The predefined usage queries (the only usage sources a plan can name), each with what it
+ * counts, the databases it runs on, and whether plans use it when they name none. For a plan
+ * form's usage source selector.
+ */
+export declare function usageQueries(): UsageQuery[]

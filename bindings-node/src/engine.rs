@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use ai_billing::Result;
 use ai_billing::api::{
-    self, EngineOptions, ListInvoices, RunDueRequest, SaveAccount, SaveCustomer, SubscriptionRef,
+    self, AccountRef, EngineOptions, ListInvoices, RunDueRequest, SaveAccount, SaveCustomer,
+    SubscriptionRef,
 };
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, SavePlan};
 use ai_billing::store::{PlanListQuery, PlanQuery};
@@ -60,6 +61,18 @@ impl BillingEngine {
     pub fn save_account(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
         self.call(env, request, |engine, request: SaveAccount| async move {
             engine.save_account(&request).await
+        })
+    }
+
+    /// An account (`{ account_id }`): whether it may have AI plans, its time zone. Rejects with
+    /// `NOT_FOUND` when there is none.
+    #[napi(
+        ts_args_type = "request: AccountRef",
+        ts_return_type = "Promise<Account>"
+    )]
+    pub fn get_account(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: AccountRef| async move {
+            engine.get_account(&request).await
         })
     }
 

@@ -5,6 +5,7 @@
 //! - `interpretPrompt(prompt, options?)`: what a plan prompt says ([`interpreter`]).
 //! - `previewScenario(scenario)`: a scenario billed as `ai-billing preview --json` does
 //!   ([`scenario`]).
+//! - `usageQueries()`: the predefined usage queries a plan can name ([`usage`]).
 //! - `BillingEngine`: plans, customers, subscriptions and billing runs on SQLite or PostgreSQL
 //!   ([`engine`]).
 //! - `noop()`: nothing, to measure the cost of one call across the boundary.
@@ -20,6 +21,7 @@ pub mod error;
 pub mod interpreter;
 pub mod promise;
 pub mod scenario;
+pub mod usage;
 pub mod value;
 
 use napi_derive::napi;

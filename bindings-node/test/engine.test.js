@@ -48,6 +48,7 @@ async function flow(databaseUrl) {
       actor: 'node-test',
     });
     assert.deepEqual(account, { id: ACCOUNT, abstracted: true, timezone: 'America/New_York' });
+    assert.deepEqual(await engine.getAccount({ account_id: ACCOUNT }), account);
     const customer = await engine.saveCustomer({ customer: { account_id: ACCOUNT, id: 'cus_1' } });
     assert.equal(customer.id, 'cus_1');
 
@@ -248,6 +249,9 @@ test('errors carry a stable code and name the field', async (t) => {
   error = await rejection(engine.createSubscription({ ...subscription, plan_id: 'plan_missing' }));
   assert.equal(error.code, 'NOT_FOUND');
   assert.match(error.message, /plan_missing/);
+  error = await rejection(engine.getAccount({ account_id: 'acct_missing' }));
+  assert.equal(error.code, 'NOT_FOUND');
+  assert.match(error.message, /account "acct_missing" was not found/);
   error = await rejection(engine.getSubscription({ account_id: ACCOUNT, subscription_id: 'sub_missing' }));
   assert.equal(error.code, 'NOT_FOUND');
   error = await rejection(engine.previewNextInvoice({ account_id: ACCOUNT, subscription_id: 'sub_missing' }));
