@@ -839,3 +839,4 @@ module.exports.BillingEngine = nativeBinding.BillingEngine
 module.exports.interpretPrompt = nativeBinding.interpretPrompt
 module.exports.noop = nativeBinding.noop
 module.exports.previewScenario = nativeBinding.previewScenario
+module.exports.usageQueries = nativeBinding.usageQueries
