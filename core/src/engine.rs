@@ -775,7 +775,8 @@ impl Engine {
         let cache = RunCache::default();
         let run_id = report.run_id.clone();
         if !self.mode.uses_model() {
-            self.run_pages(request, now, &cache, &mut report).await?;
+            self.run_pages(request, now, &Arc::new(cache), &mut report)
+                .await?;
             tracing::info!(
                 subscriptions = report.subscriptions,
                 issued = report.issued,
@@ -861,7 +862,7 @@ impl Engine {
         &self,
         request: &RunDue,
         now: DateTime<Utc>,
-        cache: &RunCache,
+        cache: &Arc<RunCache>,
         report: &mut RunReport,
     ) -> Result<()> {
         let run_id = report.run_id.clone();
@@ -906,7 +907,33 @@ impl Engine {
                                 subscription.id.clone(),
                             ))
                         });
-                        Ok::<_, Error>(self.renew_page(page, now, run_id, cache).await)
+                        let engine = self.clone();
+                        let (cache, run_id) = (cache.clone(), run_id.to_owned());
+                        let work =
+                            async move { engine.renew_page(page, now, &run_id, &cache).await };
+                        // On a multi-thread runtime each page is a task of its own, so billing
+                        // (pricing, tax, the events' JSON) runs on every core; elsewhere the
+                        // page runs here.
+                        Ok::<_, Error>(match tokio::runtime::Handle::try_current() {
+                            Ok(runtime)
+                                if runtime.runtime_flavor()
+                                    == tokio::runtime::RuntimeFlavor::MultiThread =>
+                            {
+                                match runtime.spawn(work).await {
+                                    Ok(renewed) => renewed,
+                                    Err(error) if error.is_panic() => {
+                                        std::panic::resume_unwind(error.into_panic())
+                                    }
+                                    Err(error) => {
+                                        return Err(Error::Storage {
+                                            action: "renewing a page of subscriptions".into(),
+                                            source: Box::new(error),
+                                        });
+                                    }
+                                }
+                            }
+                            _ => work.await,
+                        })
                     }
                 })
                 .buffer_unordered(self.concurrency.min(MAX_PAGES_IN_FLIGHT));
