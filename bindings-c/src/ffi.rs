@@ -99,8 +99,8 @@ pub(crate) fn block_on_once<F: Future>(future: F) -> Result<F::Output, Failure> 
 /// nothing written anywhere) and gives the report as JSON: `invoice_timing`, `invoices` (each
 /// with `subtotal`, `tax`, `total` as decimal strings), `program`, `reading`.
 ///
-/// - `scenario_json`: the JSON of a scenario file (as `examples/scenarios/*.json`); must not be
-///   NULL. Borrowed for the call only.
+/// - `scenario_json`: the JSON of a scenario file (as `examples/scenarios/newspaper.json`);
+///   must not be NULL. Borrowed for the call only.
 /// - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new
 ///   NUL-terminated string the caller owns and frees with `ai_billing_string_free`. On any
 ///   error, `*out_json` is not written.
