@@ -26,6 +26,12 @@ pub struct ai_billing_engine {
     runtime: Runtime,
 }
 
+// The header promises that one handle may be used from several threads at once.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ai_billing_engine>();
+};
+
 impl ai_billing_engine {
     /// The handle behind `engine`, or `AI_BILLING_NULL_ARGUMENT`.
     ///

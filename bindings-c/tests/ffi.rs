@@ -449,3 +449,42 @@ fn a_handle_freed_without_close_is_closed_first() {
     drop(engine);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn one_handle_serves_several_threads_at_once() {
+    let engine = Engine::open(r#"{"databaseUrl":"sqlite::memory:"}"#);
+    engine.ok(
+        ai_billing_save_account,
+        r#"{"account":{"id":"acct_1","abstracted":true,"timezone":"UTC"}}"#,
+    );
+    // The handle's address crosses threads as an integer: the header documents the handle as
+    // usable from several threads at once, and `ai_billing_engine` is `Send + Sync`.
+    let address = engine.0 as usize;
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let handle = address as *const ai_billing_engine;
+                for i in 0..10 {
+                    let request = CString::new(format!(
+                        r#"{{"customer":{{"account_id":"acct_1","id":"cus_{t}_{i}"}}}}"#
+                    ))
+                    .unwrap();
+                    let mut out = ptr::null_mut();
+                    // SAFETY: the handle outlives the threads (joined below).
+                    let result =
+                        unsafe { ai_billing_save_customer(handle, request.as_ptr(), &mut out) };
+                    assert_eq!(result, AI_BILLING_OK, "{}", last_error());
+                    take_json(out);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let (result, _) = engine.call(
+        ai_billing_get_subscription,
+        r#"{"account_id":"acct_1","subscription_id":"none"}"#,
+    );
+    assert_eq!(result, AI_BILLING_NOT_FOUND);
+}
