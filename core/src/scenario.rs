@@ -442,14 +442,11 @@ pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
 pub async fn preview_with(scenario: &Scenario, options: &PreviewOptions) -> Result<PreviewReport> {
     use std::sync::Arc;
 
-    use crate::calendar::{BillingCalendar, local_midnight};
+    use crate::calendar::local_midnight;
     use crate::clock::FixedClock;
-    use crate::engine::{CreateSubscription, Engine, SavePlan};
     use crate::sqlite::SqliteStore;
-    use crate::store::{InvoiceQuery, Store as _};
-    use crate::subscription::{Customer, InvoiceStatus};
+    use crate::store::Store as _;
 
-    const ACTOR: &str = "preview";
     scenario.validate()?;
     let account = &scenario.account;
     let start = scenario.subscription.start;
@@ -457,6 +454,31 @@ pub async fn preview_with(scenario: &Scenario, options: &PreviewOptions) -> Resu
         local_midnight(account.timezone, start).to_utc(),
     ));
     let store = Arc::new(SqliteStore::open("sqlite::memory:").await?);
+    // Closed on every path, so no connection thread outlives the preview (a C caller that exits
+    // right after it would otherwise see the thread's memory as leaked).
+    let report = bill_scenario(scenario, options, store.clone(), clock).await;
+    store.close().await?;
+    report
+}
+
+/// The body of [`preview_with`], on its in-memory store and clock.
+#[cfg(feature = "sqlite")]
+async fn bill_scenario(
+    scenario: &Scenario,
+    options: &PreviewOptions,
+    store: std::sync::Arc<crate::sqlite::SqliteStore>,
+    clock: std::sync::Arc<crate::clock::FixedClock>,
+) -> Result<PreviewReport> {
+    use std::sync::Arc;
+
+    use crate::calendar::BillingCalendar;
+    use crate::engine::{CreateSubscription, Engine, SavePlan};
+    use crate::store::{InvoiceQuery, Store as _};
+    use crate::subscription::{Customer, InvoiceStatus};
+
+    const ACTOR: &str = "preview";
+    let account = &scenario.account;
+    let start = scenario.subscription.start;
     store.migrate().await?;
     let engine = Engine::new(store.clone())
         .with_clock(clock.clone())
