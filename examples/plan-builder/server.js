@@ -341,9 +341,17 @@ function databaseFromArgs(argv, env) {
 
 async function main() {
   const { databaseUrl, temporary } = databaseFromArgs(process.argv.slice(2), process.env);
-  const app = await createApp({ databaseUrl });
-  const port = process.env.PORT ? Number(process.env.PORT) : 0;
-  const url = await app.listen(port);
+  const removeTemporary = () => temporary && fs.rmSync(temporary, { recursive: true, force: true });
+  let app;
+  let url;
+  try {
+    app = await createApp({ databaseUrl });
+    url = await app.listen(process.env.PORT ? Number(process.env.PORT) : 0);
+  } catch (error) {
+    await app?.close().catch(() => {});
+    removeTemporary();
+    throw error;
+  }
   console.log(`Plan builder: ${url}`);
   console.log(`Database: ${databaseUrl}${temporary ? ' (temporary, removed on exit)' : ''}`);
   let stopping = false;
@@ -351,7 +359,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     await app.close();
-    if (temporary) fs.rmSync(temporary, { recursive: true, force: true });
+    removeTemporary();
     process.exit(0);
   };
   process.on('SIGINT', stop);
