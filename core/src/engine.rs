@@ -52,7 +52,7 @@ const DUE_PAGE: u32 = 256;
 const BATCH_PAGE: u32 = 256;
 
 /// The most pages of the compiled mode in flight at once (`concurrency` when it is lower).
-const MAX_PAGES_IN_FLIGHT: usize = 4;
+const MAX_PAGES_IN_FLIGHT: usize = 2;
 
 /// The actor of billing runs in the audit trail.
 pub const SYSTEM_ACTOR: &str = "system";
@@ -1081,11 +1081,10 @@ impl Engine {
                 for ((outcome, index), status) in outcomes.into_iter().zip(commit_of).zip(statuses)
                 {
                     match outcome {
-                        Ok(CommitOutcome::Committed) if !again[index] => match status {
+                        Ok(CommitOutcome::Committed) => match status {
                             InvoiceStatus::Open => results[index].issued += 1,
                             InvoiceStatus::Held => results[index].held += 1,
                         },
-                        Ok(CommitOutcome::Committed) => {}
                         Ok(_) | Err(_) => again[index] = true,
                     }
                 }

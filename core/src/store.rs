@@ -230,8 +230,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Ends a claim from [`Store::claim_due`], committing `requests` (each a change to a
     /// subscription of the page, as [`Store::commit`] takes it; a subscription that owes several
     /// periods has one request per period, in order). Each request is written atomically on its
-    /// own, exactly as if [`Store::commit`] were called for each in order: its outcome (or its
-    /// own error) is in its place. The outer `Err` is the store failing: then some requests may
+    /// own, exactly as if [`Store::commit`] were called for each in order, except that a
+    /// request after one of the same subscription that was not written is not written either
+    /// ([`CommitOutcome::Stale`]): its state was computed from the one before. Its outcome (or
+    /// its own error) is in its place. The outer `Err` is the store failing: then some requests may
     /// be written (each whole, never a part of one) and the caller reads the subscriptions
     /// again. The default commits them one by one with [`Store::commit`].
     async fn commit_claimed(
@@ -241,8 +243,20 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     ) -> Result<Vec<Result<CommitOutcome>>> {
         drop(page);
         let mut outcomes = Vec::with_capacity(requests.len());
+        // A later period of a subscription is written only over the state this call wrote for
+        // the period before it (a matching revision written by someone else is another state).
+        let mut broken = std::collections::HashSet::new();
         for request in requests {
-            outcomes.push(self.commit(request).await);
+            let key = (&request.subscription.account_id, &request.subscription.id);
+            let outcome = if broken.contains(&key) {
+                Ok(CommitOutcome::Stale)
+            } else {
+                self.commit(request).await
+            };
+            if !matches!(outcome, Ok(CommitOutcome::Committed)) {
+                broken.insert(key);
+            }
+            outcomes.push(outcome);
         }
         Ok(outcomes)
     }

@@ -70,6 +70,9 @@ conformance!(
     check_event_round_trip,
     check_rejected_events,
     check_list_plans,
+    check_customers,
+    check_usage_many,
+    check_commit_claimed,
 );
 
 /// The whole suite through its one entry point, a fresh database per check, all dropped after.
@@ -447,4 +450,97 @@ async fn bad_connection_settings_are_refused() {
         .await
         .unwrap_err();
     assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
+}
+
+/// Two pools (two worker processes) claim due subscriptions at once: a row one claim holds is
+/// skipped by the other (never shared, never waited for), every due subscription is claimed by
+/// one of them, and a claim dropped without a commit lets its rows go at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claims_of_two_pools_never_share_a_subscription() {
+    use ai_billing::store::{DueQuery, NewSubscription};
+    let (first, database) = fresh_store(4).await;
+    let second = PostgresStore::connect_with(database.url(), 4)
+        .await
+        .unwrap();
+    account_and_customer(&first, Tz::UTC).await;
+    for n in 0..10 {
+        let mut sub = subscription(1);
+        sub.id = format!("sub_{n:02}");
+        first
+            .insert_subscription(&NewSubscription {
+                subscription: sub,
+                invoice: None,
+                events: Vec::new(),
+            })
+            .await
+            .unwrap();
+    }
+    let query = |after: Option<&str>| DueQuery {
+        due_by: at("2026-02-01T00:00:00Z"),
+        after: after.map(|id| ("acct".to_owned(), id.to_owned())),
+        limit: 4,
+    };
+    let ids = |page: &ai_billing::store::ClaimedPage| -> Vec<String> {
+        page.subscriptions.iter().map(|s| s.id.clone()).collect()
+    };
+    let a = first.claim_due(&query(None)).await.unwrap();
+    let b = second.claim_due(&query(None)).await.unwrap();
+    assert_eq!(ids(&a), ["sub_00", "sub_01", "sub_02", "sub_03"]);
+    assert_eq!(ids(&b), ["sub_04", "sub_05", "sub_06", "sub_07"]);
+    let c = second.claim_due(&query(Some("sub_07"))).await.unwrap();
+    assert_eq!(ids(&c), ["sub_08", "sub_09"]);
+    // Everything is held: a third claim finds nothing, and does not wait.
+    let none = first.claim_due(&query(None)).await.unwrap();
+    assert!(none.subscriptions.is_empty());
+    // A dropped claim writes nothing and lets its rows go.
+    drop(a);
+    let mut again = Vec::new();
+    for _ in 0..100 {
+        again = ids(&first.claim_due(&query(None)).await.unwrap());
+        if !again.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(again, ["sub_00", "sub_01", "sub_02", "sub_03"]);
+    // A committed claim writes its renewals; the rows are free after it.
+    let renewed: Vec<SubscriptionCommit> = b
+        .subscriptions
+        .iter()
+        .map(|s| {
+            let mut next = s.clone();
+            next.revision += 1;
+            next.next_invoice_period = 2;
+            next.next_invoice_at = Some(at("2026-03-01T05:00:00Z"));
+            SubscriptionCommit {
+                expected_revision: s.revision,
+                subscription: next,
+                invoice: None,
+                events: Vec::new(),
+            }
+        })
+        .collect();
+    let outcomes = second.commit_claimed(b, &renewed).await.unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Ok(CommitOutcome::Committed)))
+    );
+    drop(c);
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        left = ids(&first.claim_due(&query(Some("sub_03"))).await.unwrap());
+        if left.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        left,
+        ["sub_08", "sub_09"],
+        "the renewed ones are no longer due"
+    );
+    first.pool().close().await;
+    second.pool().close().await;
+    database.drop_now().await;
 }

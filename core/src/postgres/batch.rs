@@ -301,7 +301,6 @@ async fn write_page(
         });
         if let Err(error) = checked {
             outcomes[index] = Some(Err(error));
-            continue;
         }
         let key = (
             request.subscription.account_id.clone(),
@@ -318,13 +317,17 @@ async fn write_page(
     let mut states: HashMap<Key, &Subscription> = HashMap::new();
     for round in rounds {
         let mut heads: Vec<usize> = Vec::new();
-        for index in round {
+        for &index in &round {
             let request = &requests[index];
             let key = (
                 request.subscription.account_id.clone(),
                 request.subscription.id.clone(),
             );
-            if revisions.get(&key) != Some(&request.expected_revision) {
+            if outcomes[index].is_some() {
+                // Refused by its checks: what follows it was computed from it.
+                revisions.remove(&key);
+            } else if revisions.get(&key) != Some(&request.expected_revision) {
+                revisions.remove(&key);
                 outcomes[index] = Some(Ok(CommitOutcome::Stale));
             } else if request.invoice.is_some() {
                 heads.push(index);
@@ -345,21 +348,14 @@ async fn write_page(
             outcomes[index] = Some(Ok(if written.contains(&key) {
                 CommitOutcome::Committed
             } else {
+                let subscription = &requests[index].subscription;
+                revisions.remove(&(subscription.account_id.clone(), subscription.id.clone()));
                 CommitOutcome::InvoiceExists
             }));
         }
-        for (index, outcome) in outcomes.iter().enumerate() {
+        for &index in &round {
             let request = &requests[index];
-            if matches!(outcome, Some(Ok(CommitOutcome::Committed)))
-                && request.expected_revision
-                    == revisions
-                        .get(&(
-                            request.subscription.account_id.clone(),
-                            request.subscription.id.clone(),
-                        ))
-                        .copied()
-                        .unwrap_or(i64::MIN)
-            {
+            if matches!(outcomes[index], Some(Ok(CommitOutcome::Committed))) {
                 let key = (
                     request.subscription.account_id.clone(),
                     request.subscription.id.clone(),

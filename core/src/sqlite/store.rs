@@ -140,7 +140,7 @@ async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Re
                 .push_bind(event.correlation_id.clone())
                 .push_bind(data);
         });
-        if let Err(error) = insert.build().execute(&mut *conn).await {
+        if let Err(error) = insert.build().persistent(false).execute(&mut *conn).await {
             if !is_unique_violation(&error) {
                 return Err(storage("writing audit events")(error));
             }
@@ -312,6 +312,7 @@ async fn commit_page(
         select.push(")");
         for row in select
             .build()
+            .persistent(false)
             .fetch_all(&mut **tx)
             .await
             .map_err(storage(action))?
@@ -338,13 +339,16 @@ async fn commit_page(
                 None => Ok(()),
             }
         });
+        let subscription = &request.subscription;
+        let key = (subscription.account_id.clone(), subscription.id.clone());
         if let Err(error) = checked {
+            // What follows it for the same subscription was computed from it: not written.
+            revisions.remove(&key);
             outcomes.push(Err(error));
             continue;
         }
-        let subscription = &request.subscription;
-        let key = (subscription.account_id.clone(), subscription.id.clone());
         if revisions.get(&key) != Some(&request.expected_revision) {
+            revisions.remove(&key);
             outcomes.push(Ok(CommitOutcome::Stale));
             continue;
         }
@@ -374,6 +378,7 @@ async fn commit_page(
                 .await
                 .map_err(storage(format!("writing invoice {:?}", issued.id)))?;
             if written.rows_affected() != 1 {
+                revisions.remove(&key);
                 outcomes.push(Ok(CommitOutcome::InvoiceExists));
                 continue;
             }
@@ -421,6 +426,7 @@ async fn commit_page(
         });
         insert
             .build()
+            .persistent(false)
             .execute(&mut **tx)
             .await
             .map_err(storage(action))?;
@@ -449,6 +455,7 @@ async fn commit_page(
         });
         insert
             .build()
+            .persistent(false)
             .execute(&mut **tx)
             .await
             .map_err(storage(action))?;
@@ -480,6 +487,7 @@ async fn commit_page(
         });
         insert
             .build()
+            .persistent(false)
             .execute(&mut **tx)
             .await
             .map_err(storage(action))?;
@@ -520,6 +528,7 @@ async fn commit_page(
         );
         upsert
             .build()
+            .persistent(false)
             .execute(&mut **tx)
             .await
             .map_err(storage(action))?;
@@ -913,6 +922,7 @@ impl Store for SqliteStore {
             select.push(")");
             for row in select
                 .build()
+                .persistent(false)
                 .fetch_all(&self.pool)
                 .await
                 .map_err(fetch_failed("customers"))?

@@ -87,6 +87,9 @@ where
         check_stats,
         check_events_for,
         check_event_round_trip,
+        check_customers,
+        check_usage_many,
+        check_commit_claimed,
     );
 }
 
@@ -2714,5 +2717,333 @@ pub async fn check_event_round_trip(store: Arc<dyn Store>) {
             .await
             .expect("events_for"),
         vec![rich]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A billing run's page: customers, usage and renewals of many subscriptions at once
+// ---------------------------------------------------------------------------------------------
+
+/// `customers` reads each key in its place: `None` for one that does not exist (another
+/// account's customer of the same id included), the same customer twice when asked twice.
+pub async fn check_customers(store: Arc<dyn Store>) {
+    setup(&store, "acct_1").await;
+    setup(&store, "acct_2").await;
+    let mut second = customer("acct_1", "cus_ü_2");
+    second.tax_exempt = true;
+    store
+        .put_customer(&second, &[])
+        .await
+        .expect("put_customer");
+    let keys: Vec<(String, String)> = [
+        ("acct_1", "cus_ü_2"),
+        ("acct_1", "cus_missing"),
+        ("acct_1", "cus_1"),
+        ("acct_3", "cus_1"),
+        ("acct_2", "cus_1"),
+        ("acct_1", "cus_ü_2"),
+    ]
+    .iter()
+    .map(|(a, c)| ((*a).to_owned(), (*c).to_owned()))
+    .collect();
+    let found = store.customers(&keys).await.expect("customers");
+    let expected = vec![
+        Some(second.clone()),
+        None,
+        Some(customer("acct_1", "cus_1")),
+        None,
+        Some(customer("acct_2", "cus_1")),
+        Some(second),
+    ];
+    assert_eq!(found, expected, "customers must read each key in its place");
+    assert!(
+        store.customers(&[]).await.expect("no keys").is_empty(),
+        "no keys read no customers"
+    );
+}
+
+/// `usage_many` gives each window what `usage` gives it, in order, and a window that cannot be
+/// read (an unknown query, a return whose shipment is missing, a window ending before it starts)
+/// fails in its own place without failing the others.
+pub async fn check_usage_many(store: Arc<dyn Store>) {
+    let ny = chrono_tz::America::New_York;
+    let paris = chrono_tz::Europe::Paris;
+    insert_rows(
+        &store,
+        "acct_1",
+        "cus_1",
+        &(
+            vec![
+                shipment("s1", "2026-01-16T04:40:00Z", 3),
+                shipment("s2", "2026-01-18T12:00:00Z", 2),
+                shipment("s3", "2026-02-03T12:00:00Z", 5),
+            ],
+            vec![return_of("r1", "s2", "2026-01-20T12:00:00Z", 1)],
+        ),
+    )
+    .await;
+    insert_rows(
+        &store,
+        "acct_1",
+        "cus_2",
+        &(
+            vec![shipment("s4", "2026-01-17T23:30:00Z", 7)],
+            vec![return_of("r_lost", "s_missing", "2026-01-19T12:00:00Z", 1)],
+        ),
+    )
+    .await;
+    let mut unknown = usage_request(
+        "acct_1",
+        "cus_1",
+        "2026-01-01T05:00:00Z",
+        "2026-02-01T05:00:00Z",
+        ny,
+    );
+    unknown.query = "no_such_query".into();
+    let requests = vec![
+        usage_request(
+            "acct_1",
+            "cus_1",
+            "2026-01-01T05:00:00Z",
+            "2026-02-01T05:00:00Z",
+            ny,
+        ),
+        usage_request(
+            "acct_1",
+            "cus_1",
+            "2026-02-01T05:00:00Z",
+            "2026-03-01T05:00:00Z",
+            ny,
+        ),
+        unknown,
+        usage_request(
+            "acct_1",
+            "cus_2",
+            "2026-01-01T00:00:00Z",
+            "2026-02-01T00:00:00Z",
+            paris,
+        ),
+        usage_request(
+            "acct_1",
+            "cus_1",
+            "2026-01-01T00:00:00Z",
+            "2026-02-01T00:00:00Z",
+            paris,
+        ),
+        usage_request(
+            "acct_1",
+            "cus_1",
+            "2026-03-01T00:00:00Z",
+            "2026-02-01T00:00:00Z",
+            ny,
+        ),
+        usage_request(
+            "acct_2",
+            "cus_1",
+            "2026-01-01T05:00:00Z",
+            "2026-02-01T05:00:00Z",
+            ny,
+        ),
+        usage_request(
+            "acct_1",
+            "cus_1",
+            "2026-01-01T05:00:00Z",
+            "2026-02-01T05:00:00Z",
+            ny,
+        ),
+    ];
+    let many = store.usage_many(&requests).await.expect("usage_many");
+    assert_eq!(many.len(), requests.len(), "one result per window");
+    for (request, result) in requests.iter().zip(&many) {
+        match (store.usage(request).await, result) {
+            (Ok(one), Ok(batch)) => assert_eq!(&one, batch, "usage_many of {request:?}"),
+            (Err(one), Err(batch)) => assert_eq!(
+                one.code(),
+                batch.code(),
+                "usage_many must fail {request:?} as usage does ({one} / {batch})"
+            ),
+            (one, batch) => panic!("usage_many of {request:?}: {batch:?}, usage: {one:?}"),
+        }
+    }
+    assert!(many[0].as_ref().is_ok_and(|u| !u.is_empty()));
+    assert!(many[2].is_err() && many[3].is_err() && many[5].is_err());
+    assert!(store.usage_many(&[]).await.expect("no windows").is_empty());
+}
+
+/// `claim_due` lists what `due_subscriptions` lists; `commit_claimed` writes each request as
+/// `commit` would (a subscription's periods in order, each over the state written before it), a
+/// stale request or a billed period writes nothing of itself or of what follows it for the same
+/// subscription, and the others are written whole; a dropped claim writes nothing.
+pub async fn check_commit_claimed(store: Arc<dyn Store>) {
+    setup(&store, "acct_1").await;
+    let due_at = at("2026-02-15T05:00:00Z");
+    let mut subs = Vec::new();
+    for id in ["sub_a", "sub_b", "sub_c", "sub_d"] {
+        let sub = subscription("acct_1", id, "cus_1", Some(due_at));
+        store
+            .insert_subscription(&NewSubscription {
+                subscription: sub.clone(),
+                invoice: None,
+                events: vec![subscription_event(&sub, &format!("corr_{id}"))],
+            })
+            .await
+            .expect("insert_subscription");
+        subs.push(sub);
+    }
+    let query = DueQuery {
+        due_by: due_at,
+        after: None,
+        limit: 10,
+    };
+    let listed = store.due_subscriptions(&query).await.expect("due");
+    let page = store.claim_due(&query).await.expect("claim_due");
+    assert_eq!(
+        page.subscriptions, listed,
+        "a claim lists the due subscriptions"
+    );
+    drop(page);
+    let before = stats(&store).await;
+    assert_eq!(before.invoices, 0);
+
+    // A renewal of `sub` for the month from `start`, over `state`.
+    let renewal = |state: &Subscription, start: NaiveDate, tag: &str| {
+        let issued = invoice(state, start, currency("USD"), false);
+        let mut next = next_state(state);
+        next.next_invoice_period += 1;
+        next.next_invoice_at = Some(at("2026-03-15T04:00:00Z"));
+        SubscriptionCommit {
+            expected_revision: state.revision,
+            subscription: next,
+            events: vec![invoice_event(&issued, tag)],
+            invoice: Some(issued),
+        }
+    };
+    // sub_a: two periods in a row. sub_b: one, over a revision it no longer has (and its
+    // second period, which must not be written either). sub_c: a period billed already, then
+    // the next. sub_d: one period.
+    let a1 = renewal(&subs[0], date(2026, 1, 15), "corr_a1");
+    let a2 = renewal(&a1.subscription, date(2026, 2, 15), "corr_a2");
+    let mut b_now = next_state(&subs[1]);
+    b_now.quantity = 9;
+    let outcome = store
+        .commit(&SubscriptionCommit {
+            expected_revision: 1,
+            subscription: b_now.clone(),
+            invoice: None,
+            events: Vec::new(),
+        })
+        .await
+        .expect("commit sub_b");
+    assert_eq!(outcome, CommitOutcome::Committed);
+    let b1 = renewal(&subs[1], date(2026, 1, 15), "corr_b1");
+    let b2 = renewal(&b1.subscription, date(2026, 2, 15), "corr_b2");
+    let c0 = renewal(&subs[2], date(2026, 1, 15), "corr_c0");
+    let outcome = store.commit(&c0).await.expect("commit sub_c");
+    assert_eq!(outcome, CommitOutcome::Committed);
+    // Over the state sub_c has now, but for the period billed already.
+    let mut c1 = renewal(&c0.subscription, date(2026, 1, 15), "corr_c1");
+    c1.events = vec![event(
+        "acct_1",
+        AuditAction::InvoiceIssued,
+        SubjectKind::Invoice,
+        "other",
+        Some("corr_c1"),
+    )];
+    let c2 = renewal(&c1.subscription, date(2026, 2, 15), "corr_c2");
+    let d1 = renewal(&subs[3], date(2026, 1, 15), "corr_d1");
+    let requests = vec![a1.clone(), b1, c1, a2.clone(), b2, c2, d1.clone()];
+    let before = stats(&store).await;
+    let page = store.claim_due(&query).await.expect("claim_due");
+    let outcomes = store
+        .commit_claimed(page, &requests)
+        .await
+        .expect("commit_claimed");
+    let outcomes: Vec<CommitOutcome> = outcomes
+        .into_iter()
+        .map(|o| o.expect("no request is refused"))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            CommitOutcome::Committed,
+            CommitOutcome::Stale,
+            CommitOutcome::InvoiceExists,
+            CommitOutcome::Committed,
+            CommitOutcome::Stale,
+            CommitOutcome::Stale,
+            CommitOutcome::Committed,
+        ],
+        "commit_claimed outcomes"
+    );
+    let after = stats(&store).await;
+    assert_eq!(
+        after.invoices,
+        before.invoices + 3,
+        "a1, a2 and d1 are written"
+    );
+    assert_eq!(
+        after.audit_events,
+        before.audit_events + 3,
+        "their events only"
+    );
+    assert_eq!(
+        read_subscription(&store, "acct_1", "sub_a").await,
+        a2.subscription
+    );
+    assert_eq!(read_subscription(&store, "acct_1", "sub_b").await, b_now);
+    assert_eq!(
+        read_subscription(&store, "acct_1", "sub_c").await,
+        c0.subscription
+    );
+    assert_eq!(
+        read_subscription(&store, "acct_1", "sub_d").await,
+        d1.subscription
+    );
+    assert_eq!(
+        invoices_of(&store, "acct_1", "sub_a").await,
+        [a1.invoice.clone().unwrap(), a2.invoice.clone().unwrap()],
+        "both periods of sub_a, whole"
+    );
+    assert_eq!(
+        invoices_of(&store, "acct_1", "sub_d").await,
+        [d1.invoice.clone().unwrap()]
+    );
+    assert!(invoices_of(&store, "acct_1", "sub_b").await.is_empty());
+
+    // A request refused on its own (its state skips a revision) writes nothing, nor what
+    // follows it for the same subscription; the others are written.
+    let mut bad = renewal(&d1.subscription, date(2026, 2, 15), "corr_d2");
+    bad.subscription.revision += 1;
+    let after_bad = renewal(&bad.subscription, date(2026, 3, 15), "corr_d3");
+    let a3 = renewal(&a2.subscription, date(2026, 3, 15), "corr_a3");
+    let page = store.claim_due(&query).await.expect("claim_due");
+    let outcomes = store
+        .commit_claimed(page, &[bad, after_bad, a3.clone()])
+        .await
+        .expect("commit_claimed");
+    assert!(outcomes[0].is_err(), "{outcomes:?}");
+    assert!(
+        !matches!(outcomes[1], Ok(CommitOutcome::Committed)),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(outcomes[2], Ok(CommitOutcome::Committed)),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        read_subscription(&store, "acct_1", "sub_d").await,
+        d1.subscription
+    );
+    assert_eq!(
+        read_subscription(&store, "acct_1", "sub_a").await,
+        a3.subscription
+    );
+    let page = store.claim_due(&query).await.expect("claim_due");
+    assert!(
+        store
+            .commit_claimed(page, &[])
+            .await
+            .expect("an empty page")
+            .is_empty()
     );
 }
