@@ -18,7 +18,9 @@
 #   Its databases are named bench_* and dropped at the end.
 #
 # Needs: a release build (made here), sqlite3 (`apt-get install -y sqlite3`), psql for postgres.
-# Environment: BENCH_DIR (default /tmp/ai-billing-bench), BIN (a built ai-billing), PGURL.
+# Environment: BENCH_DIR (default /tmp/ai-billing-bench), BIN (a built ai-billing), PGURL,
+# RUN_ARGS (more arguments for each `ai-billing run`, e.g. "--concurrency 1"), KEEP_DATA=1 (keep
+# the generated PostgreSQL database for the next call).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
@@ -123,11 +125,12 @@ if [ "$store" = postgres ]; then
         for i in $(seq "$runs"); do
             psql_admin -c "DROP DATABASE IF EXISTS bench_run" -c "CREATE DATABASE bench_run TEMPLATE $data"
             t0=$(now)
-            bare=$(psql "$base/bench_run" -tA -F'|' -f sql/bench/bare_aggregate.postgres.sql)
+            bare=$(psql "$base/bench_run" -v ON_ERROR_STOP=1 -tA -F'|' -f sql/bench/bare_aggregate.postgres.sql)
             t1=$(now)
             pids=()
             for k in $(seq "$w"); do
-                "$BIN" run --db "$base/bench_run" --until "$until_date" --json > "$dir/worker-$k.json" &
+                # shellcheck disable=SC2086
+                "$BIN" run --db "$base/bench_run" --until "$until_date" --json ${RUN_ARGS:-} > "$dir/worker-$k.json" &
                 pids+=($!)
             done
             for pid in "${pids[@]}"; do wait "$pid"; done
@@ -139,6 +142,18 @@ if [ "$store" = postgres ]; then
             rm -f "$dir"/worker-*.json
             bare_times+=("$(elapsed "$t0" "$t1")"); times+=("$(elapsed "$t1" "$t2")")
             echo "workers $w, run $i: bare aggregate $(elapsed "$t0" "$t1") s ($bare), run $(elapsed "$t1" "$t2") s: $invoices invoices ($distinct distinct periods, $issued issued by the workers), $due still due"
+            read_back=$(psql "$base/bench_run" -tA -F'|' -c "SELECT count(DISTINCT e.id),
+                sum(CASE WHEN v.key = 'shipments' THEN n::bigint END),
+                sum(CASE WHEN v.key = 'units' THEN n::bigint END),
+                sum(CASE WHEN v.key = 'returned_shipments' THEN n::bigint END),
+                sum(CASE WHEN v.key = 'returned_units' THEN n::bigint END)
+                FROM audit_outbox AS e, json_each(e.data -> 'usage') AS v,
+                     json_array_elements_text(v.value) AS n
+                WHERE e.action = 'usage_queried'")
+            if [ "$(echo "$bare" | cut -d'|' -f1,3-6)" != "$read_back" ]; then
+                echo "MISMATCH: the runs read $read_back, the aggregate counts $bare" >&2
+                exit 1
+            fi
             if [ "$invoices" != "$distinct" ] || [ "$invoices" != "$issued" ] || [ "$due" != 0 ]; then
                 echo "MISMATCH: duplicates or subscriptions left due" >&2
                 exit 1

@@ -63,8 +63,10 @@ fn main() -> ai_billing::Result<()> {
         .map(|n| PeriodUsage {
             shipments: std::array::from_fn(|d| (n * 7 + d as u64) % 6),
             units: std::array::from_fn(|d| (n * 5 + d as u64 * 3) % 11),
-            returned_shipments: std::array::from_fn(|d| u64::from((n + d as u64) % 9 == 0)),
-            returned_units: std::array::from_fn(|d| u64::from((n + d as u64) % 9 == 0)),
+            returned_shipments: std::array::from_fn(|d| {
+                u64::from((n + d as u64).is_multiple_of(9))
+            }),
+            returned_units: std::array::from_fn(|d| u64::from((n + d as u64).is_multiple_of(9))),
         })
         .collect();
 

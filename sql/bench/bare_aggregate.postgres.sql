@@ -28,15 +28,15 @@ usage_plans (account_id, plan_id, months) AS (
 ),
 periods (account_id, customer_id, timezone, start_date, months, period, period_start, period_end) AS (
     SELECT s.account_id, s.customer_id, a.timezone, s.start_date, u.months, s.next_invoice_period,
-           (s.start_date + make_interval(months => (s.next_invoice_period - 1) * u.months))::date,
-           (s.start_date + make_interval(months => s.next_invoice_period * u.months))::date
+           (s.start_date + make_interval(months => ((s.next_invoice_period - 1) * u.months)::int))::date,
+           (s.start_date + make_interval(months => (s.next_invoice_period * u.months)::int))::date
     FROM subscriptions AS s
     JOIN usage_plans AS u ON u.account_id = s.account_id AND u.plan_id = s.plan_id
     JOIN accounts AS a ON a.id = s.account_id
     WHERE s.status = 'active' AND s.next_invoice_at IS NOT NULL
     UNION ALL
     SELECT account_id, customer_id, timezone, start_date, months, period + 1, period_end,
-           (start_date + make_interval(months => (period + 1) * months))::date
+           (start_date + make_interval(months => ((period + 1) * months)::int))::date
     FROM periods
     WHERE period < 1000
       AND (period_end::timestamp AT TIME ZONE timezone) <= (SELECT until FROM params)

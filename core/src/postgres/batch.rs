@@ -535,6 +535,7 @@ fn position(index: usize) -> Result<i32> {
     i32::try_from(index).map_err(|_| Error::overflow("invoice rows"))
 }
 
+#[allow(clippy::type_complexity)]
 async fn insert_children(conn: &mut PgConnection, invoices: &[&IssuedInvoice]) -> Result<()> {
     const ACTION: &str = "writing a page of invoice rows";
     let mut lines: (
