@@ -788,33 +788,14 @@ impl Engine {
         // The agent modes: one subscription at a time per slot, since each renewal waits on a
         // model. Due subscriptions as one stream, the next page read while the last renewals of the
         // previous one are still in flight, so no renewal slot idles at a page boundary.
-        let due = stream::try_unfold(
-            Some(None),
-            |cursor: Option<Option<(String, String)>>| async move {
-                let Some(after) = cursor else {
-                    return Ok(None);
-                };
-                let page = self
-                    .store
-                    .due_subscriptions(&DueQuery {
-                        due_by: now,
-                        after,
-                        limit: DUE_PAGE,
-                    })
-                    .await?;
-                let next = match page.last() {
-                    Some(last) if page.len() >= DUE_PAGE as usize => {
-                        Some(Some((last.account_id.clone(), last.id.clone())))
-                    }
-                    Some(_) => None,
-                    None => return Ok(None),
-                };
-                Ok::<_, Error>(Some((
-                    stream::iter(page.into_iter().map(Ok::<_, Error>)),
-                    next,
-                )))
-            },
-        )
+        // The page futures own a clone of the engine (a few `Arc`s): a future borrowing `self`
+        // from inside the closure is not provably `Send` to rustc.
+        let engine = self.clone();
+        let due = stream::try_unfold(Some(None), move |cursor| {
+            let engine = engine.clone();
+            async move { engine.due_page(now, cursor).await }
+        })
+        .map_ok(|page| stream::iter(page.into_iter().map(Ok::<_, Error>)))
         .try_flatten();
         let results = due
             .map(|subscription| {
@@ -853,6 +834,62 @@ impl Engine {
         Ok(report)
     }
 
+    /// The page of due subscriptions after `cursor` and the cursor of the next (`None` once a
+    /// page comes back short). A named `async fn` rather than a closure's async block, so the
+    /// run's future is `Send` (`core/tests/send.rs`) and can run on any multi-thread runtime.
+    async fn due_page(
+        &self,
+        now: DateTime<Utc>,
+        cursor: Option<Option<(String, String)>>,
+    ) -> Result<Option<(Vec<Subscription>, Option<Option<(String, String)>>)>> {
+        let Some(after) = cursor else {
+            return Ok(None);
+        };
+        let page = self
+            .store
+            .due_subscriptions(&DueQuery {
+                due_by: now,
+                after,
+                limit: DUE_PAGE,
+            })
+            .await?;
+        let next = match page.last() {
+            Some(last) if page.len() >= DUE_PAGE as usize => {
+                Some(Some((last.account_id.clone(), last.id.clone())))
+            }
+            Some(_) => None,
+            None => return Ok(None),
+        };
+        Ok(Some((page, next)))
+    }
+
+    /// As [`Engine::due_page`], claiming the page ([`Store::claim_due`]).
+    async fn claim_page(
+        &self,
+        now: DateTime<Utc>,
+        cursor: Option<Option<(String, String)>>,
+    ) -> Result<Option<(ClaimedPage, Option<Option<(String, String)>>)>> {
+        let Some(after) = cursor else {
+            return Ok(None);
+        };
+        let page = self
+            .store
+            .claim_due(&DueQuery {
+                due_by: now,
+                after,
+                limit: BATCH_PAGE,
+            })
+            .await?;
+        let next = match page.subscriptions.last() {
+            Some(last) if page.subscriptions.len() >= BATCH_PAGE as usize => {
+                Some(Some((last.account_id.clone(), last.id.clone())))
+            }
+            Some(_) => None,
+            None => return Ok(None),
+        };
+        Ok(Some((page, next)))
+    }
+
     /// The compiled mode's run: pages of due subscriptions claimed from the store, each page
     /// read, billed and written in a few statements ([`Engine::renew_page`]), several pages in
     /// flight at once. A second pass from the start picks up what the first skipped because
@@ -869,30 +906,11 @@ impl Engine {
         let mut failed: HashSet<(String, String)> = HashSet::new();
         for pass in 0..2 {
             let renewed_before = report.subscriptions;
-            let claims = stream::try_unfold(
-                Some(None),
-                |cursor: Option<Option<(String, String)>>| async move {
-                    let Some(after) = cursor else {
-                        return Ok(None);
-                    };
-                    let page = self
-                        .store
-                        .claim_due(&DueQuery {
-                            due_by: now,
-                            after,
-                            limit: BATCH_PAGE,
-                        })
-                        .await?;
-                    let next = match page.subscriptions.last() {
-                        Some(last) if page.subscriptions.len() >= BATCH_PAGE as usize => {
-                            Some(Some((last.account_id.clone(), last.id.clone())))
-                        }
-                        Some(_) => None,
-                        None => return Ok(None),
-                    };
-                    Ok::<_, Error>(Some((page, next)))
-                },
-            );
+            let engine = self.clone();
+            let claims = stream::try_unfold(Some(None), move |cursor| {
+                let engine = engine.clone();
+                async move { engine.claim_page(now, cursor).await }
+            });
             // The failures of the passes before (few): not tried again in this run.
             let failed_before = &failed.clone();
             let mut failed_now = Vec::new();
