@@ -39,6 +39,28 @@ pub const DEFAULT_ACTOR: &str = "api";
 /// The most plans one [`BillingEngine::list_plans`] call returns.
 pub const MAX_PAGE: u32 = 1000;
 
+/// The largest request, option bag or scenario the API reads, in bytes of JSON text (1 MiB).
+/// The largest legitimate request is a scenario with a few thousand shipments (about 100 bytes
+/// each); anything bigger is refused before it is parsed, so a caller cannot make the library
+/// allocate without bound. A plan prompt has its own, smaller limit
+/// ([`crate::plan::MAX_PROMPT_CHARS`]).
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// [`Error::InvalidInput`] on `what` when `len` bytes is more than [`MAX_REQUEST_BYTES`].
+fn check_request_size(what: &str, len: usize) -> Result<()> {
+    if len > MAX_REQUEST_BYTES {
+        return Err(too_large(what, &len.to_string()));
+    }
+    Ok(())
+}
+
+fn too_large(what: &str, size: &str) -> Error {
+    Error::invalid(
+        what,
+        format!("is {size} bytes of JSON; at most {MAX_REQUEST_BYTES} are accepted"),
+    )
+}
+
 /// How to open a [`BillingEngine`]: Node's `BillingEngine.open(options)` and C's
 /// `ai_billing_engine_open(options_json, ...)`. Keys are camelCase, as JavaScript option bags are.
 #[derive(Clone, Deserialize, JsonSchema)]
@@ -310,6 +332,7 @@ pub async fn interpret_prompt(prompt: &str, options: &InterpretOptions) -> Resul
 /// the offline interpreter in the compiled mode.
 #[cfg(feature = "sqlite")]
 pub async fn preview_scenario(scenario_json: &str) -> Result<crate::scenario::PreviewReport> {
+    check_request_size("scenario", scenario_json.len())?;
     let scenario = crate::scenario::Scenario::from_json(scenario_json)?;
     crate::scenario::preview(&scenario).await
 }
@@ -749,8 +772,10 @@ pub fn language_model(
 }
 
 /// `json` read as a `T`, or [`Error::InvalidInput`] naming `what` and the path of the field
-/// that is wrong (`plan.currency: unknown currency "USX"`).
+/// that is wrong (`plan.currency: unknown currency "USX"`). Text longer than
+/// [`MAX_REQUEST_BYTES`] is refused unread.
 pub fn from_json<T: DeserializeOwned>(what: &str, json: &str) -> Result<T> {
+    check_request_size(what, json.len())?;
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let value =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|e| invalid(what, e))?;
@@ -760,9 +785,35 @@ pub fn from_json<T: DeserializeOwned>(what: &str, json: &str) -> Result<T> {
     Ok(value)
 }
 
-/// As [`from_json`], from a JSON value (what a JavaScript object converts to).
+/// As [`from_json`], from a JSON value (what a JavaScript object converts to). A value whose
+/// JSON text would be longer than [`MAX_REQUEST_BYTES`] is refused (measured without writing
+/// the text out, and no further than the limit).
 pub fn from_value<T: DeserializeOwned>(what: &str, value: serde_json::Value) -> Result<T> {
+    if json_len(&value) > MAX_REQUEST_BYTES {
+        return Err(too_large(what, &format!("over {MAX_REQUEST_BYTES}")));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| invalid(what, e))
+}
+
+/// The length of `value`'s JSON text, counted up to one byte past [`MAX_REQUEST_BYTES`].
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            if self.0 > MAX_REQUEST_BYTES {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing only fails when the counter stops it: the count is then over the limit.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 fn invalid<E: std::fmt::Display>(what: &str, error: serde_path_to_error::Error<E>) -> Error {
@@ -839,6 +890,31 @@ mod tests {
         for secret in ["pw@", "sk-secret", "hunter2"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
+    }
+
+    #[test]
+    fn requests_over_the_size_limit_are_refused_unread() {
+        let padding = "x".repeat(MAX_REQUEST_BYTES);
+        let text = format!(r#"{{"account_id": "{padding}", "subscription_id": "s"}}"#);
+        let error = from_json::<SubscriptionRef>("request", &text).unwrap_err();
+        assert_eq!(error.code(), ErrorCode::InvalidInput);
+        assert!(error.to_string().contains("at most 1048576"), "{error}");
+        let error = from_value::<SubscriptionRef>(
+            "request",
+            json!({"account_id": padding, "subscription_id": "s"}),
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("invalid request: is over 1048576 bytes"),
+            "{error}"
+        );
+        // Just under the limit is read as usual.
+        let id = "x".repeat(MAX_REQUEST_BYTES - 64);
+        let ok: SubscriptionRef =
+            from_value("request", json!({"account_id": id, "subscription_id": "s"})).unwrap();
+        assert_eq!(ok.subscription_id, "s");
     }
 
     #[test]
