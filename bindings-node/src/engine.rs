@@ -219,18 +219,7 @@ impl BillingEngine {
     ) -> napi::Result<AsyncBlock<Value>> {
         let request = value::options::<RunDueRequest>("request", request);
         let engine = self.inner.clone();
-        promise::answer(env, async move {
-            let request = request?;
-            // The core's run_due future is not provably `Send` (rustc cannot see through the
-            // higher-ranked lifetimes of its page stream), so it cannot be spawned on the
-            // multi-threaded runtime. It runs on a blocking thread of the same runtime instead,
-            // one thread per run in flight.
-            let runtime = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || runtime.block_on(engine.run_due(&request)))
-                .await
-                // A panic in the run stays a panic: napi rejects the Promise with it.
-                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
-        })
+        promise::answer(env, async move { engine.run_due(&request?).await })
     }
 
     /// An account's invoices, or one subscription's, oldest first
