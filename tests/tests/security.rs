@@ -657,7 +657,9 @@ fn secrets_never_reach_logs_events_errors_or_panics() {
             .unwrap();
             shown.insert("engine options", format!("{options:?}"));
             let opened = ai_billing::api::BillingEngine::open(&options).await;
-            let error = opened.err().expect("the database does not exist");
+            let Err(error) = opened else {
+                panic!("the database does not exist")
+            };
             shown.insert("open error", ai_billing::api::error_message(&error));
             shown.insert("open error debug", format!("{error:?}"));
         });
