@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 pub mod database;
+pub mod faulty;
 pub mod mysql;
 pub mod openai_mock;
 pub mod opensearch;
