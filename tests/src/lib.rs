@@ -7,6 +7,7 @@
 pub mod catalogue;
 pub mod database;
 pub mod faulty;
+pub mod mutate;
 pub mod mysql;
 pub mod openai_mock;
 pub mod opensearch;
