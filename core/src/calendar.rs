@@ -100,6 +100,27 @@ impl Period {
     }
 }
 
+/// The first year a subscription may start in.
+pub const FIRST_START_YEAR: i32 = 1900;
+/// The last year a subscription may start in.
+pub const LAST_START_YEAR: i32 = 2999;
+
+/// Checks a subscription's start date: from [`FIRST_START_YEAR`] to [`LAST_START_YEAR`]. A date
+/// outside is a typo or a bad conversion (year 0, a Unix-epoch slip), never a subscription to
+/// bill; refusing it keeps every period, usage window and revenue month well inside the
+/// calendar. `field` names the input (`subscription.start_date`).
+pub fn check_start_date(field: &str, date: NaiveDate) -> Result<()> {
+    if (FIRST_START_YEAR..=LAST_START_YEAR).contains(&date.year()) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        field,
+        format!(
+            "{date} is out of range: a subscription starts between {FIRST_START_YEAR}-01-01 and {LAST_START_YEAR}-12-31"
+        ),
+    ))
+}
+
 /// Parses an IANA time zone name such as `America/New_York` (exact spelling); an unknown name is
 /// [`Error::UnknownTimeZone`].
 pub fn parse_time_zone(name: &str) -> Result<Tz> {

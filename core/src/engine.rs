@@ -519,6 +519,7 @@ impl Engine {
         check_id("subscription.id", &request.id)?;
         check_id("subscription.customer_id", &request.customer_id)?;
         check_quantity(request.quantity)?;
+        crate::calendar::check_start_date("subscription.start_date", request.start_date)?;
         let account = self.account(&request.account_id).await?;
         let customer = self.customer(&account.id, &request.customer_id).await?;
         let plan = self.latest_plan(&account.id, &request.plan_id).await?;

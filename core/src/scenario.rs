@@ -264,6 +264,7 @@ impl Scenario {
         }
         self.plan.check_available(&self.account)?;
         engine::check_quantity(self.subscription.quantity)?;
+        crate::calendar::check_start_date("subscription.start", self.subscription.start)?;
         if !(1..=MAX_PERIODS).contains(&self.periods) {
             return Err(Error::invalid(
                 "periods",

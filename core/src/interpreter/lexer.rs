@@ -415,7 +415,12 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
                 }
             }
             Raw::Sym(c) => Kind::Sym(*c),
-            Raw::Num(_) => unreachable!("numbers are taken above"),
+            // A numeral `number_at` could not read: more digits than an exact decimal holds.
+            Raw::Num(digits) => {
+                return Err(Error::not_understood(format!(
+                    "the number {digits} is too large to be a price, a count or a period"
+                )));
+            }
         };
         tokens.push(Token {
             kind,
@@ -428,6 +433,17 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_numeral_beyond_an_exact_decimal_is_refused_not_a_panic() {
+        let error = lex("Bill $99999999999999999999999999999 per month").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("99999999999999999999999999999 is too large"),
+            "{error}"
+        );
+    }
     use super::*;
 
     fn kinds(s: &str) -> Vec<Kind> {
