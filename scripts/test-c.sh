@@ -30,8 +30,11 @@ if ! command -v valgrind >/dev/null; then
         { run $sudo apt-get update && run $sudo apt-get install -y valgrind; }
 fi
 
-# `cargo test` builds only the rlib: the cdylib and staticlib are built here.
-run cargo build -p ai-billing-c
+# `cargo test` builds only the rlib: the cdylib and staticlib are built here. With the workspace's
+# targets (tests and examples included) the dependencies keep the features `cargo test --workspace`
+# compiled them with, so only this crate is compiled again (`cargo build -p ai-billing-c` alone
+# would rebuild sqlx, tokio and the core with fewer features: 1.5 minutes more in CI).
+run cargo build --workspace --all-targets
 run mkdir -p "$out"
 
 cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -g -Ibindings-c/include)
