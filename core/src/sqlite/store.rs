@@ -9,6 +9,7 @@ use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
 
+use super::json_rows::JsonRows;
 use super::rows::{self, EVENT_COLUMNS, INVOICE_COLUMNS, SUBSCRIPTION_COLUMNS, date_text, micros};
 use super::{SqliteStore, storage};
 use crate::audit::AuditEvent;
@@ -26,9 +27,6 @@ use crate::usage::{PeriodUsage, Return, Shipment, find_query};
 
 /// Rows per multi-row INSERT or `IN (...)` list, far below SQLite's limit on bound variables.
 const CHUNK: usize = 500;
-
-/// Subscriptions per multi-row upsert of a page's new states (15 bound values each).
-const STATE_CHUNK: usize = 200;
 
 /// Usage queries of a page in flight at once, each on its own connection.
 const USAGE_IN_FLIGHT: usize = 4;
@@ -111,58 +109,62 @@ async fn require_account(conn: &mut SqliteConnection, account_id: &str) -> Resul
     }
 }
 
-/// Writes `events` to the outbox, one multi-row INSERT per chunk. An id given twice, or already
-/// in the outbox, is [`Error::InvalidInput`] naming it.
+/// Writes `events` to the outbox in one statement (the events bound as one JSON array). An id
+/// given twice, or already in the outbox, is [`Error::InvalidInput`] naming it.
 async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Result<()> {
     check_event_batch(events)?;
-    for chunk in events.chunks(CHUNK) {
-        let mut encoded = Vec::with_capacity(chunk.len());
-        for event in chunk {
-            let data = serde_json::to_string(&event.data).map_err(storage(format!(
-                "encoding the data of event {:?}",
-                event.id
-            )))?;
-            encoded.push((event, rows::name_of(&event.subject_kind)?, data));
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut json = JsonRows::new();
+    for event in events {
+        let data = serde_json::to_string(&event.data).map_err(storage(format!(
+            "encoding the data of event {:?}",
+            event.id
+        )))?;
+        json.row()
+            .text(&event.id)
+            .int(micros(event.time))
+            .text(&event.account_id)
+            .text(&event.actor)
+            .text(event.action.as_str())
+            .text(&rows::name_of(&event.subject_kind)?)
+            .text(&event.subject_id)
+            .opt_text(event.run_id.as_deref())
+            .opt_text(event.correlation_id.as_deref())
+            .text(&data);
+    }
+    let json = json.finish();
+    if let Err(error) = sqlx::query(INSERT_EVENTS)
+        .bind(&json)
+        .execute(&mut *conn)
+        .await
+    {
+        if !is_unique_violation(&error) {
+            return Err(storage("writing audit events")(error));
         }
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO audit_outbox (id, time, account_id, actor, action, subject_kind, \
-             subject_id, run_id, correlation_id, data) ",
-        );
-        insert.push_values(encoded, |mut row, (event, kind, data)| {
-            row.push_bind(event.id.clone())
-                .push_bind(micros(event.time))
-                .push_bind(event.account_id.clone())
-                .push_bind(event.actor.clone())
-                .push_bind(event.action.as_str())
-                .push_bind(kind)
-                .push_bind(event.subject_id.clone())
-                .push_bind(event.run_id.clone())
-                .push_bind(event.correlation_id.clone())
-                .push_bind(data);
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM audit_outbox WHERE id IN (SELECT value ->> 0 FROM json_each(?1)) \
+             ORDER BY seq LIMIT 1",
+        )
+        .bind(&json)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(storage("finding an existing event id"))?;
+        return Err(match id {
+            Some(id) => event_exists(&id),
+            None => storage("writing audit events")(error),
         });
-        if let Err(error) = insert.build().persistent(false).execute(&mut *conn).await {
-            if !is_unique_violation(&error) {
-                return Err(storage("writing audit events")(error));
-            }
-            let mut find = QueryBuilder::<Sqlite>::new("SELECT id FROM audit_outbox WHERE id IN (");
-            let mut list = find.separated(", ");
-            for event in chunk {
-                list.push_bind(event.id.clone());
-            }
-            find.push(") ORDER BY seq LIMIT 1");
-            let id: Option<String> = find
-                .build_query_scalar()
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(storage("finding an existing event id"))?;
-            return Err(match id {
-                Some(id) => event_exists(&id),
-                None => storage("writing audit events")(error),
-            });
-        }
     }
     Ok(())
 }
+
+/// The events of a [`JsonRows`] array, in array order (the order of their `seq`).
+const INSERT_EVENTS: &str = "INSERT INTO audit_outbox (id, time, account_id, actor, action, \
+     subject_kind, subject_id, run_id, correlation_id, data) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+         value ->> 6, value ->> 7, value ->> 8, value ->> 9 \
+     FROM json_each(?1) ORDER BY key";
 
 /// Every amount of `invoice` must be in its currency: only minor units are stored per line.
 fn check_currency(invoice: &Invoice) -> Result<()> {
@@ -267,69 +269,91 @@ async fn insert_invoice(conn: &mut SqliteConnection, issued: &IssuedInvoice) -> 
     Ok(true)
 }
 
-/// The head of an invoice, skipped (not failed) when its id or its period already has one.
-const INSERT_INVOICE_IF_NEW: &str = "INSERT INTO invoices (account_id, id, subscription_id, \
-     customer_id, plan_id, plan_version, quantity, billing_reason, status, period_index, \
-     issue_date, period_start, period_end, currency, subtotal, tax, tax_inclusive, total, \
-     created_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
+/// The revisions of a page's subscriptions (`?1`: a [`JsonRows`] array of (account, id)), each
+/// found by the primary key.
+const SELECT_REVISIONS: &str = "SELECT s.account_id, s.id, s.revision \
+     FROM json_each(?1) AS k JOIN subscriptions AS s \
+       ON s.account_id = k.value ->> 0 AND s.id = k.value ->> 1";
+
+/// A page's invoice heads in one statement, in array order; a head whose id or period already
+/// has an invoice is skipped (the caller compares the count written).
+const INSERT_HEADS: &str = "INSERT INTO invoices (account_id, id, subscription_id, customer_id, \
+     plan_id, plan_version, quantity, billing_reason, status, period_index, issue_date, \
+     period_start, period_end, currency, subtotal, tax, tax_inclusive, total, created_at) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+         value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
+         value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, \
+         value ->> 18 \
+     FROM json_each(?1) WHERE true ORDER BY key \
      ON CONFLICT DO NOTHING";
 
-/// Writes a page of renewals in the caller's write transaction, each as [`Store::commit`] would
-/// on its own: a request whose subscription is not at its expected revision is `Stale`, one
-/// whose period is billed is `InvoiceExists`, and neither writes anything. The revisions are read
-/// once, each invoice head is one statement (its conflict tells whether the period is billed),
-/// and then every child row, new state and event of the page goes in multi-row statements.
-async fn commit_page(
-    tx: &mut Tx,
-    requests: &[SubscriptionCommit],
-) -> Result<Vec<Result<CommitOutcome>>> {
-    let action = "committing a page of renewals";
-    let mut revisions: HashMap<(String, String), i64> = HashMap::with_capacity(requests.len());
-    let mut keys: Vec<(&str, &str)> = requests
-        .iter()
-        .map(|r| {
-            (
-                r.subscription.account_id.as_str(),
-                r.subscription.id.as_str(),
-            )
-        })
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    for chunk in keys.chunks(CHUNK) {
-        let mut select = QueryBuilder::<Sqlite>::new(
-            "SELECT account_id, id, revision FROM subscriptions WHERE (account_id, id) IN (VALUES ",
-        );
-        let mut list = select.separated(", ");
-        for (account_id, id) in chunk {
-            list.push("(")
-                .push_bind_unseparated(account_id.to_string())
-                .push_unseparated(", ")
-                .push_bind_unseparated(id.to_string())
-                .push_unseparated(")");
-        }
-        select.push(")");
-        for row in select
-            .build()
-            .persistent(false)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(storage(action))?
-        {
-            let key: (String, String) = (
-                sqlx::Row::try_get(&row, "account_id").map_err(storage(action))?,
-                sqlx::Row::try_get(&row, "id").map_err(storage(action))?,
-            );
-            let revision: i64 = sqlx::Row::try_get(&row, "revision").map_err(storage(action))?;
-            revisions.insert(key, revision);
-        }
-    }
+const INSERT_LINE_ITEMS: &str = "INSERT INTO invoice_line_items \
+     (account_id, invoice_id, position, description, kind, amount) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
+     FROM json_each(?1) ORDER BY key";
 
-    let mut outcomes = Vec::with_capacity(requests.len());
-    let mut accepted: Vec<&SubscriptionCommit> = Vec::with_capacity(requests.len());
-    // The last state written of each subscription, in the order first met.
-    let mut states: Vec<&Subscription> = Vec::new();
+const INSERT_TAX_LINES: &str = "INSERT INTO invoice_tax_lines \
+     (account_id, invoice_id, position, name, rate, amount) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
+     FROM json_each(?1) ORDER BY key";
+
+const INSERT_REVENUE: &str = "INSERT INTO revenue_schedule \
+     (account_id, invoice_id, position, month, start_date, end_date, days, amount) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+         value ->> 6, value ->> 7 \
+     FROM json_each(?1) ORDER BY key";
+
+/// Each subscription's new state, over its existing row.
+const UPSERT_STATES: &str = "INSERT INTO subscriptions (account_id, id, customer_id, plan_id, \
+     quantity, start_date, status, current_period, current_period_start, current_period_end, \
+     next_invoice_period, next_invoice_at, revision, created_at, updated_at) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+         value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
+         value ->> 12, value ->> 13, value ->> 14 \
+     FROM json_each(?1) WHERE true ORDER BY key \
+     ON CONFLICT (account_id, id) DO UPDATE SET customer_id = excluded.customer_id, \
+     plan_id = excluded.plan_id, quantity = excluded.quantity, \
+     start_date = excluded.start_date, status = excluded.status, \
+     current_period = excluded.current_period, \
+     current_period_start = excluded.current_period_start, \
+     current_period_end = excluded.current_period_end, \
+     next_invoice_period = excluded.next_invoice_period, \
+     next_invoice_at = excluded.next_invoice_at, revision = excluded.revision, \
+     created_at = excluded.created_at, updated_at = excluded.updated_at";
+
+/// What a page's requests come to: each one's outcome, the accepted ones in order, each
+/// subscription's last new state (in the order first met) and the invoice heads to write.
+struct Decided<'a> {
+    outcomes: Vec<Result<CommitOutcome>>,
+    accepted: Vec<&'a SubscriptionCommit>,
+    states: Vec<&'a Subscription>,
+    heads: Vec<&'a IssuedInvoice>,
+}
+
+/// How [`decide`] learns whether a head is written.
+#[derive(Clone, Copy, PartialEq)]
+enum Heads {
+    /// Assumed written (none conflicts); the caller writes them all at once and checks.
+    Assume,
+    /// Each written on its own, in order (its conflict says the period is billed).
+    OneByOne,
+}
+
+/// Goes through a page's requests in order, as [`Store::commit`] would one at a time: a request
+/// whose subscription is not at its expected revision is `Stale`, one whose period is billed is
+/// `InvoiceExists` (with [`Heads::OneByOne`]), and neither is written.
+async fn decide<'a>(
+    tx: &mut Tx,
+    requests: &'a [SubscriptionCommit],
+    mut revisions: HashMap<(String, String), i64>,
+    heads: Heads,
+) -> Result<Decided<'a>> {
+    let mut decided = Decided {
+        outcomes: Vec::with_capacity(requests.len()),
+        accepted: Vec::with_capacity(requests.len()),
+        states: Vec::new(),
+        heads: Vec::new(),
+    };
     let mut state_of: HashMap<(String, String), usize> = HashMap::new();
     for request in requests {
         let checked = request.check_revision().and_then(|()| {
@@ -344,195 +368,222 @@ async fn commit_page(
         if let Err(error) = checked {
             // What follows it for the same subscription was computed from it: not written.
             revisions.remove(&key);
-            outcomes.push(Err(error));
+            decided.outcomes.push(Err(error));
             continue;
         }
         if revisions.get(&key) != Some(&request.expected_revision) {
             revisions.remove(&key);
-            outcomes.push(Ok(CommitOutcome::Stale));
+            decided.outcomes.push(Ok(CommitOutcome::Stale));
             continue;
         }
         if let Some(issued) = &request.invoice {
-            let invoice = &issued.invoice;
-            let written = sqlx::query(INSERT_INVOICE_IF_NEW)
-                .bind(issued.account_id.clone())
-                .bind(issued.id.clone())
-                .bind(issued.subscription_id.clone())
-                .bind(issued.customer_id.clone())
-                .bind(issued.plan_id.clone())
-                .bind(i64::from(issued.plan_version))
-                .bind(i64::from(issued.quantity))
-                .bind(issued.billing_reason.as_str())
-                .bind(issued.status.as_str())
-                .bind(i64::from(invoice.period_index))
-                .bind(date_text(invoice.issue_date))
-                .bind(date_text(invoice.period_start))
-                .bind(date_text(invoice.period_end))
-                .bind(invoice.currency.code())
-                .bind(invoice.subtotal.minor())
-                .bind(invoice.tax.minor())
-                .bind(invoice.tax_inclusive)
-                .bind(invoice.total.minor())
-                .bind(micros(issued.created_at))
-                .execute(&mut **tx)
-                .await
-                .map_err(storage(format!("writing invoice {:?}", issued.id)))?;
-            if written.rows_affected() != 1 {
+            if heads == Heads::OneByOne && !insert_head(tx, issued).await? {
                 revisions.remove(&key);
-                outcomes.push(Ok(CommitOutcome::InvoiceExists));
+                decided.outcomes.push(Ok(CommitOutcome::InvoiceExists));
                 continue;
             }
+            decided.heads.push(issued);
         }
         revisions.insert(key.clone(), subscription.revision);
         match state_of.get(&key) {
-            Some(&index) => states[index] = subscription,
+            Some(&index) => decided.states[index] = subscription,
             None => {
-                state_of.insert(key, states.len());
-                states.push(subscription);
+                state_of.insert(key, decided.states.len());
+                decided.states.push(subscription);
             }
         }
-        accepted.push(request);
-        outcomes.push(Ok(CommitOutcome::Committed));
+        decided.accepted.push(request);
+        decided.outcomes.push(Ok(CommitOutcome::Committed));
     }
+    Ok(decided)
+}
+
+/// The head of one invoice; `false` when its id or its period already has an invoice.
+async fn insert_head(tx: &mut Tx, issued: &IssuedInvoice) -> Result<bool> {
+    let mut json = JsonRows::new();
+    push_head(&mut json, issued);
+    let written = sqlx::query(INSERT_HEADS)
+        .bind(json.finish())
+        .execute(&mut **tx)
+        .await
+        .map_err(storage(format!("writing invoice {:?}", issued.id)))?;
+    Ok(written.rows_affected() == 1)
+}
+
+fn push_head(json: &mut JsonRows, issued: &IssuedInvoice) {
+    let invoice = &issued.invoice;
+    json.row()
+        .text(&issued.account_id)
+        .text(&issued.id)
+        .text(&issued.subscription_id)
+        .text(&issued.customer_id)
+        .text(&issued.plan_id)
+        .int(i64::from(issued.plan_version))
+        .int(i64::from(issued.quantity))
+        .text(issued.billing_reason.as_str())
+        .text(issued.status.as_str())
+        .int(i64::from(invoice.period_index))
+        .text(&date_text(invoice.issue_date))
+        .text(&date_text(invoice.period_start))
+        .text(&date_text(invoice.period_end))
+        .text(invoice.currency.code())
+        .int(invoice.subtotal.minor())
+        .int(invoice.tax.minor())
+        .bool(invoice.tax_inclusive)
+        .int(invoice.total.minor())
+        .int(micros(issued.created_at));
+}
+
+async fn run_sql(tx: &mut Tx, sql: &'static str, action: &str) -> Result<()> {
+    sqlx::query(sql)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+        .map_err(storage(action))
+}
+
+/// Runs one of the page statements over `json` (skipped when it has no row).
+async fn execute_rows(tx: &mut Tx, sql: &'static str, json: JsonRows, action: &str) -> Result<u64> {
+    if json.len() == 0 {
+        return Ok(0);
+    }
+    Ok(sqlx::query(sql)
+        .bind(json.finish())
+        .execute(&mut **tx)
+        .await
+        .map_err(storage(action))?
+        .rows_affected())
+}
+
+/// Writes a page of renewals in the caller's write transaction, each as [`Store::commit`] would
+/// on its own (see [`decide`]). Each table takes the page in one fixed statement, its rows bound
+/// as one JSON array ([`JsonRows`]): the revisions read, the invoice heads, then every child
+/// row, new state and event. The heads are written at once on the assumption that none is
+/// billed yet; when one is (a run resumed, or two at once), they are rolled back to a savepoint
+/// and written again one at a time, so that what follows a billed period is not written.
+async fn commit_page(
+    tx: &mut Tx,
+    requests: &[SubscriptionCommit],
+) -> Result<Vec<Result<CommitOutcome>>> {
+    let action = "committing a page of renewals";
+    let mut keys: Vec<(&str, &str)> = requests
+        .iter()
+        .map(|r| {
+            (
+                r.subscription.account_id.as_str(),
+                r.subscription.id.as_str(),
+            )
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut json = JsonRows::new();
+    for (account_id, id) in &keys {
+        json.row().text(account_id).text(id);
+    }
+    let mut revisions: HashMap<(String, String), i64> = HashMap::with_capacity(keys.len());
+    for row in sqlx::query(SELECT_REVISIONS)
+        .bind(json.finish())
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(storage(action))?
+    {
+        let key: (String, String) = (
+            sqlx::Row::try_get(&row, "account_id").map_err(storage(action))?,
+            sqlx::Row::try_get(&row, "id").map_err(storage(action))?,
+        );
+        let revision: i64 = sqlx::Row::try_get(&row, "revision").map_err(storage(action))?;
+        revisions.insert(key, revision);
+    }
+
+    let mut decided = decide(tx, requests, revisions.clone(), Heads::Assume).await?;
+    if !decided.heads.is_empty() {
+        run_sql(tx, "SAVEPOINT page_heads", action).await?;
+        let mut json = JsonRows::new();
+        for issued in &decided.heads {
+            push_head(&mut json, issued);
+        }
+        let written = execute_rows(tx, INSERT_HEADS, json, action).await?;
+        if written != decided.heads.len() as u64 {
+            run_sql(tx, "ROLLBACK TO page_heads", action).await?;
+            run_sql(tx, "RELEASE page_heads", action).await?;
+            decided = decide(tx, requests, revisions, Heads::OneByOne).await?;
+        } else {
+            run_sql(tx, "RELEASE page_heads", action).await?;
+        }
+    }
+    let Decided {
+        outcomes,
+        accepted,
+        states,
+        heads,
+    } = decided;
     if accepted.is_empty() {
         return Ok(outcomes);
     }
 
-    // The child rows of every written invoice, one multi-row INSERT per table and chunk.
-    let invoices: Vec<&IssuedInvoice> =
-        accepted.iter().filter_map(|r| r.invoice.as_ref()).collect();
-    let lines: Vec<_> = invoices
-        .iter()
-        .flat_map(|i| {
-            i.invoice
-                .line_items
-                .iter()
-                .enumerate()
-                .map(move |(p, l)| (*i, p, l))
-        })
-        .collect();
-    for chunk in lines.chunks(CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO invoice_line_items \
-             (account_id, invoice_id, position, description, kind, amount) ",
-        );
-        insert.push_values(chunk, |mut row, (issued, position, line)| {
-            row.push_bind(issued.account_id.clone())
-                .push_bind(issued.id.clone())
-                .push_bind(*position as i64)
-                .push_bind(line.description.clone())
-                .push_bind(rows::charge_kind_name(line.kind))
-                .push_bind(line.amount.minor());
-        });
-        insert
-            .build()
-            .persistent(false)
-            .execute(&mut **tx)
-            .await
-            .map_err(storage(action))?;
+    // The child rows of every written invoice, one statement per table.
+    let (mut lines, mut taxes, mut revenue) = (JsonRows::new(), JsonRows::new(), JsonRows::new());
+    for issued in &heads {
+        let (account_id, id) = (issued.account_id.as_str(), issued.id.as_str());
+        for (position, line) in issued.invoice.line_items.iter().enumerate() {
+            lines
+                .row()
+                .text(account_id)
+                .text(id)
+                .int(position as i64)
+                .text(&line.description)
+                .text(rows::charge_kind_name(line.kind))
+                .int(line.amount.minor());
+        }
+        for (position, line) in issued.invoice.tax_lines.iter().enumerate() {
+            taxes
+                .row()
+                .text(account_id)
+                .text(id)
+                .int(position as i64)
+                .text(&line.name)
+                .text(&line.rate.to_string())
+                .int(line.amount.minor());
+        }
+        for (position, entry) in issued.invoice.revenue_schedule.iter().enumerate() {
+            revenue
+                .row()
+                .text(account_id)
+                .text(id)
+                .int(position as i64)
+                .text(&entry.month)
+                .text(&date_text(entry.start))
+                .text(&date_text(entry.end))
+                .int(i64::from(entry.days))
+                .int(entry.amount.minor());
+        }
     }
-    let taxes: Vec<_> = invoices
-        .iter()
-        .flat_map(|i| {
-            i.invoice
-                .tax_lines
-                .iter()
-                .enumerate()
-                .map(move |(p, l)| (*i, p, l))
-        })
-        .collect();
-    for chunk in taxes.chunks(CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO invoice_tax_lines (account_id, invoice_id, position, name, rate, amount) ",
-        );
-        insert.push_values(chunk, |mut row, (issued, position, line)| {
-            row.push_bind(issued.account_id.clone())
-                .push_bind(issued.id.clone())
-                .push_bind(*position as i64)
-                .push_bind(line.name.clone())
-                .push_bind(line.rate.to_string())
-                .push_bind(line.amount.minor());
-        });
-        insert
-            .build()
-            .persistent(false)
-            .execute(&mut **tx)
-            .await
-            .map_err(storage(action))?;
-    }
-    let revenue: Vec<_> = invoices
-        .iter()
-        .flat_map(|i| {
-            i.invoice
-                .revenue_schedule
-                .iter()
-                .enumerate()
-                .map(move |(p, e)| (*i, p, e))
-        })
-        .collect();
-    for chunk in revenue.chunks(CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO revenue_schedule \
-             (account_id, invoice_id, position, month, start_date, end_date, days, amount) ",
-        );
-        insert.push_values(chunk, |mut row, (issued, position, entry)| {
-            row.push_bind(issued.account_id.clone())
-                .push_bind(issued.id.clone())
-                .push_bind(*position as i64)
-                .push_bind(entry.month.clone())
-                .push_bind(date_text(entry.start))
-                .push_bind(date_text(entry.end))
-                .push_bind(i64::from(entry.days))
-                .push_bind(entry.amount.minor());
-        });
-        insert
-            .build()
-            .persistent(false)
-            .execute(&mut **tx)
-            .await
-            .map_err(storage(action))?;
-    }
+    execute_rows(tx, INSERT_LINE_ITEMS, lines, action).await?;
+    execute_rows(tx, INSERT_TAX_LINES, taxes, action).await?;
+    execute_rows(tx, INSERT_REVENUE, revenue, action).await?;
 
-    // Each subscription's last new state, as multi-row upserts over the existing rows.
-    for chunk in states.chunks(STATE_CHUNK) {
-        let mut upsert = QueryBuilder::<Sqlite>::new(format!(
-            "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) "
-        ));
-        upsert.push_values(chunk, |mut row, subscription| {
-            row.push_bind(subscription.account_id.clone())
-                .push_bind(subscription.id.clone())
-                .push_bind(subscription.customer_id.clone())
-                .push_bind(subscription.plan_id.clone())
-                .push_bind(i64::from(subscription.quantity))
-                .push_bind(date_text(subscription.start_date))
-                .push_bind(subscription.status.as_str())
-                .push_bind(i64::from(subscription.current_period))
-                .push_bind(date_text(subscription.current_period_start))
-                .push_bind(date_text(subscription.current_period_end))
-                .push_bind(i64::from(subscription.next_invoice_period))
-                .push_bind(subscription.next_invoice_at.map(micros))
-                .push_bind(subscription.revision)
-                .push_bind(micros(subscription.created_at))
-                .push_bind(micros(subscription.updated_at));
-        });
-        upsert.push(
-            " ON CONFLICT (account_id, id) DO UPDATE SET customer_id = excluded.customer_id, \
-             plan_id = excluded.plan_id, quantity = excluded.quantity, \
-             start_date = excluded.start_date, status = excluded.status, \
-             current_period = excluded.current_period, \
-             current_period_start = excluded.current_period_start, \
-             current_period_end = excluded.current_period_end, \
-             next_invoice_period = excluded.next_invoice_period, \
-             next_invoice_at = excluded.next_invoice_at, revision = excluded.revision, \
-             created_at = excluded.created_at, updated_at = excluded.updated_at",
-        );
-        upsert
-            .build()
-            .persistent(false)
-            .execute(&mut **tx)
-            .await
-            .map_err(storage(action))?;
+    // Each subscription's last new state.
+    let mut json = JsonRows::new();
+    for subscription in &states {
+        json.row()
+            .text(&subscription.account_id)
+            .text(&subscription.id)
+            .text(&subscription.customer_id)
+            .text(&subscription.plan_id)
+            .int(i64::from(subscription.quantity))
+            .text(&date_text(subscription.start_date))
+            .text(subscription.status.as_str())
+            .int(i64::from(subscription.current_period))
+            .text(&date_text(subscription.current_period_start))
+            .text(&date_text(subscription.current_period_end))
+            .int(i64::from(subscription.next_invoice_period))
+            .opt_int(subscription.next_invoice_at.map(micros))
+            .int(subscription.revision)
+            .int(micros(subscription.created_at))
+            .int(micros(subscription.updated_at));
     }
+    execute_rows(tx, UPSERT_STATES, json, action).await?;
 
     let events: Vec<AuditEvent> = accepted
         .iter()
