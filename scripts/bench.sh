@@ -110,6 +110,19 @@ fi
 if [ "$store" = postgres ]; then
     base=${PGURL:-postgres://postgres@127.0.0.1:5432}
     psql_admin() { psql "$base/postgres" -q -v ON_ERROR_STOP=1 "$@"; }
+    # CPU seconds used so far by the PostgreSQL processes of this machine (the live ones, and the
+    # backends that ended, which the postmaster reaped); 0 when the server runs elsewhere. Other
+    # clients of the same server count too.
+    server_cpu() {
+        local postmaster total=0 pid fields
+        postmaster=$(pgrep -o -x postgres || true)
+        for pid in $(pgrep -x postgres || true); do
+            read -r -a fields < <(cut -d' ' -f14-17 "/proc/$pid/stat" 2>/dev/null) || continue
+            total=$((total + fields[0] + fields[1]))
+            if [ "$pid" = "$postmaster" ]; then total=$((total + fields[2] + fields[3])); fi
+        done
+        awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+    }
     data=bench_data_${subscriptions}_${months}
     if [ -z "$(psql "$base/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$data'")" ]; then
         echo "generating $data ..."
@@ -128,20 +141,25 @@ if [ "$store" = postgres ]; then
             bare=$(psql "$base/bench_run" -v ON_ERROR_STOP=1 -tA -F'|' -f sql/bench/bare_aggregate.postgres.sql)
             t1=$(now)
             pids=()
+            server_before=$(server_cpu)
             for k in $(seq "$w"); do
                 # shellcheck disable=SC2086
-                "$BIN" run --db "$base/bench_run" --until "$until_date" --json ${RUN_ARGS:-} > "$dir/worker-$k.json" &
+                /usr/bin/time -f "%U %S" -o "$dir/worker-$k.cpu" \
+                    "$BIN" run --db "$base/bench_run" --until "$until_date" --json ${RUN_ARGS:-} > "$dir/worker-$k.json" &
                 pids+=($!)
             done
             for pid in "${pids[@]}"; do wait "$pid"; done
             t2=$(now)
+            server_after=$(server_cpu)
+            worker_cpu=$(cat "$dir"/worker-*.cpu | awk '{ t += $1 + $2 } END { printf "%.2f", t }')
+            rm -f "$dir"/worker-*.cpu
             invoices=$(psql "$base/bench_run" -tAc 'SELECT count(*) FROM invoices')
             distinct=$(psql "$base/bench_run" -tAc 'SELECT count(DISTINCT (account_id, subscription_id, period_start)) FROM invoices')
             due=$(psql "$base/bench_run" -tAc "SELECT count(*) FROM subscriptions WHERE status = 'active' AND next_invoice_at <= '$until_date 23:59:59.999999+00'")
             issued=$(cat "$dir"/worker-*.json | sed 's/.*"issued":\([0-9]*\).*/\1/' | paste -sd+ | bc)
             rm -f "$dir"/worker-*.json
             bare_times+=("$(elapsed "$t0" "$t1")"); times+=("$(elapsed "$t1" "$t2")")
-            echo "workers $w, run $i: bare aggregate $(elapsed "$t0" "$t1") s ($bare), run $(elapsed "$t1" "$t2") s: $invoices invoices ($distinct distinct periods, $issued issued by the workers), $due still due"
+            echo "workers $w, run $i: bare aggregate $(elapsed "$t0" "$t1") s ($bare), run $(elapsed "$t1" "$t2") s: $invoices invoices ($distinct distinct periods, $issued issued by the workers), $due still due; CPU: workers $worker_cpu s, PostgreSQL $(elapsed "$server_before" "$server_after") s; load $(cut -d' ' -f1-3 /proc/loadavg)"
             read_back=$(psql "$base/bench_run" -tA -F'|' -c "SELECT count(DISTINCT e.id),
                 sum(CASE WHEN v.key = 'shipments' THEN n::bigint END),
                 sum(CASE WHEN v.key = 'units' THEN n::bigint END),
