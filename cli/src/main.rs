@@ -17,6 +17,7 @@ mod database;
 mod demo;
 mod failure;
 mod generate;
+mod input;
 mod interpret;
 mod invoices;
 mod model;

@@ -125,9 +125,7 @@ pub fn run(command: &PlanCommand) -> CliResult {
 
 fn plan_from_args(args: &SaveArgs) -> CliResult<Plan> {
     if let Some(path) = &args.file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::invalid_input(format!("cannot read plan file {}", path.display()), e)
-        })?;
+        let text = crate::input::read_json_file(path, "plan file")?;
         let mut deserializer = serde_json::Deserializer::from_str(&text);
         let mut plan: Plan = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             Failure::invalid_input(

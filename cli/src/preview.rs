@@ -43,12 +43,7 @@ pub struct Args {
 
 /// Runs `preview`.
 pub fn run(args: &Args) -> CliResult {
-    let text = std::fs::read_to_string(&args.file).map_err(|e| {
-        Failure::invalid_input(
-            format!("cannot read scenario file {}", args.file.display()),
-            e,
-        )
-    })?;
+    let text = crate::input::read_json_file(&args.file, "scenario file")?;
     let scenario = Scenario::from_json(&text).map_err(|e| {
         let failure =
             Failure::from(e).context(format!("{} is not a valid scenario", args.file.display()));

@@ -28,12 +28,7 @@ impl TaxArgs {
             return Ok(Arc::new(FlatRate::new("Tax", rate)?));
         }
         if let Some(path) = &self.tax_rates {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::invalid_input(
-                    format!("cannot read the tax rate table {}", path.display()),
-                    e,
-                )
-            })?;
+            let text = crate::input::read_json_file(path, "the tax rate table")?;
             let table = RateTable::from_json(&text).map_err(|e| {
                 Failure::from(e).context(format!("in the tax rate table {}", path.display()))
             })?;
