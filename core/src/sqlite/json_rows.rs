@@ -134,6 +134,17 @@ fn escape_into(out: &mut String, value: &str) {
 mod tests {
     use super::*;
 
+    /// A row as SQLite gives it back: each column, and the types of two.
+    type ReadBack = (
+        String,
+        String,
+        i64,
+        String,
+        Option<i64>,
+        i64,
+        Option<String>,
+    );
+
     #[tokio::test]
     async fn sqlite_reads_back_exactly_what_was_written() {
         let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
@@ -154,15 +165,7 @@ mod tests {
                 .opt_text(Some(text));
         }
         assert_eq!(rows.len(), texts.len());
-        let back: Vec<(
-            String,
-            String,
-            i64,
-            String,
-            Option<i64>,
-            i64,
-            Option<String>,
-        )> = sqlx::query_as(
+        let back: Vec<ReadBack> = sqlx::query_as(
             "SELECT value ->> 0, typeof(value ->> 1), value ->> 1, typeof(value ->> 2), \
                  value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1) ORDER BY key",
         )
