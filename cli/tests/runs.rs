@@ -85,24 +85,27 @@ fn run(db: &str) -> Value {
     serde_json::from_str(&ok(&["run", "--db", db, "--until", UNTIL, "--json"])).unwrap()
 }
 
-/// A small deterministic generator for kill delays.
-fn delays(seed: u64, count: usize) -> Vec<Duration> {
+/// Kill delays: each a pseudo-random 25% to 90% of `run_time` (how long an uninterrupted run
+/// of the same data took), so kills land while a run is working however fast runs get; seeded
+/// by `seed`, so a failure is reproduced.
+fn delays(seed: u64, count: usize, run_time: Duration) -> Vec<Duration> {
     let mut state = seed;
     (0..count)
         .map(|_| {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
-            Duration::from_millis(40 + (state >> 33) % 400)
+            let percent = 25 + (state >> 33) % 66;
+            run_time * percent as u32 / 100
         })
         .collect()
 }
 
 /// Starts runs and kills each with SIGKILL after a delay, then lets one finish. Returns how many
 /// kills landed while the run was still working.
-fn crash_and_resume(db: &str, seed: u64) -> usize {
+fn crash_and_resume(db: &str, run_time: Duration) -> usize {
     let mut killed_mid_run = 0;
-    for delay in delays(seed, 6) {
+    for delay in delays(run_time.as_millis() as u64, 6, run_time) {
         let mut child = Command::new(BIN)
             .args(["run", "--db", db, "--until", UNTIL, "--json"])
             .stdout(Stdio::null())
@@ -132,7 +135,7 @@ fn check_crash_resume(reference: &str, crashed: &str) {
     let expected = invoices(reference);
     assert!(expected.len() > 300, "{} invoices", expected.len());
 
-    let kills = crash_and_resume(crashed, took.as_millis() as u64);
+    let kills = crash_and_resume(crashed, took);
     assert!(kills > 0, "no kill landed during a run ({took:?} per run)");
     let got = invoices(crashed);
     assert_eq!(
