@@ -17,9 +17,11 @@
 //!
 //! # Usage templates
 //! Every SQLite usage template takes the same bound parameters and returns the same columns (the
-//! header of `sql/queries/sqlite/shipments_by_weekday.sql` documents both): account, customer,
-//! the UTC window, and the account zone's UTC offset segments as JSON, since SQLite has no time
-//! zone database. Shipment and return times are stored as unix seconds.
+//! header of `sql/queries/sqlite/shipments_by_weekday.sql` documents both): a JSON list of
+//! windows (account, customer, UTC window, zone), and each zone's UTC offset segments as JSON,
+//! since SQLite has no time zone database; one row per window. A billing run reads a page's
+//! windows in a few statements rather than one statement each. Shipment and return times are
+//! stored as unix seconds.
 
 use std::str::FromStr;
 use std::time::Duration;

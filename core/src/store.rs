@@ -452,8 +452,10 @@ pub struct StoreStats {
 
 /// Checks a batch of events before any of it is written: every id non-empty and given once.
 /// Whether an id is already in the outbox is left to the adapter, which finds it in its own way.
-pub(crate) fn check_event_batch(events: &[AuditEvent]) -> Result<()> {
-    let mut seen = std::collections::HashSet::with_capacity(events.len());
+pub(crate) fn check_event_batch<'a>(
+    events: impl IntoIterator<Item = &'a AuditEvent>,
+) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
     for event in events {
         if event.id.is_empty() {
             return Err(Error::invalid("events.id", "an event has an empty id"));

@@ -516,7 +516,7 @@ mod tests {
             query.description,
             "Shipments and shipped units per local day of week, less returns, for the subscription's customer"
         );
-        assert!(query.sqlite.contains("json_each(?5)"));
+        assert!(query.sqlite.contains("jsonb_each(?2)"));
         assert_eq!(predefined_queries().len(), 1);
         match find_query("shipments; DROP TABLE shipments") {
             Err(Error::UnknownUsageQuery { name, known }) => {

@@ -23,16 +23,16 @@ use crate::store::{
     event_exists, invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
-use crate::usage::{PeriodUsage, Return, Shipment, find_query};
+use crate::usage::{PeriodUsage, Return, Shipment, UsageQueryTemplate, find_query};
+
+use super::usage::{WINDOWS_PER_STATEMENT, Window};
 
 /// Rows per multi-row INSERT or `IN (...)` list, far below SQLite's limit on bound variables.
 const CHUNK: usize = 500;
 
-/// Usage queries of a page in flight at once, each on its own connection (the pool has 10): a
-/// page reads one window per statement, and each statement waits for a hand-off to the
-/// connection's thread and back, so more in flight keep the threads busy. 8 against 4: the
-/// 100,000-subscription run of BENCHMARKS.md took 18.8 s instead of 24.6 s (medians of 3).
-const USAGE_IN_FLIGHT: usize = 8;
+/// Usage statements of a page in flight at once, each on its own connection (the pool has 10),
+/// each reading [`WINDOWS_PER_STATEMENT`] windows: a page of 256 reads on up to 4 threads.
+const USAGE_IN_FLIGHT: usize = 4;
 
 type Tx = Transaction<'static, Sqlite>;
 
@@ -115,10 +115,12 @@ async fn require_account(conn: &mut SqliteConnection, account_id: &str) -> Resul
 /// Writes `events` to the outbox in one statement (the events bound as one JSON array). An id
 /// given twice, or already in the outbox, is [`Error::InvalidInput`] naming it.
 async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Result<()> {
-    check_event_batch(events)?;
-    if events.is_empty() {
-        return Ok(());
-    }
+    insert_event_rows(conn, event_rows(events)?).await
+}
+
+/// `events` checked ([`check_event_batch`]) and as the rows of [`INSERT_EVENTS`].
+fn event_rows<'a>(events: impl IntoIterator<Item = &'a AuditEvent> + Clone) -> Result<JsonRows> {
+    check_event_batch(events.clone())?;
     let mut json = JsonRows::new();
     for event in events {
         let data = serde_json::to_string(&event.data).map_err(storage(format!(
@@ -136,6 +138,14 @@ async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Re
             .opt_text(event.run_id.as_deref())
             .opt_text(event.correlation_id.as_deref())
             .text(&data);
+    }
+    Ok(json)
+}
+
+/// Writes checked [`event_rows`]; an id already in the outbox is [`Error::InvalidInput`] naming it.
+async fn insert_event_rows(conn: &mut SqliteConnection, json: JsonRows) -> Result<()> {
+    if json.len() == 0 {
+        return Ok(());
     }
     let json = json.finish();
     if let Err(error) = sqlx::query(INSERT_EVENTS)
@@ -167,7 +177,7 @@ const INSERT_EVENTS: &str = "INSERT INTO audit_outbox (id, time, account_id, act
      subject_kind, subject_id, run_id, correlation_id, data) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
          value ->> 6, value ->> 7, value ->> 8, value ->> 9 \
-     FROM json_each(?1) ORDER BY key";
+     FROM jsonb_each(?1) ORDER BY key";
 
 /// Every amount of `invoice` must be in its currency: only minor units are stored per line.
 fn check_currency(invoice: &Invoice) -> Result<()> {
@@ -275,7 +285,7 @@ async fn insert_invoice(conn: &mut SqliteConnection, issued: &IssuedInvoice) -> 
 /// The revisions of a page's subscriptions (`?1`: a [`JsonRows`] array of (account, id)), each
 /// found by the primary key.
 const SELECT_REVISIONS: &str = "SELECT s.account_id, s.id, s.revision \
-     FROM json_each(?1) AS k JOIN subscriptions AS s \
+     FROM jsonb_each(?1) AS k JOIN subscriptions AS s \
        ON s.account_id = k.value ->> 0 AND s.id = k.value ->> 1";
 
 /// A page's invoice heads in one statement, in array order; a head whose id or period already
@@ -287,24 +297,24 @@ const INSERT_HEADS: &str = "INSERT INTO invoices (account_id, id, subscription_i
          value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
          value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, \
          value ->> 18 \
-     FROM json_each(?1) WHERE true ORDER BY key \
+     FROM jsonb_each(?1) WHERE true ORDER BY key \
      ON CONFLICT DO NOTHING";
 
 const INSERT_LINE_ITEMS: &str = "INSERT INTO invoice_line_items \
      (account_id, invoice_id, position, description, kind, amount) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
-     FROM json_each(?1) ORDER BY key";
+     FROM jsonb_each(?1) ORDER BY key";
 
 const INSERT_TAX_LINES: &str = "INSERT INTO invoice_tax_lines \
      (account_id, invoice_id, position, name, rate, amount) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
-     FROM json_each(?1) ORDER BY key";
+     FROM jsonb_each(?1) ORDER BY key";
 
 const INSERT_REVENUE: &str = "INSERT INTO revenue_schedule \
      (account_id, invoice_id, position, month, start_date, end_date, days, amount) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
          value ->> 6, value ->> 7 \
-     FROM json_each(?1) ORDER BY key";
+     FROM jsonb_each(?1) ORDER BY key";
 
 /// Each subscription's new state, over its existing row.
 const UPSERT_STATES: &str = "INSERT INTO subscriptions (account_id, id, customer_id, plan_id, \
@@ -313,7 +323,7 @@ const UPSERT_STATES: &str = "INSERT INTO subscriptions (account_id, id, customer
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
          value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
          value ->> 12, value ->> 13, value ->> 14 \
-     FROM json_each(?1) WHERE true ORDER BY key \
+     FROM jsonb_each(?1) WHERE true ORDER BY key \
      ON CONFLICT (account_id, id) DO UPDATE SET customer_id = excluded.customer_id, \
      plan_id = excluded.plan_id, quantity = excluded.quantity, \
      start_date = excluded.start_date, status = excluded.status, \
@@ -334,22 +344,22 @@ struct Decided<'a> {
 }
 
 /// How [`decide`] learns whether a head is written.
-#[derive(Clone, Copy, PartialEq)]
-enum Heads {
+enum Heads<'t> {
     /// Assumed written (none conflicts); the caller writes them all at once and checks.
     Assume,
-    /// Each written on its own, in order (its conflict says the period is billed).
-    OneByOne,
+    /// Each written on its own in this transaction, in order (its conflict says the period is
+    /// billed).
+    OneByOne(&'t mut Tx),
 }
 
-/// Goes through a page's requests in order, as [`Store::commit`] would one at a time: a request
-/// whose subscription is not at its expected revision is `Stale`, one whose period is billed is
-/// `InvoiceExists` (with [`Heads::OneByOne`]), and neither is written.
+/// Goes through a page's requests in order, as [`Store::commit`] would one at a time, given the
+/// subscriptions' stored `revisions`: a request whose subscription is not at its expected
+/// revision is `Stale`, one whose period is billed is `InvoiceExists` (with
+/// [`Heads::OneByOne`]), and neither is written.
 async fn decide<'a>(
-    tx: &mut Tx,
     requests: &'a [SubscriptionCommit],
     mut revisions: HashMap<(String, String), i64>,
-    heads: Heads,
+    mut heads: Heads<'_>,
 ) -> Result<Decided<'a>> {
     let mut decided = Decided {
         outcomes: Vec::with_capacity(requests.len()),
@@ -380,7 +390,9 @@ async fn decide<'a>(
             continue;
         }
         if let Some(issued) = &request.invoice {
-            if heads == Heads::OneByOne && !insert_head(tx, issued).await? {
+            if let Heads::OneByOne(tx) = &mut heads
+                && !insert_head(tx, issued).await?
+            {
                 revisions.remove(&key);
                 decided.outcomes.push(Ok(CommitOutcome::InvoiceExists));
                 continue;
@@ -458,33 +470,160 @@ async fn execute_rows(tx: &mut Tx, sql: &'static str, json: JsonRows, action: &s
         .rows_affected())
 }
 
-/// Writes a page of renewals in the caller's write transaction, each as [`Store::commit`] would
-/// on its own (see [`decide`]). Each table takes the page in one fixed statement, its rows bound
-/// as one JSON array ([`JsonRows`]): the revisions read, the invoice heads, then every child
-/// row, new state and event. The heads are written at once on the assumption that none is
-/// billed yet; when one is (a run resumed, or two at once), they are rolled back to a savepoint
-/// and written again one at a time, so that what follows a billed period is not written.
-async fn commit_page(
-    tx: &mut Tx,
-    requests: &[SubscriptionCommit],
-) -> Result<Vec<Result<CommitOutcome>>> {
-    let action = "committing a page of renewals";
-    let mut keys: Vec<(&str, &str)> = requests
-        .iter()
-        .map(|r| {
-            (
-                r.subscription.account_id.as_str(),
-                r.subscription.id.as_str(),
-            )
+/// The revisions a page's requests expect their subscriptions to be at: each subscription's
+/// first request's. When the store holds exactly these, [`decide`] accepts what it accepted
+/// assuming them.
+fn expected_revisions(requests: &[SubscriptionCommit]) -> HashMap<(String, String), i64> {
+    let mut expected = HashMap::with_capacity(requests.len());
+    for request in requests {
+        let subscription = &request.subscription;
+        expected
+            .entry((subscription.account_id.clone(), subscription.id.clone()))
+            .or_insert(request.expected_revision);
+    }
+    expected
+}
+
+/// A page of renewals decided and turned into rows before the write lock is taken, on the
+/// assumption that the store holds the [`expected_revisions`] and no head conflicts: building the
+/// rows is most of the work of a page, and the write lock is held by one page at a time.
+pub(super) struct PreparedPage<'a> {
+    requests: &'a [SubscriptionCommit],
+    expected: HashMap<(String, String), i64>,
+    decided: Decided<'a>,
+    heads: JsonRows,
+    rows: PageRows,
+}
+
+impl<'a> PreparedPage<'a> {
+    pub(super) async fn new(requests: &'a [SubscriptionCommit]) -> Result<Self> {
+        let expected = expected_revisions(requests);
+        let decided = decide(requests, expected.clone(), Heads::Assume).await?;
+        let heads = head_rows(&decided.heads);
+        let rows = PageRows::new(&decided)?;
+        Ok(PreparedPage {
+            requests,
+            expected,
+            decided,
+            heads,
+            rows,
         })
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
+    }
+}
+
+/// The rows of an invoice head, in [`INSERT_HEADS`] order.
+fn head_rows(heads: &[&IssuedInvoice]) -> JsonRows {
     let mut json = JsonRows::new();
-    for (account_id, id) in &keys {
+    for issued in heads {
+        push_head(&mut json, issued);
+    }
+    json
+}
+
+/// Every row a decided page writes after its heads: one JSON array per table.
+struct PageRows {
+    lines: JsonRows,
+    taxes: JsonRows,
+    revenue: JsonRows,
+    states: JsonRows,
+    events: JsonRows,
+}
+
+impl PageRows {
+    fn new(decided: &Decided<'_>) -> Result<Self> {
+        let (mut lines, mut taxes, mut revenue) =
+            (JsonRows::new(), JsonRows::new(), JsonRows::new());
+        for issued in &decided.heads {
+            let (account_id, id) = (issued.account_id.as_str(), issued.id.as_str());
+            for (position, line) in issued.invoice.line_items.iter().enumerate() {
+                lines
+                    .row()
+                    .text(account_id)
+                    .text(id)
+                    .int(position as i64)
+                    .text(&line.description)
+                    .text(rows::charge_kind_name(line.kind))
+                    .int(line.amount.minor());
+            }
+            for (position, line) in issued.invoice.tax_lines.iter().enumerate() {
+                taxes
+                    .row()
+                    .text(account_id)
+                    .text(id)
+                    .int(position as i64)
+                    .text(&line.name)
+                    .text(&line.rate.to_string())
+                    .int(line.amount.minor());
+            }
+            for (position, entry) in issued.invoice.revenue_schedule.iter().enumerate() {
+                revenue
+                    .row()
+                    .text(account_id)
+                    .text(id)
+                    .int(position as i64)
+                    .text(&entry.month)
+                    .text(&date_text(entry.start))
+                    .text(&date_text(entry.end))
+                    .int(i64::from(entry.days))
+                    .int(entry.amount.minor());
+            }
+        }
+        // Each subscription's last new state.
+        let mut states = JsonRows::new();
+        for subscription in &decided.states {
+            states
+                .row()
+                .text(&subscription.account_id)
+                .text(&subscription.id)
+                .text(&subscription.customer_id)
+                .text(&subscription.plan_id)
+                .int(i64::from(subscription.quantity))
+                .text(&date_text(subscription.start_date))
+                .text(subscription.status.as_str())
+                .int(i64::from(subscription.current_period))
+                .text(&date_text(subscription.current_period_start))
+                .text(&date_text(subscription.current_period_end))
+                .int(i64::from(subscription.next_invoice_period))
+                .opt_int(subscription.next_invoice_at.map(micros))
+                .int(subscription.revision)
+                .int(micros(subscription.created_at))
+                .int(micros(subscription.updated_at));
+        }
+        let events = event_rows(decided.accepted.iter().flat_map(|r| r.events.iter()))?;
+        Ok(PageRows {
+            lines,
+            taxes,
+            revenue,
+            states,
+            events,
+        })
+    }
+}
+
+/// Writes a prepared page of renewals in the caller's write transaction, each as
+/// [`Store::commit`] would on its own (see [`decide`]). Each table takes the page in one fixed
+/// statement, its rows bound as one JSON array ([`JsonRows`]): the revisions read, the invoice
+/// heads, then every child row, new state and event. When the stored revisions are not the
+/// expected ones, the page is decided again on what is stored. The heads are written at once
+/// on the assumption that none is billed yet; when one is (a run resumed, or two at once), they
+/// are rolled back to a savepoint and written again one at a time, so that what follows a billed
+/// period is not written.
+async fn commit_page(tx: &mut Tx, page: PreparedPage<'_>) -> Result<Vec<Result<CommitOutcome>>> {
+    let action = "committing a page of renewals";
+    let PreparedPage {
+        requests,
+        expected,
+        mut decided,
+        heads,
+        mut rows,
+    } = page;
+    let mut keys: Vec<&(String, String)> = expected.keys().collect();
+    keys.sort_unstable();
+    let mut json = JsonRows::new();
+    for (account_id, id) in keys {
         json.row().text(account_id).text(id);
     }
-    let mut revisions: HashMap<(String, String), i64> = HashMap::with_capacity(keys.len());
+    let mut revisions: HashMap<(String, String), i64> = HashMap::with_capacity(expected.len());
     for row in sqlx::query(SELECT_REVISIONS)
         .bind(json.finish())
         .fetch_all(&mut **tx)
@@ -499,101 +638,44 @@ async fn commit_page(
         revisions.insert(key, revision);
     }
 
-    let mut decided = decide(tx, requests, revisions.clone(), Heads::Assume).await?;
+    let mut heads = Some(heads);
+    if revisions != expected {
+        decided = decide(requests, revisions.clone(), Heads::Assume).await?;
+        heads = None;
+    }
+    let mut rebuild = heads.is_none();
     if !decided.heads.is_empty() {
         run_sql(tx, "SAVEPOINT page_heads", action).await?;
-        let mut json = JsonRows::new();
-        for issued in &decided.heads {
-            push_head(&mut json, issued);
-        }
+        let json = heads.unwrap_or_else(|| head_rows(&decided.heads));
         let written = execute_rows(tx, INSERT_HEADS, json, action).await?;
         if written != decided.heads.len() as u64 {
             run_sql(tx, "ROLLBACK TO page_heads", action).await?;
             run_sql(tx, "RELEASE page_heads", action).await?;
-            decided = decide(tx, requests, revisions, Heads::OneByOne).await?;
+            decided = decide(requests, revisions, Heads::OneByOne(tx)).await?;
+            rebuild = true;
         } else {
             run_sql(tx, "RELEASE page_heads", action).await?;
         }
     }
-    let Decided {
-        outcomes,
-        accepted,
+    if decided.accepted.is_empty() {
+        return Ok(decided.outcomes);
+    }
+    if rebuild {
+        rows = PageRows::new(&decided)?;
+    }
+    let PageRows {
+        lines,
+        taxes,
+        revenue,
         states,
-        heads,
-    } = decided;
-    if accepted.is_empty() {
-        return Ok(outcomes);
-    }
-
-    // The child rows of every written invoice, one statement per table.
-    let (mut lines, mut taxes, mut revenue) = (JsonRows::new(), JsonRows::new(), JsonRows::new());
-    for issued in &heads {
-        let (account_id, id) = (issued.account_id.as_str(), issued.id.as_str());
-        for (position, line) in issued.invoice.line_items.iter().enumerate() {
-            lines
-                .row()
-                .text(account_id)
-                .text(id)
-                .int(position as i64)
-                .text(&line.description)
-                .text(rows::charge_kind_name(line.kind))
-                .int(line.amount.minor());
-        }
-        for (position, line) in issued.invoice.tax_lines.iter().enumerate() {
-            taxes
-                .row()
-                .text(account_id)
-                .text(id)
-                .int(position as i64)
-                .text(&line.name)
-                .text(&line.rate.to_string())
-                .int(line.amount.minor());
-        }
-        for (position, entry) in issued.invoice.revenue_schedule.iter().enumerate() {
-            revenue
-                .row()
-                .text(account_id)
-                .text(id)
-                .int(position as i64)
-                .text(&entry.month)
-                .text(&date_text(entry.start))
-                .text(&date_text(entry.end))
-                .int(i64::from(entry.days))
-                .int(entry.amount.minor());
-        }
-    }
+        events,
+    } = rows;
     execute_rows(tx, INSERT_LINE_ITEMS, lines, action).await?;
     execute_rows(tx, INSERT_TAX_LINES, taxes, action).await?;
     execute_rows(tx, INSERT_REVENUE, revenue, action).await?;
-
-    // Each subscription's last new state.
-    let mut json = JsonRows::new();
-    for subscription in &states {
-        json.row()
-            .text(&subscription.account_id)
-            .text(&subscription.id)
-            .text(&subscription.customer_id)
-            .text(&subscription.plan_id)
-            .int(i64::from(subscription.quantity))
-            .text(&date_text(subscription.start_date))
-            .text(subscription.status.as_str())
-            .int(i64::from(subscription.current_period))
-            .text(&date_text(subscription.current_period_start))
-            .text(&date_text(subscription.current_period_end))
-            .int(i64::from(subscription.next_invoice_period))
-            .opt_int(subscription.next_invoice_at.map(micros))
-            .int(subscription.revision)
-            .int(micros(subscription.created_at))
-            .int(micros(subscription.updated_at));
-    }
-    execute_rows(tx, UPSERT_STATES, json, action).await?;
-
-    let events: Vec<AuditEvent> = accepted
-        .iter()
-        .flat_map(|r| r.events.iter().cloned())
-        .collect();
-    insert_events(tx, &events).await?;
-    Ok(outcomes)
+    execute_rows(tx, UPSERT_STATES, states, action).await?;
+    insert_event_rows(tx, events).await?;
+    Ok(decided.outcomes)
 }
 
 /// Inserts one child table of an invoice (`insert_into` names its columns, the key and position
@@ -989,16 +1071,68 @@ impl Store for SqliteStore {
     }
 
     async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
-        // Several connections at once (each its own SQLite thread): the reads of one page run
-        // beside the writes of another.
-        let mut reads = Vec::with_capacity(requests.len());
-        for request in requests {
-            reads.push(self.usage(request));
+        // The windows that are well formed, by template, read a chunk per statement with a few
+        // statements in flight (each on its own connection), beside the writes of another page.
+        let mut read: Vec<Option<Result<PeriodUsage>>> = Vec::with_capacity(requests.len());
+        let mut by_template: Vec<(&UsageQueryTemplate, Vec<usize>, Vec<Window<'_>>)> = Vec::new();
+        for (index, request) in requests.iter().enumerate() {
+            let checked = find_query(&request.query).and_then(|template| {
+                let window = Window::new(
+                    &request.account_id,
+                    &request.customer_id,
+                    request.from,
+                    request.to,
+                    request.tz,
+                )?;
+                Ok((template, window))
+            });
+            match checked {
+                Ok((template, window)) => {
+                    read.push(None);
+                    match by_template
+                        .iter_mut()
+                        .find(|(t, _, _)| t.name == template.name)
+                    {
+                        Some((_, places, windows)) => {
+                            places.push(index);
+                            windows.push(window);
+                        }
+                        None => by_template.push((template, vec![index], vec![window])),
+                    }
+                }
+                Err(error) => read.push(Some(Err(error))),
+            }
         }
-        Ok(futures_util::stream::iter(reads)
-            .buffered(USAGE_IN_FLIGHT)
-            .collect()
-            .await)
+        let mut statements = Vec::new();
+        for (template, places, windows) in &by_template {
+            for (places, windows) in places
+                .chunks(WINDOWS_PER_STATEMENT)
+                .zip(windows.chunks(WINDOWS_PER_STATEMENT))
+            {
+                statements.push(async move {
+                    Ok::<_, Error>((places, self.read_windows(template, windows).await?))
+                });
+            }
+        }
+        let mut statements =
+            futures_util::stream::iter(statements).buffer_unordered(USAGE_IN_FLIGHT);
+        while let Some(done) = statements.next().await {
+            let (places, usages) = done?;
+            for (&place, usage) in places.iter().zip(usages) {
+                read[place] = Some(usage);
+            }
+        }
+        Ok(read
+            .into_iter()
+            .map(|usage| {
+                usage.unwrap_or_else(|| {
+                    Err(Error::Storage {
+                        action: "reading usage".to_owned(),
+                        source: "a window was not read".into(),
+                    })
+                })
+            })
+            .collect())
     }
 
     async fn commit_claimed(
@@ -1011,8 +1145,9 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let action = "committing a page of renewals";
+        let page = PreparedPage::new(requests).await?;
         let mut tx = self.write(action).await?;
-        let outcomes = commit_page(&mut tx, requests).await?;
+        let outcomes = commit_page(&mut tx, page).await?;
         commit(tx, action).await?;
         Ok(outcomes)
     }

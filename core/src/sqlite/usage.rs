@@ -11,8 +11,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::{SqliteError, SqliteStore, storage};
 use crate::error::{Error, Result};
-use crate::store::{check_usage_window, usage_row_exists, weekday_usage};
-use crate::usage::window::{OffsetSegment, offset_segments_unix};
+use crate::store::{check_usage_window, usage_row_exists};
+use crate::usage::window::offset_segments_unix;
 use crate::usage::{
     PeriodUsage, Return, Shipment, UsageQueryTemplate, check_returns, check_scope, check_shipments,
     unknown_shipment,
@@ -136,48 +136,194 @@ impl SqliteStore {
         to: DateTime<Utc>,
         tz: Tz,
     ) -> Result<PeriodUsage> {
+        let window = Window::new(account_id, customer_id, from, to, tz)?;
+        let mut read = self.read_windows(template, &[window]).await?;
+        read.pop()
+            .unwrap_or_else(|| Err(output_error(template, "no row for the window".to_owned())))
+    }
+
+    /// Reads every window with `template`, one statement per [`WINDOWS_PER_STATEMENT`] windows,
+    /// and gives each window its usage (or its own error, such as a return of an unknown
+    /// shipment) in order. The outer `Err` is the store failing.
+    ///
+    /// A window some of whose rows lie before the lookback's segments is read again on its own,
+    /// with segments that cover them.
+    pub(super) async fn read_windows(
+        &self,
+        template: &UsageQueryTemplate,
+        windows: &[Window<'_>],
+    ) -> Result<Vec<Result<PeriodUsage>>> {
+        let mut outputs = Vec::with_capacity(windows.len());
+        for chunk in windows.chunks(WINDOWS_PER_STATEMENT) {
+            let covers: Vec<Cover> = chunk.iter().map(Window::cover).collect();
+            outputs.extend(self.run_template(template, chunk, &covers).await?);
+        }
+        let mut read = Vec::with_capacity(windows.len());
+        for (window, output) in windows.iter().zip(outputs) {
+            let output = match output.uncovered {
+                Some(Uncovered { first, last, .. }) => {
+                    // Once, on its own, with segments reaching the rows it reported.
+                    let (from, to) = window.cover();
+                    let widened = (from.min(first), to.max(last.saturating_add(1)));
+                    let mut again = self.run_template(template, &[*window], &[widened]).await?;
+                    let again = again.pop().ok_or_else(|| {
+                        output_error(template, "no row for the window".to_owned())
+                    })?;
+                    if let Some(Uncovered { count, .. }) = again.uncovered {
+                        read.push(Err(Error::Storage {
+                            action: format!("running usage query {}", template.name),
+                            source: Box::new(SqliteError::Uncovered {
+                                query: template.name,
+                                count,
+                            }),
+                        }));
+                        continue;
+                    }
+                    again
+                }
+                None => output,
+            };
+            read.push(match output.missing {
+                Some((return_id, shipment_id)) => Err(unknown_shipment(&return_id, &shipment_id)),
+                None => Ok(output.usage),
+            });
+        }
+        Ok(read)
+    }
+
+    /// One statement of `template` over `windows`, the segments of each window's zone covering
+    /// at least the union of `covers` of the windows in that zone.
+    async fn run_template(
+        &self,
+        template: &UsageQueryTemplate,
+        windows: &[Window<'_>],
+        covers: &[Cover],
+    ) -> Result<Vec<WindowOutput>> {
+        let (windows_json, segments_json) = template_parameters(windows, covers);
+        let rows = sqlx::query(template.sqlite)
+            .bind(windows_json)
+            .bind(segments_json)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage(format!("running usage query {}", template.name)))?;
+        if rows.len() != windows.len() {
+            return Err(output_error(
+                template,
+                format!("{} rows for {} windows", rows.len(), windows.len()),
+            ));
+        }
+        rows.iter()
+            .enumerate()
+            .map(|(ord, row)| read_output(template, ord, row))
+            .collect()
+    }
+}
+
+/// How many windows one usage statement reads: a statement per window spent most of a billing
+/// run handing statements and rows between threads; a quarter of a page per statement leaves
+/// several statements of a page to run at once on the pool's connections.
+pub(super) const WINDOWS_PER_STATEMENT: usize = 64;
+
+/// The unix seconds `[from, to)` a zone's segments must cover for a read.
+type Cover = (i64, i64);
+
+/// One window of a usage read: a customer of an account over the unix seconds `[from, to)`,
+/// weekdays in `tz`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Window<'a> {
+    account_id: &'a str,
+    customer_id: &'a str,
+    from: i64,
+    to: i64,
+    tz: Tz,
+}
+
+impl<'a> Window<'a> {
+    /// Checks the scope and the window. Stored times are whole seconds s, so `from <= s` is
+    /// `ceil(from) <= s`, and so for `to`.
+    pub(super) fn new(
+        account_id: &'a str,
+        customer_id: &'a str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        tz: Tz,
+    ) -> Result<Self> {
         check_scope(account_id, customer_id)?;
         check_usage_window(from, to)?;
-        // Stored times are whole seconds s, so `from <= s` is `ceil(from) <= s`, and so for `to`.
-        let (from_s, to_s) = (ceil_seconds(from), ceil_seconds(to));
-        let mut cover = (from_s.saturating_sub(RETURN_LOOKBACK_SECONDS), to_s);
-        let mut widened = false;
-        loop {
-            let segments = segments_json(&offset_segments_unix(tz, cover.0, cover.1));
-            let rows = sqlx::query(template.sqlite)
-                .bind(account_id)
-                .bind(customer_id)
-                .bind(from_s)
-                .bind(to_s)
-                .bind(segments)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(storage(format!("running usage query {}", template.name)))?;
-            let (usage, check) = read_output(template, &rows)?;
-            if let Some(return_id) = check.missing_return_id {
-                return Err(unknown_shipment(
-                    &return_id,
-                    check.missing_shipment_id.as_deref().unwrap_or_default(),
-                ));
+        Ok(Window {
+            account_id,
+            customer_id,
+            from: ceil_seconds(from),
+            to: ceil_seconds(to),
+            tz,
+        })
+    }
+
+    /// The window and the lookback before it that covers the shipments of its usual returns.
+    fn cover(&self) -> Cover {
+        (self.from.saturating_sub(RETURN_LOOKBACK_SECONDS), self.to)
+    }
+}
+
+/// The template's `?1` and `?2` for `windows`: each window with its zone's number, and each zone
+/// once with segments over the union of its windows' `covers`.
+fn template_parameters(windows: &[Window<'_>], covers: &[Cover]) -> (String, String) {
+    let mut zones: Vec<(Tz, Cover)> = Vec::new();
+    let mut rows = Vec::with_capacity(windows.len());
+    for (window, &(from, to)) in windows.iter().zip(covers) {
+        let zone = match zones.iter().position(|(tz, _)| *tz == window.tz) {
+            Some(zone) => {
+                let cover = &mut zones[zone].1;
+                *cover = (cover.0.min(from), cover.1.max(to));
+                zone
             }
-            match (check.uncovered, check.uncovered_from, check.uncovered_to) {
-                (0, _, _) => return Ok(usage),
-                (_, Some(low), Some(high)) if !widened => {
-                    cover = (cover.0.min(low), cover.1.max(high.saturating_add(1)));
-                    widened = true;
-                }
-                (count, _, _) => {
-                    return Err(Error::Storage {
-                        action: format!("running usage query {}", template.name),
-                        source: Box::new(SqliteError::Uncovered {
-                            query: template.name,
-                            count,
-                        }),
-                    });
-                }
+            None => {
+                zones.push((window.tz, (from, to)));
+                zones.len() - 1
             }
+        };
+        rows.push((
+            window.account_id,
+            window.customer_id,
+            window.from,
+            window.to,
+            zone,
+        ));
+    }
+    let mut segments = String::from("[");
+    for (zone, (tz, (from, to))) in zones.iter().enumerate() {
+        for segment in offset_segments_unix(*tz, *from, *to) {
+            let separator = if segments.len() == 1 { "" } else { "," };
+            // Writing to a String cannot fail.
+            let _ = write!(
+                segments,
+                "{separator}[{zone},{},{},{}]",
+                segment.from, segment.to, segment.offset_seconds
+            );
         }
     }
+    segments.push(']');
+    // Strings and integers only: serializing them cannot fail.
+    let windows = serde_json::to_string(&rows).unwrap_or_default();
+    (windows, segments)
+}
+
+/// Rows of a window that no segment covered: how many, and the earliest and latest `shipped_at`.
+#[derive(Debug, Clone, Copy)]
+struct Uncovered {
+    count: i64,
+    first: i64,
+    last: i64,
+}
+
+/// What the template says about one window.
+#[derive(Debug)]
+struct WindowOutput {
+    usage: PeriodUsage,
+    /// The rows no segment covered, when some were not.
+    uncovered: Option<Uncovered>,
+    /// The smallest return whose shipment does not exist, and that shipment's id.
+    missing: Option<(String, String)>,
 }
 
 /// A failed batch insert of platform rows: when one of `ids` already exists in the account it is
@@ -213,16 +359,6 @@ async fn existing_id<'a>(
     }
 }
 
-/// The check columns of a template's output.
-#[derive(Debug, Default)]
-struct OutputCheck {
-    uncovered: i64,
-    uncovered_from: Option<i64>,
-    uncovered_to: Option<i64>,
-    missing_return_id: Option<String>,
-    missing_shipment_id: Option<String>,
-}
-
 fn output_error(template: &UsageQueryTemplate, problem: String) -> Error {
     Error::Storage {
         action: format!("running usage query {}", template.name),
@@ -233,45 +369,72 @@ fn output_error(template: &UsageQueryTemplate, problem: String) -> Error {
     }
 }
 
-/// Reads the 7 weekday rows of a template into [`PeriodUsage`] and its check columns.
-fn read_output(
-    template: &UsageQueryTemplate,
-    rows: &[SqliteRow],
-) -> Result<(PeriodUsage, OutputCheck)> {
+/// Reads the row of the window at `ord`: its weekday counts and its checks.
+fn read_output(template: &UsageQueryTemplate, ord: usize, row: &SqliteRow) -> Result<WindowOutput> {
     let reading = |source: sqlx::Error| Error::Storage {
         action: format!("reading usage query {}", template.name),
         source: Box::new(source),
     };
-    let usage = weekday_usage(
-        rows,
-        |row, column| row.try_get(column).map_err(reading),
-        |problem| output_error(template, problem),
-    )?;
-    let row = &rows[0];
-    let check = OutputCheck {
-        uncovered: row.try_get("uncovered").map_err(reading)?,
-        uncovered_from: row.try_get("uncovered_from").map_err(reading)?,
-        uncovered_to: row.try_get("uncovered_to").map_err(reading)?,
-        missing_return_id: row.try_get("missing_return_id").map_err(reading)?,
-        missing_shipment_id: row.try_get("missing_shipment_id").map_err(reading)?,
-    };
-    Ok((usage, check))
-}
-
-/// The segments as the templates' JSON parameter: `[[from, to, offset], ...]`.
-fn segments_json(segments: &[OffsetSegment]) -> String {
-    let mut json = String::from("[");
-    for (index, segment) in segments.iter().enumerate() {
-        let separator = if index == 0 { "" } else { "," };
-        // Writing to a String cannot fail.
-        let _ = write!(
-            json,
-            "{separator}[{},{},{}]",
-            segment.from, segment.to, segment.offset_seconds
-        );
+    let wrong = |problem: String| output_error(template, problem);
+    let row_ord: i64 = row.try_get("ord").map_err(reading)?;
+    if usize::try_from(row_ord).ok() != Some(ord) {
+        return Err(wrong(format!(
+            "window {row_ord} in the place of window {ord}"
+        )));
     }
-    json.push(']');
-    json
+    let weekdays: &str = row.try_get("weekdays").map_err(reading)?;
+    let weekdays: Vec<[i64; 5]> = serde_json::from_str(weekdays).map_err(|error| {
+        wrong(format!(
+            "weekdays that are not [[weekday, 4 counts], ...]: {error}"
+        ))
+    })?;
+    let mut usage = PeriodUsage::default();
+    let mut seen = [false; 7];
+    for [
+        weekday,
+        shipments,
+        units,
+        returned_shipments,
+        returned_units,
+    ] in weekdays
+    {
+        let day = usize::try_from(weekday)
+            .ok()
+            .filter(|&day| day < 7 && !seen[day])
+            .ok_or_else(|| wrong(format!("weekday {weekday} out of place")))?;
+        seen[day] = true;
+        let count =
+            |value: i64| u64::try_from(value).map_err(|_| wrong(format!("a count of {value}")));
+        usage.shipments[day] = count(shipments)?;
+        usage.units[day] = count(units)?;
+        usage.returned_shipments[day] = count(returned_shipments)?;
+        usage.returned_units[day] = count(returned_units)?;
+    }
+    let count: i64 = row.try_get("uncovered").map_err(reading)?;
+    let first: Option<i64> = row.try_get("uncovered_from").map_err(reading)?;
+    let last: Option<i64> = row.try_get("uncovered_to").map_err(reading)?;
+    let uncovered = match (count, first, last) {
+        (0, _, _) => None,
+        (1.., Some(first), Some(last)) => Some(Uncovered { count, first, last }),
+        _ => {
+            return Err(wrong(format!(
+                "{count} uncovered rows without their bounds"
+            )));
+        }
+    };
+    let missing_returns: i64 = row.try_get("missing_returns").map_err(reading)?;
+    let return_id: Option<String> = row.try_get("missing_return_id").map_err(reading)?;
+    let shipment_id: Option<String> = row.try_get("missing_shipment_id").map_err(reading)?;
+    let missing = match (missing_returns, return_id) {
+        (0, _) => None,
+        (_, Some(return_id)) => Some((return_id, shipment_id.unwrap_or_default())),
+        (count, None) => return Err(wrong(format!("{count} missing returns without an id"))),
+    };
+    Ok(WindowOutput {
+        usage,
+        uncovered,
+        missing,
+    })
 }
 
 fn ceil_seconds(at: DateTime<Utc>) -> i64 {
@@ -299,21 +462,37 @@ mod tests {
     }
 
     #[test]
-    fn segments_are_written_as_json_triples() {
-        let segments = [
-            OffsetSegment {
-                from: -10,
-                to: 5,
-                offset_seconds: -18_000,
-            },
-            OffsetSegment {
-                from: 5,
-                to: 9,
-                offset_seconds: 37_800,
-            },
+    fn parameters_number_each_zone_once_over_its_windows() {
+        let (jan, feb, mar) = (
+            at("2026-01-01T00:00:00Z"),
+            at("2026-02-01T00:00:00Z"),
+            at("2026-03-01T00:00:00Z"),
+        );
+        let paris = chrono_tz::Europe::Paris;
+        let windows = [
+            Window::new("a", "c\"1", jan, feb, Tz::UTC).unwrap(),
+            Window::new("a", "c2", jan, feb, paris).unwrap(),
+            Window::new("b", "c3", feb, mar, Tz::UTC).unwrap(),
         ];
-        assert_eq!(segments_json(&segments), "[[-10,5,-18000],[5,9,37800]]");
-        assert_eq!(segments_json(&[]), "[]");
+        let covers = [(10, 20), (30, 40), (15, 50)];
+        let (windows, segments) = template_parameters(&windows, &covers);
+        assert_eq!(
+            windows,
+            format!(
+                r#"[["a","c\"1",{},{},0],["a","c2",{},{},1],["b","c3",{},{},0]]"#,
+                jan.timestamp(),
+                feb.timestamp(),
+                jan.timestamp(),
+                feb.timestamp(),
+                feb.timestamp(),
+                mar.timestamp()
+            )
+        );
+        assert_eq!(segments, "[[0,10,50,0],[1,30,40,3600]]");
+        assert_eq!(
+            template_parameters(&[], &[]),
+            ("[]".to_owned(), "[]".to_owned())
+        );
     }
 
     #[test]

@@ -1,14 +1,15 @@
 -- shipments_by_weekday: shipments, shipped units, returned shipments and returned units per local
--- day of week, for one customer of one account, over the UTC window [?3, ?4).
+-- day of week, for each of a list of windows: one customer of one account over a UTC window.
 --
 -- Parameters (always bound, never spliced into the text):
---   ?1  account_id   TEXT     every row read belongs to this account...
---   ?2  customer_id  TEXT     ...and to this customer (shipments, returns, and returns' shipments)
---   ?3  from         INTEGER  window start, unix seconds UTC, inclusive
---   ?4  to           INTEGER  window end, unix seconds UTC, exclusive
---   ?5  segments     TEXT     JSON array of [from_unix, to_unix, offset_seconds]: the account zone's
---                             UTC offset is offset_seconds at every instant of [from_unix, to_unix).
---                             Segments must not overlap and must cover at least [?3, ?4).
+--   ?1  windows   TEXT  JSON array of [account_id, customer_id, from, to, zone]: every row read for
+--                       a window belongs to its account and customer (shipments, returns, and
+--                       returns' shipments); from and to are unix seconds UTC, the window is
+--                       [from, to); zone is the integer naming that window's segments in ?2.
+--   ?2  segments  TEXT  JSON array of [zone, from_unix, to_unix, offset_seconds]: the zone's UTC
+--                       offset is offset_seconds at every instant of [from_unix, to_unix). The
+--                       segments of a zone must not overlap and must cover at least its windows.
+-- One window is an array of one; a billing run reads a whole page of windows in one statement.
 --
 -- Counting rules (billing-conventions.md, Usage):
 --   a shipment counts when from <= shipped_at < to, on the local weekday of shipped_at;
@@ -21,106 +22,122 @@
 -- Design for the returns' weekdays. SQLite has no time zone database, so the caller computes the
 -- offsets; but it cannot know how far back the shipments of the window's returns go without reading
 -- the rows. Rather than a second statement to find that bound first, the query checks its own
--- input: it reports the rows whose shipped_at no segment covers (and leaves them out of the
--- counts). The caller passes segments for the window plus a lookback that covers the usual returns;
--- when `uncovered` is not 0 it runs the query again with segments that also cover
--- [uncovered_from, uncovered_to]. So one run in the usual case, at most two, exact in every zone.
--- A window return whose shipment does not exist for this customer is reported too (and not
--- counted): the caller fails, naming the return.
+-- input: it reports, per window, the rows whose shipped_at no segment of its zone covers (and
+-- leaves them out of the counts). The caller passes segments for the windows plus a lookback that
+-- covers the usual returns; a window whose `uncovered` is not 0 is read again with segments that
+-- also cover [uncovered_from, uncovered_to]. So one run in the usual case, exact in every zone.
+-- A window return whose shipment does not exist for the window's customer is reported too (and not
+-- counted): the caller fails that window, naming the return.
 --
--- Output: exactly 7 rows, one per local weekday, ordered by weekday:
---   weekday              0 = Monday ... 6 = Sunday
---   shipments            window shipments (rows)
---   units                sum of their quantity
---   returned_shipments   window returns (rows), on their shipment's weekday
---   returned_units       sum of the returns' own quantity
--- and on every row, the same check of the call:
+-- Output: one row per window, ordered by `ord`, its 0-based place in ?1:
+--   ord                  the window
+--   weekdays             JSON array of [weekday, shipments, units, returned_shipments,
+--                        returned_units], one entry per local weekday with any row counted (0 =
+--                        Monday ... 6 = Sunday; a weekday missing from it counted nothing):
+--                        shipments are window shipments (rows), units the sum of their quantity,
+--                        returned_shipments window returns (rows) on their shipment's weekday,
+--                        returned_units the sum of the returns' own quantity
 --   uncovered            window shipments and shipments of window returns that no segment covers
 --   uncovered_from       the earliest such shipped_at, or NULL
 --   uncovered_to         the latest such shipped_at, or NULL
 --   missing_returns      window returns whose shipment does not exist for this customer
 --   missing_return_id    the smallest such return id, or NULL
 --   missing_shipment_id  the shipment id that return points at, or NULL
+--
+-- Plan: the windows drive every join (CROSS JOIN fixes that order in SQLite), each reading its
+-- customer's rows through the (account_id, customer_id, time) indexes.
 WITH
-segments (seg_from, seg_to, utc_offset) AS (
-    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')
-    FROM json_each(?5)
+windows (ord, account_id, customer_id, from_s, to_s, zone) AS MATERIALIZED (
+    SELECT key, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4
+    FROM jsonb_each(?1)
 ),
-window_shipments (shipped_at, quantity, utc_offset) AS MATERIALIZED (
-    SELECT s.shipped_at, s.quantity, g.utc_offset
-    FROM shipments AS s
-    LEFT JOIN segments AS g ON s.shipped_at >= g.seg_from AND s.shipped_at < g.seg_to
-    WHERE s.account_id = ?1
-      AND s.customer_id = ?2
-      AND s.shipped_at >= ?3
-      AND s.shipped_at < ?4
+segments (zone, seg_from, seg_to, utc_offset) AS MATERIALIZED (
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3
+    FROM jsonb_each(?2)
 ),
-window_returns (return_id, return_shipment_id, quantity, shipment_found, shipped_at, utc_offset)
-AS MATERIALIZED (
-    SELECT r.id, r.shipment_id, r.quantity, s.id IS NOT NULL, s.shipped_at, g.utc_offset
-    FROM returns AS r
+window_shipments (ord, shipped_at, quantity, utc_offset) AS MATERIALIZED (
+    SELECT w.ord, s.shipped_at, s.quantity, g.utc_offset
+    FROM windows AS w
+    CROSS JOIN shipments AS s
+        ON s.account_id = w.account_id
+       AND s.customer_id = w.customer_id
+       AND s.shipped_at >= w.from_s
+       AND s.shipped_at < w.to_s
+    LEFT JOIN segments AS g
+        ON g.zone = w.zone AND s.shipped_at >= g.seg_from AND s.shipped_at < g.seg_to
+),
+window_returns (ord, return_id, return_shipment_id, quantity, shipment_found, shipped_at,
+                utc_offset) AS MATERIALIZED (
+    SELECT w.ord, r.id, r.shipment_id, r.quantity, s.id IS NOT NULL, s.shipped_at, g.utc_offset
+    FROM windows AS w
+    CROSS JOIN returns AS r
+        ON r.account_id = w.account_id
+       AND r.customer_id = w.customer_id
+       AND r.returned_at >= w.from_s
+       AND r.returned_at < w.to_s
     LEFT JOIN shipments AS s
         ON s.account_id = r.account_id
        AND s.customer_id = r.customer_id
        AND s.id = r.shipment_id
-    LEFT JOIN segments AS g ON s.shipped_at >= g.seg_from AND s.shipped_at < g.seg_to
-    WHERE r.account_id = ?1
-      AND r.customer_id = ?2
-      AND r.returned_at >= ?3
-      AND r.returned_at < ?4
+    LEFT JOIN segments AS g
+        ON g.zone = w.zone AND s.shipped_at >= g.seg_from AND s.shipped_at < g.seg_to
 ),
 -- Every counted row in local seconds since the epoch; is_return: 0 = shipment, 1 = return.
-located (is_return, quantity, local_seconds) AS (
-    SELECT 0, quantity, shipped_at + utc_offset FROM window_shipments WHERE utc_offset IS NOT NULL
+located (ord, is_return, quantity, local_seconds) AS (
+    SELECT ord, 0, quantity, shipped_at + utc_offset
+    FROM window_shipments WHERE utc_offset IS NOT NULL
     UNION ALL
-    SELECT 1, quantity, shipped_at + utc_offset FROM window_returns WHERE utc_offset IS NOT NULL
+    SELECT ord, 1, quantity, shipped_at + utc_offset
+    FROM window_returns WHERE utc_offset IS NOT NULL
 ),
-local_days (is_return, quantity, local_day) AS (
-    SELECT is_return, quantity,
+local_days (ord, is_return, quantity, local_day) AS (
+    SELECT ord, is_return, quantity,
            (local_seconds - ((local_seconds % 86400) + 86400) % 86400) / 86400
     FROM located
 ),
-per_weekday (weekday, shipments, units, returned_shipments, returned_units) AS (
-    SELECT ((local_day + 3) % 7 + 7) % 7,
+per_weekday (ord, weekday, shipments, units, returned_shipments, returned_units) AS (
+    SELECT ord,
+           ((local_day + 3) % 7 + 7) % 7,
            SUM(1 - is_return),
            SUM(CASE WHEN is_return = 0 THEN quantity ELSE 0 END),
            SUM(is_return),
            SUM(CASE WHEN is_return = 1 THEN quantity ELSE 0 END)
     FROM local_days
-    GROUP BY 1
+    GROUP BY 1, 2
 ),
-uncovered (shipped_at) AS (
-    SELECT shipped_at FROM window_shipments WHERE utc_offset IS NULL
+per_window (ord, weekdays) AS (
+    SELECT ord,
+           json_group_array(json_array(weekday, shipments, units, returned_shipments,
+                                       returned_units))
+    FROM per_weekday
+    GROUP BY ord
+),
+uncovered (ord, shipped_at) AS (
+    SELECT ord, shipped_at FROM window_shipments WHERE utc_offset IS NULL
     UNION ALL
-    SELECT shipped_at FROM window_returns WHERE shipment_found AND utc_offset IS NULL
+    SELECT ord, shipped_at FROM window_returns WHERE shipment_found AND utc_offset IS NULL
 ),
-missing (return_id, return_shipment_id) AS (
-    SELECT return_id, return_shipment_id FROM window_returns WHERE NOT shipment_found
+uncovered_per_window (ord, uncovered, uncovered_from, uncovered_to) AS (
+    SELECT ord, COUNT(*), MIN(shipped_at), MAX(shipped_at) FROM uncovered GROUP BY ord
 ),
-checks (uncovered, uncovered_from, uncovered_to, missing_returns, missing_return_id,
-        missing_shipment_id) AS (
-    SELECT (SELECT COUNT(*) FROM uncovered),
-           (SELECT MIN(shipped_at) FROM uncovered),
-           (SELECT MAX(shipped_at) FROM uncovered),
-           (SELECT COUNT(*) FROM missing),
-           (SELECT return_id FROM missing ORDER BY return_id LIMIT 1),
-           (SELECT return_shipment_id FROM missing ORDER BY return_id LIMIT 1)
-),
-weekdays (weekday) AS (
-    VALUES (0), (1), (2), (3), (4), (5), (6)
+-- With exactly one min() in the query, SQLite takes the bare column return_shipment_id from the
+-- row holding the minimum: the shipment of the smallest missing return.
+missing_per_window (ord, missing_returns, missing_return_id, missing_shipment_id) AS (
+    SELECT ord, COUNT(*), MIN(return_id), return_shipment_id
+    FROM window_returns
+    WHERE NOT shipment_found
+    GROUP BY ord
 )
-SELECT w.weekday                          AS weekday,
-       COALESCE(p.shipments, 0)           AS shipments,
-       COALESCE(p.units, 0)               AS units,
-       COALESCE(p.returned_shipments, 0)  AS returned_shipments,
-       COALESCE(p.returned_units, 0)      AS returned_units,
-       c.uncovered                        AS uncovered,
-       c.uncovered_from                   AS uncovered_from,
-       c.uncovered_to                     AS uncovered_to,
-       c.missing_returns                  AS missing_returns,
-       c.missing_return_id                AS missing_return_id,
-       c.missing_shipment_id              AS missing_shipment_id
-FROM weekdays AS w
-LEFT JOIN per_weekday AS p ON p.weekday = w.weekday
-CROSS JOIN checks AS c
-ORDER BY w.weekday;
+SELECT w.ord                            AS ord,
+       COALESCE(p.weekdays, '[]')       AS weekdays,
+       COALESCE(c.uncovered, 0)         AS uncovered,
+       c.uncovered_from                 AS uncovered_from,
+       c.uncovered_to                   AS uncovered_to,
+       COALESCE(m.missing_returns, 0)   AS missing_returns,
+       m.missing_return_id              AS missing_return_id,
+       m.missing_shipment_id            AS missing_shipment_id
+FROM windows AS w
+LEFT JOIN per_window AS p ON p.ord = w.ord
+LEFT JOIN uncovered_per_window AS c ON c.ord = w.ord
+LEFT JOIN missing_per_window AS m ON m.ord = w.ord
+ORDER BY w.ord;
