@@ -19,7 +19,9 @@
 #
 # Needs: a release build (made here), sqlite3 (`apt-get install -y sqlite3`), psql for postgres.
 # Environment: BENCH_DIR (default /tmp/ai-billing-bench), BIN (a built ai-billing), PGURL,
-# RUN_ARGS (more arguments for each `ai-billing run`, e.g. "--concurrency 1"), KEEP_DATA=1 (keep
+# RUN_ARGS (more arguments for each `ai-billing run`, e.g. "--concurrency 1"), WORKER_CPU (postgres:
+# each worker in a cgroup of its own limited to this many cores, e.g. 0.2, as if it ran on a small
+# machine of its own; needs a writable cgroup cpu controller, v1 or v2), KEEP_DATA=1 (keep
 # the generated PostgreSQL database for the next call).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -55,7 +57,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "data: $subscriptions subscriptions, $months month(s) of deliveries, billed up to $until_date; $runs run(s)"
+echo "data: $subscriptions subscriptions, $months month(s) of deliveries, billed up to $until_date; $runs run(s)${RUN_ARGS:+; run arguments: $RUN_ARGS}${WORKER_CPU:+; each worker limited to $WORKER_CPU cores}"
 
 # The sum of what every usage_queried event of a run says it read, as the bare aggregate prints it.
 USAGE_READ="SELECT COUNT(DISTINCT e.id), SUM(CASE WHEN v.key = 'shipments' THEN n.value END),
@@ -123,6 +125,32 @@ if [ "$store" = postgres ]; then
         done
         awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
     }
+    # `limited K CMD...`: runs CMD, in worker K's cgroup when WORKER_CPU is set.
+    limited() {
+        local k=$1
+        shift
+        if [ -z "${WORKER_CPU:-}" ]; then
+            "$@"
+            return
+        fi
+        local quota group
+        quota=$(awk -v c="$WORKER_CPU" 'BEGIN { printf "%d", c * 100000 }')
+        if [ -w /sys/fs/cgroup/cgroup.subtree_control ]; then
+            group=/sys/fs/cgroup/ai-billing-bench-$k
+            mkdir -p "$group"
+            echo "$quota 100000" > "$group/cpu.max"
+        elif [ -d /sys/fs/cgroup/cpu ]; then
+            group=/sys/fs/cgroup/cpu/ai-billing-bench-$k
+            mkdir -p "$group"
+            echo 100000 > "$group/cpu.cfs_period_us"
+            echo "$quota" > "$group/cpu.cfs_quota_us"
+        else
+            echo "WORKER_CPU needs a writable cgroup cpu controller" >&2
+            exit 2
+        fi
+        # A subshell moves itself into the group, then becomes CMD.
+        sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$group" "$@"
+    }
     data=bench_data_${subscriptions}_${months}
     if [ -z "$(psql "$base/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$data'")" ]; then
         echo "generating $data ..."
@@ -144,7 +172,7 @@ if [ "$store" = postgres ]; then
             server_before=$(server_cpu)
             for k in $(seq "$w"); do
                 # shellcheck disable=SC2086
-                /usr/bin/time -f "%U %S" -o "$dir/worker-$k.cpu" \
+                limited "$k" /usr/bin/time -f "%U %S" -o "$dir/worker-$k.cpu" \
                     "$BIN" run --db "$base/bench_run" --until "$until_date" --json ${RUN_ARGS:-} > "$dir/worker-$k.json" &
                 pids+=($!)
             done
@@ -181,6 +209,7 @@ if [ "$store" = postgres ]; then
         echo "workers $w: median run $t s, $(awk -v n="$invoices" -v t="$t" 'BEGIN { printf "%.0f", n / t }') renewals/s; median bare aggregate $(echo "${bare_times[*]}" | median) s"
     done
     psql_admin -c "DROP DATABASE IF EXISTS bench_run"
+    rmdir /sys/fs/cgroup/ai-billing-bench-* /sys/fs/cgroup/cpu/ai-billing-bench-* 2>/dev/null || true
     if [ -z "${KEEP_DATA:-}" ]; then psql_admin -c "DROP DATABASE $data"; fi
     exit 0
 fi
