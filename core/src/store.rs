@@ -530,41 +530,6 @@ pub(crate) fn check_usage_window(from: DateTime<Utc>, to: DateTime<Utc>) -> Resu
     Ok(())
 }
 
-/// Reads the output every usage template has, whatever its dialect: seven rows, one per weekday
-/// (`weekday` 0 for Monday to 6, each once), with the counts `shipments`, `units`,
-/// `returned_shipments` and `returned_units`, none negative. `column` reads one integer column
-/// of a row (a read failure is the adapter's own error); `output_error` makes the adapter's
-/// error for output of the wrong shape from what is wrong with it.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) fn weekday_usage<R>(
-    rows: &[R],
-    column: impl Fn(&R, &'static str) -> Result<i64>,
-    output_error: impl Fn(String) -> Error,
-) -> Result<PeriodUsage> {
-    if rows.len() != 7 {
-        return Err(output_error(format!("{} rows instead of 7", rows.len())));
-    }
-    let count = |row: &R, name: &'static str| -> Result<u64> {
-        let value = column(row, name)?;
-        u64::try_from(value).map_err(|_| output_error(format!("{value} in column {name}")))
-    };
-    let mut usage = PeriodUsage::default();
-    let mut seen = [false; 7];
-    for row in rows {
-        let weekday = column(row, "weekday")?;
-        let day = usize::try_from(weekday)
-            .ok()
-            .filter(|&day| day < 7 && !seen[day])
-            .ok_or_else(|| output_error(format!("weekday {weekday} out of place")))?;
-        seen[day] = true;
-        usage.shipments[day] = count(row, "shipments")?;
-        usage.units[day] = count(row, "units")?;
-        usage.returned_shipments[day] = count(row, "returned_shipments")?;
-        usage.returned_units[day] = count(row, "returned_units")?;
-    }
-    Ok(usage)
-}
-
 /// A customer's tax address from its three nullable columns, as both databases store it: no
 /// address when all three are NULL, and a region or postal code without a country is not an
 /// address the core writes (the `Err` says what is wrong, for the adapter's corruption error).

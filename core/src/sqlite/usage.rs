@@ -502,6 +502,107 @@ mod tests {
         assert_eq!(ceil_seconds(at("1969-12-31T23:59:59.5Z")), 0);
     }
 
+    /// A page's worth of windows (more than one statement's), three zones, a return of a shipment
+    /// from two years before (read again with wider segments) and a return of a missing shipment:
+    /// each window as the pure aggregate gives it, or its own error.
+    #[tokio::test]
+    async fn many_windows_read_as_the_aggregate_counts() {
+        let db = SqliteStore::open("sqlite::memory:").await.unwrap();
+        db.migrate().await.unwrap();
+        let zones = [
+            chrono_tz::America::New_York,
+            chrono_tz::Europe::Paris,
+            chrono_tz::Asia::Kolkata,
+        ];
+        let mut rows = Vec::new();
+        for customer in 0..6 {
+            let shipments: Vec<Shipment> = (0..40)
+                .map(|day| {
+                    let at = at("2026-01-01T00:00:00Z")
+                        + chrono::Duration::hours(i64::from(day) * 23 + customer * 5);
+                    Shipment {
+                        id: format!("s{customer}-{day}"),
+                        shipped_at: at,
+                        quantity: 1 + (day % 3),
+                    }
+                })
+                .chain([shipment(
+                    &format!("old{customer}"),
+                    "2024-01-07T23:30:00Z",
+                    2,
+                )])
+                .collect();
+            let mut returns = vec![Return {
+                id: format!("r{customer}"),
+                shipment_id: format!("s{customer}-3"),
+                returned_at: at("2026-01-20T10:00:00Z"),
+                quantity: 1,
+            }];
+            if customer == 1 {
+                returns.push(Return {
+                    id: "r-old".into(),
+                    shipment_id: "old1".into(),
+                    returned_at: at("2026-01-25T10:00:00Z"),
+                    quantity: 2,
+                });
+            }
+            if customer == 4 {
+                returns.push(Return {
+                    id: "r-lost".into(),
+                    shipment_id: "nowhere".into(),
+                    returned_at: at("2026-01-26T10:00:00Z"),
+                    quantity: 1,
+                });
+            }
+            let customer_id = format!("cus{customer}");
+            db.insert_shipments("acct", &customer_id, &shipments)
+                .await
+                .unwrap();
+            db.insert_returns("acct", &customer_id, &returns)
+                .await
+                .unwrap();
+            rows.push((customer_id, shipments, returns));
+        }
+        let mut requests = Vec::new();
+        for index in 0..150_i64 {
+            let (customer_id, _, _) = &rows[(index % 6) as usize];
+            let from = at("2025-12-20T00:00:00Z") + chrono::Duration::hours(index * 7);
+            let to = from + chrono::Duration::days(10 + index % 20);
+            requests.push((customer_id.as_str(), from, to, zones[(index % 3) as usize]));
+        }
+        let windows: Vec<Window<'_>> = requests
+            .iter()
+            .map(|&(customer_id, from, to, tz)| Window::new("acct", customer_id, from, to, tz))
+            .collect::<Result<_>>()
+            .unwrap();
+        assert!(windows.len() > 2 * WINDOWS_PER_STATEMENT);
+        let query = crate::usage::find_query("shipments_by_weekday").unwrap();
+        let read = db.read_windows(query, &windows).await.unwrap();
+        assert_eq!(read.len(), windows.len());
+        let mut errors = 0;
+        for (&(customer_id, from, to, tz), got) in requests.iter().zip(&read) {
+            let (_, shipments, returns) = rows.iter().find(|(c, _, _)| c == customer_id).unwrap();
+            match (
+                crate::usage::aggregate(shipments, returns, from, to, tz),
+                got,
+            ) {
+                (Ok(want), Ok(got)) => assert_eq!(&want, got, "{customer_id} {from} {to} {tz}"),
+                (Err(want), Err(got)) => {
+                    errors += 1;
+                    assert_eq!(want.to_string(), got.to_string());
+                }
+                (want, got) => panic!("{customer_id} {from} {to}: {got:?}, want {want:?}"),
+            }
+        }
+        assert!(errors > 0, "the missing shipment fails its windows");
+        assert!(
+            read.iter().any(|usage| usage
+                .as_ref()
+                .is_ok_and(|usage| usage.total_returned_units() >= 2)),
+            "the old shipment's return is counted"
+        );
+    }
+
     #[tokio::test]
     async fn bad_rows_insert_nothing() {
         let db = SqliteStore::open("sqlite::memory:").await.unwrap();
