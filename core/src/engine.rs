@@ -54,6 +54,18 @@ const BATCH_PAGE: u32 = 256;
 /// The most pages of the compiled mode in flight at once (`concurrency` when it is lower).
 const MAX_PAGES_IN_FLIGHT: usize = 2;
 
+/// Where the next page of due subscriptions starts: `Some(None)` at the beginning,
+/// `Some(Some(key))` after that (account, id), `None` when there is no next page.
+type Cursor = Option<Option<(String, String)>>;
+
+/// After a page of up to `limit` due subscriptions in (account, id) order: `None` when the page
+/// is empty (the run is over), else the cursor of the next page, which is `None` when this page
+/// came back short (nothing after it).
+fn next_cursor(page: &[Subscription], limit: u32) -> Option<Cursor> {
+    let last = page.last()?;
+    Some((page.len() >= limit as usize).then(|| Some((last.account_id.clone(), last.id.clone()))))
+}
+
 /// The actor of billing runs in the audit trail.
 pub const SYSTEM_ACTOR: &str = "system";
 
@@ -841,8 +853,8 @@ impl Engine {
     async fn due_page(
         &self,
         now: DateTime<Utc>,
-        cursor: Option<Option<(String, String)>>,
-    ) -> Result<Option<(Vec<Subscription>, Option<Option<(String, String)>>)>> {
+        cursor: Cursor,
+    ) -> Result<Option<(Vec<Subscription>, Cursor)>> {
         let Some(after) = cursor else {
             return Ok(None);
         };
@@ -854,22 +866,15 @@ impl Engine {
                 limit: DUE_PAGE,
             })
             .await?;
-        let next = match page.last() {
-            Some(last) if page.len() >= DUE_PAGE as usize => {
-                Some(Some((last.account_id.clone(), last.id.clone())))
-            }
-            Some(_) => None,
-            None => return Ok(None),
-        };
-        Ok(Some((page, next)))
+        Ok(next_cursor(&page, DUE_PAGE).map(|next| (page, next)))
     }
 
     /// As [`Engine::due_page`], claiming the page ([`Store::claim_due`]).
     async fn claim_page(
         &self,
         now: DateTime<Utc>,
-        cursor: Option<Option<(String, String)>>,
-    ) -> Result<Option<(ClaimedPage, Option<Option<(String, String)>>)>> {
+        cursor: Cursor,
+    ) -> Result<Option<(ClaimedPage, Cursor)>> {
         let Some(after) = cursor else {
             return Ok(None);
         };
@@ -881,14 +886,7 @@ impl Engine {
                 limit: BATCH_PAGE,
             })
             .await?;
-        let next = match page.subscriptions.last() {
-            Some(last) if page.subscriptions.len() >= BATCH_PAGE as usize => {
-                Some(Some((last.account_id.clone(), last.id.clone())))
-            }
-            Some(_) => None,
-            None => return Ok(None),
-        };
-        Ok(Some((page, next)))
+        Ok(next_cursor(&page.subscriptions, BATCH_PAGE).map(|next| (page, next)))
     }
 
     /// The compiled mode's run: pages of due subscriptions claimed from the store, each page
