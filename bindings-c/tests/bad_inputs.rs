@@ -10,6 +10,10 @@ use std::ptr;
 use ai_billing_c::*;
 use serde_json::Value;
 
+mod support;
+
+use support::{last_error, last_error_code};
+
 #[path = "../../tests/src/catalogue.rs"]
 #[allow(dead_code)]
 mod catalogue;
@@ -37,20 +41,6 @@ fn engine_fn(op: &str) -> EngineFn {
         "list_invoices" => ai_billing_list_invoices,
         other => panic!("no C function for {other}"),
     }
-}
-
-fn last_error() -> String {
-    // SAFETY: NUL-terminated, valid until this thread's next call.
-    unsafe { CStr::from_ptr(ai_billing_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn last_error_code() -> String {
-    // SAFETY: a static NUL-terminated string.
-    unsafe { CStr::from_ptr(ai_billing_last_error_code()) }
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// Bytes as a C string (they hold no NUL in the catalogue).

@@ -8,23 +8,13 @@ use ai_billing_c::*;
 use ai_billing_result::*;
 use serde_json::Value;
 
+mod support;
+
+use support::{last_error, last_error_code};
+
 /// What a pointer out-parameter holds before a call: any call that fails must leave it so.
 fn sentinel<T>() -> *mut T {
     ptr::dangling_mut::<T>()
-}
-
-fn last_error() -> String {
-    // SAFETY: the library returns a NUL-terminated string, valid until this thread's next call.
-    unsafe { CStr::from_ptr(ai_billing_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn last_error_code() -> String {
-    // SAFETY: a static NUL-terminated string.
-    unsafe { CStr::from_ptr(ai_billing_last_error_code()) }
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// Takes a string the library returned, parses it, and frees it.

@@ -23,9 +23,10 @@ use ai_billing::store::InvoiceQuery;
 use ai_billing::{
     Account, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit, Plan, Store,
 };
+use ai_billing_tests::billing::ny;
 use ai_billing_tests::openai_mock::{MockBehaviour, MockOpenAi, MockStats};
 use ai_billing_tests::sqlite::memory_store;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use chrono_tz::America::New_York;
 
 /// Subscriptions, each owing exactly one period when the run starts: 1,000 renewals.
@@ -40,13 +41,6 @@ const MODES: [BillingMode; 3] = [
     BillingMode::Agent,
     BillingMode::AgentChecked,
 ];
-
-fn ny(y: i32, m: u32, d: u32, hour: u32) -> DateTime<Utc> {
-    New_York
-        .with_ymd_and_hms(y, m, d, hour, 0, 0)
-        .unwrap()
-        .to_utc()
-}
 
 /// One measured run.
 struct Row {

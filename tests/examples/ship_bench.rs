@@ -11,10 +11,8 @@ use std::time::{Duration, Instant};
 use ai_billing::audit::{AuditAction, AuditEvent, ShipOptions, SubjectKind, ship_outbox};
 use ai_billing::opensearch::{OpenSearchConfig, OpenSearchSink};
 use ai_billing::{MemoryStore, Store};
-use ai_billing_tests::opensearch::OsmemServer;
+use ai_billing_tests::opensearch::{OsmemServer, indexed_count};
 use chrono::{Duration as Span, TimeZone, Utc};
-use opensearch::CountParts;
-use opensearch::indices::IndicesRefreshParts;
 use serde_json::{Value, json};
 
 /// One operation's events, as the engine writes them for a renewal of `subscription` in month
@@ -113,26 +111,6 @@ fn synthesize(total: usize) -> Vec<AuditEvent> {
     events
 }
 
-async fn count(sink: &OpenSearchSink) -> u64 {
-    let index = sink.config().index.as_str();
-    sink.client()
-        .indices()
-        .refresh(IndicesRefreshParts::Index(&[index]))
-        .send()
-        .await
-        .expect("refresh");
-    let body: Value = sink
-        .client()
-        .count(CountParts::Index(&[index]))
-        .send()
-        .await
-        .expect("count")
-        .json()
-        .await
-        .expect("a count answer");
-    body["count"].as_u64().expect("a count")
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let total: usize = match std::env::args().nth(1) {
@@ -165,7 +143,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let started = Instant::now();
         let summary = ship_outbox(&store, &sink, &options).await?;
         let elapsed = started.elapsed();
-        let documents = count(&sink).await;
+        let documents = indexed_count(&sink).await;
         assert_eq!(summary.shipped, total as u64, "{summary:?}");
         assert_eq!((summary.rejected, summary.pending), (0, 0), "{summary:?}");
         assert_eq!(documents, total as u64, "every event once in OpenSearch");

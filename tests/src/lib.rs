@@ -4,6 +4,7 @@
 //! 127.0.0.1:3306 as root without a password), or the throwaway ones `scripts/services.sh` starts
 //! where none runs; `AI_BILLING_TEST_POSTGRES` and `AI_BILLING_TEST_MYSQL` point elsewhere.
 
+pub mod billing;
 pub mod catalogue;
 pub mod database;
 pub mod faulty;

@@ -192,3 +192,56 @@ impl Drop for OsmemServer {
         self.stop();
     }
 }
+
+/// Refreshes the sink's index (so what follows sees every write) and counts its documents.
+pub async fn indexed_count(sink: &ai_billing::opensearch::OpenSearchSink) -> u64 {
+    let index = sink.config().index.as_str();
+    let client = sink.client();
+    let refreshed = client
+        .indices()
+        .refresh(opensearch::indices::IndicesRefreshParts::Index(&[index]))
+        .send()
+        .await
+        .expect("refresh");
+    assert!(refreshed.status_code().is_success());
+    let body: serde_json::Value = client
+        .count(opensearch::CountParts::Index(&[index]))
+        .send()
+        .await
+        .expect("count")
+        .json()
+        .await
+        .expect("a count answer");
+    body["count"].as_u64().expect("a count")
+}
+
+/// Every document of the sink's index (up to 10,000), as (`_id`, `_source.id`).
+pub async fn indexed_documents(
+    sink: &ai_billing::opensearch::OpenSearchSink,
+) -> Vec<(String, String)> {
+    let index = sink.config().index.as_str();
+    let body: serde_json::Value = sink
+        .client()
+        .search(opensearch::SearchParts::Index(&[index]))
+        .body(serde_json::json!({ "size": 10000, "query": { "match_all": {} } }))
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("a search answer");
+    body["hits"]["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|hit| {
+            (
+                hit["_id"].as_str().expect("an _id").to_owned(),
+                hit["_source"]["id"]
+                    .as_str()
+                    .expect("a document's id")
+                    .to_owned(),
+            )
+        })
+        .collect()
+}

@@ -18,21 +18,15 @@ use ai_billing::{
     Account, AuditAction, AuditEvent, BillingInterval, Currency, Customer, Engine, FixedClock,
     IntervalUnit, InvoiceStatus, IssuedInvoice, MemoryStore, Plan, Store,
 };
+use ai_billing_tests::billing::ny;
 use ai_billing_tests::openai_mock::{MOCK_MODEL, MockBehaviour, MockOpenAi};
 use ai_billing_tests::sqlite::memory_store;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::America::New_York;
 
 const ACCOUNT: &str = "acct_1";
 const SEATS: &str = "$10 per month for each seat";
 const DELIVERIES: &str = "$0.50 per delivery";
-
-fn ny(y: i32, m: u32, d: u32, hour: u32) -> DateTime<Utc> {
-    New_York
-        .with_ymd_and_hms(y, m, d, hour, 0, 0)
-        .unwrap()
-        .to_utc()
-}
 
 fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)

@@ -13,11 +13,9 @@ use std::time::Duration;
 use ai_billing::audit::{AuditAction, AuditEvent, ShipOptions, SubjectKind, ship_outbox};
 use ai_billing::opensearch::{OpenSearchConfig, OpenSearchSink};
 use ai_billing::{MemoryStore, Store};
-use ai_billing_tests::opensearch::OsmemServer;
+use ai_billing_tests::opensearch::{OsmemServer, indexed_count, indexed_documents};
 use chrono::{DateTime, Utc};
-use opensearch::indices::IndicesRefreshParts;
-use opensearch::{CountParts, SearchParts};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -147,40 +145,15 @@ fn events(n: usize) -> Vec<AuditEvent> {
         .collect()
 }
 
-/// The document ids in the index, after a refresh.
+/// The document ids in the index, after a refresh; as many as the index counts.
 async fn document_ids(sink: &OpenSearchSink) -> Vec<String> {
-    let index = sink.config().index.as_str();
-    let client = sink.client();
-    client
-        .indices()
-        .refresh(IndicesRefreshParts::Index(&[index]))
-        .send()
+    let count = indexed_count(sink).await;
+    let ids: Vec<String> = indexed_documents(sink)
         .await
-        .expect("refresh");
-    let count: Value = client
-        .count(CountParts::Index(&[index]))
-        .send()
-        .await
-        .expect("count")
-        .json()
-        .await
-        .expect("a count");
-    let body: Value = client
-        .search(SearchParts::Index(&[index]))
-        .body(json!({ "size": 10000, "query": { "match_all": {} } }))
-        .send()
-        .await
-        .expect("search")
-        .json()
-        .await
-        .expect("a search answer");
-    let ids: Vec<String> = body["hits"]["hits"]
-        .as_array()
-        .expect("hits")
-        .iter()
-        .map(|hit| hit["_id"].as_str().unwrap().to_owned())
+        .into_iter()
+        .map(|(id, _)| id)
         .collect();
-    assert_eq!(count["count"].as_u64(), Some(ids.len() as u64));
+    assert_eq!(count, ids.len() as u64);
     ids
 }
 

@@ -12,13 +12,12 @@ use ai_billing::{
     Account, AuditSink, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit,
     MemoryStore, Plan, Store,
 };
-use ai_billing_tests::opensearch::OsmemServer;
+use ai_billing_tests::billing::{ny, run_at};
+use ai_billing_tests::opensearch::{OsmemServer, indexed_count, indexed_documents};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
-use opensearch::indices::{
-    IndicesGetIndexTemplateParts, IndicesGetMappingParts, IndicesRefreshParts,
-};
-use opensearch::{CountParts, SearchParts};
+use opensearch::CountParts;
+use opensearch::indices::{IndicesGetIndexTemplateParts, IndicesGetMappingParts};
 use serde_json::{Value, json};
 
 fn sink_for(server: &OsmemServer) -> OpenSearchSink {
@@ -57,54 +56,6 @@ fn events(n: usize) -> Vec<AuditEvent> {
             .with_data(
                 json!({ "currency": "USD", "subtotal": "10.00", "tax": "0.83",
                                "total": format!("{i}.83"), "lines": [{ "amount": "10.00" }] }),
-            )
-        })
-        .collect()
-}
-
-/// Refreshes the index (so the count sees every write) and counts its documents.
-async fn count(sink: &OpenSearchSink) -> u64 {
-    let index = sink.config().index.as_str();
-    let client = sink.client();
-    let refreshed = client
-        .indices()
-        .refresh(IndicesRefreshParts::Index(&[index]))
-        .send()
-        .await
-        .expect("refresh");
-    assert!(refreshed.status_code().is_success());
-    let body: Value = client
-        .count(CountParts::Index(&[index]))
-        .send()
-        .await
-        .expect("count")
-        .json()
-        .await
-        .expect("a count answer");
-    body["count"].as_u64().expect("a count")
-}
-
-/// Every document: (_id, _source.id).
-async fn documents(sink: &OpenSearchSink) -> Vec<(String, String)> {
-    let index = sink.config().index.as_str();
-    let body: Value = sink
-        .client()
-        .search(SearchParts::Index(&[index]))
-        .body(json!({ "size": 10000, "query": { "match_all": {} } }))
-        .send()
-        .await
-        .expect("search")
-        .json()
-        .await
-        .expect("a search answer");
-    body["hits"]["hits"]
-        .as_array()
-        .expect("hits")
-        .iter()
-        .map(|hit| {
-            (
-                hit["_id"].as_str().unwrap().to_owned(),
-                hit["_source"]["id"].as_str().unwrap().to_owned(),
             )
         })
         .collect()
@@ -176,7 +127,7 @@ async fn the_template_is_installed_with_explicit_mappings() {
     // Amounts are searchable as numbers.
     let shipped = sink.ship(&events(5)).await.unwrap();
     assert_eq!(shipped.shipped.len(), 5);
-    count(&sink).await;
+    indexed_count(&sink).await;
     let body: Value = sink
         .client()
         .count(CountParts::Index(&[DEFAULT_INDEX]))
@@ -202,15 +153,15 @@ async fn shipping_twice_makes_no_duplicates() {
     let report = sink.ship(&batch).await.unwrap();
     assert_eq!(report.shipped.len(), 50);
     assert!(report.rejected.is_empty());
-    assert_eq!(count(&sink).await, 50);
+    assert_eq!(indexed_count(&sink).await, 50);
 
     // Again (a retry after a lost answer): every item is a 409, counted as shipped.
     let again = sink.ship(&batch).await.unwrap();
     assert_eq!(again.shipped.len(), 50);
     assert!(again.rejected.is_empty());
-    assert_eq!(count(&sink).await, 50, "no duplicates");
+    assert_eq!(indexed_count(&sink).await, 50, "no duplicates");
 
-    let documents = documents(&sink).await;
+    let documents = indexed_documents(&sink).await;
     assert_eq!(documents.len(), 50);
     let ids: HashSet<&str> = batch.iter().map(|event| event.id.as_str()).collect();
     for (id, source_id) in &documents {
@@ -226,7 +177,7 @@ async fn shipping_twice_makes_no_duplicates() {
         (summary.shipped, summary.pending, summary.batches),
         (50, 0, 3)
     );
-    assert_eq!(count(&sink).await, 50);
+    assert_eq!(indexed_count(&sink).await, 50);
 }
 
 #[tokio::test]
@@ -262,7 +213,7 @@ async fn a_rejected_document_is_kept_and_reported() {
         reason.starts_with("400 mapper_parsing_exception") && reason.contains("data.total"),
         "{reason}"
     );
-    assert_eq!(count(&sink).await, 9);
+    assert_eq!(indexed_count(&sink).await, 9);
 
     // Not retried by the next run (it would fail the same way), until it is put back.
     let again = ship_outbox(&store, &sink, &quick(4)).await.unwrap();
@@ -300,7 +251,7 @@ async fn an_outage_keeps_everything_pending_until_opensearch_is_back() {
         (summary.shipped, summary.rejected, summary.pending),
         (30, 0, 0)
     );
-    assert_eq!(count(&sink).await, 30);
+    assert_eq!(indexed_count(&sink).await, 30);
 }
 
 /// Billing goes on while OpenSearch is down; events wait in the outbox, then all of them are
@@ -394,26 +345,15 @@ async fn billing_runs_through_an_outage_and_the_trail_arrives_whole() {
         .await
         .unwrap();
     assert_eq!(summary.shipped, during.audit_events);
-    let now = New_York
-        .with_ymd_and_hms(2026, 4, 15, 9, 0, 0)
-        .unwrap()
-        .to_utc();
-    clock.set(now);
-    engine
-        .run_due(&RunDue {
-            now: Some(now),
-            progress: None,
-        })
-        .await
-        .unwrap();
+    run_at(&engine, &clock, ny(2026, 4, 15, 9)).await.unwrap();
     ship_outbox(store.as_ref(), &sink, &quick(25))
         .await
         .unwrap();
 
     let stats = store.stats().await.unwrap();
     assert_eq!((stats.audit_pending, stats.audit_rejected), (0, 0));
-    assert_eq!(count(&sink).await, stats.audit_events);
-    let documents = documents(&sink).await;
+    assert_eq!(indexed_count(&sink).await, stats.audit_events);
+    let documents = indexed_documents(&sink).await;
     let distinct: HashSet<&str> = documents.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(distinct.len() as u64, stats.audit_events, "no duplicates");
     assert!(documents.iter().all(|(id, source_id)| id == source_id));

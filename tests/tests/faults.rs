@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, SavePlan};
+use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
 use ai_billing::model::{LanguageModel, ModelAnswer, ScriptedModel};
 use ai_billing::store::InvoiceQuery;
 use ai_billing::usage::Shipment;
@@ -16,17 +16,11 @@ use ai_billing::{
     Account, AuditAction, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit,
     MemoryStore, Plan, Store,
 };
+use ai_billing_tests::billing::{ny, run_at};
 use ai_billing_tests::faulty::{Fault, FaultyStore};
 use ai_billing_tests::sqlite::memory_store;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use chrono_tz::America::New_York;
-
-fn ny(y: i32, m: u32, d: u32, hour: u32) -> DateTime<Utc> {
-    New_York
-        .with_ymd_and_hms(y, m, d, hour, 0, 0)
-        .unwrap()
-        .to_utc()
-}
 
 /// What the run must leave, in a form two stores can be compared by: per subscription, its
 /// next period and invoices (period, status, lines, total), and the count of each audit action
@@ -105,14 +99,7 @@ async fn run(
     engine: &Engine,
     clock: &FixedClock,
 ) -> ai_billing::Result<ai_billing::engine::RunReport> {
-    let now = ny(RUN_AT.0, RUN_AT.1, RUN_AT.2, 12);
-    clock.set(now);
-    engine
-        .run_due(&RunDue {
-            now: Some(now),
-            progress: None,
-        })
-        .await
+    run_at(engine, clock, ny(RUN_AT.0, RUN_AT.1, RUN_AT.2, 12)).await
 }
 
 /// Checks the invariants that hold after any fault, and returns what the store holds.

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, SavePlan};
+use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
 use ai_billing::model::{LanguageModel, ModelAnswer, ModelRequest, ModelResponse};
 use ai_billing::openai::{OpenAiConfig, OpenAiModel};
 use ai_billing::postgres::PostgresStore;
@@ -25,22 +25,16 @@ use ai_billing::{
     Account, BillingInterval, Currency, Customer, Engine, Error, ErrorCode, FixedClock,
     IntervalUnit, Plan, Store,
 };
+use ai_billing_tests::billing::{ny, run_at};
 use ai_billing_tests::openai_mock::{MockBehaviour, MockOpenAi};
 use ai_billing_tests::pg::TestDatabase;
 use ai_billing_tests::sqlite::memory_store;
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::America::New_York;
 
 const DELIVERIES: &str = "$0.50 per delivery";
 const SEATS: &str = "$10 per month for each seat";
-
-fn ny(y: i32, m: u32, d: u32, hour: u32) -> DateTime<Utc> {
-    New_York
-        .with_ymd_and_hms(y, m, d, hour, 0, 0)
-        .unwrap()
-        .to_utc()
-}
 
 fn monthly() -> BillingInterval {
     BillingInterval::new(IntervalUnit::Month, 1).unwrap()
@@ -132,14 +126,7 @@ async fn run(
     clock: &FixedClock,
     now: DateTime<Utc>,
 ) -> ai_billing::engine::RunReport {
-    clock.set(now);
-    engine
-        .run_due(&RunDue {
-            now: Some(now),
-            progress: None,
-        })
-        .await
-        .unwrap()
+    run_at(engine, clock, now).await.unwrap()
 }
 
 async fn invoices_of(store: &Arc<dyn Store>, account: &str) -> Vec<ai_billing::IssuedInvoice> {
