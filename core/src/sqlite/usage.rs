@@ -142,9 +142,9 @@ impl SqliteStore {
             .unwrap_or_else(|| Err(output_error(template, "no row for the window".to_owned())))
     }
 
-    /// Reads every window with `template`, one statement per [`WINDOWS_PER_STATEMENT`] windows,
-    /// and gives each window its usage (or its own error, such as a return of an unknown
-    /// shipment) in order. The outer `Err` is the store failing.
+    /// Reads `windows` with `template` in one statement (callers keep it to
+    /// [`WINDOWS_PER_STATEMENT`]), and gives each window its usage (or its own error, such as a
+    /// return of an unknown shipment) in order. The outer `Err` is the store failing.
     ///
     /// A window some of whose rows lie before the lookback's segments is read again on its own,
     /// with segments that cover them.
@@ -153,11 +153,8 @@ impl SqliteStore {
         template: &UsageQueryTemplate,
         windows: &[Window<'_>],
     ) -> Result<Vec<Result<PeriodUsage>>> {
-        let mut outputs = Vec::with_capacity(windows.len());
-        for chunk in windows.chunks(WINDOWS_PER_STATEMENT) {
-            let covers: Vec<Cover> = chunk.iter().map(Window::cover).collect();
-            outputs.extend(self.run_template(template, chunk, &covers).await?);
-        }
+        let covers: Vec<Cover> = windows.iter().map(Window::cover).collect();
+        let outputs = self.run_template(template, windows, &covers).await?;
         let mut read = Vec::with_capacity(windows.len());
         for (window, output) in windows.iter().zip(outputs) {
             let output = match output.uncovered {
@@ -502,7 +499,7 @@ mod tests {
         assert_eq!(ceil_seconds(at("1969-12-31T23:59:59.5Z")), 0);
     }
 
-    /// A page's worth of windows (more than one statement's), three zones, a return of a shipment
+    /// A page's worth of windows (several statements' worth), three zones, a return of a shipment
     /// from two years before (read again with wider segments) and a return of a missing shipment:
     /// each window as the pure aggregate gives it, or its own error.
     #[tokio::test]
@@ -570,15 +567,21 @@ mod tests {
             let to = from + chrono::Duration::days(10 + index % 20);
             requests.push((customer_id.as_str(), from, to, zones[(index % 3) as usize]));
         }
-        let windows: Vec<Window<'_>> = requests
-            .iter()
-            .map(|&(customer_id, from, to, tz)| Window::new("acct", customer_id, from, to, tz))
-            .collect::<Result<_>>()
-            .unwrap();
-        assert!(windows.len() > 2 * WINDOWS_PER_STATEMENT);
         let query = crate::usage::find_query("shipments_by_weekday").unwrap();
-        let read = db.read_windows(query, &windows).await.unwrap();
-        assert_eq!(read.len(), windows.len());
+        let usage_requests: Vec<crate::store::UsageRequest> = requests
+            .iter()
+            .map(|&(customer_id, from, to, tz)| crate::store::UsageRequest {
+                query: query.name.to_owned(),
+                account_id: "acct".to_owned(),
+                customer_id: customer_id.to_owned(),
+                from,
+                to,
+                tz,
+            })
+            .collect();
+        assert!(usage_requests.len() > 2 * WINDOWS_PER_STATEMENT);
+        let read = db.usage_many(&usage_requests).await.unwrap();
+        assert_eq!(read.len(), usage_requests.len());
         let mut errors = 0;
         for (&(customer_id, from, to, tz), got) in requests.iter().zip(&read) {
             let (_, shipments, returns) = rows.iter().find(|(c, _, _)| c == customer_id).unwrap();
