@@ -415,38 +415,41 @@ async fn decide<'a>(
 
 /// The head of one invoice; `false` when its id or its period already has an invoice.
 async fn insert_head(tx: &mut Tx, issued: &IssuedInvoice) -> Result<bool> {
-    let mut json = JsonRows::new();
-    push_head(&mut json, issued);
     let written = sqlx::query(INSERT_HEADS)
-        .bind(json.finish())
+        .bind(head_rows(&[issued]).finish())
         .execute(&mut **tx)
         .await
         .map_err(storage(format!("writing invoice {:?}", issued.id)))?;
     Ok(written.rows_affected() == 1)
 }
 
-fn push_head(json: &mut JsonRows, issued: &IssuedInvoice) {
-    let invoice = &issued.invoice;
-    json.row()
-        .text(&issued.account_id)
-        .text(&issued.id)
-        .text(&issued.subscription_id)
-        .text(&issued.customer_id)
-        .text(&issued.plan_id)
-        .int(i64::from(issued.plan_version))
-        .int(i64::from(issued.quantity))
-        .text(issued.billing_reason.as_str())
-        .text(issued.status.as_str())
-        .int(i64::from(invoice.period_index))
-        .text(&date_text(invoice.issue_date))
-        .text(&date_text(invoice.period_start))
-        .text(&date_text(invoice.period_end))
-        .text(invoice.currency.code())
-        .int(invoice.subtotal.minor())
-        .int(invoice.tax.minor())
-        .bool(invoice.tax_inclusive)
-        .int(invoice.total.minor())
-        .int(micros(issued.created_at));
+/// Invoice heads as the rows of [`INSERT_HEADS`].
+fn head_rows(heads: &[&IssuedInvoice]) -> JsonRows {
+    let mut json = JsonRows::new();
+    for issued in heads {
+        let invoice = &issued.invoice;
+        json.row()
+            .text(&issued.account_id)
+            .text(&issued.id)
+            .text(&issued.subscription_id)
+            .text(&issued.customer_id)
+            .text(&issued.plan_id)
+            .int(i64::from(issued.plan_version))
+            .int(i64::from(issued.quantity))
+            .text(issued.billing_reason.as_str())
+            .text(issued.status.as_str())
+            .int(i64::from(invoice.period_index))
+            .text(&date_text(invoice.issue_date))
+            .text(&date_text(invoice.period_start))
+            .text(&date_text(invoice.period_end))
+            .text(invoice.currency.code())
+            .int(invoice.subtotal.minor())
+            .int(invoice.tax.minor())
+            .bool(invoice.tax_inclusive)
+            .int(invoice.total.minor())
+            .int(micros(issued.created_at));
+    }
+    json
 }
 
 async fn run_sql(tx: &mut Tx, sql: &'static str, action: &str) -> Result<()> {
@@ -509,15 +512,6 @@ impl<'a> PreparedPage<'a> {
             rows,
         })
     }
-}
-
-/// The rows of an invoice head, in [`INSERT_HEADS`] order.
-fn head_rows(heads: &[&IssuedInvoice]) -> JsonRows {
-    let mut json = JsonRows::new();
-    for issued in heads {
-        push_head(&mut json, issued);
-    }
-    json
 }
 
 /// Every row a decided page writes after its heads: one JSON array per table.
