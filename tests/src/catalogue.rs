@@ -36,6 +36,21 @@ impl Surface {
     }
 }
 
+/// Fails with every entry that went wrong on `through` (a surface's name), or when fewer than 60
+/// entries ran there at all (`skipped` are those the surface has no way to give).
+pub fn assert_all_right(wrong: &[String], tried: usize, skipped: usize, through: &str) {
+    assert!(
+        wrong.is_empty(),
+        "{} of {tried}:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert!(
+        tried >= 60,
+        "only {tried} inputs run {through} ({skipped} skipped)"
+    );
+}
+
 /// What an entry expects on one surface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expect {
