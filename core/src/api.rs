@@ -33,8 +33,7 @@ use crate::subscription::{Customer, Subscription};
 use crate::tax::{FlatRate, NoTax, RateTable, TaxCalculator};
 use crate::{AuditSink, Engine};
 
-/// The actor the audit trail records when a request names none.
-pub const DEFAULT_ACTOR: &str = "api";
+pub use crate::engine::DEFAULT_ACTOR;
 
 /// The most plans one [`BillingEngine::list_plans`] call returns.
 pub const MAX_PAGE: u32 = 1000;

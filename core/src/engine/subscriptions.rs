@@ -1,0 +1,274 @@
+//! Subscriptions: creating one (and billing its first invoice when its plan bills in advance and
+//! it has started), changing its quantity, previewing its next invoice.
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use crate::audit::{AuditAction, AuditEvent, SubjectKind, new_id};
+use crate::error::{Error, Result};
+use crate::invoice::{Invoice, IssuedInvoice};
+use crate::pricing::InvoiceTiming;
+use crate::store::{CommitOutcome, NewSubscription, SubscriptionCommit};
+use crate::subscription::{Subscription, SubscriptionStatus};
+
+use super::step::{self, Renewal, Terms};
+use super::{Engine, MAX_ATTEMPTS, api_actor, check_id, check_quantity, events};
+
+/// A subscription to create.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSubscription {
+    /// The account.
+    pub account_id: String,
+    /// The new subscription's id, unique in the account.
+    pub id: String,
+    /// The customer billed (must exist).
+    pub customer_id: String,
+    /// The plan (its latest version bills the first invoice).
+    pub plan_id: String,
+    /// Copies or seats, 1 to [`MAX_QUANTITY`] (1 when absent).
+    #[serde(default = "one")]
+    pub quantity: u32,
+    /// The local date the first period starts; may be in the past or the future.
+    pub start_date: NaiveDate,
+    /// Who creates it, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
+    pub actor: String,
+}
+
+/// A created subscription and its first invoice, if it was billed at creation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct CreatedSubscription {
+    /// The subscription as stored.
+    pub subscription: Subscription,
+    /// The first invoice (`billing_reason: subscription_create`), for plans billed in advance
+    /// whose start date has come.
+    pub invoice: Option<IssuedInvoice>,
+}
+
+/// A quantity change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeQuantity {
+    /// The account.
+    pub account_id: String,
+    /// The subscription.
+    pub subscription_id: String,
+    /// The new quantity, 1 to [`MAX_QUANTITY`].
+    pub quantity: u32,
+    /// Who changes it, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
+    pub actor: String,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Engine {
+    /// Creates a subscription. The plan decides when it is first billed: a plan billed in advance
+    /// is invoiced now for its first period (`subscription_create`) if that period has started,
+    /// or on its start date if it starts later; a plan billed in arrears is first invoiced at the
+    /// end of its first period. The decision is in the audit trail (`timing_decided`).
+    #[tracing::instrument(name = "create_subscription", skip_all, fields(account_id = %request.account_id, subscription_id = %request.id, plan_id = %request.plan_id, quantity = request.quantity, mode = self.mode.as_str(), actor = %request.actor))]
+    pub async fn create_subscription(
+        &self,
+        request: &CreateSubscription,
+    ) -> Result<CreatedSubscription> {
+        check_id("subscription.id", &request.id)?;
+        check_id("subscription.customer_id", &request.customer_id)?;
+        check_quantity(request.quantity)?;
+        crate::calendar::check_start_date("subscription.start_date", request.start_date)?;
+        let account = self.account(&request.account_id).await?;
+        let customer = self.customer(&account.id, &request.customer_id).await?;
+        let plan = self.latest_plan(&account.id, &request.plan_id).await?;
+        let now = self.clock.now();
+        let correlation = new_id();
+        let timing = plan.program.invoice_timing();
+
+        let mut subscription = Subscription {
+            account_id: account.id.clone(),
+            id: request.id.clone(),
+            customer_id: customer.id.clone(),
+            plan_id: plan.plan_id().to_owned(),
+            quantity: request.quantity,
+            start_date: request.start_date,
+            status: SubscriptionStatus::Active,
+            current_period: 1,
+            current_period_start: request.start_date,
+            current_period_end: request.start_date,
+            next_invoice_period: 1,
+            next_invoice_at: None,
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let terms = Terms::new(&subscription, account, customer, plan)?;
+        let first = terms.calendar.period(1)?;
+        step::position(&mut subscription, &terms.calendar, timing, &first, None);
+        let start_at = terms.calendar.local_midnight(first.start).to_utc();
+        let (account, plan) = (&terms.account, &terms.plan);
+        let event = |action, kind, id: &str| {
+            AuditEvent::new(now, &account.id, &request.actor, action, kind, id)
+                .correlated(None, &correlation)
+        };
+        let mut events = vec![
+            event(
+                AuditAction::SubscriptionCreated,
+                SubjectKind::Subscription,
+                &request.id,
+            )
+            .with_data(json!({
+                "customer_id": terms.customer.id,
+                "plan_id": plan.plan_id(),
+                "plan_version": plan.version,
+                "quantity": request.quantity,
+                "start_date": request.start_date,
+            })),
+        ];
+        let bill_now = timing == InvoiceTiming::AtStart && start_at <= now;
+        events.push(
+            event(
+                AuditAction::TimingDecided,
+                SubjectKind::Subscription,
+                &request.id,
+            )
+            .with_data(json!({
+                "invoice_timing": timing,
+                "first_invoice": if bill_now { "now" } else { "later" },
+                "first_invoice_at": if bill_now { Some(now) } else { subscription.next_invoice_at },
+                "plan_version": plan.version,
+            })),
+        );
+        let mut invoice = None;
+        if bill_now {
+            let trail = self.trail(&request.actor, None, &correlation, now);
+            let mut calls = Vec::new();
+            let billed = match Renewal::plan(&terms, &subscription, now) {
+                Ok(renewal) => match self.usage_of(&renewal).await {
+                    Ok(usage) => {
+                        self.bill_renewal(&terms, &renewal, usage, &trail, &mut calls)
+                            .await
+                    }
+                    Err(error) => Err(error),
+                },
+                Err(error) => Err(error),
+            };
+            let settled = match billed {
+                Ok(settled) => settled,
+                Err(error) => {
+                    // Nothing of the subscription is written; the trail keeps the model's
+                    // answers and why the first invoice failed.
+                    let mut failed = events::model_events(&calls, &subscription, &trail);
+                    failed.push(
+                        event(
+                            AuditAction::RenewalFailed,
+                            SubjectKind::Subscription,
+                            &request.id,
+                        )
+                        .with_data(json!({
+                            "stage": "subscription_create",
+                            "period": 1,
+                            "error": error.to_string(),
+                            "code": error.code().as_str(),
+                        })),
+                    );
+                    self.store.append_events(&failed).await?;
+                    return Err(error);
+                }
+            };
+            events.extend(settled.events);
+            subscription = settled.next;
+            // Creation writes revision 1.
+            subscription.revision = 1;
+            invoice = Some(settled.invoice);
+        }
+        self.store
+            .insert_subscription(&NewSubscription {
+                subscription: subscription.clone(),
+                invoice: invoice.clone(),
+                events,
+            })
+            .await?;
+        Ok(CreatedSubscription {
+            subscription,
+            invoice,
+        })
+    }
+
+    /// Changes a subscription's quantity now, with no renewal: the next invoice issued bills the
+    /// new quantity. The change is audited with who made it, when, and the old and new values.
+    #[tracing::instrument(name = "change_quantity", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, quantity = request.quantity, actor = %request.actor))]
+    pub async fn change_quantity(&self, request: &ChangeQuantity) -> Result<Subscription> {
+        check_quantity(request.quantity)?;
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self
+                .subscription(&request.account_id, &request.subscription_id)
+                .await?;
+            if current.quantity == request.quantity {
+                return Ok(current);
+            }
+            let now = self.clock.now();
+            let mut changed = current.clone();
+            changed.quantity = request.quantity;
+            changed.revision = current.revision + 1;
+            changed.updated_at = now;
+            let event = AuditEvent::new(
+                now,
+                &current.account_id,
+                &request.actor,
+                AuditAction::QuantityChanged,
+                SubjectKind::Subscription,
+                &current.id,
+            )
+            .correlated(None, &new_id())
+            .with_data(json!({
+                "old_quantity": current.quantity,
+                "new_quantity": request.quantity,
+                "effective_from_period": current.next_invoice_period,
+                "next_invoice_at": current.next_invoice_at,
+            }));
+            let outcome = self
+                .store
+                .commit(&SubscriptionCommit {
+                    expected_revision: current.revision,
+                    subscription: changed.clone(),
+                    invoice: None,
+                    events: vec![event],
+                })
+                .await?;
+            if outcome == CommitOutcome::Committed {
+                return Ok(changed);
+            }
+        }
+        Err(Error::Contended {
+            what: "subscription",
+            id: request.subscription_id.clone(),
+        })
+    }
+
+    /// The next invoice of a subscription, as it would be issued now (with the usage recorded so
+    /// far for a plan billed in arrears), without writing anything.
+    #[tracing::instrument(name = "preview_next", skip(self))]
+    pub async fn preview_next(&self, account_id: &str, subscription_id: &str) -> Result<Invoice> {
+        let subscription = self.subscription(account_id, subscription_id).await?;
+        if subscription.status == SubscriptionStatus::Ended {
+            return Err(Error::invalid(
+                "subscription.status",
+                format!("subscription {subscription_id:?} has ended and owes no more invoices"),
+            ));
+        }
+        let account = self.account(account_id).await?;
+        let customer = self.customer(account_id, &subscription.customer_id).await?;
+        let plan = self.latest_plan(account_id, &subscription.plan_id).await?;
+        let terms = Terms::new(&subscription, account, customer, plan)?;
+        let now = self.clock.now();
+        let renewal = Renewal::plan(&terms, &subscription, now)?;
+        let trail = self.trail(super::SYSTEM_ACTOR, None, "", now);
+        let usage = self.usage_of(&renewal).await?;
+        let settled = self
+            .bill_renewal(&terms, &renewal, usage, &trail, &mut Vec::new())
+            .await?;
+        Ok(settled.invoice.invoice)
+    }
+}
