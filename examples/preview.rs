@@ -39,7 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tax = FlatRate::new("Sales tax", Decimal::new(825, 4))?;
     // Pricing is pure; tax goes through the `TaxCalculator` port (async, for tax services), and
     // `FlatRate::tax` is its in-place form.
-    let priced = engine::price_period(&program, &calendar, &period, 1, &usage)?;
+    let priced = engine::price_period(&program, &calendar, &period, engine::Quantity::ONE, &usage)?;
     let taxed = tax.tax(&priced.tax_request())?;
     let invoice = priced.finish(taxed)?;
     println!(

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use ai_billing::engine::{ChangeQuantity, CreateSubscription};
+use ai_billing::engine::{ChangeQuantity, CreateSubscription, Quantity};
 use ai_billing::{Engine, Error, Subscription};
 use chrono::NaiveDate;
 
@@ -133,7 +133,7 @@ fn create(args: &CreateArgs) -> CliResult {
                 id: args.id.clone(),
                 customer_id: args.customer.clone(),
                 plan_id: args.plan.clone(),
-                quantity: args.quantity,
+                quantity: Quantity::new(args.quantity)?,
                 start_date: args.start,
                 actor: actor(args.actor.as_deref()),
             })
@@ -166,7 +166,7 @@ fn quantity(args: &QuantityArgs) -> CliResult {
             .change_quantity(&ChangeQuantity {
                 account_id: args.account.clone(),
                 subscription_id: args.id.clone(),
-                quantity: args.quantity,
+                quantity: Quantity::new(args.quantity)?,
                 actor: actor(args.actor.as_deref()),
             })
             .await?)

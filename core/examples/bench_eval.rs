@@ -79,7 +79,7 @@ fn main() -> ai_billing::Result<()> {
             let plan = n % programs.len();
             let period = &periods[(n / programs.len()) % periods.len()];
             let usage = &usages[n % usages.len()];
-            let quantity = 1 + (n % 3) as u32;
+            let quantity = engine::Quantity::new(1 + (n % 3) as u32)?;
             let priced =
                 engine::price_period(&programs[plan], &calendars[plan], period, quantity, usage)?;
             let taxed = tax.tax(&priced.tax_request())?;

@@ -33,10 +33,9 @@ mod run;
 mod step;
 mod subscriptions;
 
+pub use crate::subscription::{MAX_QUANTITY, Quantity};
 pub use agent::BillingMode;
-pub use period::{
-    MAX_QUANTITY, NO_CHARGE_DESCRIPTION, PricedPeriod, bill_period, check_quantity, price_period,
-};
+pub use period::{NO_CHARGE_DESCRIPTION, PricedPeriod, bill_period, price_period};
 pub use plans::SavePlan;
 pub use run::{ProgressFn, RunDue, RunReport};
 pub use subscriptions::{ChangeQuantity, CreateSubscription, CreatedSubscription};

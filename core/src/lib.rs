@@ -76,6 +76,8 @@ pub use money::{Currency, Money};
 pub use plan::{Account, Plan, PlanType, PlanVersion};
 pub use pricing::{InvoiceTiming, PricingProgram};
 pub use store::{MemoryStore, Store};
-pub use subscription::{BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus};
+pub use subscription::{
+    BillingReason, Customer, InvoiceStatus, Quantity, Subscription, SubscriptionStatus,
+};
 pub use tax::{TaxCalculator, TaxRequest, TaxResult};
 pub use usage::PeriodUsage;

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{self, MAX_QUANTITY};
+use crate::engine::{MAX_QUANTITY, Quantity};
 use crate::error::{Error, Result};
 use crate::invoice::Invoice;
 use crate::plan::{Account, Plan};
@@ -61,8 +61,8 @@ pub struct ScenarioSubscription {
     /// The local date the subscription starts on: the anchor of its periods.
     pub start: NaiveDate,
     /// Subscribed copies, 1 to [`MAX_QUANTITY`]; 1 when absent.
-    #[serde(default = "one", deserialize_with = "de_quantity")]
-    pub quantity: u32,
+    #[serde(default, deserialize_with = "de_quantity")]
+    pub quantity: Quantity,
 }
 
 /// A scenario's tax.
@@ -77,10 +77,6 @@ pub struct ScenarioTax {
     )]
     #[schemars(with = "crate::schema::DecimalString")]
     pub rate: Decimal,
-}
-
-fn one() -> u32 {
-    1
 }
 
 /// A whole number read from JSON for a bounded count, with a message that says the bounds (a
@@ -133,11 +129,12 @@ impl<'de> serde::de::Visitor<'de> for CountVisitor {
 
 fn de_quantity<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
-) -> std::result::Result<u32, D::Error> {
-    deserializer.deserialize_u64(CountVisitor {
+) -> std::result::Result<Quantity, D::Error> {
+    let count = deserializer.deserialize_u64(CountVisitor {
         what: "copies",
         max: MAX_QUANTITY,
-    })
+    })?;
+    Quantity::try_from(count).map_err(serde::de::Error::custom)
 }
 
 fn de_periods<'de, D: serde::Deserializer<'de>>(
@@ -263,7 +260,6 @@ impl Scenario {
             return Err(Error::invalid("account.id", "cannot be empty"));
         }
         self.plan.check_available(&self.account)?;
-        engine::check_quantity(self.subscription.quantity)?;
         crate::calendar::check_start_date("subscription.start", self.subscription.start)?;
         if !(1..=MAX_PERIODS).contains(&self.periods) {
             return Err(Error::invalid(
@@ -624,7 +620,7 @@ mod tests {
         struct Q {
             #[serde(deserialize_with = "de_quantity")]
             #[allow(dead_code)]
-            quantity: u32,
+            quantity: Quantity,
         }
         for (json, needle) in [
             (r#"{"quantity": -3}"#, "cannot be negative"),

@@ -8,10 +8,140 @@
 //! store writes a change only over the revision it was computed from, so two writers can never
 //! both act on the same state.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
 use crate::tax::TaxAddress;
+
+/// The largest subscription quantity (copies, seats) accepted.
+pub const MAX_QUANTITY: u32 = 100_000;
+
+/// A subscription's quantity (copies, seats): a whole number from 1 to [`MAX_QUANTITY`], checked
+/// once, where it is made ([`Quantity::new`], or reading it from JSON), so code that holds one
+/// never checks it again. It is a plain number in JSON and in its JSON Schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Quantity(u32);
+
+/// A number that is not a quantity (0, or more than [`MAX_QUANTITY`]); as an [`Error`], it is
+/// invalid input on `subscription.quantity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuantityOutOfRange(pub u32);
+
+impl fmt::Display for QuantityOutOfRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "must be a whole number from 1 to {MAX_QUANTITY}, got {}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for QuantityOutOfRange {}
+
+impl From<QuantityOutOfRange> for Error {
+    fn from(error: QuantityOutOfRange) -> Self {
+        Error::invalid("subscription.quantity", error.to_string())
+    }
+}
+
+impl Quantity {
+    /// One copy or seat.
+    pub const ONE: Quantity = Quantity(1);
+
+    /// `count` as a quantity; [`Error::InvalidInput`] on `subscription.quantity` unless it is
+    /// from 1 to [`MAX_QUANTITY`].
+    pub fn new(count: u32) -> crate::Result<Self> {
+        Ok(Quantity::try_from(count)?)
+    }
+
+    /// The number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for Quantity {
+    fn default() -> Self {
+        Quantity::ONE
+    }
+}
+
+impl TryFrom<u32> for Quantity {
+    type Error = QuantityOutOfRange;
+
+    fn try_from(count: u32) -> Result<Self, QuantityOutOfRange> {
+        if (1..=MAX_QUANTITY).contains(&count) {
+            Ok(Quantity(count))
+        } else {
+            Err(QuantityOutOfRange(count))
+        }
+    }
+}
+
+impl From<Quantity> for u32 {
+    fn from(quantity: Quantity) -> u32 {
+        quantity.0
+    }
+}
+
+impl From<Quantity> for i64 {
+    fn from(quantity: Quantity) -> i64 {
+        i64::from(quantity.0)
+    }
+}
+
+impl PartialEq<u32> for Quantity {
+    fn eq(&self, other: &u32) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// For command-line arguments: a whole number from 1 to [`MAX_QUANTITY`].
+impl FromStr for Quantity {
+    type Err = Error;
+
+    fn from_str(text: &str) -> crate::Result<Self> {
+        let count = text.trim().parse::<u32>().map_err(|_| {
+            Error::invalid(
+                "subscription.quantity",
+                format!("must be a whole number from 1 to {MAX_QUANTITY}, got {text:?}"),
+            )
+        })?;
+        Quantity::new(count)
+    }
+}
+
+/// The schema of the number it is (`u32`), so generated types keep their shape.
+impl schemars::JsonSchema for Quantity {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        u32::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        u32::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        u32::json_schema(generator)
+    }
+}
 
 /// A customer of an account: who subscriptions bill, and where they are taxed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -85,7 +215,7 @@ pub struct Subscription {
     /// The plan it is on; each invoice is billed by the plan's version in force when it is issued.
     pub plan_id: String,
     /// Copies or seats, 1 to 100,000; multiplies recurring charges.
-    pub quantity: u32,
+    pub quantity: Quantity,
     /// The local date of the first period's start: every period is anchored on it.
     pub start_date: NaiveDate,
     /// Whether it still bills.
@@ -186,6 +316,48 @@ pub fn invoice_id(subscription_id: &str, period_start: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quantity_is_a_whole_number_from_1_to_100000() {
+        for bad in [0, MAX_QUANTITY + 1, u32::MAX] {
+            match Quantity::new(bad) {
+                Err(Error::InvalidInput { field, reason }) => {
+                    assert_eq!(field, "subscription.quantity");
+                    assert_eq!(
+                        reason,
+                        format!("must be a whole number from 1 to 100000, got {bad}")
+                    );
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        for good in [1, 2, MAX_QUANTITY] {
+            assert_eq!(Quantity::new(good).unwrap().get(), good);
+        }
+        assert_eq!(Quantity::default(), Quantity::ONE);
+        assert_eq!("7".parse::<Quantity>().unwrap(), 7);
+        for bad in ["0", "-1", "1.5", "x", "100001"] {
+            assert!(bad.parse::<Quantity>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_quantity_is_a_plain_number_in_json() {
+        let quantity: Quantity = serde_json::from_str("3").unwrap();
+        assert_eq!(serde_json::to_string(&quantity).unwrap(), "3");
+        let error = serde_json::from_str::<Quantity>("0").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("must be a whole number from 1 to 100000, got 0"),
+            "{error}"
+        );
+        assert!(serde_json::from_str::<Quantity>("-1").is_err());
+        assert_eq!(
+            schemars::schema_for!(Quantity).as_value(),
+            schemars::schema_for!(u32).as_value()
+        );
+    }
 
     #[test]
     fn a_new_customer_is_untaxed_and_not_exempt_until_told() {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use ai_billing::Quantity;
 use ai_billing::audit::AuditAction;
 use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, SavePlan};
 use ai_billing::model::{ModelAnswer, ScriptedModel};
@@ -102,7 +103,7 @@ impl Fixture {
                 id: "sub_u".into(),
                 customer_id: "cus_1".into(),
                 plan_id: "usage".into(),
-                quantity: 1,
+                quantity: Quantity::ONE,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "admin".into(),
             })
@@ -346,7 +347,7 @@ async fn the_agent_bills_the_first_invoice_at_creation_and_a_failure_creates_not
             id: "sub_f".into(),
             customer_id: "cus_1".into(),
             plan_id: "flat".into(),
-            quantity: 3,
+            quantity: Quantity::new(3).unwrap(),
             start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             actor: "admin".into(),
         })
@@ -371,7 +372,7 @@ async fn the_agent_bills_the_first_invoice_at_creation_and_a_failure_creates_not
             id: "sub_g".into(),
             customer_id: "cus_1".into(),
             plan_id: "flat".into(),
-            quantity: 1,
+            quantity: Quantity::ONE,
             start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             actor: "admin".into(),
         })

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use ai_billing::Quantity;
 use ai_billing::audit::AuditAction;
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, RunDue, SavePlan};
 use ai_billing::store::InvoiceQuery;
@@ -62,7 +63,7 @@ async fn subscribe(
             id: id.into(),
             customer_id: CUSTOMER.into(),
             plan_id: plan.into(),
-            quantity,
+            quantity: Quantity::new(quantity)?,
             start_date: start,
             actor: "admin".into(),
         })
@@ -247,7 +248,7 @@ async fn a_quantity_change_applies_from_the_next_invoice_with_no_renewal() {
             .change_quantity(&ChangeQuantity {
                 account_id: ACCOUNT.into(),
                 subscription_id: id.into(),
-                quantity: 3,
+                quantity: Quantity::new(3).unwrap(),
                 actor: "ops@example.com".into(),
             })
             .await
@@ -506,7 +507,7 @@ async fn tax_follows_the_customer_and_the_site() {
                 id: id.into(),
                 customer_id: customer.into(),
                 plan_id: "p".into(),
-                quantity: 1,
+                quantity: Quantity::ONE,
                 start_date: date(2026, 1, 1),
                 actor: "admin".into(),
             })
@@ -602,7 +603,7 @@ async fn jurisdiction_tax_stacks_by_address_with_exemption_and_inclusive_sites()
                 id: format!("sub_{id}"),
                 customer_id: id.into(),
                 plan_id: "p".into(),
-                quantity: 1,
+                quantity: Quantity::ONE,
                 start_date: date(2026, 1, 1),
                 actor: "admin".into(),
             })
@@ -670,7 +671,7 @@ async fn jurisdiction_tax_stacks_by_address_with_exemption_and_inclusive_sites()
             id: "sub_paris".into(),
             customer_id: "paris".into(),
             plan_id: "p".into(),
-            quantity: 1,
+            quantity: Quantity::ONE,
             start_date: date(2026, 1, 1),
             actor: "admin".into(),
         })

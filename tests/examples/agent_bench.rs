@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ai_billing::Quantity;
 use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, RunReport, SavePlan};
 use ai_billing::model::LanguageModel;
 use ai_billing::openai::OpenAiModel;
@@ -101,7 +102,7 @@ async fn setup() -> (Arc<dyn Store>, Engine) {
                 id: format!("sub_{i:04}"),
                 customer_id: "cus_1".into(),
                 plan_id: "seats".into(),
-                quantity: 1 + i % 5,
+                quantity: Quantity::new(1 + i % 5).unwrap(),
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "bench".into(),
             })

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ai_billing::Quantity;
 use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, RunReport, SavePlan};
 use ai_billing::model::LanguageModel;
 use ai_billing::openai::{OpenAiConfig, OpenAiModel};
@@ -106,7 +107,7 @@ impl Fixture {
                 id: id.into(),
                 customer_id: "cus_1".into(),
                 plan_id: plan.into(),
-                quantity,
+                quantity: Quantity::new(quantity).unwrap(),
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "admin".into(),
             })

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use ai_billing::Quantity;
 use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
 use ai_billing::model::{LanguageModel, ModelAnswer, ScriptedModel};
 use ai_billing::store::InvoiceQuery;
@@ -75,7 +76,7 @@ async fn set_up(store: Arc<dyn Store>) -> Arc<FixedClock> {
                 id: (*id).into(),
                 customer_id: "cus".into(),
                 plan_id: (*plan).into(),
-                quantity: *quantity,
+                quantity: Quantity::new(*quantity).unwrap(),
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "admin".into(),
             })

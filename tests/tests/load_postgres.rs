@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ai_billing::Quantity;
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, RunDue, SavePlan};
 use ai_billing::postgres::PostgresStore;
 use ai_billing::store::InvoiceQuery;
@@ -169,7 +170,7 @@ async fn concurrent_creates_quantity_changes_and_runs_keep_every_invariant() {
                         id,
                         customer_id: format!("cus_{}", random.next(CUSTOMERS as u64)),
                         plan_id: PLANS[random.next(PLANS.len() as u64) as usize].0.into(),
-                        quantity,
+                        quantity: Quantity::new(quantity).unwrap(),
                         start_date: start,
                         actor: format!("creator_{creator}"),
                     })
@@ -205,7 +206,7 @@ async fn concurrent_creates_quantity_changes_and_runs_keep_every_invariant() {
                     .change_quantity(&ChangeQuantity {
                         account_id: ACCOUNT.into(),
                         subscription_id: id.clone(),
-                        quantity,
+                        quantity: Quantity::new(quantity).unwrap(),
                         actor: format!("changer_{changer}"),
                     })
                     .await;
@@ -342,7 +343,7 @@ async fn check_invariants(store: &PostgresStore, quantities: &BTreeMap<String, V
             .unwrap()
             .unwrap_or_else(|| panic!("{id} was created but is not stored"));
         assert_eq!(
-            Some(&subscription.quantity),
+            Some(&subscription.quantity.get()),
             given.last(),
             "{id}: the last quantity set"
         );

@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use ai_billing::Quantity;
 use ai_billing::postgres::PostgresStore;
 use ai_billing::store::testkit;
 use ai_billing::store::{CommitOutcome, SubscriptionCommit, UsageRequest};
@@ -134,7 +135,7 @@ fn subscription(revision: i64) -> Subscription {
         id: "sub".into(),
         customer_id: "cust".into(),
         plan_id: "plan".into(),
-        quantity: 1,
+        quantity: Quantity::ONE,
         start_date: date("2026-01-01"),
         status: SubscriptionStatus::Active,
         current_period: 1,
@@ -172,7 +173,7 @@ async fn two_pools_committing_over_one_revision_commit_once() {
         let change = |quantity: u32| SubscriptionCommit {
             expected_revision: expected,
             subscription: Subscription {
-                quantity,
+                quantity: Quantity::new(quantity).unwrap(),
                 revision: expected + 1,
                 updated_at: at("2026-01-02T00:00:00Z") + Duration::seconds(round),
                 ..subscription(expected + 1)

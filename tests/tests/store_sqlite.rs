@@ -7,6 +7,7 @@ use std::error::Error as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ai_billing::Quantity;
 use ai_billing::audit::{AuditAction, AuditEvent, SubjectKind};
 use ai_billing::calendar::{BillingInterval, IntervalUnit};
 use ai_billing::invoice::{Invoice, IssuedInvoice, LineItem};
@@ -123,7 +124,7 @@ fn subscription(id: &str) -> Subscription {
         id: id.into(),
         customer_id: "cus_1".into(),
         plan_id: "plan_1".into(),
-        quantity: 2,
+        quantity: Quantity::new(2).unwrap(),
         start_date: date(2026, 1, 15),
         status: SubscriptionStatus::Active,
         current_period: 1,
@@ -154,7 +155,7 @@ fn invoice(subscription: &Subscription, period_start: NaiveDate) -> IssuedInvoic
         customer_id: subscription.customer_id.clone(),
         plan_id: subscription.plan_id.clone(),
         plan_version: 1,
-        quantity: subscription.quantity,
+        quantity: subscription.quantity.get(),
         billing_reason: BillingReason::SubscriptionCycle,
         status: InvoiceStatus::Open,
         created_at: at("2026-01-15T05:00:00.999999Z"),

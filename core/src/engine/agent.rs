@@ -79,7 +79,7 @@ pub(crate) struct AgentInput<'a> {
     /// The plan's rule: the AI plan's prompt, or the program's reading for other plans.
     pub rule: String,
     /// Copies or seats.
-    pub quantity: u32,
+    pub quantity: crate::subscription::Quantity,
     /// The period billed.
     pub period: &'a Period,
     /// Its calendar (for the period's instants).

@@ -12,25 +12,12 @@ use crate::invoice::Invoice;
 use crate::money::Money;
 use crate::pricing::{ChargeKind, InvoiceTiming, PricedLine, PricingProgram};
 use crate::revrec;
+use crate::subscription::Quantity;
 use crate::tax::{TaxCalculator, TaxRequest, TaxResult};
 use crate::usage::PeriodUsage;
 
-/// The largest subscription quantity (copies, seats) accepted.
-pub const MAX_QUANTITY: u32 = 100_000;
-
 /// The description prefix of the zero line of a period the program prices nothing for.
 pub const NO_CHARGE_DESCRIPTION: &str = "No charge";
-
-/// Checks a subscription quantity: 1 to [`MAX_QUANTITY`] (field `subscription.quantity`).
-pub fn check_quantity(quantity: u32) -> Result<()> {
-    if !(1..=MAX_QUANTITY).contains(&quantity) {
-        return Err(Error::invalid(
-            "subscription.quantity",
-            format!("must be a whole number from 1 to {MAX_QUANTITY}, got {quantity}"),
-        ));
-    }
-    Ok(())
-}
 
 /// A period priced and its payload validated, waiting for its tax: the pure half of billing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +34,8 @@ pub struct PricedPeriod {
     pub subtotal: Money,
 }
 
-/// Prices `period` of `calendar` by `program`, for a subscription of `quantity` copies
-/// (1 to [`MAX_QUANTITY`]) with the period's `usage`.
+/// Prices `period` of `calendar` by `program`, for a subscription of `quantity` copies with the
+/// period's `usage`.
 ///
 /// `program.evaluate` prices the period; [`AgentPayload::from_lines`] writes the payload, which is
 /// validated against the period and converted to line items ([`AgentPayload::invoice_lines`]); the
@@ -61,22 +48,21 @@ pub fn price_period(
     program: &PricingProgram,
     calendar: &BillingCalendar,
     period: &Period,
-    quantity: u32,
+    quantity: Quantity,
     usage: &PeriodUsage,
 ) -> Result<PricedPeriod> {
-    check_quantity(quantity)?;
     let currency = program.currency;
     let span = tracing::debug_span!(
         "price_period",
         period = period.index,
         period_start = %period.start,
         period_end = %period.end,
-        quantity,
+        quantity = quantity.get(),
         currency = currency.code(),
     );
     let _entered = span.enter();
 
-    let mut lines = program.evaluate(period.index, quantity, usage)?;
+    let mut lines = program.evaluate(period.index, quantity.get(), usage)?;
     if lines.is_empty() {
         lines.push(PricedLine {
             description: format!(
@@ -180,7 +166,7 @@ pub async fn bill_period(
     program: &PricingProgram,
     calendar: &BillingCalendar,
     period: &Period,
-    quantity: u32,
+    quantity: Quantity,
     usage: &PeriodUsage,
     tax: &dyn TaxCalculator,
 ) -> Result<Invoice> {
@@ -197,6 +183,7 @@ mod tests {
     use crate::pricing::{
         Phase, RecurringCharge, ReturnsPolicy, UsageCharge, UsageMetric, UsagePricing, WeekdayRates,
     };
+    use crate::subscription::MAX_QUANTITY;
     use crate::tax::{FlatRate, NoTax};
     use chrono::NaiveDate;
     use rust_decimal::Decimal;
@@ -244,15 +231,15 @@ mod tests {
     #[test]
     fn quantity_bounds() {
         for bad in [0, MAX_QUANTITY + 1] {
-            match check_quantity(bad) {
+            match Quantity::new(bad) {
                 Err(Error::InvalidInput { field, .. }) => {
                     assert_eq!(field, "subscription.quantity")
                 }
                 other => panic!("{other:?}"),
             }
         }
-        assert!(check_quantity(1).is_ok());
-        assert!(check_quantity(MAX_QUANTITY).is_ok());
+        assert!(Quantity::new(1).is_ok());
+        assert!(Quantity::new(MAX_QUANTITY).is_ok());
     }
 
     #[tokio::test]
@@ -265,7 +252,7 @@ mod tests {
             &program,
             &calendar,
             &period,
-            1,
+            Quantity::ONE,
             &PeriodUsage::default(),
             &tax,
         )
@@ -306,23 +293,15 @@ mod tests {
             &program,
             &calendar,
             &period,
-            3,
+            Quantity::new(3).unwrap(),
             &PeriodUsage::default(),
             &NoTax,
         )
         .await
         .unwrap();
         assert_eq!(amounts(&invoice), ["36.00", "0.00", "36.00"]);
-        let err = bill_period(
-            &program,
-            &calendar,
-            &period,
-            0,
-            &PeriodUsage::default(),
-            &NoTax,
-        )
-        .await
-        .unwrap_err();
+        // A quantity of 0 cannot reach the pricing: it is refused where it is made.
+        let err = Quantity::new(0).unwrap_err();
         assert!(
             matches!(err, Error::InvalidInput { ref field, .. } if field == "subscription.quantity")
         );
@@ -348,9 +327,16 @@ mod tests {
             shipments: [4, 4, 4, 4, 4, 0, 2],
             ..PeriodUsage::default()
         };
-        let invoice = bill_period(&program, &calendar, &period, 5, &usage, &NoTax)
-            .await
-            .unwrap();
+        let invoice = bill_period(
+            &program,
+            &calendar,
+            &period,
+            Quantity::new(5).unwrap(),
+            &usage,
+            &NoTax,
+        )
+        .await
+        .unwrap();
         assert_eq!(invoice.issue_date, date(2026, 2, 15));
         // 20 weekday deliveries at 0.75 and 2 Sundays at 2.50; quantity does not multiply usage.
         assert_eq!(amounts(&invoice), ["20.00", "0.00", "20.00"]);
@@ -367,7 +353,7 @@ mod tests {
             &program,
             &calendar,
             &period,
-            1,
+            Quantity::ONE,
             &PeriodUsage::default(),
             &tax,
         )
@@ -386,7 +372,7 @@ mod tests {
             &program,
             &calendar,
             &period,
-            1,
+            Quantity::ONE,
             &PeriodUsage::default(),
             &NoTax,
         )

@@ -12,7 +12,7 @@ use crate::store::{CommitOutcome, NewSubscription, SubscriptionCommit};
 use crate::subscription::{Subscription, SubscriptionStatus};
 
 use super::step::{self, Renewal, Terms};
-use super::{Engine, MAX_ATTEMPTS, api_actor, check_id, check_quantity, events};
+use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, check_id, events};
 
 /// A subscription to create.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
@@ -26,9 +26,9 @@ pub struct CreateSubscription {
     pub customer_id: String,
     /// The plan (its latest version bills the first invoice).
     pub plan_id: String,
-    /// Copies or seats, 1 to [`MAX_QUANTITY`] (1 when absent).
-    #[serde(default = "one")]
-    pub quantity: u32,
+    /// Copies or seats, 1 to [`MAX_QUANTITY`](super::MAX_QUANTITY) (1 when absent).
+    #[serde(default)]
+    pub quantity: Quantity,
     /// The local date the first period starts; may be in the past or the future.
     pub start_date: NaiveDate,
     /// Who creates it, for the audit trail (`api` when absent).
@@ -54,15 +54,11 @@ pub struct ChangeQuantity {
     pub account_id: String,
     /// The subscription.
     pub subscription_id: String,
-    /// The new quantity, 1 to [`MAX_QUANTITY`].
-    pub quantity: u32,
+    /// The new quantity, 1 to [`MAX_QUANTITY`](super::MAX_QUANTITY).
+    pub quantity: Quantity,
     /// Who changes it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
-}
-
-fn one() -> u32 {
-    1
 }
 
 impl Engine {
@@ -70,14 +66,13 @@ impl Engine {
     /// is invoiced now for its first period (`subscription_create`) if that period has started,
     /// or on its start date if it starts later; a plan billed in arrears is first invoiced at the
     /// end of its first period. The decision is in the audit trail (`timing_decided`).
-    #[tracing::instrument(name = "create_subscription", skip_all, fields(account_id = %request.account_id, subscription_id = %request.id, plan_id = %request.plan_id, quantity = request.quantity, mode = self.mode.as_str(), actor = %request.actor))]
+    #[tracing::instrument(name = "create_subscription", skip_all, fields(account_id = %request.account_id, subscription_id = %request.id, plan_id = %request.plan_id, quantity = request.quantity.get(), mode = self.mode.as_str(), actor = %request.actor))]
     pub async fn create_subscription(
         &self,
         request: &CreateSubscription,
     ) -> Result<CreatedSubscription> {
         check_id("subscription.id", &request.id)?;
         check_id("subscription.customer_id", &request.customer_id)?;
-        check_quantity(request.quantity)?;
         crate::calendar::check_start_date("subscription.start_date", request.start_date)?;
         let account = self.account(&request.account_id).await?;
         let customer = self.customer(&account.id, &request.customer_id).await?;
@@ -198,9 +193,8 @@ impl Engine {
 
     /// Changes a subscription's quantity now, with no renewal: the next invoice issued bills the
     /// new quantity. The change is audited with who made it, when, and the old and new values.
-    #[tracing::instrument(name = "change_quantity", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, quantity = request.quantity, actor = %request.actor))]
+    #[tracing::instrument(name = "change_quantity", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, quantity = request.quantity.get(), actor = %request.actor))]
     pub async fn change_quantity(&self, request: &ChangeQuantity) -> Result<Subscription> {
-        check_quantity(request.quantity)?;
         for _ in 0..MAX_ATTEMPTS {
             let current = self
                 .subscription(&request.account_id, &request.subscription_id)

@@ -12,7 +12,7 @@ use crate::audit::{AuditAction, AuditEvent, SubjectKind};
 use crate::error::Result;
 use crate::plan::{Account, PlanVersion};
 use crate::store::stored_tax_address;
-use crate::subscription::{Customer, Subscription, SubscriptionStatus};
+use crate::subscription::{Customer, Quantity, Subscription, SubscriptionStatus};
 
 /// The columns [`subscription`] reads: a macro so statements can `concat!` it and stay static.
 macro_rules! subscription_columns {
@@ -148,7 +148,8 @@ pub(crate) fn subscription(row: &PgRow) -> Result<Subscription> {
         id: get(row, T, "id")?,
         customer_id: get(row, T, "customer_id")?,
         plan_id: get(row, T, "plan_id")?,
-        quantity: get_u32(row, T, "quantity")?,
+        quantity: Quantity::try_from(get_u32(row, T, "quantity")?)
+            .map_err(|e| corrupt(T, "quantity", e.to_string()))?,
         start_date: get(row, T, "start_date")?,
         status: SubscriptionStatus::parse(&status)
             .ok_or_else(|| corrupt(T, "status", format!("{status:?}, not a status")))?,

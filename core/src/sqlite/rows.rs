@@ -19,7 +19,7 @@ use crate::pricing::ChargeKind;
 use crate::revrec::RevenueEntry;
 use crate::store::stored_tax_address;
 use crate::subscription::{
-    BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus,
+    BillingReason, Customer, InvoiceStatus, Quantity, Subscription, SubscriptionStatus,
 };
 use crate::tax::TaxLine;
 
@@ -237,7 +237,8 @@ pub(super) fn subscription(row: &SqliteRow) -> Result<Subscription> {
         id: text(row, T, "id")?,
         customer_id: text(row, T, "customer_id")?,
         plan_id: text(row, T, "plan_id")?,
-        quantity: count(row, T, "quantity", 1)?,
+        quantity: Quantity::try_from(count(row, T, "quantity", 1)?)
+            .map_err(|e| corrupt(T, "quantity", e.to_string()))?,
         start_date: date(row, T, "start_date")?,
         status: SubscriptionStatus::parse(&status)
             .ok_or_else(|| corrupt(T, "status", format!("the unknown status {status:?}")))?,

@@ -47,7 +47,7 @@ use crate::pricing::{
 };
 use crate::revrec::RevenueEntry;
 use crate::subscription::{
-    BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus, invoice_id,
+    BillingReason, Customer, InvoiceStatus, Quantity, Subscription, SubscriptionStatus, invoice_id,
 };
 use crate::tax::{TaxAddress, TaxLine};
 use crate::usage::{self, PeriodUsage, Return, SHIPMENTS_BY_WEEKDAY, Shipment};
@@ -118,6 +118,11 @@ fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
         .unwrap_or_else(|error| panic!("bad fixture instant {text:?}: {error}"))
         .with_timezone(&Utc)
+}
+
+/// A subscription quantity (1 to 100,000).
+fn quantity(count: u32) -> Quantity {
+    Quantity::new(count).expect("a quantity from 1 to 100000")
 }
 
 fn date(year: i32, month: u32, day: u32) -> NaiveDate {
@@ -242,7 +247,7 @@ fn subscription(
         id: id.to_owned(),
         customer_id: customer_id.to_owned(),
         plan_id: "plan_1".into(),
-        quantity: 3,
+        quantity: quantity(3),
         start_date: date(2026, 1, 15),
         status: SubscriptionStatus::Active,
         current_period: 1,
@@ -260,7 +265,7 @@ fn subscription(
 fn next_state(subscription: &Subscription) -> Subscription {
     let mut next = subscription.clone();
     next.revision += 1;
-    next.quantity += 1;
+    next.quantity = quantity(next.quantity.get() + 1);
     next.updated_at += chrono::Duration::microseconds(1_000_001);
     next
 }
@@ -364,7 +369,7 @@ fn invoice(
         customer_id: subscription.customer_id.clone(),
         plan_id: subscription.plan_id.clone(),
         plan_version: 1,
-        quantity: subscription.quantity,
+        quantity: subscription.quantity.get(),
         billing_reason: if period_index <= 1 {
             BillingReason::SubscriptionCreate
         } else {
@@ -1081,7 +1086,7 @@ pub async fn check_insert_subscription(store: Arc<dyn Store>) {
 
     let mut ended = subscription("acct_1", "sub_ü_1", "cus_1", None);
     ended.status = SubscriptionStatus::Ended;
-    ended.quantity = 100_000;
+    ended.quantity = quantity(100_000);
     ended.start_date = date(2024, 2, 29);
     ended.current_period = 24;
     ended.current_period_start = date(2026, 1, 29);
@@ -1129,7 +1134,7 @@ pub async fn check_insert_subscription(store: Arc<dyn Store>) {
     let before = stats(&store).await;
     let events_before = all_events(&store).await;
     let mut duplicate = subscription("acct_1", "sub_1", "cus_1", None);
-    duplicate.quantity = 9;
+    duplicate.quantity = quantity(9);
     let other_period = invoice(&duplicate, date(2026, 3, 15), currency("USD"), false);
     expect_invalid(
         store
@@ -1275,7 +1280,7 @@ pub async fn check_commit(store: Arc<dyn Store>) {
 
     // Stale: computed from revision 1 again.
     let mut late = next_state(&sub);
-    late.quantity = 50;
+    late.quantity = quantity(50);
     let third = invoice(&late, date(2026, 3, 15), currency("USD"), false);
     let outcome = store
         .commit(&SubscriptionCommit {
@@ -1385,7 +1390,7 @@ pub async fn check_commit(store: Arc<dyn Store>) {
 
     // A change without an invoice (a quantity change) is committed on its own.
     let mut quantity = next_state(&renewed);
-    quantity.quantity = 12;
+    quantity.quantity = self::quantity(12);
     let changed = event(
         "acct_1",
         AuditAction::QuantityChanged,
@@ -1437,7 +1442,7 @@ pub async fn check_concurrent_commits(store: Arc<dyn Store>) {
     for writer in 0..8u32 {
         let store = Arc::clone(&store);
         let mut next = next_state(&sub);
-        next.quantity = 10 + writer;
+        next.quantity = quantity(10 + writer);
         let issued = invoice(
             &next,
             add_months(date(2026, 2, 15), writer),
@@ -2924,7 +2929,7 @@ pub async fn check_commit_claimed(store: Arc<dyn Store>) {
     let a1 = renewal(&subs[0], date(2026, 1, 15), "corr_a1");
     let a2 = renewal(&a1.subscription, date(2026, 2, 15), "corr_a2");
     let mut b_now = next_state(&subs[1]);
-    b_now.quantity = 9;
+    b_now.quantity = quantity(9);
     let outcome = store
         .commit(&SubscriptionCommit {
             expected_revision: 1,
