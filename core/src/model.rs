@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub mod schemas;
+
+pub use schemas::{PAYLOAD_SCHEMA_NAME, PROGRAM_SCHEMA_NAME, payload_schema, program_schema};
+
 /// A chat model with structured output. Held as `Arc<dyn LanguageModel>`.
 #[async_trait]
 pub trait LanguageModel: Send + Sync + fmt::Debug + 'static {
