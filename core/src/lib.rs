@@ -40,6 +40,7 @@ pub mod agent;
 pub mod api;
 pub mod audit;
 pub mod calendar;
+pub mod chat;
 pub mod clock;
 pub mod connect;
 pub mod engine;
