@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, Quantity, RunDue, SavePlan};
-use ai_billing::store::{self, InvoiceQuery};
+use ai_billing::store::InvoiceQuery;
 use ai_billing::tax::FlatRate;
 use ai_billing::{
     Account, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit, Plan,
@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A store (an in-memory SQLite database here; `sqlite://billing.db` or `postgres://...`
     //    in production), migrated, and an engine on it with a fixed clock and 8.25% sales tax.
-    let store = store::connect("sqlite::memory:").await?;
+    let store = ai_billing::connect("sqlite::memory:").await?;
     store.migrate().await?;
     let clock = Arc::new(FixedClock::new(
         New_York

@@ -77,6 +77,12 @@ typedef enum {
    * on the caller's out-parameters; an engine it used may be left in an unknown state.
    */
   AI_BILLING_PANIC = 12,
+  /**
+   * What the call would create already exists (an id, an invoice for the period), or it
+   * changed since the change was computed; nothing was written. Read it before writing again:
+   * a retry of a call that already succeeded ends here.
+   */
+  AI_BILLING_CONFLICT = 13,
 } ai_billing_result;
 
 /**
@@ -366,8 +372,8 @@ const char *ai_billing_last_error(void);
 /**
  * The stable code of this thread's last failed call, as a string to branch or log on:
  * `PROMPT_NOT_UNDERSTOOD`, `PLAN_NOT_AVAILABLE`, `INVALID_INPUT`, `INVALID_PAYLOAD`,
- * `NOT_FOUND`, `CONTENDED`, `MODEL`, `STORAGE`, `CLOSED`, `INTERNAL`, `NULL_ARGUMENT` or
- * `PANIC` (the `ai_billing_result` name without `AI_BILLING_`).
+ * `NOT_FOUND`, `CONTENDED`, `MODEL`, `STORAGE`, `CLOSED`, `INTERNAL`, `NULL_ARGUMENT`, `PANIC`
+ * or `CONFLICT` (the `ai_billing_result` name without `AI_BILLING_`).
  *
  * Returns `""` (never NULL) when the thread's last call succeeded. The string is static: do not
  * free it; it stays valid for the life of the process.

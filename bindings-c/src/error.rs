@@ -41,6 +41,10 @@ pub enum ai_billing_result {
     /// The library panicked (a bug: please report it with the message). The call had no effect
     /// on the caller's out-parameters; an engine it used may be left in an unknown state.
     AI_BILLING_PANIC = 12,
+    /// What the call would create already exists (an id, an invoice for the period), or it
+    /// changed since the change was computed; nothing was written. Read it before writing again:
+    /// a retry of a call that already succeeded ends here.
+    AI_BILLING_CONFLICT = 13,
 }
 
 impl ai_billing_result {
@@ -61,6 +65,7 @@ impl ai_billing_result {
             ai_billing_result::AI_BILLING_INTERNAL => c"INTERNAL",
             ai_billing_result::AI_BILLING_NULL_ARGUMENT => c"NULL_ARGUMENT",
             ai_billing_result::AI_BILLING_PANIC => c"PANIC",
+            ai_billing_result::AI_BILLING_CONFLICT => c"CONFLICT",
         }
     }
 }
@@ -73,6 +78,7 @@ impl From<ErrorCode> for ai_billing_result {
             ErrorCode::InvalidInput => ai_billing_result::AI_BILLING_INVALID_INPUT,
             ErrorCode::InvalidPayload => ai_billing_result::AI_BILLING_INVALID_PAYLOAD,
             ErrorCode::NotFound => ai_billing_result::AI_BILLING_NOT_FOUND,
+            ErrorCode::Conflict => ai_billing_result::AI_BILLING_CONFLICT,
             ErrorCode::Contended => ai_billing_result::AI_BILLING_CONTENDED,
             ErrorCode::Model => ai_billing_result::AI_BILLING_MODEL,
             ErrorCode::Storage => ai_billing_result::AI_BILLING_STORAGE,
@@ -161,8 +167,8 @@ pub extern "C" fn ai_billing_last_error() -> *const c_char {
 
 /// The stable code of this thread's last failed call, as a string to branch or log on:
 /// `PROMPT_NOT_UNDERSTOOD`, `PLAN_NOT_AVAILABLE`, `INVALID_INPUT`, `INVALID_PAYLOAD`,
-/// `NOT_FOUND`, `CONTENDED`, `MODEL`, `STORAGE`, `CLOSED`, `INTERNAL`, `NULL_ARGUMENT` or
-/// `PANIC` (the `ai_billing_result` name without `AI_BILLING_`).
+/// `NOT_FOUND`, `CONTENDED`, `MODEL`, `STORAGE`, `CLOSED`, `INTERNAL`, `NULL_ARGUMENT`, `PANIC`
+/// or `CONFLICT` (the `ai_billing_result` name without `AI_BILLING_`).
 ///
 /// Returns `""` (never NULL) when the thread's last call succeeded. The string is static: do not
 /// free it; it stays valid for the life of the process.
@@ -174,4 +180,25 @@ pub extern "C" fn ai_billing_last_error_code() -> *const c_char {
             None => c"".as_ptr(),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_has_its_own_code_after_the_others() {
+        let failure = Failure::from(Error::conflict("subscription.id", "sub_a already exists"));
+        assert_eq!(failure.code, ai_billing_result::AI_BILLING_CONFLICT);
+        assert_eq!(
+            failure.code as i32, 13,
+            "a new code takes the next free number"
+        );
+        assert_eq!(failure.code.name(), c"CONFLICT");
+        assert_eq!(ai_billing_result::AI_BILLING_PANIC as i32, 12);
+        assert_eq!(
+            ai_billing_result::from(ErrorCode::InvalidInput),
+            ai_billing_result::AI_BILLING_INVALID_INPUT
+        );
+    }
 }

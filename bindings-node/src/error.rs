@@ -2,8 +2,8 @@
 //!
 //! Every failure of the addon is a JavaScript `Error` whose `code` is the core's stable code
 //! ([`ai_billing::ErrorCode::as_str`]: `PROMPT_NOT_UNDERSTOOD`, `PLAN_NOT_AVAILABLE`,
-//! `INVALID_INPUT`, `INVALID_PAYLOAD`, `INTERNAL`, `NOT_FOUND`, `CONTENDED`, `MODEL`, `STORAGE`,
-//! `CLOSED`) and whose `message` is the error with its cause chain
+//! `INVALID_INPUT`, `INVALID_PAYLOAD`, `INTERNAL`, `NOT_FOUND`, `CONFLICT`, `CONTENDED`, `MODEL`,
+//! `STORAGE`, `CLOSED`) and whose `message` is the error with its cause chain
 //! ([`ai_billing::api::error_message`]). The core never puts an API key or a password in an
 //! error, so neither does this.
 

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use ai_billing::Store;
+use ai_billing::{FixtureStore, Store};
 
 use crate::failure::{CliResult, Failure};
 
@@ -20,8 +20,14 @@ impl DbArgs {
     /// Connects and brings the schema up to date (migrations are idempotent and cheap when
     /// there is nothing to do).
     pub async fn open(&self) -> CliResult<Arc<dyn Store>> {
+        Ok(self.open_with_fixtures().await?)
+    }
+
+    /// As [`DbArgs::open`], keeping the store's usage fixtures: for commands that write usage
+    /// rows (generated data sets).
+    pub async fn open_with_fixtures(&self) -> CliResult<Arc<dyn FixtureStore>> {
         let context = || format!("cannot open the database {}", redact(&self.db));
-        let store = ai_billing::store::connect(&self.db)
+        let store = ai_billing::connect_with_fixtures(&self.db)
             .await
             .map_err(|e| crate::failure::Failure::from(e).context(context()))?;
         store

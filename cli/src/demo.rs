@@ -14,8 +14,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ai_billing::calendar;
+use ai_billing::connect_with_fixtures;
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, Quantity, RunDue, SavePlan};
-use ai_billing::store::{InvoiceQuery, StoreStats, connect};
+use ai_billing::store::{InvoiceQuery, StoreStats};
 use ai_billing::tax::{FlatRate, TaxAddress};
 use ai_billing::usage;
 use ai_billing::{
@@ -202,7 +203,7 @@ pub fn run(args: &Args) -> CliResult {
 async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliResult<Report> {
     remove_database(path)?;
     let url = format!("sqlite://{}", path.display());
-    let store = connect(&url).await.map_err(|e| {
+    let store = connect_with_fixtures(&url).await.map_err(|e| {
         Failure::from(e).context(format!(
             "cannot create the demo database {}",
             path.display()

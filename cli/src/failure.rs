@@ -179,6 +179,11 @@ mod tests {
             2
         );
         assert_eq!(Failure::from(Error::overflow("sum")).status(), 1);
+        // Already there (or changed): not a malformed input, so the general failure status.
+        assert_eq!(
+            Failure::from(Error::conflict("subscription.id", "exists")).status(),
+            1
+        );
     }
 
     #[test]

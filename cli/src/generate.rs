@@ -17,7 +17,8 @@ use std::time::Instant;
 use ai_billing::engine::{CreateSubscription, Quantity, SavePlan};
 use ai_billing::tax::TaxAddress;
 use ai_billing::{
-    Account, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit, Plan, Store,
+    Account, BillingInterval, Currency, Customer, Engine, FixedClock, FixtureStore, IntervalUnit,
+    Plan,
 };
 use chrono::{Months, NaiveDate, TimeDelta};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -197,7 +198,7 @@ pub fn run(args: &Args) -> CliResult {
 }
 
 async fn generate(args: &Args) -> CliResult<Summary> {
-    let store = args.db.open().await?;
+    let store = args.db.open_with_fixtures().await?;
     let before = args
         .start
         .pred_opt()
@@ -265,7 +266,7 @@ fn currency_symbol(currency: Currency) -> &'static str {
 /// Creates subscription `n`: its customer, the subscription, and the customer's deliveries.
 async fn subscription(
     engine: &Engine,
-    store: &Arc<dyn Store>,
+    store: &Arc<dyn FixtureStore>,
     args: &Args,
     n: u32,
 ) -> CliResult<(u64, u64)> {

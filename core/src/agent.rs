@@ -45,10 +45,10 @@ pub struct AgentPayload {
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionUpdates {
     /// Local midnight starting the period, with the account's offset.
-    #[schemars(with = "crate::schema::Rfc3339")]
+    #[schemars(with = "crate::json::Rfc3339")]
     pub current_period_start: DateTime<FixedOffset>,
     /// Local midnight ending the period (the next period's start), with the account's offset.
-    #[schemars(with = "crate::schema::Rfc3339")]
+    #[schemars(with = "crate::json::Rfc3339")]
     pub current_period_end: DateTime<FixedOffset>,
 }
 
@@ -58,15 +58,15 @@ pub struct SubscriptionUpdates {
 pub struct PayloadInvoice {
     /// The invoice amount (before tax) in major units: the sum of the line items.
     #[serde(with = "exact_number")]
-    #[schemars(with = "crate::schema::ExactNumber")]
+    #[schemars(with = "crate::json::ExactNumber")]
     pub amount: Decimal,
     /// The plan's currency.
     pub currency: Currency,
     /// The period's start, as in [`SubscriptionUpdates::current_period_start`].
-    #[schemars(with = "crate::schema::Rfc3339")]
+    #[schemars(with = "crate::json::Rfc3339")]
     pub start_date: DateTime<FixedOffset>,
     /// The period's end, as in [`SubscriptionUpdates::current_period_end`].
-    #[schemars(with = "crate::schema::Rfc3339")]
+    #[schemars(with = "crate::json::Rfc3339")]
     pub end_date: DateTime<FixedOffset>,
     /// What is billed.
     pub line_items: Vec<PayloadLineItem>,
@@ -80,7 +80,7 @@ pub struct PayloadLineItem {
     pub description: String,
     /// The amount in major units, exact to the currency's minor unit.
     #[serde(with = "exact_number")]
-    #[schemars(with = "crate::schema::ExactNumber")]
+    #[schemars(with = "crate::json::ExactNumber")]
     pub amount: Decimal,
 }
 
@@ -185,7 +185,7 @@ impl AgentPayload {
     /// as strings, dates without an offset are refused). A malformed payload is
     /// [`Error::InvalidPayload`] naming the field that is wrong.
     pub fn parse(json: &str) -> Result<AgentPayload> {
-        crate::scenario::from_json_object(json, "payload").map_err(|(field, message)| {
+        crate::json::from_json_object(json, "payload").map_err(|(field, message)| {
             Error::InvalidPayload {
                 problems: vec![format!("{field}: {message}")],
             }

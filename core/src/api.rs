@@ -205,7 +205,7 @@ impl std::fmt::Debug for OpenSearchOptions {
 pub struct TaxOptions {
     /// One rate on every invoice, as a decimal string fraction (`"0.0825"` for 8.25%).
     #[serde(default)]
-    #[schemars(with = "Option<crate::schema::DecimalString>")]
+    #[schemars(with = "Option<crate::json::DecimalString>")]
     pub rate: Option<Decimal>,
     /// The rules of a rate table by jurisdiction (country, region, postal prefix).
     #[serde(default)]
@@ -487,7 +487,7 @@ impl BillingEngine {
     /// A mode that needs a model without an API key, an unknown database scheme or a bad tax
     /// table fails here, before anything is billed.
     pub async fn open(options: &EngineOptions) -> Result<BillingEngine> {
-        let store = crate::store::connect(&options.database_url).await?;
+        let store = crate::connect(&options.database_url).await?;
         store.migrate().await?;
         let mut engine = Engine::new(store);
         if let Some(concurrency) = options.concurrency {

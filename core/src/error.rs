@@ -85,6 +85,17 @@ pub enum Error {
         /// Its id as given.
         id: String,
     },
+    /// What a write would create already exists (an id, an invoice for the period, an event),
+    /// or what it would change is no longer at the revision the change was computed from: nothing
+    /// was written. A retry of a write that was already done ends here, so a caller can tell it
+    /// from a bad request; read the current state before writing again.
+    #[error("conflict on {what}: {reason}")]
+    Conflict {
+        /// What conflicts, as a field path (`subscription.id`, `invoice`, `events.id`).
+        what: String,
+        /// What is already there, naming it.
+        reason: String,
+    },
     /// The same thing was changed by someone else while this change was computed, again and
     /// again; nothing was written. Retrying later is safe.
     #[error("{what} {id:?} kept changing while it was being updated; nothing was written")]
@@ -140,6 +151,8 @@ pub enum ErrorCode {
     Internal,
     /// [`Error::NotFound`].
     NotFound,
+    /// [`Error::Conflict`]: it already exists, or it changed; read it before writing again.
+    Conflict,
     /// [`Error::Contended`]: try again.
     Contended,
     /// [`Error::Model`]: the model could not be reached or kept failing.
@@ -160,6 +173,7 @@ impl ErrorCode {
             ErrorCode::InvalidPayload => "INVALID_PAYLOAD",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
             ErrorCode::Contended => "CONTENDED",
             ErrorCode::Model => "MODEL",
             ErrorCode::Storage => "STORAGE",
@@ -189,6 +203,7 @@ impl Error {
             Error::InvalidPayload { .. } => ErrorCode::InvalidPayload,
             Error::CurrencyMismatch { .. } | Error::Overflow { .. } => ErrorCode::Internal,
             Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::Conflict { .. } => ErrorCode::Conflict,
             Error::Contended { .. } => ErrorCode::Contended,
             Error::Model { .. } => ErrorCode::Model,
             Error::Storage { .. } => ErrorCode::Storage,
@@ -207,6 +222,14 @@ impl Error {
     /// Shorthand for [`Error::PromptNotUnderstood`].
     pub fn not_understood(reason: impl Into<String>) -> Self {
         Error::PromptNotUnderstood {
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Conflict`].
+    pub fn conflict(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Conflict {
+            what: what.into(),
             reason: reason.into(),
         }
     }

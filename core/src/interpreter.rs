@@ -46,7 +46,7 @@ pub trait Interpreter: Send + Sync + std::fmt::Debug + 'static {
         &self,
         prompt: &str,
         context: &PlanContext,
-        calls: &mut Vec<crate::model::ModelResponse>,
+        calls: &mut Vec<crate::chat::ModelResponse>,
     ) -> Result<PricingProgram> {
         let _ = calls;
         self.interpret(prompt, context).await

@@ -28,13 +28,13 @@ pub struct Invoice {
     pub line_items: Vec<LineItem>,
     /// The sum of the line items.
     #[serde(serialize_with = "crate::money::serialize_major")]
-    #[schemars(with = "crate::schema::DecimalString")]
+    #[schemars(with = "crate::json::DecimalString")]
     pub subtotal: Money,
     /// The taxes applied to the subtotal.
     pub tax_lines: Vec<TaxLine>,
     /// The sum of the tax lines.
     #[serde(serialize_with = "crate::money::serialize_major")]
-    #[schemars(with = "crate::schema::DecimalString")]
+    #[schemars(with = "crate::json::DecimalString")]
     pub tax: Money,
     /// Whether the line items already include the tax (a tax-inclusive site): then `total` is
     /// `subtotal` and `tax` is the part of it that is tax.
@@ -42,7 +42,7 @@ pub struct Invoice {
     pub tax_inclusive: bool,
     /// What the customer pays: `subtotal + tax`, or `subtotal` when the tax is included.
     #[serde(serialize_with = "crate::money::serialize_major")]
-    #[schemars(with = "crate::schema::DecimalString")]
+    #[schemars(with = "crate::json::DecimalString")]
     pub total: Money,
     /// The revenue (the total less tax) recognised per calendar month over the service period.
     pub revenue_schedule: Vec<RevenueEntry>,
@@ -93,6 +93,6 @@ pub struct LineItem {
     pub kind: ChargeKind,
     /// The amount, exact in minor units.
     #[serde(serialize_with = "crate::money::serialize_major")]
-    #[schemars(with = "crate::schema::DecimalString")]
+    #[schemars(with = "crate::json::DecimalString")]
     pub amount: Money,
 }

@@ -40,11 +40,14 @@ pub mod agent;
 pub mod api;
 pub mod audit;
 pub mod calendar;
+pub mod chat;
 pub mod clock;
+pub mod connect;
 pub mod engine;
 pub mod error;
 pub mod interpreter;
 pub mod invoice;
+pub mod json;
 pub mod model;
 pub mod money;
 #[cfg(feature = "openai")]
@@ -68,6 +71,7 @@ pub mod usage;
 pub use audit::{AuditAction, AuditEvent, AuditSink};
 pub use calendar::{BillingCalendar, BillingInterval, IntervalUnit, Period};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use connect::{connect, connect_with_fixtures};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode, Result};
 pub use interpreter::{Interpreter, OfflineInterpreter};
@@ -75,7 +79,9 @@ pub use invoice::{Invoice, IssuedInvoice, LineItem};
 pub use money::{Currency, Money};
 pub use plan::{Account, Plan, PlanType, PlanVersion};
 pub use pricing::{InvoiceTiming, PricingProgram};
-pub use store::{MemoryStore, Store};
+pub use store::{
+    AuditOutbox, BillingState, FixtureStore, MemoryStore, Store, UsageFixtures, UsageSource,
+};
 pub use subscription::{
     BillingReason, Customer, InvoiceStatus, Quantity, Subscription, SubscriptionStatus,
 };

@@ -28,9 +28,9 @@ use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
-    Store, StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id,
-    invoice_exists, subscription_exists,
+    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription,
+    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures, UsageRequest,
+    UsageSource, check_event_batch, check_plan_id, invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
@@ -293,7 +293,7 @@ fn count(value: i64, column: &'static str) -> Result<u64> {
 }
 
 #[async_trait]
-impl Store for PostgresStore {
+impl BillingState for PostgresStore {
     /// Applies the embedded migrations. sqlx's migrator takes a PostgreSQL advisory lock for the
     /// run, so two processes migrating at once apply each migration once; applied migrations are
     /// recorded (with their checksum) in `_sqlx_migrations` and skipped.
@@ -527,10 +527,6 @@ impl Store for PostgresStore {
         batch::customers(&self.pool, keys).await
     }
 
-    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
-        batch::usage_many(&self.pool, requests).await
-    }
-
     /// Locks the page's rows in a transaction that stays open until the page is committed or
     /// dropped (`FOR UPDATE SKIP LOCKED`): runs in other processes skip them, and a run that
     /// dies lets them go at once.
@@ -544,16 +540,6 @@ impl Store for PostgresStore {
         requests: &[SubscriptionCommit],
     ) -> Result<Vec<Result<CommitOutcome>>> {
         batch::commit_claimed(&self.pool, page, requests).await
-    }
-
-    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
-        check_event_batch(events)?;
-        if events.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.begin("append events").await?;
-        insert_events(&mut tx, events).await?;
-        tx.commit().await.map_err(storage("committing events"))
     }
 
     async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>> {
@@ -576,26 +562,48 @@ impl Store for PostgresStore {
         select_invoices(&self.pool, query).await
     }
 
-    async fn insert_shipments(
-        &self,
-        account_id: &str,
-        customer_id: &str,
-        rows: &[Shipment],
-    ) -> Result<()> {
-        usage::insert_shipments(&self.pool, account_id, customer_id, rows).await
+    async fn close(&self) -> Result<()> {
+        self.pool.close().await;
+        Ok(())
     }
 
-    async fn insert_returns(
-        &self,
-        account_id: &str,
-        customer_id: &str,
-        rows: &[Return],
-    ) -> Result<()> {
-        usage::insert_returns(&self.pool, account_id, customer_id, rows).await
+    async fn stats(&self) -> Result<StoreStats> {
+        let row = sqlx::query(SELECT_STATS)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(storage("counting what the store holds"))?;
+        const T: &str = "stats";
+        Ok(StoreStats {
+            subscriptions: count(rows::get(&row, T, "subscriptions")?, "subscriptions")?,
+            invoices: count(rows::get(&row, T, "invoices")?, "invoices")?,
+            audit_events: count(rows::get(&row, T, "audit_events")?, "audit_events")?,
+            audit_pending: count(rows::get(&row, T, "audit_pending")?, "audit_pending")?,
+            audit_rejected: count(rows::get(&row, T, "audit_rejected")?, "audit_rejected")?,
+        })
+    }
+}
+
+#[async_trait]
+impl UsageSource for PostgresStore {
+    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
+        batch::usage_many(&self.pool, requests).await
     }
 
     async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
         usage::usage(&self.pool, request).await
+    }
+}
+
+#[async_trait]
+impl AuditOutbox for PostgresStore {
+    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
+        check_event_batch(events)?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin("append events").await?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await.map_err(storage("committing events"))
     }
 
     async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>> {
@@ -682,24 +690,25 @@ impl Store for PostgresStore {
             .map_err(storage(format!("reading the events of {subject_id:?}")))?;
         found.iter().map(rows::event).collect()
     }
+}
 
-    async fn close(&self) -> Result<()> {
-        self.pool.close().await;
-        Ok(())
+#[async_trait]
+impl UsageFixtures for PostgresStore {
+    async fn insert_shipments(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Shipment],
+    ) -> Result<()> {
+        usage::insert_shipments(&self.pool, account_id, customer_id, rows).await
     }
 
-    async fn stats(&self) -> Result<StoreStats> {
-        let row = sqlx::query(SELECT_STATS)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(storage("counting what the store holds"))?;
-        const T: &str = "stats";
-        Ok(StoreStats {
-            subscriptions: count(rows::get(&row, T, "subscriptions")?, "subscriptions")?,
-            invoices: count(rows::get(&row, T, "invoices")?, "invoices")?,
-            audit_events: count(rows::get(&row, T, "audit_events")?, "audit_events")?,
-            audit_pending: count(rows::get(&row, T, "audit_pending")?, "audit_pending")?,
-            audit_rejected: count(rows::get(&row, T, "audit_rejected")?, "audit_rejected")?,
-        })
+    async fn insert_returns(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Return],
+    ) -> Result<()> {
+        usage::insert_returns(&self.pool, account_id, customer_id, rows).await
     }
 }

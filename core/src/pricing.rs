@@ -14,8 +14,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::calendar::BillingInterval;
 use crate::error::{Error, Result};
+use crate::json::DecimalString;
 use crate::money::Currency;
-use crate::schema::DecimalString;
 
 pub use evaluate::{ChargeKind, PricedLine};
 

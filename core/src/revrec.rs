@@ -20,7 +20,7 @@ pub struct RevenueEntry {
     pub days: u32,
     /// Revenue recognised in this month.
     #[serde(serialize_with = "crate::money::serialize_major")]
-    #[schemars(with = "crate::schema::DecimalString")]
+    #[schemars(with = "crate::json::DecimalString")]
     pub amount: Money,
 }
 

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{MAX_QUANTITY, Quantity};
 use crate::error::{Error, Result};
 use crate::invoice::Invoice;
+use crate::json::from_json_object;
 use crate::plan::{Account, Plan};
 use crate::pricing::{InvoiceTiming, PricingProgram};
 use crate::tax::{self, FlatRate, NoTax, TaxCalculator};
@@ -75,7 +76,7 @@ pub struct ScenarioTax {
         serialize_with = "rust_decimal::serde::str::serialize",
         deserialize_with = "de_rate"
     )]
-    #[schemars(with = "crate::schema::DecimalString")]
+    #[schemars(with = "crate::json::DecimalString")]
     pub rate: Decimal,
 }
 
@@ -185,58 +186,6 @@ fn de_rate<'de, D: serde::Deserializer<'de>>(
         }
     }
     deserializer.deserialize_any(RateVisitor)
-}
-
-/// Where a JSON error is, as `(field path, message)`: the path of the value that failed (with the
-/// missing field's name appended for a missing field), or `root` for the document itself and for
-/// malformed JSON.
-pub(crate) fn json_error_location(
-    err: &serde_path_to_error::Error<serde_json::Error>,
-    root: &str,
-) -> (String, String) {
-    let inner = err.inner();
-    match inner.classify() {
-        serde_json::error::Category::Data => {
-            let path = err.path().to_string();
-            let mut field = if path == "." { root.to_owned() } else { path };
-            let message = inner.to_string();
-            if let Some(name) = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next())
-            {
-                field = if field == root {
-                    name.to_owned()
-                } else {
-                    format!("{field}.{name}")
-                };
-            }
-            (field, message)
-        }
-        _ => (root.to_owned(), format!("is not valid JSON: {inner}")),
-    }
-}
-
-/// Parses `text` as a JSON object of type `T`, or says where it is wrong as `(field path,
-/// message)` (see [`json_error_location`]). Anything but an object at the top is refused as such
-/// (serde would otherwise read a struct from an array, field by field).
-pub(crate) fn from_json_object<T: serde::de::DeserializeOwned>(
-    text: &str,
-    root: &str,
-) -> std::result::Result<T, (String, String)> {
-    if !text.trim_start().starts_with('{') {
-        let message = match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-            Ok(_) => "must be a JSON object".to_owned(),
-            Err(e) => format!("is not valid JSON: {e}"),
-        };
-        return Err((root.to_owned(), message));
-    }
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| json_error_location(&e, root))?;
-    deserializer
-        .end()
-        .map_err(|e| (root.to_owned(), format!("is not valid JSON: {e}")))?;
-    Ok(value)
 }
 
 impl Scenario {
@@ -442,7 +391,7 @@ pub async fn preview_with(scenario: &Scenario, options: &PreviewOptions) -> Resu
     use crate::calendar::local_midnight;
     use crate::clock::FixedClock;
     use crate::sqlite::SqliteStore;
-    use crate::store::Store as _;
+    use crate::store::BillingState as _;
 
     scenario.validate()?;
     let account = &scenario.account;
@@ -470,7 +419,7 @@ async fn bill_scenario(
 
     use crate::calendar::BillingCalendar;
     use crate::engine::{CreateSubscription, Engine, SavePlan};
-    use crate::store::{InvoiceQuery, Store as _};
+    use crate::store::{BillingState as _, InvoiceQuery};
     use crate::subscription::{Customer, InvoiceStatus};
 
     const ACTOR: &str = "preview";
@@ -562,6 +511,7 @@ async fn bill_scenario(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::json_error_location;
 
     fn field(err: Error) -> String {
         match err {

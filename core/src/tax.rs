@@ -93,7 +93,7 @@ pub struct TaxResult {
     pub lines: Vec<TaxLine>,
     /// The sum of the lines, in the subtotal's currency.
     #[serde(serialize_with = "crate::money::serialize_major")]
-    #[schemars(with = "crate::schema::DecimalString")]
+    #[schemars(with = "crate::json::DecimalString")]
     pub total: Money,
     /// Whether the tax is included in the subtotal rather than added to it.
     pub inclusive: bool,
@@ -117,11 +117,11 @@ pub struct TaxLine {
     pub name: String,
     /// The rate as a fraction (`0.0825` for 8.25%).
     #[serde(with = "rust_decimal::serde::str")]
-    #[schemars(with = "crate::schema::DecimalString")]
+    #[schemars(with = "crate::json::DecimalString")]
     pub rate: Decimal,
     /// The tax amount, rounded to the minor unit.
     #[serde(serialize_with = "crate::money::serialize_major")]
-    #[schemars(with = "crate::schema::DecimalString")]
+    #[schemars(with = "crate::json::DecimalString")]
     pub amount: Money,
 }
 

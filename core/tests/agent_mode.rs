@@ -11,8 +11,8 @@ use ai_billing::model::{ModelAnswer, ScriptedModel};
 use ai_billing::store::InvoiceQuery;
 use ai_billing::usage::Shipment;
 use ai_billing::{
-    Account, Currency, Engine, Error, FixedClock, IntervalUnit, InvoiceStatus, IssuedInvoice,
-    MemoryStore, Plan, Store,
+    Account, Currency, Engine, Error, FixedClock, FixtureStore, IntervalUnit, InvoiceStatus,
+    IssuedInvoice, MemoryStore, Plan, Store,
 };
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::America::New_York;
@@ -56,7 +56,7 @@ fn json(text: String) -> Result<ModelAnswer, String> {
 }
 
 struct Fixture {
-    store: Arc<dyn Store>,
+    store: Arc<dyn FixtureStore>,
     clock: Arc<FixedClock>,
     model: Arc<ScriptedModel>,
     engine: Engine,

@@ -11,7 +11,7 @@ use ai_billing::store::InvoiceQuery;
 use ai_billing::tax::{FlatRate, TaxAddress};
 use ai_billing::usage::Shipment;
 use ai_billing::{
-    Account, BillingReason, Customer, Engine, Error, FixedClock, IssuedInvoice, Plan, Store,
+    Account, BillingReason, Customer, Engine, Error, FixedClock, FixtureStore, IssuedInvoice, Plan,
     SubscriptionStatus,
 };
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -26,7 +26,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 struct Fixture {
-    store: Arc<dyn Store>,
+    store: Arc<dyn FixtureStore>,
     clock: Arc<FixedClock>,
     engine: Engine,
 }
@@ -386,7 +386,10 @@ async fn bad_subscriptions_are_refused_by_name() {
     let err = subscribe(&f, "s", "p", 1, date(2026, 1, 1))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    assert!(
+        matches!(&err, Error::Conflict { what, .. } if what == "subscription.id"),
+        "{err}"
+    );
     assert_eq!(f.store.stats().await.unwrap().subscriptions, 1);
 }
 

@@ -1,8 +1,8 @@
 //! The SQLite usage query against the pure reference [`ai_billing::usage::aggregate`], on real
 //! SQLite databases (in memory and on disk).
 
+use ai_billing::BillingState as _;
 use ai_billing::Error;
-use ai_billing::Store as _;
 use ai_billing::sqlite::SqliteStore;
 use ai_billing::usage::{self, PeriodUsage, Return, Shipment, UsageQueryTemplate};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -471,7 +471,7 @@ async fn batches_are_all_or_nothing_and_bad_windows_are_refused() {
     ];
     assert!(matches!(
         db.insert_shipments("acct", "cust", &batch).await,
-        Err(Error::InvalidInput { .. })
+        Err(Error::Conflict { .. })
     ));
     let (from, to) = (at("2026-01-01T00:00:00Z"), at("2026-02-01T00:00:00Z"));
     let usage = db

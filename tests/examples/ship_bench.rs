@@ -8,9 +8,10 @@
 
 use std::time::{Duration, Instant};
 
+use ai_billing::AuditOutbox as _;
+use ai_billing::MemoryStore;
 use ai_billing::audit::{AuditAction, AuditEvent, ShipOptions, SubjectKind, ship_outbox};
 use ai_billing::opensearch::{OpenSearchConfig, OpenSearchSink};
-use ai_billing::{MemoryStore, Store};
 use ai_billing_tests::opensearch::{OsmemServer, indexed_count};
 use chrono::{Duration as Span, TimeZone, Utc};
 use serde_json::{Value, json};

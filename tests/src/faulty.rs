@@ -12,12 +12,13 @@ use std::sync::{Arc, Mutex};
 
 use ai_billing::audit::AuditEvent;
 use ai_billing::store::{
-    ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
-    StoreStats, SubscriptionCommit, UsageRequest,
+    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, DueQuery, FixtureStore, InvoiceQuery,
+    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures,
+    UsageRequest, UsageSource,
 };
 use ai_billing::subscription::{Customer, Subscription};
 use ai_billing::usage::{PeriodUsage, Return, Shipment};
-use ai_billing::{Account, Error, IssuedInvoice, PlanVersion, Result, Store};
+use ai_billing::{Account, Error, IssuedInvoice, PlanVersion, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -42,13 +43,13 @@ struct State {
 /// A store that fails one chosen call (see the module's documentation).
 #[derive(Debug, Clone)]
 pub struct FaultyStore {
-    inner: Arc<dyn Store>,
+    inner: Arc<dyn FixtureStore>,
     state: Arc<Mutex<State>>,
 }
 
 impl FaultyStore {
     /// A wrapper of `inner` with no fault set.
-    pub fn new(inner: Arc<dyn Store>) -> Self {
+    pub fn new(inner: Arc<dyn FixtureStore>) -> Self {
         FaultyStore {
             inner,
             state: Arc::default(),
@@ -116,25 +117,30 @@ fn injected(method: &str, when: &str) -> Error {
 }
 
 #[async_trait]
-impl Store for FaultyStore {
+impl BillingState for FaultyStore {
     async fn migrate(&self) -> Result<()> {
         self.gate("migrate", self.inner.migrate()).await
     }
+
     async fn put_account(&self, account: &Account, events: &[AuditEvent]) -> Result<()> {
         self.gate("put_account", self.inner.put_account(account, events))
             .await
     }
+
     async fn account(&self, id: &str) -> Result<Option<Account>> {
         self.gate("account", self.inner.account(id)).await
     }
+
     async fn put_customer(&self, customer: &Customer, events: &[AuditEvent]) -> Result<()> {
         self.gate("put_customer", self.inner.put_customer(customer, events))
             .await
     }
+
     async fn customer(&self, account_id: &str, id: &str) -> Result<Option<Customer>> {
         self.gate("customer", self.inner.customer(account_id, id))
             .await
     }
+
     async fn insert_plan_version(
         &self,
         version: &PlanVersion,
@@ -146,13 +152,16 @@ impl Store for FaultyStore {
         )
         .await
     }
+
     async fn plan_version(&self, query: &PlanQuery) -> Result<Option<PlanVersion>> {
         self.gate("plan_version", self.inner.plan_version(query))
             .await
     }
+
     async fn list_plans(&self, query: &PlanListQuery) -> Result<Vec<PlanVersion>> {
         self.gate("list_plans", self.inner.list_plans(query)).await
     }
+
     async fn insert_subscription(&self, request: &NewSubscription) -> Result<()> {
         self.gate(
             "insert_subscription",
@@ -160,24 +169,103 @@ impl Store for FaultyStore {
         )
         .await
     }
+
     async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>> {
         self.gate("subscription", self.inner.subscription(account_id, id))
             .await
     }
+
     async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
         self.gate("commit", self.inner.commit(request)).await
     }
-    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
-        self.gate("append_events", self.inner.append_events(events))
-            .await
-    }
+
     async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>> {
         self.gate("due_subscriptions", self.inner.due_subscriptions(query))
             .await
     }
+
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
         self.gate("invoices", self.inner.invoices(query)).await
     }
+
+    async fn stats(&self) -> Result<StoreStats> {
+        self.gate("stats", self.inner.stats()).await
+    }
+
+    async fn customers(&self, keys: &[(String, String)]) -> Result<Vec<Option<Customer>>> {
+        self.gate("customers", self.inner.customers(keys)).await
+    }
+
+    async fn claim_due(&self, query: &DueQuery) -> Result<ClaimedPage> {
+        self.gate("claim_due", self.inner.claim_due(query)).await
+    }
+
+    async fn commit_claimed(
+        &self,
+        page: ClaimedPage,
+        requests: &[SubscriptionCommit],
+    ) -> Result<Vec<Result<CommitOutcome>>> {
+        self.gate("commit_claimed", self.inner.commit_claimed(page, requests))
+            .await
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.gate("close", self.inner.close()).await
+    }
+}
+
+#[async_trait]
+impl UsageSource for FaultyStore {
+    async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
+        self.gate("usage", self.inner.usage(request)).await
+    }
+
+    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
+        self.gate("usage_many", self.inner.usage_many(requests))
+            .await
+    }
+}
+
+#[async_trait]
+impl AuditOutbox for FaultyStore {
+    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
+        self.gate("append_events", self.inner.append_events(events))
+            .await
+    }
+
+    async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>> {
+        self.gate("pending_events", self.inner.pending_events(limit))
+            .await
+    }
+
+    async fn mark_shipped(&self, ids: &[String], at: DateTime<Utc>) -> Result<()> {
+        self.gate("mark_shipped", self.inner.mark_shipped(ids, at))
+            .await
+    }
+
+    async fn mark_rejected(&self, rejected: &[(String, String)], at: DateTime<Utc>) -> Result<()> {
+        self.gate("mark_rejected", self.inner.mark_rejected(rejected, at))
+            .await
+    }
+
+    async fn rejected_events(&self, limit: u32) -> Result<Vec<(AuditEvent, String)>> {
+        self.gate("rejected_events", self.inner.rejected_events(limit))
+            .await
+    }
+
+    async fn retry_rejected(&self, ids: &[String]) -> Result<()> {
+        self.gate("retry_rejected", self.inner.retry_rejected(ids))
+            .await
+    }
+
+    async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>> {
+        self.gate("events_for", self.inner.events_for(account_id, subject_id))
+            .await
+    }
+}
+
+#[async_trait]
+impl UsageFixtures for FaultyStore {
     async fn insert_shipments(
         &self,
         account_id: &str,
@@ -190,6 +278,7 @@ impl Store for FaultyStore {
         )
         .await
     }
+
     async fn insert_returns(
         &self,
         account_id: &str,
@@ -201,56 +290,5 @@ impl Store for FaultyStore {
             self.inner.insert_returns(account_id, customer_id, rows),
         )
         .await
-    }
-    async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
-        self.gate("usage", self.inner.usage(request)).await
-    }
-    async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>> {
-        self.gate("pending_events", self.inner.pending_events(limit))
-            .await
-    }
-    async fn mark_shipped(&self, ids: &[String], at: DateTime<Utc>) -> Result<()> {
-        self.gate("mark_shipped", self.inner.mark_shipped(ids, at))
-            .await
-    }
-    async fn mark_rejected(&self, rejected: &[(String, String)], at: DateTime<Utc>) -> Result<()> {
-        self.gate("mark_rejected", self.inner.mark_rejected(rejected, at))
-            .await
-    }
-    async fn rejected_events(&self, limit: u32) -> Result<Vec<(AuditEvent, String)>> {
-        self.gate("rejected_events", self.inner.rejected_events(limit))
-            .await
-    }
-    async fn retry_rejected(&self, ids: &[String]) -> Result<()> {
-        self.gate("retry_rejected", self.inner.retry_rejected(ids))
-            .await
-    }
-    async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>> {
-        self.gate("events_for", self.inner.events_for(account_id, subject_id))
-            .await
-    }
-    async fn stats(&self) -> Result<StoreStats> {
-        self.gate("stats", self.inner.stats()).await
-    }
-    async fn customers(&self, keys: &[(String, String)]) -> Result<Vec<Option<Customer>>> {
-        self.gate("customers", self.inner.customers(keys)).await
-    }
-    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
-        self.gate("usage_many", self.inner.usage_many(requests))
-            .await
-    }
-    async fn claim_due(&self, query: &DueQuery) -> Result<ClaimedPage> {
-        self.gate("claim_due", self.inner.claim_due(query)).await
-    }
-    async fn commit_claimed(
-        &self,
-        page: ClaimedPage,
-        requests: &[SubscriptionCommit],
-    ) -> Result<Vec<Result<CommitOutcome>>> {
-        self.gate("commit_claimed", self.inner.commit_claimed(page, requests))
-            .await
-    }
-    async fn close(&self) -> Result<()> {
-        self.gate("close", self.inner.close()).await
     }
 }

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ai_billing::Store;
 use ai_billing::sqlite::SqliteStore;
+use ai_billing::{BillingState as _, FixtureStore};
 use tempfile::TempDir;
 
 /// A migrated SQLite store on a new file, with the folder that holds it. The folder (and the
@@ -22,8 +22,8 @@ pub struct SqliteFile {
 }
 
 impl SqliteFile {
-    /// The store as the port, for the conformance suite and the engine.
-    pub fn shared(&self) -> Arc<dyn Store> {
+    /// The store as the ports with its usage fixtures, for the conformance suite and the engine.
+    pub fn shared(&self) -> Arc<dyn FixtureStore> {
         Arc::new(self.store.clone())
     }
 

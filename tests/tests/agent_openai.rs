@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ai_billing::Quantity;
+use ai_billing::{FixtureStore, Quantity};
 use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, RunReport, SavePlan};
 use ai_billing::model::LanguageModel;
 use ai_billing::openai::{OpenAiConfig, OpenAiModel};
@@ -17,7 +17,7 @@ use ai_billing::store::InvoiceQuery;
 use ai_billing::usage::Shipment;
 use ai_billing::{
     Account, AuditAction, AuditEvent, BillingInterval, Currency, Customer, Engine, FixedClock,
-    IntervalUnit, InvoiceStatus, IssuedInvoice, MemoryStore, Plan, Store,
+    IntervalUnit, InvoiceStatus, IssuedInvoice, MemoryStore, Plan,
 };
 use ai_billing_tests::billing::ny;
 use ai_billing_tests::openai_mock::{MOCK_MODEL, MockBehaviour, MockOpenAi};
@@ -48,13 +48,13 @@ fn model(config: OpenAiConfig) -> Arc<dyn LanguageModel> {
 /// An account with a seat plan (in advance) and a delivery plan (in arrears), both AI plans read
 /// by the offline interpreter, and a customer; the clock on Dec 31, 2025.
 struct Fixture {
-    store: Arc<dyn Store>,
+    store: Arc<dyn FixtureStore>,
     clock: Arc<FixedClock>,
     /// The compiled-mode engine the fixture was set up with.
     setup: Engine,
 }
 
-async fn fixture(store: Arc<dyn Store>) -> Fixture {
+async fn fixture(store: Arc<dyn FixtureStore>) -> Fixture {
     let clock = Arc::new(FixedClock::new(ny(2025, 12, 31, 12)));
     let setup = Engine::new(store.clone()).with_clock(clock.clone());
     setup

@@ -10,9 +10,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use ai_billing::MemoryStore;
 use ai_billing::audit::{AuditAction, AuditEvent, ShipOptions, SubjectKind, ship_outbox};
 use ai_billing::opensearch::{OpenSearchConfig, OpenSearchSink};
-use ai_billing::{MemoryStore, Store};
+use ai_billing::{AuditOutbox as _, BillingState as _};
 use ai_billing_tests::opensearch::{OsmemServer, indexed_count, indexed_documents};
 use chrono::{DateTime, Utc};
 use serde_json::json;

@@ -13,6 +13,7 @@ use ai_billing::{
     Account, AuditSink, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit,
     MemoryStore, Plan, Store,
 };
+use ai_billing::{AuditOutbox as _, BillingState as _};
 use ai_billing_tests::billing::{ny, run_at};
 use ai_billing_tests::opensearch::{OsmemServer, indexed_count, indexed_documents};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};

@@ -8,14 +8,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use ai_billing::Quantity;
+use ai_billing::{FixtureStore, Quantity};
 use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
 use ai_billing::model::{LanguageModel, ModelAnswer, ScriptedModel};
 use ai_billing::store::InvoiceQuery;
 use ai_billing::usage::Shipment;
 use ai_billing::{
     Account, AuditAction, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit,
-    MemoryStore, Plan, Store,
+    MemoryStore, Plan,
 };
 use ai_billing_tests::billing::{ny, run_at};
 use ai_billing_tests::faulty::{Fault, FaultyStore};
@@ -43,7 +43,7 @@ const SUBSCRIPTIONS: &[(&str, &str, u32)] = &[
 
 /// A store with one account, three AI plans (in advance, in arrears, hybrid), a subscription on
 /// each from Jan 1, 2026, and deliveries through March. The clock is at Dec 31, 2025.
-async fn set_up(store: Arc<dyn Store>) -> Arc<FixedClock> {
+async fn set_up(store: Arc<dyn FixtureStore>) -> Arc<FixedClock> {
     let clock = Arc::new(FixedClock::new(ny(2025, 12, 31, 12)));
     let engine = Engine::new(store.clone()).with_clock(clock.clone());
     engine
@@ -104,7 +104,7 @@ async fn run(
 }
 
 /// Checks the invariants that hold after any fault, and returns what the store holds.
-async fn check(store: &Arc<dyn Store>, what: &str) -> Outcome {
+async fn check(store: &Arc<dyn FixtureStore>, what: &str) -> Outcome {
     let events = store.pending_events(100_000).await.unwrap();
     let mut ids = HashSet::new();
     for event in &events {
@@ -202,7 +202,7 @@ async fn check(store: &Arc<dyn Store>, what: &str) -> Outcome {
 }
 
 async fn reference() -> Outcome {
-    let store: Arc<dyn Store> = Arc::new(memory_store().await);
+    let store: Arc<dyn FixtureStore> = Arc::new(memory_store().await);
     let clock = set_up(store.clone()).await;
     let engine = Engine::new(store.clone()).with_clock(clock.clone());
     let report = run(&engine, &clock).await.unwrap();
@@ -217,7 +217,7 @@ async fn reference() -> Outcome {
 
 /// A fresh store: SQLite (its own page-at-a-time `claim_due`/`commit_claimed`/`usage_many`) or
 /// the in-memory store (the trait's defaults: one `commit` and one `usage` per renewal).
-async fn fresh(kind: &str) -> Arc<dyn Store> {
+async fn fresh(kind: &str) -> Arc<dyn FixtureStore> {
     match kind {
         "sqlite" => Arc::new(memory_store().await),
         _ => Arc::new(MemoryStore::default()),
@@ -313,7 +313,7 @@ async fn every_way_a_model_fails_leaves_nothing_partial_and_the_next_run_finishe
     ];
     let mut tried = 0;
     for (what, answers) in faults {
-        let store: Arc<dyn Store> = Arc::new(memory_store().await);
+        let store: Arc<dyn FixtureStore> = Arc::new(memory_store().await);
         let clock = set_up(store.clone()).await;
         // Each answer repeated so every renewal of the run meets the fault.
         let script: Vec<_> = std::iter::repeat_n(answers, 64).flatten().collect();

@@ -24,9 +24,9 @@ use ai_billing::postgres::PostgresStore;
 use ai_billing::store::InvoiceQuery;
 use ai_billing::usage::Shipment;
 use ai_billing::{
-    Account, BillingInterval, Currency, Customer, Engine, ErrorCode, FixedClock, IntervalUnit,
-    Plan, Store,
+    Account, BillingInterval, Currency, Customer, Engine, ErrorCode, FixedClock, IntervalUnit, Plan,
 };
+use ai_billing::{BillingState as _, UsageFixtures as _};
 use ai_billing_tests::pg::TestDatabase;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -84,8 +84,9 @@ async fn engine_on(url: &str) -> (Engine, PostgresStore) {
     (engine, store)
 }
 
-/// The account, its customers (with a delivery most days since January) and the plans.
-async fn set_up(engine: &Engine) {
+/// The account, its customers (with a delivery most days since January, written into `store`)
+/// and the plans.
+async fn set_up(engine: &Engine, store: &PostgresStore) {
     engine
         .save_account(&Account::new(ACCOUNT, New_York), "load")
         .await
@@ -119,8 +120,7 @@ async fn set_up(engine: &Engine) {
                 quantity: 1,
             })
             .collect();
-        engine
-            .store()
+        store
             .insert_shipments(ACCOUNT, &customer, &shipments)
             .await
             .unwrap();
@@ -142,7 +142,7 @@ async fn concurrent_creates_quantity_changes_and_runs_keep_every_invariant() {
     let database = TestDatabase::create().await;
     let (first, store) = engine_on(database.url()).await;
     let engines = [first, engine_on(database.url()).await.0];
-    set_up(&engines[0]).await;
+    set_up(&engines[0], &store).await;
     let ledger = Arc::new(Ledger::default());
     let stop = Arc::new(AtomicBool::new(false));
     let seconds = load_seconds();

@@ -24,8 +24,9 @@ use ai_billing::store::{InvoiceQuery, UsageRequest};
 use ai_billing::usage::{SHIPMENTS_BY_WEEKDAY, Shipment};
 use ai_billing::{
     Account, BillingInterval, Currency, Customer, Engine, Error, ErrorCode, FixedClock,
-    IntervalUnit, Plan, Store,
+    IntervalUnit, Plan,
 };
+use ai_billing::{BillingState as _, FixtureStore};
 use ai_billing_tests::billing::{ny, run_at};
 use ai_billing_tests::openai_mock::{MockBehaviour, MockOpenAi};
 use ai_billing_tests::pg::TestDatabase;
@@ -130,7 +131,10 @@ async fn run(
     run_at(engine, clock, now).await.unwrap()
 }
 
-async fn invoices_of(store: &Arc<dyn Store>, account: &str) -> Vec<ai_billing::IssuedInvoice> {
+async fn invoices_of(
+    store: &Arc<dyn FixtureStore>,
+    account: &str,
+) -> Vec<ai_billing::IssuedInvoice> {
     store
         .invoices(&InvoiceQuery {
             account_id: Some(account.into()),
@@ -142,7 +146,7 @@ async fn invoices_of(store: &Arc<dyn Store>, account: &str) -> Vec<ai_billing::I
 
 /// Two accounts with the same customer, plan, subscription and shipment ids: acct_a's customer
 /// shipped 3 times in January, acct_b's 7 times.
-async fn shared_ids_stay_in_their_account(store: Arc<dyn Store>) {
+async fn shared_ids_stay_in_their_account(store: Arc<dyn FixtureStore>) {
     let clock = Arc::new(FixedClock::new(ny(2025, 12, 31, 12)));
     let engine = Engine::new(store.clone()).with_clock(clock.clone());
     for account in ["acct_a", "acct_b"] {
@@ -260,7 +264,7 @@ impl LanguageModel for InjectingModel {
     }
 }
 
-async fn injection_is_data_never_sql(store: Arc<dyn Store>) {
+async fn injection_is_data_never_sql(store: Arc<dyn FixtureStore>) {
     let clock = Arc::new(FixedClock::new(ny(2025, 12, 31, 12)));
     let engine = Engine::new(store.clone()).with_clock(clock.clone());
     // A bystander account, billed before and after: its rows must come out untouched.
@@ -435,7 +439,7 @@ on_every_store!(
 
 #[tokio::test]
 async fn ai_plans_only_for_abstracted_accounts_in_the_engine() {
-    let store: Arc<dyn Store> = Arc::new(memory_store().await);
+    let store: Arc<dyn FixtureStore> = Arc::new(memory_store().await);
     let engine = Engine::new(store.clone());
     let mut plain = Account::new("acct_plain", New_York);
     plain.abstracted = false;
@@ -593,7 +597,7 @@ fn secrets_never_reach_logs_events_errors_or_panics() {
 
             // The agent mode over a model that first fails with a 500, then answers; and over one
             // that is refused with the key echoed back.
-            let store: Arc<dyn Store> = Arc::new(memory_store().await);
+            let store: Arc<dyn FixtureStore> = Arc::new(memory_store().await);
             let clock = Arc::new(FixedClock::new(ny(2025, 12, 31, 12)));
             let engine = Engine::new(store.clone()).with_clock(clock.clone());
             let seats = Plan::ai("plan_seats", Currency::USD, monthly(), SEATS);

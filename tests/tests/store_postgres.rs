@@ -13,7 +13,8 @@ use ai_billing::store::testkit;
 use ai_billing::store::{CommitOutcome, SubscriptionCommit, UsageRequest};
 use ai_billing::subscription::{Customer, Subscription, SubscriptionStatus};
 use ai_billing::usage::{self, Return, SHIPMENTS_BY_WEEKDAY, Shipment};
-use ai_billing::{Account, Error, Store};
+use ai_billing::{Account, Error};
+use ai_billing::{BillingState as _, FixtureStore, UsageFixtures as _, UsageSource as _};
 use ai_billing_tests::pg::TestDatabase;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -31,7 +32,7 @@ async fn fresh_store(pool_size: u32) -> (PostgresStore, TestDatabase) {
 /// Runs one conformance check on a store over a database of its own.
 async fn conform<F, Fut>(check: F)
 where
-    F: FnOnce(Arc<dyn Store>) -> Fut,
+    F: FnOnce(Arc<dyn FixtureStore>) -> Fut,
     Fut: Future<Output = ()>,
 {
     let (store, database) = fresh_store(8).await;
@@ -91,7 +92,7 @@ async fn postgres_store_passes_the_whole_conformance_suite() {
             keep.lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push((store.clone(), database));
-            Arc::new(store) as Arc<dyn Store>
+            Arc::new(store) as Arc<dyn FixtureStore>
         }
     })
     .await;

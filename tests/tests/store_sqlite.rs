@@ -23,8 +23,9 @@ use ai_billing::tax::TaxLine;
 use ai_billing::usage::{Return, Shipment};
 use ai_billing::{
     Account, BillingReason, Currency, Customer, Error, InvoiceStatus, Money, Plan, PlanType,
-    PlanVersion, PricingProgram, Store, Subscription, SubscriptionStatus,
+    PlanVersion, PricingProgram, Subscription, SubscriptionStatus,
 };
+use ai_billing::{AuditOutbox as _, BillingState as _, FixtureStore, UsageSource as _};
 use ai_billing_tests::sqlite::{SqliteFile, file_store, memory_store, unmigrated_file_store};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -49,7 +50,7 @@ async fn a_file_store_passes_the_conformance_suite() {
 async fn an_in_memory_store_passes_the_conformance_suite() {
     testkit::run_all(|| async {
         let store = SqliteStore::open("sqlite::memory:").await.unwrap();
-        Arc::new(store) as Arc<dyn Store>
+        Arc::new(store) as Arc<dyn FixtureStore>
     })
     .await;
 }
@@ -529,8 +530,8 @@ async fn a_commit_that_fails_late_leaves_nothing() {
     commit.events.push(existing.clone());
     let error = store.commit(&commit).await.unwrap_err();
     assert!(
-        matches!(&error, Error::InvalidInput { field, reason }
-            if field == "events.id" && reason.contains(&existing.id)),
+        matches!(&error, Error::Conflict { what, reason }
+            if what == "events.id" && reason.contains(&existing.id)),
         "{error:?}"
     );
     assert_eq!(

@@ -221,7 +221,7 @@ mod tests {
 
     use super::*;
     use crate::audit::{AuditAction, MemoryAuditSink, SubjectKind};
-    use crate::store::MemoryStore;
+    use crate::store::{AuditOutbox as _, BillingState as _, MemoryStore};
 
     /// Fails its first `failures` calls, then stores every event but `reject` (refused with a
     /// reason) and `throttled` (left pending, as an item answered 429).

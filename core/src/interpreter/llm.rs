@@ -1,5 +1,5 @@
 //! The LLM interpreter: a [`LanguageModel`] reads the plan prompt into a [`PricingProgram`] under
-//! the strict [program schema](crate::schema::program_schema), and deterministic code checks what
+//! the strict [program schema](crate::model::program_schema), and deterministic code checks what
 //! it wrote exactly as it checks the offline interpreter's.
 //!
 //! The model is sent the billing conventions (system message) and, as data, the plan prompt with
@@ -20,9 +20,9 @@ use serde_json::json;
 
 use super::{Interpreter, MAX_PROMPT_CHARS, OfflineInterpreter, PlanContext};
 use crate::error::{Error, Result};
+use crate::model::program_schema;
 use crate::model::{LanguageModel, Message, ModelAnswer, ModelRequest, ModelResponse, Role};
 use crate::pricing::PricingProgram;
-use crate::schema::program_schema;
 
 /// What the model is told a pricing program is and which billing conventions it follows.
 pub const SYSTEM_PROMPT: &str = r#"You read a subscription plan's billing rule, written in plain language by a billing admin, into a pricing program: JSON following the given schema exactly. Deterministic code bills from your program, so write only what the rule says.
@@ -88,7 +88,7 @@ fn check_answer(
     context: &PlanContext,
 ) -> std::result::Result<PricingProgram, Vec<String>> {
     let program: PricingProgram =
-        crate::scenario::from_json_object(text, "program").map_err(|(field, message)| {
+        crate::json::from_json_object(text, "program").map_err(|(field, message)| {
             let field = if field == "program" {
                 field
             } else {

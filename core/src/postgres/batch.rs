@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::store::{
     ClaimedPage, CommitOutcome, DueQuery, SubscriptionCommit, UsageRequest, check_event_batch,
-    check_usage_window,
+    check_invoice_currency, check_usage_window,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, check_scope, find_query};
@@ -295,7 +295,7 @@ async fn write_page(
         let checked = request.check_revision().and_then(|()| {
             check_event_batch(&request.events)?;
             match &request.invoice {
-                Some(issued) => check_amounts(issued),
+                Some(issued) => check_invoice_currency(&issued.invoice),
                 None => Ok(()),
             }
         });
@@ -384,25 +384,6 @@ async fn write_page(
         .into_iter()
         .map(|o| o.unwrap_or(Ok(CommitOutcome::Stale)))
         .collect())
-}
-
-/// Every amount of the invoice in its currency (a store keeps one currency per invoice).
-fn check_amounts(issued: &IssuedInvoice) -> Result<()> {
-    let invoice = &issued.invoice;
-    let amounts = [invoice.subtotal, invoice.tax, invoice.total]
-        .into_iter()
-        .chain(invoice.line_items.iter().map(|l| l.amount))
-        .chain(invoice.tax_lines.iter().map(|l| l.amount))
-        .chain(invoice.revenue_schedule.iter().map(|e| e.amount));
-    for amount in amounts {
-        if amount.currency() != invoice.currency {
-            return Err(Error::CurrencyMismatch {
-                expected: invoice.currency.code().to_owned(),
-                found: amount.currency().code().to_owned(),
-            });
-        }
-    }
-    Ok(())
 }
 
 async fn insert_heads<'a>(

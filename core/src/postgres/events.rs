@@ -37,7 +37,7 @@ pub(crate) fn serde_name<T: Serialize>(value: &T) -> String {
 }
 
 /// Inserts `events` on `conn` (inside the caller's transaction). An id already in the outbox is
-/// [`Error::InvalidInput`] naming it; the caller then drops its transaction, writing nothing.
+/// [`Error::Conflict`] naming it; the caller then drops its transaction, writing nothing.
 pub(crate) async fn insert_events(conn: &mut PgConnection, events: &[AuditEvent]) -> Result<()> {
     check_event_batch(events)?;
     if events.is_empty() {

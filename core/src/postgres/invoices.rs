@@ -14,7 +14,7 @@ use crate::invoice::{Invoice, IssuedInvoice, LineItem};
 use crate::money::{Currency, Money};
 use crate::pricing::ChargeKind;
 use crate::revrec::RevenueEntry;
-use crate::store::InvoiceQuery;
+use crate::store::{InvoiceQuery, check_invoice_currency};
 use crate::subscription::{BillingReason, InvoiceStatus};
 use crate::tax::TaxLine;
 
@@ -95,18 +95,6 @@ fn parse_kind(text: &str) -> Option<ChargeKind> {
     }
 }
 
-/// The invoice's amount in minor units, refusing an amount in another currency than the
-/// invoice's (a store keeps one currency per invoice).
-fn minor_in(currency: Currency, amount: Money) -> Result<i64> {
-    if amount.currency() != currency {
-        return Err(Error::CurrencyMismatch {
-            expected: currency.code().to_owned(),
-            found: amount.currency().code().to_owned(),
-        });
-    }
-    Ok(amount.minor())
-}
-
 fn positions(count: usize) -> Result<Vec<i32>> {
     (0..count)
         .map(|index| i32::try_from(index).map_err(|_| Error::overflow("invoice rows")))
@@ -119,25 +107,25 @@ pub(crate) async fn insert_invoice(
     issued: &IssuedInvoice,
 ) -> Result<Inserted> {
     let invoice = &issued.invoice;
-    let currency = invoice.currency;
-    let subtotal = minor_in(currency, invoice.subtotal)?;
-    let tax = minor_in(currency, invoice.tax)?;
-    let total = minor_in(currency, invoice.total)?;
+    check_invoice_currency(invoice)?;
+    let subtotal = invoice.subtotal.minor();
+    let tax = invoice.tax.minor();
+    let total = invoice.total.minor();
     let line_amounts = invoice
         .line_items
         .iter()
-        .map(|line| minor_in(currency, line.amount))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|line| line.amount.minor())
+        .collect::<Vec<_>>();
     let tax_amounts = invoice
         .tax_lines
         .iter()
-        .map(|line| minor_in(currency, line.amount))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|line| line.amount.minor())
+        .collect::<Vec<_>>();
     let revenue_amounts = invoice
         .revenue_schedule
         .iter()
-        .map(|entry| minor_in(currency, entry.amount))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|entry| entry.amount.minor())
+        .collect::<Vec<_>>();
     let action = || format!("writing invoice {:?}", issued.id);
 
     let written: Option<String> = sqlx::query_scalar(INSERT_INVOICE)
@@ -155,7 +143,7 @@ pub(crate) async fn insert_invoice(
         .bind(invoice.issue_date)
         .bind(invoice.period_start)
         .bind(invoice.period_end)
-        .bind(currency.code())
+        .bind(invoice.currency.code())
         .bind(subtotal)
         .bind(tax)
         .bind(invoice.tax_inclusive)

@@ -18,9 +18,10 @@ use crate::invoice::{Invoice, IssuedInvoice};
 use crate::money::Money;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
-    Store, StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id,
-    event_exists, invoice_exists, subscription_exists,
+    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription,
+    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures, UsageRequest,
+    UsageSource, check_event_batch, check_invoice_currency, check_plan_id, event_exists,
+    invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment, UsageQueryTemplate, find_query};
@@ -113,7 +114,7 @@ async fn require_account(conn: &mut SqliteConnection, account_id: &str) -> Resul
 }
 
 /// Writes `events` to the outbox in one statement (the events bound as one JSON array). An id
-/// given twice, or already in the outbox, is [`Error::InvalidInput`] naming it.
+/// given twice is [`Error::InvalidInput`], one already in the outbox [`Error::Conflict`], naming it.
 async fn insert_events(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Result<()> {
     insert_event_rows(conn, event_rows(events)?).await
 }
@@ -142,7 +143,7 @@ fn event_rows<'a>(events: impl IntoIterator<Item = &'a AuditEvent> + Clone) -> R
     Ok(json)
 }
 
-/// Writes checked [`event_rows`]; an id already in the outbox is [`Error::InvalidInput`] naming it.
+/// Writes checked [`event_rows`]; an id already in the outbox is [`Error::Conflict`] naming it.
 async fn insert_event_rows(conn: &mut SqliteConnection, json: JsonRows) -> Result<()> {
     if json.len() == 0 {
         return Ok(());
@@ -179,29 +180,11 @@ const INSERT_EVENTS: &str = "INSERT INTO audit_outbox (id, time, account_id, act
          value ->> 6, value ->> 7, value ->> 8, value ->> 9 \
      FROM jsonb_each(?1) ORDER BY key";
 
-/// Every amount of `invoice` must be in its currency: only minor units are stored per line.
-fn check_currency(invoice: &Invoice) -> Result<()> {
-    let amounts = [invoice.subtotal, invoice.tax, invoice.total]
-        .into_iter()
-        .chain(invoice.line_items.iter().map(|line| line.amount))
-        .chain(invoice.tax_lines.iter().map(|line| line.amount))
-        .chain(invoice.revenue_schedule.iter().map(|entry| entry.amount));
-    for amount in amounts {
-        if amount.currency() != invoice.currency {
-            return Err(Error::CurrencyMismatch {
-                expected: invoice.currency.code().to_owned(),
-                found: amount.currency().code().to_owned(),
-            });
-        }
-    }
-    Ok(())
-}
-
 /// Inserts an invoice and its children. `Ok(false)`, with nothing of the invoice written, when an
 /// invoice for the same period (or with the same id) exists; the caller then rolls back.
 async fn insert_invoice(conn: &mut SqliteConnection, issued: &IssuedInvoice) -> Result<bool> {
     let invoice = &issued.invoice;
-    check_currency(invoice)?;
+    check_invoice_currency(invoice)?;
     let action = || format!("writing invoice {:?}", issued.id);
     let inserted = sqlx::query(
         "INSERT INTO invoices (account_id, id, subscription_id, customer_id, plan_id, \
@@ -372,7 +355,7 @@ async fn decide<'a>(
         let checked = request.check_revision().and_then(|()| {
             check_event_batch(&request.events)?;
             match &request.invoice {
-                Some(issued) => check_currency(&issued.invoice),
+                Some(issued) => check_invoice_currency(&issued.invoice),
                 None => Ok(()),
             }
         });
@@ -771,7 +754,7 @@ fn by_invoice<T>(
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl BillingState for SqliteStore {
     async fn migrate(&self) -> Result<()> {
         self.run_migrations().await
     }
@@ -1064,71 +1047,6 @@ impl Store for SqliteStore {
         Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
 
-    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
-        // The windows that are well formed, by template, read a chunk per statement with a few
-        // statements in flight (each on its own connection), beside the writes of another page.
-        let mut read: Vec<Option<Result<PeriodUsage>>> = Vec::with_capacity(requests.len());
-        let mut by_template: Vec<(&UsageQueryTemplate, Vec<usize>, Vec<Window<'_>>)> = Vec::new();
-        for (index, request) in requests.iter().enumerate() {
-            let checked = find_query(&request.query).and_then(|template| {
-                let window = Window::new(
-                    &request.account_id,
-                    &request.customer_id,
-                    request.from,
-                    request.to,
-                    request.tz,
-                )?;
-                Ok((template, window))
-            });
-            match checked {
-                Ok((template, window)) => {
-                    read.push(None);
-                    match by_template
-                        .iter_mut()
-                        .find(|(t, _, _)| t.name == template.name)
-                    {
-                        Some((_, places, windows)) => {
-                            places.push(index);
-                            windows.push(window);
-                        }
-                        None => by_template.push((template, vec![index], vec![window])),
-                    }
-                }
-                Err(error) => read.push(Some(Err(error))),
-            }
-        }
-        let mut statements = Vec::new();
-        for (template, places, windows) in &by_template {
-            for (places, windows) in places
-                .chunks(WINDOWS_PER_STATEMENT)
-                .zip(windows.chunks(WINDOWS_PER_STATEMENT))
-            {
-                statements.push(async move {
-                    Ok::<_, Error>((places, self.read_windows(template, windows).await?))
-                });
-            }
-        }
-        let mut statements =
-            futures_util::stream::iter(statements).buffer_unordered(USAGE_IN_FLIGHT);
-        while let Some(done) = statements.next().await {
-            let (places, usages) = done?;
-            for (&place, usage) in places.iter().zip(usages) {
-                read[place] = Some(usage);
-            }
-        }
-        Ok(read
-            .into_iter()
-            .map(|usage| {
-                usage.unwrap_or_else(|| {
-                    Err(Error::Storage {
-                        action: "reading usage".to_owned(),
-                        source: "a window was not read".into(),
-                    })
-                })
-            })
-            .collect())
-    }
-
     async fn commit_claimed(
         &self,
         page: ClaimedPage,
@@ -1144,16 +1062,6 @@ impl Store for SqliteStore {
         let outcomes = commit_page(&mut tx, page).await?;
         commit(tx, action).await?;
         Ok(outcomes)
-    }
-
-    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let action = "writing audit events";
-        let mut tx = self.write(action).await?;
-        insert_events(&mut tx, events).await?;
-        commit(tx, action).await
     }
 
     async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>> {
@@ -1283,22 +1191,98 @@ impl Store for SqliteStore {
             .collect())
     }
 
-    async fn insert_shipments(
-        &self,
-        account_id: &str,
-        customer_id: &str,
-        rows: &[Shipment],
-    ) -> Result<()> {
-        SqliteStore::insert_shipments(self, account_id, customer_id, rows).await
+    async fn close(&self) -> Result<()> {
+        self.pool.close().await;
+        Ok(())
     }
 
-    async fn insert_returns(
-        &self,
-        account_id: &str,
-        customer_id: &str,
-        rows: &[Return],
-    ) -> Result<()> {
-        SqliteStore::insert_returns(self, account_id, customer_id, rows).await
+    async fn stats(&self) -> Result<StoreStats> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM subscriptions) AS subscriptions, \
+             (SELECT COUNT(*) FROM invoices) AS invoices, \
+             (SELECT COUNT(*) FROM audit_outbox) AS audit_events, \
+             (SELECT COUNT(*) FROM audit_outbox \
+                 WHERE shipped_at IS NULL AND rejected_at IS NULL) AS audit_pending, \
+             (SELECT COUNT(*) FROM audit_outbox WHERE rejected_at IS NOT NULL) AS audit_rejected",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(fetch_failed("counts"))?;
+        Ok(StoreStats {
+            subscriptions: rows::total(&row, "subscriptions", "subscriptions")?,
+            invoices: rows::total(&row, "invoices", "invoices")?,
+            audit_events: rows::total(&row, "audit_outbox", "audit_events")?,
+            audit_pending: rows::total(&row, "audit_outbox", "audit_pending")?,
+            audit_rejected: rows::total(&row, "audit_outbox", "audit_rejected")?,
+        })
+    }
+}
+
+#[async_trait]
+impl UsageSource for SqliteStore {
+    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
+        // The windows that are well formed, by template, read a chunk per statement with a few
+        // statements in flight (each on its own connection), beside the writes of another page.
+        let mut read: Vec<Option<Result<PeriodUsage>>> = Vec::with_capacity(requests.len());
+        let mut by_template: Vec<(&UsageQueryTemplate, Vec<usize>, Vec<Window<'_>>)> = Vec::new();
+        for (index, request) in requests.iter().enumerate() {
+            let checked = find_query(&request.query).and_then(|template| {
+                let window = Window::new(
+                    &request.account_id,
+                    &request.customer_id,
+                    request.from,
+                    request.to,
+                    request.tz,
+                )?;
+                Ok((template, window))
+            });
+            match checked {
+                Ok((template, window)) => {
+                    read.push(None);
+                    match by_template
+                        .iter_mut()
+                        .find(|(t, _, _)| t.name == template.name)
+                    {
+                        Some((_, places, windows)) => {
+                            places.push(index);
+                            windows.push(window);
+                        }
+                        None => by_template.push((template, vec![index], vec![window])),
+                    }
+                }
+                Err(error) => read.push(Some(Err(error))),
+            }
+        }
+        let mut statements = Vec::new();
+        for (template, places, windows) in &by_template {
+            for (places, windows) in places
+                .chunks(WINDOWS_PER_STATEMENT)
+                .zip(windows.chunks(WINDOWS_PER_STATEMENT))
+            {
+                statements.push(async move {
+                    Ok::<_, Error>((places, self.read_windows(template, windows).await?))
+                });
+            }
+        }
+        let mut statements =
+            futures_util::stream::iter(statements).buffer_unordered(USAGE_IN_FLIGHT);
+        while let Some(done) = statements.next().await {
+            let (places, usages) = done?;
+            for (&place, usage) in places.iter().zip(usages) {
+                read[place] = Some(usage);
+            }
+        }
+        Ok(read
+            .into_iter()
+            .map(|usage| {
+                usage.unwrap_or_else(|| {
+                    Err(Error::Storage {
+                        action: "reading usage".to_owned(),
+                        source: "a window was not read".into(),
+                    })
+                })
+            })
+            .collect())
     }
 
     async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
@@ -1312,6 +1296,19 @@ impl Store for SqliteStore {
             request.tz,
         )
         .await
+    }
+}
+
+#[async_trait]
+impl AuditOutbox for SqliteStore {
+    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let action = "writing audit events";
+        let mut tx = self.write(action).await?;
+        insert_events(&mut tx, events).await?;
+        commit(tx, action).await
     }
 
     async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>> {
@@ -1417,31 +1414,26 @@ impl Store for SqliteStore {
         .map(rows::event)
         .collect()
     }
+}
 
-    async fn close(&self) -> Result<()> {
-        self.pool.close().await;
-        Ok(())
+#[async_trait]
+impl UsageFixtures for SqliteStore {
+    async fn insert_shipments(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Shipment],
+    ) -> Result<()> {
+        SqliteStore::insert_shipments(self, account_id, customer_id, rows).await
     }
 
-    async fn stats(&self) -> Result<StoreStats> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM subscriptions) AS subscriptions, \
-             (SELECT COUNT(*) FROM invoices) AS invoices, \
-             (SELECT COUNT(*) FROM audit_outbox) AS audit_events, \
-             (SELECT COUNT(*) FROM audit_outbox \
-                 WHERE shipped_at IS NULL AND rejected_at IS NULL) AS audit_pending, \
-             (SELECT COUNT(*) FROM audit_outbox WHERE rejected_at IS NOT NULL) AS audit_rejected",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(fetch_failed("counts"))?;
-        Ok(StoreStats {
-            subscriptions: rows::total(&row, "subscriptions", "subscriptions")?,
-            invoices: rows::total(&row, "invoices", "invoices")?,
-            audit_events: rows::total(&row, "audit_outbox", "audit_events")?,
-            audit_pending: rows::total(&row, "audit_outbox", "audit_pending")?,
-            audit_rejected: rows::total(&row, "audit_outbox", "audit_rejected")?,
-        })
+    async fn insert_returns(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Return],
+    ) -> Result<()> {
+        SqliteStore::insert_returns(self, account_id, customer_id, rows).await
     }
 }
 

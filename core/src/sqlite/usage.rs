@@ -29,8 +29,9 @@ impl SqliteStore {
     /// Inserts shipments of one customer of one account, in one transaction.
     ///
     /// Every row is checked before anything is written: a non-empty id given once, a quantity of at
-    /// least 1, and `shipped_at` in whole seconds (the platform stores unix seconds). A bad row, or
-    /// an id the account already has, is [`Error::InvalidInput`] naming it, and nothing is inserted.
+    /// least 1, and `shipped_at` in whole seconds (the platform stores unix seconds). A bad row is
+    /// [`Error::InvalidInput`] and an id the account already has [`Error::Conflict`], naming it,
+    /// and nothing is inserted.
     pub async fn insert_shipments(
         &self,
         account_id: &str,
@@ -441,7 +442,7 @@ fn ceil_seconds(at: DateTime<Utc>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::store::{BillingState, UsageSource};
     use crate::usage::find_query;
 
     fn at(text: &str) -> DateTime<Utc> {
@@ -648,8 +649,8 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(&again, Error::InvalidInput { field, reason }
-                if field == "shipments.id" && reason.contains("\"ok\" already exists")),
+            matches!(&again, Error::Conflict { what, reason }
+                if what == "shipments.id" && reason.contains("\"ok\" already exists")),
             "{again:?}"
         );
         let usage = db

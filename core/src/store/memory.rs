@@ -12,8 +12,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, Store,
-    StoreStats, SubscriptionCommit, UsageRequest, check_event_batch, check_plan_id, event_exists,
+    AuditOutbox, BillingState, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription,
+    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures, UsageRequest,
+    UsageSource, check_event_batch, check_invoice_currency, check_plan_id, event_exists,
     invoice_exists, subscription_exists, usage_row_exists,
 };
 use crate::audit::AuditEvent;
@@ -276,7 +277,7 @@ fn rows_of<T: Clone>(stored: &UsageRows<T>, mine: impl Fn(&Key, &str) -> bool) -
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl BillingState for MemoryStore {
     async fn migrate(&self) -> Result<()> {
         Ok(())
     }
@@ -362,6 +363,9 @@ impl Store for MemoryStore {
         if state.subscriptions.contains_key(&sub_key) {
             return Err(subscription_exists(subscription));
         }
+        if let Some(issued) = &request.invoice {
+            check_invoice_currency(&issued.invoice)?;
+        }
         if let Some(invoice) = state.existing_invoice(request.invoice.as_ref()) {
             return Err(invoice_exists(invoice));
         }
@@ -388,6 +392,9 @@ impl Store for MemoryStore {
             Some(stored) if stored.revision == request.expected_revision => {}
             _ => return Ok(CommitOutcome::Stale),
         }
+        if let Some(issued) = &request.invoice {
+            check_invoice_currency(&issued.invoice)?;
+        }
         if state.existing_invoice(request.invoice.as_ref()).is_some() {
             return Ok(CommitOutcome::InvoiceExists);
         }
@@ -399,13 +406,6 @@ impl Store for MemoryStore {
             &request.events,
         );
         Ok(CommitOutcome::Committed)
-    }
-
-    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
-        let mut state = self.lock();
-        state.check_events(events)?;
-        state.push_events(events);
-        Ok(())
     }
 
     async fn due_subscriptions(&self, query: &DueQuery) -> Result<Vec<Subscription>> {
@@ -449,26 +449,30 @@ impl Store for MemoryStore {
         Ok(found)
     }
 
-    async fn insert_shipments(
-        &self,
-        account_id: &str,
-        customer_id: &str,
-        rows: &[Shipment],
-    ) -> Result<()> {
-        usage::check_shipments(account_id, customer_id, rows)?;
-        SHIPMENTS.insert(&mut self.lock().shipments, account_id, customer_id, rows)
+    async fn stats(&self) -> Result<StoreStats> {
+        let state = self.lock();
+        let pending = state
+            .outbox
+            .iter()
+            .filter(|entry| entry.is_pending())
+            .count();
+        let rejected = state
+            .outbox
+            .iter()
+            .filter(|entry| entry.rejected.is_some())
+            .count();
+        Ok(StoreStats {
+            subscriptions: state.subscriptions.len() as u64,
+            invoices: state.invoices.len() as u64,
+            audit_events: state.outbox.len() as u64,
+            audit_pending: pending as u64,
+            audit_rejected: rejected as u64,
+        })
     }
+}
 
-    async fn insert_returns(
-        &self,
-        account_id: &str,
-        customer_id: &str,
-        rows: &[Return],
-    ) -> Result<()> {
-        usage::check_returns(account_id, customer_id, rows)?;
-        RETURNS.insert(&mut self.lock().returns, account_id, customer_id, rows)
-    }
-
+#[async_trait]
+impl UsageSource for MemoryStore {
     async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
         usage::find_query(&request.query)?;
         usage::check_scope(&request.account_id, &request.customer_id)?;
@@ -483,6 +487,16 @@ impl Store for MemoryStore {
             )
         };
         usage::aggregate(&shipments, &returns, request.from, request.to, request.tz)
+    }
+}
+
+#[async_trait]
+impl AuditOutbox for MemoryStore {
+    async fn append_events(&self, events: &[AuditEvent]) -> Result<()> {
+        let mut state = self.lock();
+        state.check_events(events)?;
+        state.push_events(events);
+        Ok(())
     }
 
     async fn pending_events(&self, limit: u32) -> Result<Vec<AuditEvent>> {
@@ -570,26 +584,28 @@ impl Store for MemoryStore {
             .cloned()
             .collect())
     }
+}
 
-    async fn stats(&self) -> Result<StoreStats> {
-        let state = self.lock();
-        let pending = state
-            .outbox
-            .iter()
-            .filter(|entry| entry.is_pending())
-            .count();
-        let rejected = state
-            .outbox
-            .iter()
-            .filter(|entry| entry.rejected.is_some())
-            .count();
-        Ok(StoreStats {
-            subscriptions: state.subscriptions.len() as u64,
-            invoices: state.invoices.len() as u64,
-            audit_events: state.outbox.len() as u64,
-            audit_pending: pending as u64,
-            audit_rejected: rejected as u64,
-        })
+#[async_trait]
+impl UsageFixtures for MemoryStore {
+    async fn insert_shipments(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Shipment],
+    ) -> Result<()> {
+        usage::check_shipments(account_id, customer_id, rows)?;
+        SHIPMENTS.insert(&mut self.lock().shipments, account_id, customer_id, rows)
+    }
+
+    async fn insert_returns(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Return],
+    ) -> Result<()> {
+        usage::check_returns(account_id, customer_id, rows)?;
+        RETURNS.insert(&mut self.lock().returns, account_id, customer_id, rows)
     }
 }
 #[cfg(all(test, feature = "testkit"))]
@@ -600,7 +616,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn memory_store_passes_the_conformance_suite() {
-        super::super::testkit::run_all(|| async { Arc::new(MemoryStore::new()) as Arc<dyn Store> })
-            .await;
+        super::super::testkit::run_all(|| async {
+            Arc::new(MemoryStore::new()) as Arc<dyn crate::store::FixtureStore>
+        })
+        .await;
     }
 }

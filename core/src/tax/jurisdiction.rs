@@ -384,7 +384,7 @@ fn charge_order(
 fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let (path, message) = crate::scenario::json_error_location(&e, "");
+        let (path, message) = crate::json::json_error_location(&e, "");
         let field = if path.is_empty() {
             ROOT.to_owned()
         } else if path.starts_with('[') {

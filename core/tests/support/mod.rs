@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use ai_billing::{
-    Account, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit, MemoryStore,
-    Plan, Store,
+    Account, BillingInterval, Currency, Customer, Engine, FixedClock, FixtureStore, IntervalUnit,
+    MemoryStore, Plan,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -32,8 +32,8 @@ pub fn ai_plan(id: &str, prompt: &str) -> Plan {
 
 /// A fresh in-memory store, a clock on Jan 1, 2026, 8:00 in New York, and an engine on both in
 /// which [`ACCOUNT`] (New York, `abstracted` as asked) and its customer [`CUSTOMER`] are saved.
-pub async fn setup(abstracted: bool) -> (Arc<dyn Store>, Arc<FixedClock>, Engine) {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
+pub async fn setup(abstracted: bool) -> (Arc<dyn FixtureStore>, Arc<FixedClock>, Engine) {
+    let store: Arc<dyn FixtureStore> = Arc::new(MemoryStore::default());
     let clock = Arc::new(FixedClock::new(ny(2026, 1, 1, 8)));
     let engine = Engine::new(store.clone()).with_clock(clock.clone());
     let account = Account {

@@ -1,0 +1,133 @@
+//! What every adapter checks and reports alike. The rules of the store's contract live here once,
+//! so the adapters cannot drift apart in what they accept or in how they name a refusal; how each
+//! backend finds the fact (a map lookup, a unique key, a `RETURNING` list) stays in the adapter.
+
+use chrono::{DateTime, Utc};
+
+use crate::audit::AuditEvent;
+use crate::error::{Error, Result};
+use crate::invoice::{Invoice, IssuedInvoice};
+use crate::subscription::Subscription;
+
+#[cfg(doc)]
+use crate::store::BillingState;
+
+/// Checks a batch of events before any of it is written: every id non-empty and given once.
+/// Whether an id is already in the outbox is left to the adapter, which finds it in its own way.
+pub(crate) fn check_event_batch<'a>(
+    events: impl IntoIterator<Item = &'a AuditEvent>,
+) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for event in events {
+        if event.id.is_empty() {
+            return Err(Error::invalid("events.id", "an event has an empty id"));
+        }
+        if !seen.insert(event.id.as_str()) {
+            return Err(Error::invalid(
+                "events.id",
+                format!("event {:?} is given twice", event.id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that every amount of `invoice` (subtotal, tax, total, each line, tax line and revenue
+/// entry) is in the invoice's currency, as every store requires before it writes one: a store
+/// keeps one currency per invoice and only minor units per line.
+pub fn check_invoice_currency(invoice: &Invoice) -> Result<()> {
+    let amounts = [invoice.subtotal, invoice.tax, invoice.total]
+        .into_iter()
+        .chain(invoice.line_items.iter().map(|line| line.amount))
+        .chain(invoice.tax_lines.iter().map(|line| line.amount))
+        .chain(invoice.revenue_schedule.iter().map(|entry| entry.amount));
+    for amount in amounts {
+        if amount.currency() != invoice.currency {
+            return Err(Error::CurrencyMismatch {
+                expected: invoice.currency.code().to_owned(),
+                found: amount.currency().code().to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of an event whose id is already in the outbox.
+pub(crate) fn event_exists(id: &str) -> Error {
+    Error::conflict(
+        "events.id",
+        format!("event {id:?} is already in the outbox"),
+    )
+}
+
+/// Checks that a plan version to store has a plan id (its key in every store).
+pub(crate) fn check_plan_id(plan_id: &str) -> Result<()> {
+    if plan_id.is_empty() {
+        return Err(Error::invalid("plan.id", "a stored plan needs an id"));
+    }
+    Ok(())
+}
+
+/// The refusal of [`BillingState::insert_subscription`] when the account already has the id.
+pub(crate) fn subscription_exists(subscription: &Subscription) -> Error {
+    Error::conflict(
+        "subscription.id",
+        format!(
+            "subscription {:?} already exists in account {:?}",
+            subscription.id, subscription.account_id
+        ),
+    )
+}
+
+/// The refusal of [`BillingState::insert_subscription`] when the first invoice's period already has one.
+pub(crate) fn invoice_exists(invoice: &IssuedInvoice) -> Error {
+    Error::conflict(
+        "invoice",
+        format!(
+            "an invoice of subscription {:?} for the period starting {} already exists",
+            invoice.subscription_id, invoice.invoice.period_start
+        ),
+    )
+}
+
+/// The refusal of a platform row (`what` is `shipment` or `return`, in `table`) whose id the
+/// account already has.
+pub(crate) fn usage_row_exists(table: &str, what: &str, id: &str, account_id: &str) -> Error {
+    Error::conflict(
+        format!("{table}.id"),
+        format!("{what} {id:?} already exists in account {account_id:?}"),
+    )
+}
+
+/// Checks a usage window before a database runs a template over it: `from` not after `to`
+/// (as [`crate::usage::aggregate`] checks it for the in-memory rows).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn check_usage_window(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
+    if from > to {
+        return Err(Error::invalid(
+            "usage window",
+            format!("starts at {from} after it ends at {to}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A customer's tax address from its three nullable columns, as both databases store it: no
+/// address when all three are NULL, and a region or postal code without a country is not an
+/// address the core writes (the `Err` says what is wrong, for the adapter's corruption error).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn stored_tax_address(
+    country: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+) -> Result<Option<crate::tax::TaxAddress>, &'static str> {
+    match country {
+        Some(country) => Ok(Some(crate::tax::TaxAddress {
+            country,
+            region,
+            postal_code,
+        })),
+        None if region.is_none() && postal_code.is_none() => Ok(None),
+        None => Err("NULL while the address has a region or postal code"),
+    }
+}

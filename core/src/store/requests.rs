@@ -1,0 +1,193 @@
+//! The request and answer types of the store's ports: what a call names, so fields can be added
+//! without breaking callers.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::audit::AuditEvent;
+use crate::error::{Error, Result};
+use crate::invoice::IssuedInvoice;
+use crate::subscription::Subscription;
+
+#[cfg(doc)]
+use crate::store::{AuditOutbox, BillingState};
+
+/// A page of due subscriptions claimed by a billing run ([`BillingState::claim_due`]).
+///
+/// The claim lasts until the page is given to [`BillingState::commit_claimed`] or dropped.
+pub struct ClaimedPage {
+    /// The claimed subscriptions, in (account id, subscription id) order, as they are now.
+    pub subscriptions: Vec<Subscription>,
+    /// What holds the claim (a store's open transaction), when the store claims.
+    hold: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl ClaimedPage {
+    /// A page no claim holds: the default of stores that rely on compare-and-set alone.
+    pub fn unlocked(subscriptions: Vec<Subscription>) -> Self {
+        ClaimedPage {
+            subscriptions,
+            hold: None,
+        }
+    }
+
+    /// A page whose claim `hold` keeps until it is committed or dropped.
+    pub fn held(subscriptions: Vec<Subscription>, hold: Box<dyn std::any::Any + Send>) -> Self {
+        ClaimedPage {
+            subscriptions,
+            hold: Some(hold),
+        }
+    }
+
+    /// What holds the claim, for the store that made it.
+    pub fn into_hold(self) -> Option<Box<dyn std::any::Any + Send>> {
+        self.hold
+    }
+}
+
+impl fmt::Debug for ClaimedPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClaimedPage")
+            .field("subscriptions", &self.subscriptions.len())
+            .field("held", &self.hold.is_some())
+            .finish()
+    }
+}
+
+/// Which plan version to read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanQuery {
+    /// The account.
+    pub account_id: String,
+    /// The plan.
+    pub plan_id: String,
+    /// A version number, or `None` for the latest.
+    #[serde(default)]
+    pub version: Option<u32>,
+}
+
+/// Which plans to list: one account's, each at its latest version, for paging by plan id.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanListQuery {
+    /// The account.
+    pub account_id: String,
+    /// Only plans whose id comes strictly after this one (the last id of the previous page).
+    #[serde(default)]
+    pub after: Option<String>,
+    /// At most this many (all when `None`).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A subscription to create, with its first invoice when it is billed at creation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSubscription {
+    /// The subscription, as it is after creation (and after its first invoice).
+    pub subscription: Subscription,
+    /// The first invoice, for plans billed in advance that start now.
+    pub invoice: Option<IssuedInvoice>,
+    /// The events of the creation.
+    pub events: Vec<AuditEvent>,
+}
+
+/// A change to a subscription, computed from the state at `expected_revision`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionCommit {
+    /// The revision the change was computed from.
+    pub expected_revision: i64,
+    /// The new state; its revision is `expected_revision + 1`.
+    pub subscription: Subscription,
+    /// The invoice the change issues, if any.
+    pub invoice: Option<IssuedInvoice>,
+    /// The events of the change.
+    pub events: Vec<AuditEvent>,
+}
+
+impl SubscriptionCommit {
+    /// Checks that the new state's revision is `expected_revision + 1`, as [`BillingState::commit`]
+    /// requires. Every adapter calls it before it touches its data, so a bad request is refused
+    /// the same way (and with the same message) whatever the store.
+    pub(crate) fn check_revision(&self) -> Result<()> {
+        if self.expected_revision.checked_add(1) == Some(self.subscription.revision) {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "subscription.revision",
+            format!(
+                "the new state's revision is {} but the change was computed from revision {}",
+                self.subscription.revision, self.expected_revision
+            ),
+        ))
+    }
+}
+
+/// What [`BillingState::commit`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Everything was written.
+    Committed,
+    /// The subscription is no longer at the expected revision (or no longer exists): nothing was
+    /// written. Read it again and recompute.
+    Stale,
+    /// An invoice for the same period already exists: nothing was written.
+    InvoiceExists,
+}
+
+/// Which subscriptions are due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueQuery {
+    /// Due when `next_invoice_at <= due_by`.
+    pub due_by: DateTime<Utc>,
+    /// Only after this (account id, subscription id), for paging.
+    pub after: Option<(String, String)>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Which invoices to list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvoiceQuery {
+    /// Only this account's.
+    pub account_id: Option<String>,
+    /// Only this subscription's (with `account_id`).
+    pub subscription_id: Option<String>,
+    /// At most this many (all when `None`).
+    pub limit: Option<u32>,
+}
+
+/// One customer's usage window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRequest {
+    /// The predefined query's name (`shipments_by_weekday`).
+    pub query: String,
+    /// The account.
+    pub account_id: String,
+    /// The customer.
+    pub customer_id: String,
+    /// The window's start, inclusive.
+    pub from: DateTime<Utc>,
+    /// The window's end, exclusive.
+    pub to: DateTime<Utc>,
+    /// The zone whose local weekdays count.
+    pub tz: Tz,
+}
+
+/// Counts of what a store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StoreStats {
+    /// Subscriptions, all accounts.
+    pub subscriptions: u64,
+    /// Invoices, all accounts.
+    pub invoices: u64,
+    /// Events in the outbox, shipped or not.
+    pub audit_events: u64,
+    /// Events neither shipped nor rejected: what [`AuditOutbox::pending_events`] lists.
+    pub audit_pending: u64,
+    /// Events the sink rejected, kept in the outbox with their reasons
+    /// ([`AuditOutbox::rejected_events`]).
+    pub audit_rejected: u64,
+}
