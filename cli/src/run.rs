@@ -4,13 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ai_billing::Engine;
 use ai_billing::engine::RunDue;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use crate::database::{DbArgs, block_on};
+use crate::database::{DbArgs, Setup, block_on};
 use crate::failure::{CliResult, Failure};
 use crate::tax::TaxArgs;
 
@@ -71,15 +70,18 @@ pub fn run(args: &Args) -> CliResult {
         _ => None,
     };
     let (report, shipped) = block_on(async {
-        let store = args.db.open().await?;
+        let engine = args
+            .db
+            .engine(Setup {
+                tax: Some(&args.tax),
+                model: Some(&args.model),
+                concurrency: Some(args.concurrency),
+            })
+            .await?;
+        let store = engine.store().clone();
         let shipper = sink
             .clone()
             .map(|sink| crate::audit::BackgroundShipper::start(store.clone(), sink));
-        let engine = args.model.apply(
-            Engine::new(store.clone())
-                .with_tax(args.tax.calculator()?)
-                .with_concurrency(args.concurrency),
-        )?;
         let bar = progress_bar(args.json);
         let progress_bar = bar.clone();
         let pause = PauseHook::from_env();
