@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         interval: BillingInterval::new(IntervalUnit::Month, 1)?,
     };
     let program = interpreter::interpret(
-        "$0.75 per weekday delivery and $2.50 per Sunday delivery",
+        "$0.75 per delivery Monday to Saturday and $2.50 per Sunday delivery",
         &context,
     )?;
     println!("{}\n", program.describe());

@@ -4,9 +4,9 @@ use std::io::Write;
 
 use ai_billing::calendar::parse_time_zone;
 use ai_billing::tax::TaxAddress;
-use ai_billing::{Account, Customer, Engine};
+use ai_billing::{Account, Customer};
 
-use crate::database::{DbArgs, actor, block_on};
+use crate::database::{DbArgs, Setup, actor, block_on};
 use crate::failure::CliResult;
 
 /// `account` subcommands.
@@ -83,7 +83,7 @@ pub fn account(command: &AccountCommand) -> CliResult {
         tax_inclusive: args.tax_inclusive,
     };
     block_on(async {
-        let engine = Engine::new(args.db.open().await?);
+        let engine = args.db.engine(Setup::default()).await?;
         engine
             .save_account(&account, &actor(args.actor.as_deref()))
             .await?;
@@ -107,7 +107,7 @@ pub fn customer(command: &CustomerCommand) -> CliResult {
         tax_exempt: args.tax_exempt,
     };
     block_on(async {
-        let engine = Engine::new(args.db.open().await?);
+        let engine = args.db.engine(Setup::default()).await?;
         engine
             .save_customer(&customer, &actor(args.actor.as_deref()))
             .await?;

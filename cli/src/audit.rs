@@ -224,8 +224,8 @@ pub fn render(account: &str, subject: &str, events: &[AuditEvent]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Audit trail of {subject} (account {account}): {} events",
-        events.len()
+        "Audit trail of {subject} (account {account}): {}",
+        crate::render::count(events.len(), "event")
     );
     let mut current: Option<&str> = None;
     for event in events {

@@ -14,19 +14,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ai_billing::calendar;
-use ai_billing::connect_with_fixtures;
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, Quantity, RunDue, SavePlan};
 use ai_billing::store::{InvoiceQuery, StoreStats};
 use ai_billing::tax::{FlatRate, TaxAddress};
 use ai_billing::usage;
 use ai_billing::{
-    Account, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit, IssuedInvoice,
-    Money, Plan, PricingProgram,
+    Account, BillingInterval, Currency, Customer, FixedClock, IntervalUnit, IssuedInvoice, Money,
+    Plan, PricingProgram,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::database::{Setup, open_engine};
 use crate::failure::{CliResult, Failure};
 use crate::render;
 use crate::synth::deliveries;
@@ -203,22 +203,19 @@ pub fn run(args: &Args) -> CliResult {
 async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliResult<Report> {
     remove_database(path)?;
     let url = format!("sqlite://{}", path.display());
-    let store = connect_with_fixtures(&url).await.map_err(|e| {
-        Failure::from(e).context(format!(
-            "cannot create the demo database {}",
-            path.display()
-        ))
-    })?;
-    store.migrate().await?;
     let account = Account::new(ACCOUNT_ID, chrono_tz::America::New_York);
     let tz = account.timezone;
     // The demo's clock: each step happens at a fixed moment, so every run prints the same.
     let clock = Arc::new(FixedClock::new(at_local(tz, date(2026, 1, 1), 8)));
-    let engine = model.apply(
-        Engine::new(store.clone())
-            .with_tax(Arc::new(FlatRate::new("Sales tax", TAX_RATE)?))
-            .with_clock(clock.clone()),
-    )?;
+    let setup = Setup {
+        model: Some(model),
+        ..Setup::default()
+    };
+    let engine = open_engine(&url, setup)
+        .await?
+        .with_tax(Arc::new(FlatRate::new("Sales tax", TAX_RATE)?))
+        .with_clock(clock.clone());
+    let store = crate::database::open_fixtures(&url).await?;
     engine.save_account(&account, ACTOR).await?;
 
     let mut plans = Vec::new();
@@ -425,8 +422,12 @@ fn text(report: &Report, started: Instant) -> String {
         out.push_str("Reading:\n");
         out.push_str(&render::indent(&plan.reading, 2));
         out.push_str(&format!(
-            "Subscription: customer {}, quantity {}, starts {}; {} deliveries and {} returns in the database\n\n",
-            sub.customer_id, sub.quantity, sub.start, sub.shipments, sub.returns
+            "Subscription: customer {}, quantity {}, starts {}; {} and {} in the database\n\n",
+            sub.customer_id,
+            sub.quantity,
+            sub.start,
+            render::count(sub.shipments, "delivery"),
+            render::count(sub.returns, "return")
         ));
         for issued in &plan.invoices {
             out.push_str(&format!(

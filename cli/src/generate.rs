@@ -24,7 +24,7 @@ use chrono::{Months, NaiveDate, TimeDelta};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use crate::database::{DbArgs, block_on};
+use crate::database::{DbArgs, Setup, block_on};
 use crate::failure::{CliResult, Failure};
 use crate::synth::{Lcg, deliveries};
 
@@ -40,8 +40,9 @@ pub struct Args {
     /// How many subscriptions (one customer each).
     #[arg(long, value_name = "N")]
     pub subscriptions: u32,
-    /// The first possible start date; subscriptions start over the following four weeks.
-    #[arg(long, value_name = "DATE")]
+    /// The first possible start date, YYYY-MM-DD; subscriptions start over the following four
+    /// weeks.
+    #[arg(long, value_name = "DATE", value_parser = crate::arguments::date)]
     pub start: NaiveDate,
     /// Months of deliveries after each subscription's start.
     #[arg(long, value_name = "M", default_value_t = 3)]
@@ -198,6 +199,7 @@ pub fn run(args: &Args) -> CliResult {
 }
 
 async fn generate(args: &Args) -> CliResult<Summary> {
+    let engine = args.db.engine(Setup::default()).await?;
     let store = args.db.open_with_fixtures().await?;
     let before = args
         .start
@@ -206,7 +208,7 @@ async fn generate(args: &Args) -> CliResult<Summary> {
         .ok_or_else(|| Failure::invalid_input("invalid --start", "the date is out of range"))?
         .and_utc();
     let clock = Arc::new(FixedClock::new(before));
-    let engine = Engine::new(store.clone()).with_clock(clock);
+    let engine = engine.with_clock(clock);
     let actor = "generate";
     let mut summary = Summary {
         accounts: ACCOUNTS.len(),

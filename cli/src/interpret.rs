@@ -21,7 +21,7 @@ use crate::failure::CliResult;
     after_help = "Examples:\n  \
                   ai-billing interpret 'Bill $5 for the first month and increase by $1 per month'\n  \
                   ai-billing interpret 'EUR 9 per week' --currency EUR --interval week\n  \
-                  ai-billing interpret --json '$0.75 per weekday delivery and $2.50 per Sunday delivery'"
+                  ai-billing interpret --json '$0.75 per delivery Monday to Saturday and $2.50 per Sunday delivery'"
 )]
 pub struct Args {
     /// The plan's billing rule in plain language (quote it).

@@ -23,6 +23,9 @@ pub struct Args {
     /// At most this many.
     #[arg(long)]
     pub limit: Option<u32>,
+    /// Show each invoice whole: its line items, tax, total and revenue schedule.
+    #[arg(long, conflicts_with = "json")]
+    pub lines: bool,
     /// Print a JSON array, every invoice whole.
     #[arg(long)]
     pub json: bool,
@@ -61,7 +64,14 @@ pub fn run(args: &Args) -> CliResult {
             issued.status.as_str(),
             render::money(&issued.invoice.total)
         )?;
+        if args.lines {
+            writeln!(
+                out,
+                "{}",
+                render::indent(&render::invoice(&issued.invoice), 2)
+            )?;
+        }
     }
-    writeln!(out, "{} invoices", invoices.len())?;
+    writeln!(out, "{}", render::count(invoices.len(), "invoice"))?;
     Ok(())
 }

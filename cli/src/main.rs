@@ -6,12 +6,14 @@
 //! - `demo`: three plain-language plans billed for six months from an embedded SQLite file;
 //! - `init`, `generate`, `run`, `stats`: a database of plans and subscriptions, and its billing
 //!   runs;
-//! - `account`, `customer`, `plan`, `subscription`, `invoices`: what the database holds.
+//! - `account`, `customer`, `plan`, `subscription`, `invoices`: what the database holds;
+//! - `usage load`: shipments and returns from a CSV or JSON-lines file.
 //!
 //! Exit status: 0 success; 1 any other failure; 2 malformed input (the message names the field);
 //! 3 a plan prompt that could not be interpreted (nothing is billed). See [`failure`].
 
 mod accounts;
+mod arguments;
 mod audit;
 mod database;
 mod demo;
@@ -28,6 +30,7 @@ mod run;
 mod subscriptions;
 mod synth;
 mod tax;
+mod usage;
 
 use std::process::ExitCode;
 
@@ -40,7 +43,7 @@ use clap::{Parser, Subcommand};
     version,
     about = "Plain-language billing plans, compiled to exact pricing programs and billed deterministically",
     long_about = "ai-billing turns a billing rule written in plain language (\"Bill $5 for the first month \
-                  and increase by $1 per month\", \"$0.75 per weekday delivery and $2.50 per Sunday \
+                  and increase by $1 per month\", \"$0.75 per delivery Monday to Saturday and $2.50 per Sunday \
                   delivery\") into a typed pricing program, and bills every period of a subscription by \
                   it: on time, to the cent, with tax and a revenue schedule. The offline interpreter \
                   needs no network and no key; a prompt it does not understand is refused, never guessed.",
@@ -75,6 +78,9 @@ enum Command {
     /// Subscriptions: create, change the quantity, show, preview the next invoice.
     #[command(subcommand)]
     Subscription(subscriptions::SubscriptionCommand),
+    /// Usage: load the platform's shipments and returns from a file.
+    #[command(subcommand)]
+    Usage(usage::UsageCommand),
     Invoices(invoices::Args),
     /// The audit trail: every action, input, model answer and result.
     #[command(subcommand)]
@@ -84,6 +90,10 @@ enum Command {
 /// Arguments of `init`.
 #[derive(Debug, clap::Args)]
 #[command(
+    long_about = "Creates or upgrades a database's tables (idempotent). A SQLite file is created if \
+                  missing; a PostgreSQL database that does not exist yet is created first, through \
+                  the server's `postgres` database, as `createdb` does (the user needs the right to \
+                  create databases; otherwise the error says how to create it by hand).",
     after_help = "Examples:\n  ai-billing init --db sqlite://billing.db\n  ai-billing init --db postgres://postgres@127.0.0.1:5432/billing"
 )]
 struct InitArgs {
@@ -92,13 +102,18 @@ struct InitArgs {
 }
 
 fn init(args: &InitArgs) -> failure::CliResult {
-    database::block_on(async {
+    let created = database::block_on(async {
+        let created = database::create_if_missing(&args.db.db).await?;
         args.db.open().await?;
-        Ok(())
+        Ok(created)
     })?;
     use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Some(name) = created {
+        writeln!(out, "Created the PostgreSQL database {name}.")?;
+    }
     writeln!(
-        std::io::stdout(),
+        out,
         "The database {} is ready.",
         database::redact(&args.db.db)
     )?;
@@ -119,6 +134,7 @@ fn main() -> ExitCode {
         Command::Customer(command) => accounts::customer(command),
         Command::Plan(command) => plans::run(command),
         Command::Subscription(command) => subscriptions::run(command),
+        Command::Usage(command) => usage::run(command),
         Command::Invoices(args) => invoices::run(args),
         Command::Audit(command) => audit::run(command),
     };

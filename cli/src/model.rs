@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use ai_billing::Engine;
 use ai_billing::engine::BillingMode;
 use ai_billing::interpreter::{Interpreter, InterpreterMode, interpreter_for};
 use ai_billing::model::LanguageModel;
 
 use crate::failure::{CliResult, Failure};
 
-/// The model options of the commands that interpret prompts or bill.
-#[derive(Debug, Clone, clap::Args)]
+/// The model options of the commands that interpret prompts or bill. The default is no model:
+/// the offline interpreter and the compiled mode.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ModelArgs {
     /// Who reads AI plans' prompts: `offline` (the rules interpreter: no network, no key),
     /// `openai` (the model), or `auto` (offline first, the model for what it refuses).
@@ -42,33 +42,25 @@ pub struct Configured {
 }
 
 impl ModelArgs {
-    /// Builds what the options ask for; the OpenAI client only when one of them needs it.
+    /// Builds what the options ask for, for `preview` (which bills a scenario, not a database);
+    /// the OpenAI client only when one of them needs it. The commands on a database get theirs
+    /// from the front door ([`crate::database::Setup`]).
     pub fn configure(&self) -> CliResult<Configured> {
-        self.configure_for(None)
-    }
-
-    /// As [`ModelArgs::configure`], with the client allowing `concurrency` calls in flight (a
-    /// run's `--concurrency`), so the model is never a narrower pipe than the run.
-    pub fn configure_for(&self, concurrency: Option<usize>) -> CliResult<Configured> {
         let needed = self.interpreter.needs_model() || self.mode.uses_model();
-        let model = ai_billing::api::language_model(needed, None, concurrency).map_err(|e| {
-            Failure::from(e).hint(format!(
-                "--interpreter {} --mode {} call the OpenAI API; export OPENAI_API_KEY, or use --interpreter offline --mode compiled",
-                self.interpreter,
-                self.mode.as_str()
-            ))
-        })?;
+        let model = ai_billing::api::language_model(needed, None, None)
+            .map_err(|e| Failure::from(e).hint(self.key_hint()))?;
         Ok(Configured {
             interpreter: interpreter_for(self.interpreter, model.clone())?,
             model,
         })
     }
 
-    /// `engine` with the interpreter and mode the options ask for.
-    pub fn apply(&self, engine: Engine) -> CliResult<Engine> {
-        let configured = self.configure_for(Some(engine.concurrency()))?;
-        Ok(engine
-            .with_interpreter(configured.interpreter)
-            .with_mode(self.mode, configured.model)?)
+    /// What to do when the options need the model and no key is set.
+    pub fn key_hint(&self) -> String {
+        format!(
+            "--interpreter {} --mode {} call the OpenAI API; export OPENAI_API_KEY, or use --interpreter offline --mode compiled",
+            self.interpreter,
+            self.mode.as_str()
+        )
     }
 }

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use ai_billing::engine::SavePlan;
 use ai_billing::store::{PlanListQuery, PlanQuery};
-use ai_billing::{Currency, Engine, IntervalUnit, Plan, PlanType, PlanVersion};
+use ai_billing::{Currency, IntervalUnit, Plan, PlanType, PlanVersion};
 
-use crate::database::{DbArgs, actor, block_on};
+use crate::database::{DbArgs, Setup, actor, block_on};
 use crate::failure::{CliResult, Failure};
 use crate::render;
 
@@ -26,7 +26,7 @@ pub enum PlanCommand {
 /// Arguments of `plan save`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  ai-billing plan save --db sqlite://b.db --account acct_1 --id plan_news --prompt '$0.75 per weekday delivery and $2.50 per Sunday delivery'\n  ai-billing plan save --db sqlite://b.db --account acct_1 --file plan.json"
+    after_help = "Examples:\n  ai-billing plan save --db sqlite://b.db --account acct_1 --id plan_news --prompt '$0.75 per delivery Monday to Saturday and $2.50 per Sunday delivery'\n  ai-billing plan save --db sqlite://b.db --account acct_1 --file plan.json"
 )]
 pub struct SaveArgs {
     #[command(flatten)]
@@ -168,7 +168,13 @@ fn plan_from_args(args: &SaveArgs) -> CliResult<Plan> {
 fn save(args: &SaveArgs) -> CliResult {
     let plan = plan_from_args(args)?;
     let saved = block_on(async {
-        let engine = args.model.apply(Engine::new(args.db.open().await?))?;
+        let engine = args
+            .db
+            .engine(Setup {
+                model: Some(&args.model),
+                ..Setup::default()
+            })
+            .await?;
         Ok(engine
             .save_plan(&SavePlan {
                 account_id: args.account.clone(),
@@ -287,11 +293,11 @@ fn print_version(version: &PlanVersion, json: bool) -> CliResult {
     }
     writeln!(
         out,
-        "Plan {} version {} of account {} ({:?}, {}):",
+        "Plan {} version {} of account {} ({} plan, {}):",
         version.plan_id(),
         version.version,
         version.account_id,
-        version.plan.plan_type,
+        serde_name(&version.plan.plan_type),
         version.program.currency.code()
     )?;
     if let Some(prompt) = &version.plan.ai_prompt {
@@ -302,6 +308,11 @@ fn print_version(version: &PlanVersion, json: bool) -> CliResult {
         "  timing: {}",
         render::timing(version.program.invoice_timing())
     )?;
-    write!(out, "{}", render::indent(&version.program.describe(), 2))?;
+    let program = serde_json::to_string_pretty(&version.program)
+        .map_err(|e| Failure::other("printing the plan's program", e))?;
+    writeln!(out, "  program (what every renewal evaluates):")?;
+    write!(out, "{}", render::indent(&program, 4))?;
+    writeln!(out, "  reading:")?;
+    write!(out, "{}", render::indent(&version.program.describe(), 4))?;
     Ok(())
 }

@@ -126,12 +126,12 @@ fn table(scenario: &Scenario, report: &PreviewReport) -> CliResult<String> {
         out.push_str(&format!("Prompt: \"{prompt}\"\n"));
     }
     out.push_str(&format!(
-        "Subscription: starts {}, quantity {}; {} shipments, {} returns; {} period(s)\n",
+        "Subscription: starts {}, quantity {}; {}, {}; {}\n",
         scenario.subscription.start,
         scenario.subscription.quantity,
-        scenario.shipments.len(),
-        scenario.returns.len(),
-        scenario.periods
+        render::count(scenario.shipments.len(), "shipment"),
+        render::count(scenario.returns.len(), "return"),
+        render::count(scenario.periods, "period")
     ));
     out.push_str(&format!(
         "Timing: {}\n",
@@ -147,8 +147,8 @@ fn table(scenario: &Scenario, report: &PreviewReport) -> CliResult<String> {
         billed = billed.checked_add(invoice.total)?;
     }
     out.push_str(&format!(
-        "{} invoice(s), {} in total.\n",
-        report.invoices.len(),
+        "{}, {} in total.\n",
+        render::count(report.invoices.len(), "invoice"),
         render::money(&billed)
     ));
     Ok(out)

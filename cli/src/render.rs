@@ -28,6 +28,18 @@ pub fn money(amount: &Money) -> String {
     format!("{} {}", amount.to_major(), amount.currency().code())
 }
 
+/// A count with its noun, singular for one: `1 subscription`, `2 subscriptions`, `0 invoices`.
+/// `noun` is the singular; the plural adds an `s`, except the one irregular noun the CLI counts
+/// (`delivery`).
+pub fn count(n: impl TryInto<u64>, noun: &str) -> String {
+    let n = n.try_into().unwrap_or(u64::MAX);
+    match (n, noun) {
+        (1, _) => format!("1 {noun}"),
+        (_, "delivery") => format!("{n} deliveries"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 /// Indents every line of `text` by `by` spaces.
 pub fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
@@ -102,4 +114,18 @@ pub fn invoice(invoice: &Invoice) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(count(1u64, "subscription"), "1 subscription");
+        assert_eq!(count(0u64, "invoice"), "0 invoices");
+        assert_eq!(count(2usize, "shipment"), "2 shipments");
+        assert_eq!(count(1u32, "delivery"), "1 delivery");
+        assert_eq!(count(3u32, "delivery"), "3 deliveries");
+    }
 }

@@ -4,13 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ai_billing::Engine;
 use ai_billing::engine::RunDue;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use crate::database::{DbArgs, block_on};
+use crate::database::{DbArgs, Setup, block_on};
 use crate::failure::{CliResult, Failure};
 use crate::tax::TaxArgs;
 
@@ -71,20 +70,27 @@ pub fn run(args: &Args) -> CliResult {
         _ => None,
     };
     let (report, shipped) = block_on(async {
-        let store = args.db.open().await?;
+        let engine = args
+            .db
+            .engine(Setup {
+                tax: Some(&args.tax),
+                model: Some(&args.model),
+                concurrency: Some(args.concurrency),
+            })
+            .await?;
+        let store = engine.store().clone();
         let shipper = sink
             .clone()
             .map(|sink| crate::audit::BackgroundShipper::start(store.clone(), sink));
-        let engine = args.model.apply(
-            Engine::new(store.clone())
-                .with_tax(args.tax.calculator()?)
-                .with_concurrency(args.concurrency),
-        )?;
         let bar = progress_bar(args.json);
         let progress_bar = bar.clone();
+        let pause = PauseHook::from_env();
         let request = RunDue {
             now: Some(args.until),
             progress: Some(Arc::new(move |report| {
+                if let Some(pause) = &pause {
+                    pause.reached(report.issued);
+                }
                 progress_bar.set_position(report.subscriptions);
                 progress_bar.set_message(format!(
                     "{} issued, {} held, {} failed",
@@ -108,13 +114,15 @@ pub fn run(args: &Args) -> CliResult {
         match error {
             None => writeln!(
                 err,
-                "audit: {} events shipped to OpenSearch, {} rejected, {} pending",
-                summary.shipped, summary.rejected, summary.pending
+                "audit: {} shipped to OpenSearch, {} rejected, {} pending",
+                crate::render::count(summary.shipped, "event"),
+                summary.rejected,
+                summary.pending
             )?,
             Some(error) => writeln!(
                 err,
-                "audit: OpenSearch did not take every event ({error}); {} events wait in the outbox: run `ai-billing audit ship`",
-                summary.pending
+                "audit: OpenSearch did not take every event ({error}); {} in the outbox: run `ai-billing audit ship`",
+                crate::render::count(summary.pending, "event")
             )?,
         }
     }
@@ -126,10 +134,10 @@ pub fn run(args: &Args) -> CliResult {
     } else {
         writeln!(
             out,
-            "Renewed {} subscriptions up to {}: {} invoices issued, {} held, {} failed, in {:.1} s (run {}).",
-            report.subscriptions,
+            "Renewed {} up to {}: {} issued, {} held, {} failed, in {:.1} s (run {}).",
+            crate::render::count(report.subscriptions, "subscription"),
             args.until.to_rfc3339(),
-            report.issued,
+            crate::render::count(report.issued, "invoice"),
             report.held,
             report.failed,
             started.elapsed().as_secs_f64(),
@@ -151,6 +159,45 @@ pub fn run(args: &Args) -> CliResult {
         ));
     }
     Ok(())
+}
+
+/// The environment variable of the test hook [`PauseHook`].
+const PAUSE_FILE_VAR: &str = "AI_BILLING_TEST_PAUSE_FILE";
+
+/// A test hook, for the tests that kill a run and resume it: with `AI_BILLING_TEST_PAUSE_FILE`
+/// set to a path, the run stops for good as soon as it has committed its first invoices (the
+/// engine reports progress only after a page of renewals is committed), writes that path (the
+/// number of invoices issued so far) and waits there until it is killed. So a test knows the run
+/// is mid-way, with invoices committed and the run not finished, without guessing a delay. Never
+/// set it outside a test: the run never ends.
+#[derive(Debug)]
+struct PauseHook {
+    path: std::path::PathBuf,
+}
+
+impl PauseHook {
+    /// The hook the environment asks for, if any.
+    fn from_env() -> Option<PauseHook> {
+        std::env::var_os(PAUSE_FILE_VAR)
+            .filter(|path| !path.is_empty())
+            .map(|path| PauseHook { path: path.into() })
+    }
+
+    /// Called with the invoices issued so far after each renewal: once there are some, says so
+    /// in the file and blocks the run's driver (nothing more is read or claimed) until killed.
+    fn reached(&self, issued: u64) {
+        if issued == 0 {
+            return;
+        }
+        // Written whole under another name, then renamed: the test never reads half a file.
+        let partial = self.path.with_extension("partial");
+        if std::fs::write(&partial, issued.to_string()).is_ok() {
+            let _ = std::fs::rename(&partial, &self.path);
+        }
+        loop {
+            std::thread::park();
+        }
+    }
 }
 
 /// A spinner with counts on a terminal; nothing otherwise.

@@ -3,10 +3,10 @@
 use std::io::Write;
 
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, Quantity};
-use ai_billing::{Engine, Error, Subscription};
+use ai_billing::{Error, Subscription};
 use chrono::NaiveDate;
 
-use crate::database::{DbArgs, actor, block_on};
+use crate::database::{DbArgs, Setup, actor, block_on};
 use crate::failure::{CliResult, Failure};
 use crate::render;
 use crate::tax::TaxArgs;
@@ -42,10 +42,10 @@ pub struct CreateArgs {
     #[arg(long)]
     pub plan: String,
     /// Copies or seats, 1 to 100000.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = crate::arguments::quantity)]
     pub quantity: u32,
-    /// The local date the first period starts (may be in the future).
-    #[arg(long, value_name = "DATE")]
+    /// The local date the first period starts, YYYY-MM-DD (may be in the future).
+    #[arg(long, value_name = "DATE", value_parser = crate::arguments::date)]
     pub start: NaiveDate,
     #[command(flatten)]
     pub tax: TaxArgs,
@@ -71,7 +71,7 @@ pub struct QuantityArgs {
     #[arg(long)]
     pub id: String,
     /// The new quantity, 1 to 100000.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::arguments::quantity)]
     pub quantity: u32,
     /// Who changes it, for the audit trail (default: $USER).
     #[arg(long)]
@@ -125,8 +125,13 @@ pub fn run(command: &SubscriptionCommand) -> CliResult {
 fn create(args: &CreateArgs) -> CliResult {
     let created = block_on(async {
         let engine = args
-            .model
-            .apply(Engine::new(args.db.open().await?).with_tax(args.tax.calculator()?))?;
+            .db
+            .engine(Setup {
+                tax: Some(&args.tax),
+                model: Some(&args.model),
+                ..Setup::default()
+            })
+            .await?;
         Ok(engine
             .create_subscription(&CreateSubscription {
                 account_id: args.account.clone(),
@@ -161,7 +166,7 @@ fn create(args: &CreateArgs) -> CliResult {
 
 fn quantity(args: &QuantityArgs) -> CliResult {
     let changed = block_on(async {
-        let engine = Engine::new(args.db.open().await?);
+        let engine = args.db.engine(Setup::default()).await?;
         Ok(engine
             .change_quantity(&ChangeQuantity {
                 account_id: args.account.clone(),
@@ -200,7 +205,13 @@ fn show(args: &ShowArgs) -> CliResult {
 
 fn preview(args: &PreviewArgs) -> CliResult {
     let invoice = block_on(async {
-        let engine = Engine::new(args.db.open().await?).with_tax(args.tax.calculator()?);
+        let engine = args
+            .db
+            .engine(Setup {
+                tax: Some(&args.tax),
+                ..Setup::default()
+            })
+            .await?;
         Ok(engine.preview_next(&args.account, &args.id).await?)
     })?;
     let mut out = std::io::stdout().lock();

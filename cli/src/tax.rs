@@ -1,10 +1,9 @@
 //! The tax options of the commands that bill: a flat rate or a jurisdiction rate table.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use ai_billing::TaxCalculator;
-use ai_billing::tax::{FlatRate, NoTax, RateTable};
+use ai_billing::api::TaxOptions;
+use ai_billing::tax::RateTable;
 use rust_decimal::Decimal;
 
 use crate::failure::{CliResult, Failure};
@@ -22,18 +21,32 @@ pub struct TaxArgs {
 }
 
 impl TaxArgs {
-    /// The calculator the options ask for; no tax when neither is given.
-    pub fn calculator(&self) -> CliResult<Arc<dyn TaxCalculator>> {
+    /// The engine's tax options (the front door's [`TaxOptions`]); `None` (no tax) when
+    /// neither is given. A rate table is checked here, so its errors name the file.
+    pub fn options(&self) -> CliResult<Option<TaxOptions>> {
         if let Some(rate) = self.tax_rate {
-            return Ok(Arc::new(FlatRate::new("Tax", rate)?));
+            return Ok(Some(TaxOptions {
+                rate: Some(rate),
+                rules: None,
+            }));
         }
-        if let Some(path) = &self.tax_rates {
-            let text = crate::input::read_json_file(path, "the tax rate table")?;
-            let table = RateTable::from_json(&text).map_err(|e| {
-                Failure::from(e).context(format!("in the tax rate table {}", path.display()))
-            })?;
-            return Ok(Arc::new(table));
-        }
-        Ok(Arc::new(NoTax))
+        let Some(path) = &self.tax_rates else {
+            return Ok(None);
+        };
+        let text = crate::input::read_json_file(path, "the tax rate table")?;
+        let in_file =
+            |e| Failure::from(e).context(format!("in the tax rate table {}", path.display()));
+        RateTable::from_json(&text).map_err(in_file)?;
+        let rules = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(mut table)) => match table.remove("rules") {
+                Some(serde_json::Value::Array(rules)) => rules,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        Ok(Some(TaxOptions {
+            rate: None,
+            rules: Some(rules),
+        }))
     }
 }

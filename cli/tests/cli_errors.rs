@@ -135,7 +135,7 @@ fn the_table_shows_timing_reading_invoices_and_revenue() {
         "Total",
         "Revenue schedule:",
         "2026-01",
-        "3 invoice(s), 19.49 USD in total.",
+        "3 invoices, 19.49 USD in total.",
     ] {
         assert!(
             text.contains(needle),

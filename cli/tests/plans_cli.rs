@@ -9,7 +9,7 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ai-billing");
 
-const PROMPT: &str = "$0.75 per weekday delivery and $2.50 per Sunday delivery";
+const PROMPT: &str = "$0.75 per delivery Monday to Saturday and $2.50 per Sunday delivery";
 
 fn ai_billing(args: &[&str]) -> Output {
     Command::new(BIN)

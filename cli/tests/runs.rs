@@ -1,6 +1,8 @@
 //! Billing runs as the platform runs them, through the `ai-billing` binary on real databases:
-//! a run killed with SIGKILL at random moments and resumed ends with exactly the invoices of an
-//! uninterrupted run, and two runs at once issue every invoice once. On SQLite and PostgreSQL.
+//! a run killed with SIGKILL mid-way (held there by the CLI's test hook, so the kill lands
+//! however fast or slow the machine is) and at random moments, then resumed, ends with exactly
+//! the invoices of an uninterrupted run, and two runs at once issue every invoice once. On SQLite
+//! and PostgreSQL.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,6 +13,12 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ai-billing");
 const SUBSCRIPTIONS: &str = "150";
+/// More subscriptions than one page of a run's renewals (256), so a run paused after its first
+/// page has provably work left.
+const SUBSCRIPTIONS_OVER_A_PAGE: &str = "400";
+/// The CLI's test hook: the run pauses for good once its first invoices are committed, and
+/// writes this file to say so (see `cli/src/run.rs`).
+const PAUSE_FILE_VAR: &str = "AI_BILLING_TEST_PAUSE_FILE";
 const UNTIL: &str = "2026-04-30";
 
 fn ai_billing(args: &[&str]) -> std::process::Output {
@@ -33,12 +41,16 @@ fn ok(args: &[&str]) -> String {
 }
 
 fn generate(db: &str) {
+    generate_subscriptions(db, SUBSCRIPTIONS);
+}
+
+fn generate_subscriptions(db: &str, subscriptions: &str) {
     ok(&[
         "generate",
         "--db",
         db,
         "--subscriptions",
-        SUBSCRIPTIONS,
+        subscriptions,
         "--start",
         "2026-01-01",
         "--months",
@@ -86,8 +98,9 @@ fn run(db: &str) -> Value {
 }
 
 /// Kill delays: each a pseudo-random 25% to 90% of `run_time` (how long an uninterrupted run
-/// of the same data took), so kills land while a run is working however fast runs get; seeded
-/// by `seed`, so a failure is reproduced.
+/// of the same data took), seeded by `seed`, so a failure is reproduced. These kills may land
+/// anywhere, inside a commit too, or after the run ended: they add cases, the test does not count
+/// on them (the paused kill is the one that surely lands mid-way).
 fn delays(seed: u64, count: usize, run_time: Duration) -> Vec<Duration> {
     let mut state = seed;
     (0..count)
@@ -101,47 +114,95 @@ fn delays(seed: u64, count: usize, run_time: Duration) -> Vec<Duration> {
         .collect()
 }
 
-/// Starts runs and kills each with SIGKILL after a delay, then lets one finish. Returns how many
-/// kills landed while the run was still working.
-fn crash_and_resume(db: &str, run_time: Duration) -> usize {
-    let mut killed_mid_run = 0;
-    for delay in delays(run_time.as_millis() as u64, 6, run_time) {
+fn invoice_count(db: &str) -> u64 {
+    let stats: Value = serde_json::from_str(&ok(&["stats", "--db", db, "--json"])).unwrap();
+    stats["invoices"].as_u64().unwrap()
+}
+
+/// Starts a run held by the test hook, one page of renewals at a time (`--concurrency 1`), waits
+/// until it has committed its first page and stopped there, checks it is mid-way (invoices
+/// written, fewer than the run owes, the process still running) and kills it with SIGKILL.
+/// Returns the invoices it had committed.
+fn kill_mid_run(db: &str, expected: usize) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let paused = dir.path().join("paused");
+    let mut child = Command::new(BIN)
+        .args(["run", "--db", db, "--until", UNTIL, "--concurrency", "1"])
+        .env(PAUSE_FILE_VAR, &paused)
+        .env_remove("AI_BILLING_DB")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Waits for the run's own signal, not for a guessed delay: only the run ending first (a
+    // failure) ends the wait otherwise.
+    while !paused.exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "the run ended ({status}) before its first page was committed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let issued: u64 = std::fs::read_to_string(&paused).unwrap().parse().unwrap();
+    let committed = invoice_count(db);
+    assert!(
+        issued > 0 && committed >= issued,
+        "the paused run issued {issued}, the database holds {committed}"
+    );
+    assert!(
+        committed < expected as u64,
+        "the paused run left work to do: {committed} of {expected} invoices"
+    );
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the paused run is still running"
+    );
+    // Child::kill sends SIGKILL on Unix: no destructor, no rollback handler runs.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    committed
+}
+
+/// Kills a run mid-way (surely), then more runs at random moments, then lets one finish.
+fn crash_and_resume(db: &str, run_time: Duration, expected: usize) -> u64 {
+    let committed = kill_mid_run(db, expected);
+    for delay in delays(run_time.as_millis() as u64, 4, run_time) {
         let mut child = Command::new(BIN)
             .args(["run", "--db", db, "--until", UNTIL, "--json"])
+            .env_remove("AI_BILLING_DB")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         std::thread::sleep(delay);
-        if child.try_wait().unwrap().is_none() {
-            // Child::kill sends SIGKILL on Unix: no destructor, no rollback handler runs.
-            child.kill().unwrap();
-            killed_mid_run += 1;
-        }
+        // Child::kill sends SIGKILL on Unix (an error only if the run has already ended).
+        let _ = child.kill();
         child.wait().unwrap();
     }
     let last = run(db);
     assert_eq!(last["failed"], 0, "{last}");
-    killed_mid_run
+    committed
 }
 
 fn check_crash_resume(reference: &str, crashed: &str) {
-    generate(reference);
-    generate(crashed);
+    generate_subscriptions(reference, SUBSCRIPTIONS_OVER_A_PAGE);
+    generate_subscriptions(crashed, SUBSCRIPTIONS_OVER_A_PAGE);
     let started = Instant::now();
     let uninterrupted = run(reference);
     let took = started.elapsed();
     assert_eq!(uninterrupted["failed"], 0, "{uninterrupted}");
     let expected = invoices(reference);
-    assert!(expected.len() > 300, "{} invoices", expected.len());
+    assert!(expected.len() > 800, "{} invoices", expected.len());
 
-    let kills = crash_and_resume(crashed, took);
-    assert!(kills > 0, "no kill landed during a run ({took:?} per run)");
+    let committed_before_kill = crash_and_resume(crashed, took, expected.len());
     let got = invoices(crashed);
     assert_eq!(
         got.len(),
         expected.len(),
-        "invoice count after {kills} kills"
+        "invoice count after a kill with {committed_before_kill} invoices committed"
     );
     for (key, billed) in &expected {
         assert_eq!(got.get(key), Some(billed), "invoice {key:?}");

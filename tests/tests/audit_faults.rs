@@ -111,9 +111,30 @@ async fn read_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
     Some(message)
 }
 
-fn sink_at(url: &str) -> OpenSearchSink {
+/// How long a sink waits for an answer that is coming: a safety net only, never reached by a
+/// working OpenSearch however loaded the machine is.
+const GENEROUS: Duration = Duration::from_secs(60);
+
+/// How long a sink waits before giving up on an OpenSearch that never answers: the timeout is
+/// what ends each request there, and no answer ever comes, so a short one keeps the test quick
+/// without depending on the machine's speed.
+const NEVER_ANSWERS: Duration = Duration::from_millis(500);
+
+impl Fault {
+    /// The timeout a sink talking through this fault needs: short only where the fault is a
+    /// silence (the timeout ends it); a dropped or cut connection ends the request by itself, and
+    /// what it does reach (the index template, the bulk write) must not time out under load.
+    fn timeout(self) -> Duration {
+        match self {
+            Fault::Hang => NEVER_ANSWERS,
+            Fault::Drop | Fault::LoseAnswer => GENEROUS,
+        }
+    }
+}
+
+fn sink_at(url: &str, timeout: Duration) -> OpenSearchSink {
     let mut config = OpenSearchConfig::new(url);
-    config.timeout = Duration::from_millis(500);
+    config.timeout = timeout;
     OpenSearchSink::new(config).expect("an OpenSearch sink")
 }
 
@@ -167,7 +188,7 @@ async fn survives(fault: Fault) {
     let written = events(EVENTS);
     store.append_events(&written).await.unwrap();
 
-    let broken = sink_at(&faulty_proxy(fault, upstream).await);
+    let broken = sink_at(&faulty_proxy(fault, upstream).await, fault.timeout());
     let error = ship_outbox(&store, &broken, &quick())
         .await
         .expect_err("shipping through the fault fails");
@@ -182,7 +203,7 @@ async fn survives(fault: Fault) {
         "{fault:?}: nothing is marked shipped without OpenSearch's answer"
     );
 
-    let direct = sink_at(&server.url());
+    let direct = sink_at(&server.url(), GENEROUS);
     if matches!(fault, Fault::LoseAnswer) {
         // The writes did happen: OpenSearch holds documents the outbox still has pending.
         assert!(

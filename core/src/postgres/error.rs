@@ -5,17 +5,14 @@ use crate::error::Error;
 
 /// What went wrong inside the PostgreSQL backend. Private to it: callers see
 /// [`Error::Storage`] (with this as its source) or one of the shared variants.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub(crate) enum PgError {
     /// The database or the driver failed.
-    #[error("PostgreSQL failed")]
-    Database(#[source] sqlx::Error),
+    Database(sqlx::Error),
     /// The embedded migrations could not be applied.
-    #[error("the migrations could not be applied")]
-    Migrate(#[source] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     /// A stored value cannot be what the column should hold (edited by hand, or by another
     /// program): it is reported, never trusted and never a panic.
-    #[error("{table}.{column} holds {problem}")]
     Corrupt {
         /// The table read.
         table: &'static str,
@@ -25,13 +22,66 @@ pub(crate) enum PgError {
         problem: String,
     },
     /// A usage template's output does not have the documented shape.
-    #[error("usage query {query} returned {problem}")]
     UsageOutput {
         /// The template's name.
         query: &'static str,
         /// What is wrong with the output.
         problem: String,
     },
+}
+
+impl std::fmt::Display for PgError {
+    /// Says what failed once. PostgreSQL's own refusals are said as the server says them
+    /// (message, detail, hint, SQLSTATE), without the driver's "at line N" (a line of
+    /// PostgreSQL's C source, noise to a billing engineer); other driver errors in the driver's
+    /// words.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PgError::Database(sqlx::Error::Database(database)) => {
+                let Some(postgres) = database.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                else {
+                    return write!(f, "PostgreSQL: {}", database.message());
+                };
+                write!(
+                    f,
+                    "PostgreSQL: {} (SQLSTATE {})",
+                    postgres.message(),
+                    postgres.code()
+                )?;
+                if let Some(detail) = postgres.detail() {
+                    write!(f, "; {detail}")?;
+                }
+                if let Some(hint) = postgres.hint() {
+                    write!(f, "; hint: {hint}")?;
+                }
+                Ok(())
+            }
+            PgError::Database(other) => write!(f, "PostgreSQL: {other}"),
+            PgError::Migrate(_) => f.write_str("the migrations could not be applied"),
+            PgError::Corrupt {
+                table,
+                column,
+                problem,
+            } => write!(f, "{table}.{column} holds {problem}"),
+            PgError::UsageOutput { query, problem } => {
+                write!(f, "usage query {query} returned {problem}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PgError {
+    /// The cause below: none for a refusal by PostgreSQL (all of it is in the message; the
+    /// driver's own text would say it again), the driver's cause (I/O, TLS) for other driver
+    /// errors (the driver's text is already this error's message), the migration's error.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PgError::Database(sqlx::Error::Database(_)) => None,
+            PgError::Database(other) => other.source(),
+            PgError::Migrate(error) => Some(error),
+            PgError::Corrupt { .. } | PgError::UsageOutput { .. } => None,
+        }
+    }
 }
 
 /// Wraps a backend error as [`Error::Storage`] while doing `action`.

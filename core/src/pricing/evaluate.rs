@@ -71,9 +71,11 @@ impl PricingProgram {
         }
         for charge in &self.usage {
             let (amount, count) = usage_amount(charge, usage)?;
-            let noun = match charge.metric {
-                UsageMetric::Shipments => "shipments",
-                UsageMetric::Units => "units",
+            let noun = match (charge.metric, count) {
+                (UsageMetric::Shipments, 1) => "shipment",
+                (UsageMetric::Shipments, _) => "shipments",
+                (UsageMetric::Units, 1) => "unit",
+                (UsageMetric::Units, _) => "units",
             };
             lines.push(PricedLine {
                 description: format!("{} ({count} {noun})", charge.description),

@@ -225,7 +225,7 @@ function renderAnswer({ interpretation, preview, preview_error: previewError }) 
         el('p', {}, el('strong', {}, 'Not understood. '), 'Nothing would be billed from this prompt.'),
         el('p', { id: 'refusal-reason' }, interpretation.reason),
         el('p', {}, 'Rephrase it with the prices and when they apply, for example "$25 per month" or ' +
-          '"$0.50 per shipment on weekdays".')),
+          '"$0.50 per shipment on weekdays and $0.80 per shipment on weekends" (a price for every day).')),
     );
     previewNode.replaceChildren();
     return;
