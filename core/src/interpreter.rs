@@ -269,6 +269,11 @@ impl<'a> Builder<'a> {
             )),
             Mark::Cents if self.ctx.currency.exponent() == 2 => Ok(value),
             Mark::Cents => refuse(format!("{text}: {code} has no cents")),
+            Mark::Plan => Ok(value),
+            Mark::Pence if code == "GBP" => Ok(value),
+            Mark::Pence => refuse(format!(
+                "{text} is in pence (GBP) but the plan's currency is {code}"
+            )),
         }
     }
 
@@ -281,6 +286,13 @@ impl<'a> Builder<'a> {
             prices.push(self.money(*v, *m, t)?);
         }
         let usage_cue = f.metric.is_some() || f.usage_word;
+        if f.per_copy_recurring
+            && (f.tier.is_some() || f.metric.is_some() || f.threshold.is_some() || f.days.is_some())
+        {
+            return refuse(
+                "a recurring price by subscribed copies is one price for every copy: prices that change with the number of copies, or by day, cannot be billed; say \"$10 per month for each copy\"",
+            );
+        }
 
         if let Some(policy) = f.returns {
             if !prices.is_empty() {
@@ -382,10 +394,19 @@ impl<'a> Builder<'a> {
             )?;
         }
 
-        // Free units, free periods, discounts.
+        // Free units, free days, free periods, discounts.
         if f.free {
             if !prices.is_empty() {
                 return refuse("a clause that is both free and priced");
+            }
+            if f.days.is_some() || f.other_days {
+                // "free on weekdays", "Saturdays are on the house", "other days are not billed"
+                if f.free_count.is_some() || f.tier.is_some() {
+                    return refuse(
+                        "free units on some days only: say which days are free, or how many units each period are free",
+                    );
+                }
+                return self.usage_price(lead, &f, Decimal::ZERO);
             }
             if usage_cue || f.tier.is_some() || f.free_count.is_some() {
                 let n = match (f.tier, f.free_count) {
@@ -425,6 +446,22 @@ impl<'a> Builder<'a> {
             [] => {
                 if f.span.is_some() || f.tier.is_some() {
                     return refuse("a span or tier without a price");
+                }
+                let states_a_rule = f.step.is_some()
+                    || f.ceiling.is_some()
+                    || f.minimum.is_some()
+                    || f.threshold.is_some()
+                    || f.arrears.is_some();
+                if !states_a_rule
+                    && (f.metric.is_some()
+                        || f.days.is_some()
+                        || f.other_days
+                        || f.per_copy_recurring)
+                {
+                    // "shipments with more than 2 copies are $2": "shipments" alone prices nothing
+                    return refuse(
+                        "names what is billed but gives it no price or rule: say what it costs",
+                    );
                 }
                 Ok(())
             }
@@ -664,11 +701,13 @@ impl<'a> Builder<'a> {
         }
         let draft = &mut self.usage[idx];
         match f.days {
-            None if f.other_days && draft.default_rate.is_some_and(|r| r != price) => {
+            None if f.other_days && draft.default_rate.is_some() => {
                 return refuse("two prices for the other days");
             }
             None => {
-                if draft.default_rate.is_some_and(|r| r != price) {
+                // "$1 per delivery plus $1 per delivery" is refused like "$1 ... and $2 per
+                // delivery": two prices for one thing are never summed nor merged.
+                if draft.default_rate.is_some() {
                     return refuse(
                         "two prices for the same usage: say which weekdays or tiers each applies to",
                     );
@@ -678,7 +717,7 @@ impl<'a> Builder<'a> {
             Some(days) => {
                 for (d, on) in days.iter().enumerate() {
                     if *on {
-                        if draft.day_rates[d].is_some_and(|r| r != price) {
+                        if draft.day_rates[d].is_some() {
                             return refuse(format!(
                                 "two prices for {}",
                                 crate::pricing::WEEKDAY_NAMES[d]
@@ -947,6 +986,9 @@ impl<'a> Builder<'a> {
                     }
                 }
             };
+            if let UsagePricing::PerUnit { rates } = &pricing {
+                refuse_unpriced_days(rates, metric)?;
+            }
             let description = match metric {
                 UsageMetric::Shipments => "Usage (Shipment) charge",
                 UsageMetric::Units => "Usage (Unit) charge",
@@ -986,6 +1028,42 @@ impl<'a> Builder<'a> {
         })?;
         Ok(program)
     }
+}
+
+/// A usage charge priced by day must price every day, or say the others are free or not billed
+/// (the conventions): refused here, when the plan is saved, naming the days and how to say them,
+/// rather than at the first renewal that has usage on such a day.
+fn refuse_unpriced_days(rates: &WeekdayRates, metric: UsageMetric) -> Result<()> {
+    const DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    let missing: Vec<&str> = DAYS
+        .iter()
+        .zip(rates.0)
+        .filter(|(_, rate)| rate.is_none())
+        .map(|(day, _)| *day)
+        .collect();
+    let Some((last, rest)) = missing.split_last() else {
+        return Ok(());
+    };
+    let days = if rest.is_empty() {
+        (*last).to_owned()
+    } else {
+        format!("{} and {last}", rest.join(", "))
+    };
+    let noun = match metric {
+        UsageMetric::Shipments => "deliveries",
+        UsageMetric::Units => "copies",
+    };
+    refuse(format!(
+        "{days} {noun} have no price: say what {days} {noun} cost, or that they are not billed (for example \"other days are not billed\")"
+    ))
 }
 
 #[cfg(test)]
