@@ -315,8 +315,14 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
                 '–' | '‑' | '−' => '-',
                 c => c,
             };
-            if c == '&' || c == '@' {
-                let word = if c == '&' { "and" } else { "at" };
+            // "+" between words or amounts is "plus"; right after digits ("101+") it is "and above"
+            let after_digits = i > 0 && chars[i - 1].is_ascii_digit();
+            if c == '&' || c == '@' || (c == '+' && !after_digits) {
+                let word = match c {
+                    '&' => "and",
+                    '+' => "plus",
+                    _ => "at",
+                };
                 out.push((Raw::Word(word.into()), c.to_string()));
                 i += 1;
                 continue;
