@@ -396,6 +396,21 @@ impl<'a> Builder<'a> {
 
         // Free units, free days, free periods, discounts.
         if f.free {
+            if let [fee] = prices.as_slice()
+                && !f.periods.is_empty()
+                && f.metric.is_some()
+                && f.days.is_none()
+                && f.span.is_none()
+                && matches!(
+                    (f.tier, f.free_count),
+                    (Some(TierBound::First(_)), None) | (None, Some(_))
+                )
+            {
+                // "the first 4 boxes each month are included in the $40 monthly fee", "$40 a
+                // month including 4 boxes": a recurring fee and the allowance it comes with
+                self.recurring_price(lead, Some(*fee), None, None)?;
+                prices.clear();
+            }
             if !prices.is_empty() {
                 return refuse("a clause that is both free and priced");
             }
@@ -466,6 +481,18 @@ impl<'a> Builder<'a> {
                 Ok(())
             }
             [price] => {
+                if self.is_usage_clause(lead, &f)
+                    && f.metric.is_some()
+                    && !f.periods.is_empty()
+                    && !f.rate_unit
+                    && f.tier.is_none()
+                    && !f.all
+                {
+                    // "the newspaper costs $30 a month": a monthly fee, or a price per paper?
+                    return refuse(
+                        "could not tell whether this is a fee per period or a price per delivery: say \"per month\" for a fee, or \"per delivery\" for a usage price",
+                    );
+                }
                 if self.is_usage_clause(lead, &f) {
                     self.usage_price(lead, &f, *price)
                 } else if self.is_recurring_clause(lead, &f) {

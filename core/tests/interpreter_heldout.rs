@@ -243,7 +243,7 @@ Usage (Shipment) charge: 9.99 USD per shipment."#,
         r#"Each meal kit costs $11.50."#,
         "USD",
         IntervalUnit::Month,
-        Plain(
+        Reads(
             r#"Billed every month in arrears.
 Usage (Shipment) charge: 11.50 USD per shipment."#,
         ),
@@ -272,7 +272,7 @@ Usage (Shipment) charge: 8.00 USD per shipment."#,
         r#"The first 4 boxes each month are included in the $40 monthly fee; extra boxes are $9 each."#,
         "USD",
         IntervalUnit::Month,
-        Plain(
+        Reads(
             r#"Billed every month in arrears.
 Base charge for each subscribed copy: 40.00 USD each month.
 Usage (Shipment) charge: 9.00 USD per shipment; the first 4 shipments each month are free."#,
@@ -511,7 +511,7 @@ Usage (Shipment) charge: 0.25 USD per shipment."#,
         r#"$5 the first month, then $1 more each month."#,
         "USD",
         IntervalUnit::Month,
-        Plain(
+        Reads(
             r#"Billed every month in advance.
 Base charge for each subscribed copy: 5.00 USD each month, rising by 1.00 USD every month."#,
         ),

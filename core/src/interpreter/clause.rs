@@ -109,6 +109,9 @@ pub(crate) struct Facts {
     pub returns: Option<ReturnsPolicy>,
     pub arrears: Option<bool>,
     pub base_cue: bool,
+    /// What is counted is said as the unit of the price ("per delivery", "each box", "$1
+    /// each"), not only named ("the newspaper costs $30 a month").
+    pub rate_unit: bool,
 }
 
 /// One clause: its tokens, which of them are consumed, and how it joins the previous clause.
@@ -861,6 +864,35 @@ impl Clause {
                 amount: if down { -amount } else { amount },
                 percent,
                 every,
+                mark,
+            });
+            return;
+        }
+        // "$1 more each month", "5% less every year": a change relative to the period before,
+        // bound to the period that follows it (without one it is not a step)
+        for j in 0..self.len() {
+            let (amount, percent) = match self.toks.get(j).map(|t| &t.kind) {
+                Some(Kind::Money(v, _)) if self.free(j) => (*v, false),
+                Some(Kind::Percent(p)) if self.free(j) => (*p, true),
+                _ => continue,
+            };
+            let down = match self.w(j + 1) {
+                Some("more" | "extra" | "higher") => false,
+                Some("less" | "lower") => true,
+                _ => continue,
+            };
+            if self.is(j + 2, "than") {
+                continue;
+            }
+            let mark = self.money(j).map(|(_, m, t)| (m, t));
+            let Some((every, _)) = self.period_at(j + 2) else {
+                continue;
+            };
+            self.take(j, 2);
+            f.step = Some(StepFact {
+                amount: if down { -amount } else { amount },
+                percent,
+                every: Some(every),
                 mark,
             });
             return;
@@ -1691,8 +1723,62 @@ impl Clause {
         // "on", "deliveries on Sundays": "on" is a filler
     }
 
+    /// Whether the usage noun at `i` is the unit of a price: "per (Sunday) delivery", "each
+    /// box", "a parcel", "/shipment", "all shipments", or a price said "each" / "apiece".
+    fn rate_marked(&self, i: usize) -> bool {
+        let mut k = i;
+        while k > 0 {
+            let t = &self.toks[k - 1];
+            let adjective = matches!(t.kind, Kind::Weekday(_))
+                || matches!(
+                    t.word(),
+                    Some(
+                        "weekday"
+                            | "weekend"
+                            | "meal"
+                            | "recipe"
+                            | "grocery"
+                            | "additional"
+                            | "extra"
+                            | "further"
+                            | "subsequent"
+                    )
+                );
+            if !adjective {
+                break;
+            }
+            k -= 1;
+        }
+        let marked_before = k > 0
+            && (self.toks[k - 1].is_sym('/')
+                || matches!(
+                    self.toks[k - 1].word(),
+                    Some("per" | "each" | "every" | "a" | "an" | "all")
+                ));
+        let word = |m: usize| self.toks.get(m).and_then(Token::word);
+        let each_after_price = (0..self.len()).any(|m| {
+            matches!(self.toks[m].kind, Kind::Money(..))
+                && (matches!(word(m + 1), Some("each" | "apiece"))
+                    || (word(m + 1) == Some("a") && matches!(word(m + 2), Some("pop" | "piece"))))
+        });
+        marked_before || each_after_price
+    }
+
     fn read_nouns(&mut self, f: &mut Facts) {
         for i in 0..self.len() {
+            if self.free(i)
+                && self.is_any(i, &[SHIPMENT_NOUNS, UNIT_NOUNS].concat())
+                && self.rate_marked(i)
+            {
+                f.rate_unit = true;
+            }
+            // "meal kit", "recipe box": the closed list of words that name what a delivery holds
+            // without qualifying it (a "vegetarian kit" or an "express parcel" stays unplaced)
+            if self.is_any(i, &["meal", "meals", "recipe", "grocery"])
+                && self.is_any(i + 1, &["kit", "kits", "box", "boxes", "bag", "bags"])
+            {
+                self.take(i, 1);
+            }
             // "$0.50/delivery": the slash is "per"
             if i > 0
                 && self.toks[i - 1].is_sym('/')

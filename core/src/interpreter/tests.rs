@@ -439,3 +439,40 @@ fn plain_phrasings_of_each_family_are_read() {
         "pence are not dollars"
     );
 }
+
+/// A thing delivered named beside a price per period is a fee or a usage price: never guessed.
+#[test]
+fn a_fee_or_a_price_per_delivery_is_not_guessed() {
+    for prompt in [
+        "The newspaper costs $30 a month.",
+        "Newspaper delivery is $30 a month.",
+        "$30 a month for delivery.",
+        "Parcels cost $10 a month.",
+        "$10 monthly for the parcel service.",
+    ] {
+        let error = monthly(prompt).unwrap_err().to_string();
+        assert!(
+            error.contains("fee per period or a price per delivery"),
+            "{prompt}: {error}"
+        );
+    }
+    for (prompt, reading) in [
+        ("$0.50 per delivery per month.", "0.50 USD per shipment"),
+        ("Each meal kit costs $11.50.", "11.50 USD per shipment"),
+        (
+            "$5 the first month, then $1 more each month.",
+            "5.00 USD each month, rising by 1.00 USD every month",
+        ),
+        (
+            "The first 4 boxes each month are included in the $40 monthly fee; extra boxes are $9 each.",
+            "9.00 USD per shipment; the first 4 shipments each month are free",
+        ),
+    ] {
+        let program = monthly(prompt).unwrap_or_else(|e| panic!("{prompt}: {e}"));
+        assert!(
+            program.describe().contains(reading),
+            "{}",
+            program.describe()
+        );
+    }
+}
