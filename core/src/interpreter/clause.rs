@@ -112,6 +112,8 @@ pub(crate) struct Facts {
     /// What is counted is said as the unit of the price ("per delivery", "each box", "$1
     /// each"), not only named ("the newspaper costs $30 a month").
     pub rate_unit: bool,
+    /// A period right after an amount ("$100 per month", "$30 a month"): a price per period.
+    pub price_per_period: bool,
 }
 
 /// One clause: its tokens, which of them are consumed, and how it joins the previous clause.
@@ -967,6 +969,9 @@ impl Clause {
         for i in 0..self.len() {
             if let Some((p, _)) = self.period_at(i) {
                 f.periods.push(p);
+                if i > 0 && matches!(self.toks[i - 1].kind, Kind::Money(..)) {
+                    f.price_per_period = true;
+                }
             }
             // "per billing period", "each billing cycle", "per period"
             if self.is_any(i, &["per", "each", "every", "a"]) {
@@ -1394,6 +1399,21 @@ impl Clause {
 
     fn read_tiers(&mut self, f: &mut Facts) {
         for i in 0..self.len() {
+            // "the first delivery (each month) is free": the first one
+            if matches!(self.toks[i].kind, Kind::Ordinal(1))
+                && self.free(i)
+                && self.is_any(
+                    i + 1,
+                    &[
+                        "shipment", "delivery", "package", "parcel", "box", "kit", "bag", "paper",
+                        "copy", "unit", "item",
+                    ],
+                )
+            {
+                self.take(i, 1);
+                f.tier = Some(TierBound::First(1));
+                return;
+            }
             // first N (noun)
             if matches!(self.toks[i].kind, Kind::Ordinal(1))
                 && self.free(i)
