@@ -481,12 +481,9 @@ impl<'a> Builder<'a> {
                 Ok(())
             }
             [price] => {
-                if self.is_usage_clause(lead, &f)
-                    && f.metric.is_some()
-                    && !f.periods.is_empty()
-                    && !f.rate_unit
-                    && f.tier.is_none()
-                    && !f.all
+                let fee_like =
+                    f.price_per_period || (!f.periods.is_empty() && f.tier.is_none() && !f.all);
+                if self.is_usage_clause(lead, &f) && f.metric.is_some() && fee_like && !f.rate_unit
                 {
                     // "the newspaper costs $30 a month": a monthly fee, or a price per paper?
                     return refuse(

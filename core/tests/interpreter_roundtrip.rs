@@ -145,6 +145,22 @@ fn every_generated_plan_reads_back_to_its_program() {
     }
 }
 
+/// Found by the fuzz run of the offline interpreter (`tests/tests/fuzz.rs`, which now checks the
+/// round trip of every program it gets): a stray "$0." is a base charge of zero for ever, whose
+/// reading "free each month" was refused (free for which periods?). It now reads "0.00 USD".
+#[test]
+fn a_zero_price_for_ever_reads_back() {
+    let ctx = context("USD", "month", 1);
+    let prompt = "$0. $75 per weekday delivery and $2.50 per Sunday delivery. Saturday deliveries are $1.00.";
+    let program = interpret(prompt, &ctx).unwrap();
+    assert!(
+        program.describe().contains("0.00 USD each month"),
+        "{}",
+        program.describe()
+    );
+    assert_round_trip(&program, &ctx, prompt);
+}
+
 // ---- generated programs, in every shape the interpreter makes ----
 
 fn cents(range: std::ops::Range<i64>) -> impl Strategy<Value = Decimal> {

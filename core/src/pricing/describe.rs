@@ -88,7 +88,9 @@ impl PricingProgram {
             None if phase.from_period == 1 => self.each_period(),
             None => format!("from {noun} {} on", phase.from_period),
         };
-        let mut text = if phase.amount.is_zero() && phase.step.is_none() {
+        // "free" needs the periods it is said of; a zero price for ever is said as an amount
+        let bounded = phase.to_period.is_some() || phase.from_period > 1;
+        let mut text = if phase.amount.is_zero() && phase.step.is_none() && bounded {
             format!("free {span}")
         } else {
             format!("{} {span}", self.money(phase.amount))
