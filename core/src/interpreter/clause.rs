@@ -1472,7 +1472,7 @@ impl Clause {
                     "subsequent",
                     "excess",
                 ],
-            ) && !self.w(i + 1).is_some_and(|w| unit_word(w).is_some())
+            ) && self.w(i + 1).is_none_or(|w| unit_word(w).is_none())
             {
                 self.take(i, 1);
                 if i > 0 && self.is_any(i - 1, &["any", "each", "every", "all"]) {
