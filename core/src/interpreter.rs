@@ -6,6 +6,20 @@
 //! credit); and an assembler, here, that attaches clauses to each other. Every word that carries
 //! meaning is consumed into the program, or the prompt is refused naming the words that could not
 //! be placed. It never guesses.
+//!
+//! What may be skipped is closed and listed: the filler words of `clause::FILLERS` (articles,
+//! prepositions, pronouns, verbs of billing, nouns of a price) and the symbols of
+//! `clause::SKIPPABLE_SYMBOLS` (list and quote punctuation, the em dash). Words that qualify what
+//! is billed ("subscription", "customer", "each", "all", "first", "additional", "only") bind to
+//! a construct or are named in the refusal. A minus sign or dash before an amount is refused by
+//! the lexer (amounts are never negative). Two prices for one thing are always refused, equal or
+//! not ("$1 per delivery plus $1 per delivery" like "$1 per delivery and $2 per delivery"): a
+//! second price is never summed with nor absorbed into the first.
+//!
+//! A usage charge priced by day prices every day or says the others are free or not billed; one
+//! that leaves a day without a price is refused here, when the plan is saved, naming the day.
+//! The program's reading ([`PricingProgram::describe`]) is itself a prompt that reads back to the
+//! same program (`core/tests/interpreter_roundtrip.rs`).
 
 mod clause;
 mod lexer;
