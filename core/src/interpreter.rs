@@ -6,6 +6,20 @@
 //! credit); and an assembler, here, that attaches clauses to each other. Every word that carries
 //! meaning is consumed into the program, or the prompt is refused naming the words that could not
 //! be placed. It never guesses.
+//!
+//! What may be skipped is closed and listed: the filler words of `clause::FILLERS` (articles,
+//! prepositions, pronouns, verbs of billing, nouns of a price) and the symbols of
+//! `clause::SKIPPABLE_SYMBOLS` (list and quote punctuation, the em dash). Words that qualify what
+//! is billed ("subscription", "customer", "each", "all", "first", "additional", "only") bind to
+//! a construct or are named in the refusal. A minus sign or dash before an amount is refused by
+//! the lexer (amounts are never negative). Two prices for one thing are always refused, equal or
+//! not ("$1 per delivery plus $1 per delivery" like "$1 per delivery and $2 per delivery"): a
+//! second price is never summed with nor absorbed into the first.
+//!
+//! A usage charge priced by day prices every day or says the others are free or not billed; one
+//! that leaves a day without a price is refused here, when the plan is saved, naming the day.
+//! The program's reading ([`PricingProgram::describe`]) is itself a prompt that reads back to the
+//! same program (`core/tests/interpreter_roundtrip.rs`).
 
 mod clause;
 mod lexer;
@@ -269,6 +283,11 @@ impl<'a> Builder<'a> {
             )),
             Mark::Cents if self.ctx.currency.exponent() == 2 => Ok(value),
             Mark::Cents => refuse(format!("{text}: {code} has no cents")),
+            Mark::Plan => Ok(value),
+            Mark::Pence if code == "GBP" => Ok(value),
+            Mark::Pence => refuse(format!(
+                "{text} is in pence (GBP) but the plan's currency is {code}"
+            )),
         }
     }
 
@@ -281,6 +300,13 @@ impl<'a> Builder<'a> {
             prices.push(self.money(*v, *m, t)?);
         }
         let usage_cue = f.metric.is_some() || f.usage_word;
+        if f.per_copy_recurring
+            && (f.tier.is_some() || f.metric.is_some() || f.threshold.is_some() || f.days.is_some())
+        {
+            return refuse(
+                "a recurring price by subscribed copies is one price for every copy: prices that change with the number of copies, or by day, cannot be billed; say \"$10 per month for each copy\"",
+            );
+        }
 
         if let Some(policy) = f.returns {
             if !prices.is_empty() {
@@ -382,10 +408,34 @@ impl<'a> Builder<'a> {
             )?;
         }
 
-        // Free units, free periods, discounts.
+        // Free units, free days, free periods, discounts.
         if f.free {
+            if let [fee] = prices.as_slice()
+                && !f.periods.is_empty()
+                && f.metric.is_some()
+                && f.days.is_none()
+                && f.span.is_none()
+                && matches!(
+                    (f.tier, f.free_count),
+                    (Some(TierBound::First(_)), None) | (None, Some(_))
+                )
+            {
+                // "the first 4 boxes each month are included in the $40 monthly fee", "$40 a
+                // month including 4 boxes": a recurring fee and the allowance it comes with
+                self.recurring_price(lead, Some(*fee), None, None)?;
+                prices.clear();
+            }
             if !prices.is_empty() {
                 return refuse("a clause that is both free and priced");
+            }
+            if f.days.is_some() || f.other_days {
+                // "free on weekdays", "Saturdays are on the house", "other days are not billed"
+                if f.free_count.is_some() || f.tier.is_some() {
+                    return refuse(
+                        "free units on some days only: say which days are free, or how many units each period are free",
+                    );
+                }
+                return self.usage_price(lead, &f, Decimal::ZERO);
             }
             if usage_cue || f.tier.is_some() || f.free_count.is_some() {
                 let n = match (f.tier, f.free_count) {
@@ -426,9 +476,34 @@ impl<'a> Builder<'a> {
                 if f.span.is_some() || f.tier.is_some() {
                     return refuse("a span or tier without a price");
                 }
+                let states_a_rule = f.step.is_some()
+                    || f.ceiling.is_some()
+                    || f.minimum.is_some()
+                    || f.threshold.is_some()
+                    || f.arrears.is_some();
+                if !states_a_rule
+                    && (f.metric.is_some()
+                        || f.days.is_some()
+                        || f.other_days
+                        || f.per_copy_recurring)
+                {
+                    // "shipments with more than 2 copies are $2": "shipments" alone prices nothing
+                    return refuse(
+                        "names what is billed but gives it no price or rule: say what it costs",
+                    );
+                }
                 Ok(())
             }
             [price] => {
+                let fee_like =
+                    f.price_per_period || (!f.periods.is_empty() && f.tier.is_none() && !f.all);
+                if self.is_usage_clause(lead, &f) && f.metric.is_some() && fee_like && !f.rate_unit
+                {
+                    // "the newspaper costs $30 a month": a monthly fee, or a price per paper?
+                    return refuse(
+                        "could not tell whether this is a fee per period or a price per delivery: say \"per month\" for a fee, or \"per delivery\" for a usage price",
+                    );
+                }
                 if self.is_usage_clause(lead, &f) {
                     self.usage_price(lead, &f, *price)
                 } else if self.is_recurring_clause(lead, &f) {
@@ -664,11 +739,13 @@ impl<'a> Builder<'a> {
         }
         let draft = &mut self.usage[idx];
         match f.days {
-            None if f.other_days && draft.default_rate.is_some_and(|r| r != price) => {
+            None if f.other_days && draft.default_rate.is_some() => {
                 return refuse("two prices for the other days");
             }
             None => {
-                if draft.default_rate.is_some_and(|r| r != price) {
+                // "$1 per delivery plus $1 per delivery" is refused like "$1 ... and $2 per
+                // delivery": two prices for one thing are never summed nor merged.
+                if draft.default_rate.is_some() {
                     return refuse(
                         "two prices for the same usage: say which weekdays or tiers each applies to",
                     );
@@ -678,7 +755,7 @@ impl<'a> Builder<'a> {
             Some(days) => {
                 for (d, on) in days.iter().enumerate() {
                     if *on {
-                        if draft.day_rates[d].is_some_and(|r| r != price) {
+                        if draft.day_rates[d].is_some() {
                             return refuse(format!(
                                 "two prices for {}",
                                 crate::pricing::WEEKDAY_NAMES[d]
@@ -947,6 +1024,9 @@ impl<'a> Builder<'a> {
                     }
                 }
             };
+            if let UsagePricing::PerUnit { rates } = &pricing {
+                refuse_unpriced_days(rates, metric)?;
+            }
             let description = match metric {
                 UsageMetric::Shipments => "Usage (Shipment) charge",
                 UsageMetric::Units => "Usage (Unit) charge",
@@ -986,6 +1066,42 @@ impl<'a> Builder<'a> {
         })?;
         Ok(program)
     }
+}
+
+/// A usage charge priced by day must price every day, or say the others are free or not billed
+/// (the conventions): refused here, when the plan is saved, naming the days and how to say them,
+/// rather than at the first renewal that has usage on such a day.
+fn refuse_unpriced_days(rates: &WeekdayRates, metric: UsageMetric) -> Result<()> {
+    const DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    let missing: Vec<&str> = DAYS
+        .iter()
+        .zip(rates.0)
+        .filter(|(_, rate)| rate.is_none())
+        .map(|(day, _)| *day)
+        .collect();
+    let Some((last, rest)) = missing.split_last() else {
+        return Ok(());
+    };
+    let days = if rest.is_empty() {
+        (*last).to_owned()
+    } else {
+        format!("{} and {last}", rest.join(", "))
+    };
+    let noun = match metric {
+        UsageMetric::Shipments => "deliveries",
+        UsageMetric::Units => "copies",
+    };
+    refuse(format!(
+        "{days} {noun} have no price: say what {days} {noun} cost, or that they are not billed (for example \"other days are not billed\")"
+    ))
 }
 
 #[cfg(test)]

@@ -170,7 +170,7 @@ async fn in_arrears_plans_bill_usage_at_the_end_of_each_period() {
         &f,
         ai_plan(
             "p",
-            "$0.75 per weekday delivery and $2.50 per Sunday delivery",
+            "$0.75 per weekday delivery and $2.50 per Sunday delivery; Saturdays are not billed",
         ),
     )
     .await
@@ -396,16 +396,21 @@ async fn bad_subscriptions_are_refused_by_name() {
 #[tokio::test]
 async fn a_failed_renewal_leaves_nothing_and_the_run_goes_on() {
     let f = fixture(true).await;
-    // No price for Saturdays: a Saturday delivery cannot be billed.
-    save(
-        &f,
-        ai_plan(
-            "weekday",
-            "$0.75 per weekday delivery and $2.50 per Sunday delivery",
-        ),
-    )
-    .await
-    .unwrap();
+    // No price for Saturdays: a Saturday delivery cannot be billed. The interpreter refuses such a
+    // prompt when the plan is saved, so the program is given directly, as a usage plan's is.
+    let program = serde_json::json!({
+        "version": 1, "currency": "USD", "interval": { "unit": "month", "count": 1 },
+        "usage": [ { "description": "Usage (Shipment) charge", "metric": "shipments",
+            "pricing": { "kind": "per_unit", "rates": { "monday": "0.75", "tuesday": "0.75",
+                "wednesday": "0.75", "thursday": "0.75", "friday": "0.75", "sunday": "2.50" } } } ]
+    });
+    let weekday = Plan {
+        plan_type: ai_billing::PlanType::Usage,
+        ai_prompt: None,
+        program: Some(serde_json::from_value(program).unwrap()),
+        ..ai_plan("weekday", "unused")
+    };
+    save(&f, weekday).await.unwrap();
     save(&f, ai_plan("flat", "$10 per month")).await.unwrap();
     f.clock.set(ny(2026, 1, 1, 9));
     subscribe(&f, "bad", "weekday", 1, date(2026, 1, 1))

@@ -83,8 +83,14 @@ fn fuzz_offline_interpreter() {
                     interval: monthly,
                 };
                 if let Ok(program) = interpret(&prompt, &context) {
-                    // A program the interpreter gives is one the rest of the system can read.
-                    let _ = program.describe();
+                    // A program the interpreter gives is one the rest of the system can read,
+                    // and its reading is a prompt that reads back to the same program.
+                    let reading = program.describe();
+                    assert_eq!(
+                        interpret(&reading, &context).ok().as_ref(),
+                        Some(&program),
+                        "{prompt:?} reads as {reading:?}, which does not read back"
+                    );
                     let json = serde_json::to_string(&program).unwrap();
                     let _: ai_billing::pricing::PricingProgram =
                         serde_json::from_str(&json).unwrap();

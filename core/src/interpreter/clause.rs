@@ -109,6 +109,11 @@ pub(crate) struct Facts {
     pub returns: Option<ReturnsPolicy>,
     pub arrears: Option<bool>,
     pub base_cue: bool,
+    /// What is counted is said as the unit of the price ("per delivery", "each box", "$1
+    /// each"), not only named ("the newspaper costs $30 a month").
+    pub rate_unit: bool,
+    /// A period right after an amount ("$100 per month", "$30 a month"): a price per period.
+    pub price_per_period: bool,
 }
 
 /// One clause: its tokens, which of them are consumed, and how it joins the previous clause.
@@ -241,8 +246,24 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
     clauses
 }
 
-/// Words that carry no meaning of their own in a billing clause.
-const FILLERS: &[&str] = &[
+/// Symbols that carry no meaning in a billing clause: list and quote punctuation, and the em
+/// dash of prose ("Sunday papers — see below"). Not the hyphen-minus (a sign or a range), nor
+/// "/" (per), nor "+" ("101+"): those are placed by a construct or refused.
+pub(crate) const SKIPPABLE_SYMBOLS: &[char] =
+    &[',', ':', '(', ')', '"', '\'', '—', '“', '”', '‘', '’'];
+
+/// Verbs of billing: "customer" binds to them ("charge customers $5", "customers pay $5").
+const BILLING_VERBS: &[&str] = &[
+    "bill", "bills", "billed", "charge", "charges", "charged", "pay", "pays", "paid", "invoice",
+    "invoiced", "is", "are", "will", "get", "gets", "has", "have", "receive", "receives",
+];
+
+/// The closed list of words that carry no billing meaning of their own: articles, prepositions,
+/// pronouns, auxiliaries and verbs of billing ("is charged", "we bill", "costs you"), and the
+/// nouns of a price ("fee", "rate"). Words that qualify what is billed ("subscription",
+/// "customer", "each", "every", "all", "any", "whole", "only", "first", "additional") are not in
+/// it: a construct places them or the prompt is refused.
+pub(crate) const FILLERS: &[&str] = &[
     "the",
     "a",
     "an",
@@ -266,11 +287,7 @@ const FILLERS: &[&str] = &[
     "these",
     "those",
     "there",
-    "each",
-    "every",
     "per",
-    "customer",
-    "customers",
     "they",
     "them",
     "their",
@@ -328,7 +345,6 @@ const FILLERS: &[&str] = &[
     "begin",
     "begins",
     "beginning",
-    "subscription",
     "recurring",
     "base",
     "basic",
@@ -348,9 +364,6 @@ const FILLERS: &[&str] = &[
     "invoiced",
     "invoices",
     "invoicing",
-    "whole",
-    "entire",
-    "all",
     "can",
     "count",
     "counts",
@@ -365,7 +378,6 @@ const FILLERS: &[&str] = &[
     "trial",
     "period",
     "thereafter",
-    "any",
 ];
 
 const SHIPMENT_NOUNS: &[&str] = &[
@@ -387,7 +399,14 @@ const SHIPMENT_NOUNS: &[&str] = &[
     "dispatches",
     "drop",
     "drops",
-    "drop-off",
+    "kit",
+    "kits",
+    "bag",
+    "bags",
+    "label",
+    "labels",
+    "issue",
+    "issues",
 ];
 const UNIT_NOUNS: &[&str] = &[
     "copy", "copies", "unit", "units", "item", "items", "piece", "pieces",
@@ -397,6 +416,9 @@ const SEAT_NOUNS: &[&str] = &[
     "seat", "seats", "license", "licenses", "licence", "licences", "user", "users", "member",
     "members",
 ];
+
+/// Adjectives of "every subsequent month": the periods after the one before, one by one.
+const FOLLOWING: &[&str] = &["subsequent", "following", "succeeding", "new"];
 
 fn unit_word(w: &str) -> Option<(IntervalUnit, u32)> {
     Some(match w {
@@ -476,32 +498,115 @@ impl Clause {
         words.iter().enumerate().all(|(k, w)| self.is(i + k, w))
     }
 
-    /// The words that were not consumed and carry meaning.
+    /// The tokens that were not consumed and carry meaning: every token but the closed lists of
+    /// [`FILLERS`] and [`SKIPPABLE_SYMBOLS`], and a hyphen that joins two words ("drop-off").
+    /// A dash before a number is never skipped (the lexer refuses one before an amount).
     pub fn leftovers(&self) -> Vec<String> {
-        self.toks
-            .iter()
-            .zip(&self.used)
-            .filter(|(t, used)| {
-                !**used
+        (0..self.len())
+            .filter(|&i| {
+                let t = &self.toks[i];
+                !self.used[i]
                     && match &t.kind {
                         Kind::Word(w) => !FILLERS.contains(&w.as_str()),
-                        Kind::Sym(c) => {
-                            !matches!(c, ',' | ':' | '(' | ')' | '-' | '"' | '\'' | '&' | '/')
+                        Kind::Sym('-') => {
+                            let word = |k: Option<&Token>| {
+                                k.is_some_and(|t| {
+                                    matches!(t.kind, Kind::Word(_) | Kind::Weekday(_))
+                                })
+                            };
+                            !(i > 0 && word(self.toks.get(i - 1)) && word(self.toks.get(i + 1)))
                         }
+                        Kind::Sym(c) => !SKIPPABLE_SYMBOLS.contains(c),
                         _ => true,
                     }
             })
-            .map(|(t, _)| t.text.clone())
+            .map(|i| self.toks[i].text.clone())
             .collect()
+    }
+
+    /// Binds the words whose meaning is the construct they stand beside, once every recogniser
+    /// has run: "each", "every" and "per" to the noun, period or price next to them ("$1 each",
+    /// "each month"); "customer" to a billing verb or a condition ("charge customers", "if a
+    /// customer has"); "subscription" to a recurring price; "all" to a price. Where they attach to
+    /// nothing ("each of the first 2 copies", "the first 5 shipments of the subscription") they
+    /// stay unplaced and the prompt is refused, naming them.
+    fn bind_attached_words(&mut self, f: &mut Facts) {
+        let content = |c: &Self, k: usize| {
+            k < c.len()
+                && c.used[k]
+                && !matches!(c.toks[k].kind, Kind::Sym(_))
+                && !c.toks[k].is_word("all")
+        };
+        let priced = !f.prices.is_empty() || f.ceiling.is_some() || f.minimum.is_some();
+        for i in 0..self.len() {
+            if self.is_any(i, &["subscription", "subscriptions"])
+                && f.metric.is_none()
+                && f.tier.is_none()
+                && f.days.is_none()
+                && !f.free
+                && !f.usage_word
+            {
+                self.take(i, 1);
+                f.base_cue = true;
+            }
+            if self.is_any(i, &["customer", "customers", "subscriber", "subscribers"]) {
+                let verb = |k: usize| {
+                    self.toks
+                        .get(k)
+                        .and_then(Token::word)
+                        .is_some_and(|w| BILLING_VERBS.contains(&w))
+                };
+                if verb(i + 1) || (i > 0 && verb(i - 1)) {
+                    self.take(i, 1);
+                }
+            }
+        }
+        for i in 0..self.len() {
+            if self.is_any(i, &["pop", "apiece"]) && (priced || f.metric.is_some()) {
+                // "$2 a pop", "$2 apiece": each
+                self.take(i, 1);
+            }
+        }
+        for i in (0..self.len()).rev() {
+            if self.is_any(i, &["each", "every", "per"]) {
+                let money_before = i > 0 && matches!(self.toks[i - 1].kind, Kind::Money(..));
+                if money_before || content(self, i + 1) || (i > 0 && content(self, i - 1)) {
+                    self.take(i, 1);
+                }
+            }
+        }
+        if f.tier.is_some() {
+            // "Pricing bands: 1-30 deliveries at $1 each": the heading of a tier table
+            for i in 0..self.len() {
+                if self.is_any(
+                    i,
+                    &[
+                        "band", "bands", "tier", "tiers", "bracket", "brackets", "level", "levels",
+                        "table", "schedule",
+                    ],
+                ) {
+                    self.take(i, 1);
+                }
+            }
+        }
+        if priced || f.metric.is_some() || f.threshold.is_some() {
+            for i in 0..self.len() {
+                if self.is(i, "all") {
+                    self.take(i, 1);
+                }
+            }
+        }
     }
 
     /// Reads the clause's facts, consuming the tokens of each construct found.
     pub fn read(&mut self) -> Facts {
         let mut f = Facts::default();
         self.read_returns(&mut f);
+        self.read_return_rate(&f);
         self.read_timing(&mut f);
         self.read_step(&mut f);
         self.read_bounds(&mut f);
+        self.read_negated_bound(&mut f);
         self.read_condition(&mut f);
         self.read_span(&mut f);
         self.read_tiers(&mut f);
@@ -513,6 +618,17 @@ impl Clause {
             if let Some(m) = self.money(i) {
                 self.take(i, 1);
                 f.prices.push(m);
+            } else if let Some(v) = self.number(i)
+                && self.is_any(i + 1, &["per", "a", "each", "every"])
+                && self
+                    .toks
+                    .get(i + 2)
+                    .and_then(Token::word)
+                    .is_some_and(|w| SHIPMENT_NOUNS.contains(&w) || UNIT_NOUNS.contains(&w))
+            {
+                // "plus 0.15 per shipment": an amount with no currency, in the plan's
+                self.take(i, 1);
+                f.prices.push((v, Mark::Plan, self.toks[i].text.clone()));
             }
         }
         f.all = (0..self.len()).any(|i| self.is(i, "all"));
@@ -523,7 +639,6 @@ impl Clause {
                     "fee",
                     "fees",
                     "base",
-                    "subscription",
                     "recurring",
                     "flat",
                     "fixed",
@@ -543,6 +658,7 @@ impl Clause {
                 self.take(i, 1);
             }
         }
+        self.bind_attached_words(&mut f);
         f
     }
 
@@ -574,6 +690,7 @@ impl Clause {
             &["removed"],
             &["are", "excluded"],
             &["come", "off"],
+            &["comes", "off"],
             &["not", "invoiced"],
             &["no", "charge"],
             &["are", "deducted"],
@@ -629,6 +746,23 @@ impl Clause {
         }
         f.returns = None;
         self.used[at] = false;
+    }
+
+    /// "at that day's price", "at the weekday's rate": what a return takes off, as the
+    /// conventions say (the rate of its shipment's weekday).
+    fn read_return_rate(&mut self, f: &Facts) {
+        if f.returns != Some(ReturnsPolicy::Credited) {
+            return;
+        }
+        for i in 0..self.len() {
+            if self.is_any(i, &["day", "weekday", "day's"])
+                && i > 0
+                && self.is_any(i - 1, &["that", "the", "its", "their", "each", "same"])
+                && self.is_any(i + 1, &["price", "rate", "prices", "rates"])
+            {
+                self.take(i - 1, 3);
+            }
+        }
     }
 
     fn read_timing(&mut self, f: &mut Facts) {
@@ -736,6 +870,35 @@ impl Clause {
             });
             return;
         }
+        // "$1 more each month", "5% less every year": a change relative to the period before,
+        // bound to the period that follows it (without one it is not a step)
+        for j in 0..self.len() {
+            let (amount, percent) = match self.toks.get(j).map(|t| &t.kind) {
+                Some(Kind::Money(v, _)) if self.free(j) => (*v, false),
+                Some(Kind::Percent(p)) if self.free(j) => (*p, true),
+                _ => continue,
+            };
+            let down = match self.w(j + 1) {
+                Some("more" | "extra" | "higher") => false,
+                Some("less" | "lower") => true,
+                _ => continue,
+            };
+            if self.is(j + 2, "than") {
+                continue;
+            }
+            let mark = self.money(j).map(|(_, m, t)| (m, t));
+            let Some((every, _)) = self.period_at(j + 2) else {
+                continue;
+            };
+            self.take(j, 2);
+            f.step = Some(StepFact {
+                amount: if down { -amount } else { amount },
+                percent,
+                every: Some(every),
+                mark,
+            });
+            return;
+        }
     }
 
     /// A period named right at `i` ("per month", "each month", "every 2 months", "monthly",
@@ -772,6 +935,9 @@ impl Clause {
             }
         } else if self.is(j, "single") || self.is(j, "calendar") || self.is(j, "billing") {
             j += 1;
+        } else if self.is_any(i, &["each", "every"]) && self.is_any(j, FOLLOWING) {
+            // "every subsequent month", "each following month": every period after this one
+            j += 1;
         }
         let mut count = 1u32;
         if let Some(n) = self.count(j)
@@ -803,6 +969,9 @@ impl Clause {
         for i in 0..self.len() {
             if let Some((p, _)) = self.period_at(i) {
                 f.periods.push(p);
+                if i > 0 && matches!(self.toks[i - 1].kind, Kind::Money(..)) {
+                    f.price_per_period = true;
+                }
             }
             // "per billing period", "each billing cycle", "per period"
             if self.is_any(i, &["per", "each", "every", "a"]) {
@@ -829,6 +998,7 @@ impl Clause {
             &["until", "it", "gets", "to"],
             &["until", "the", "price", "reaches"],
             &["until"],
+            &["up", "to", "at", "most"],
             &["up", "to", "a", "maximum", "of"],
             &["to", "a", "maximum", "of"],
             &["a", "maximum", "of"],
@@ -934,6 +1104,66 @@ impl Clause {
         }
     }
 
+    /// "we will not bill above $40", "never charge more than $40", "don't go over $40": a
+    /// negation, verbs of billing, then a comparison and an amount. A ceiling ("above", "more
+    /// than", "over", "beyond") or a floor ("below", "less than", "under").
+    fn read_negated_bound(&mut self, f: &mut Facts) {
+        const VERBS: &[&str] = &[
+            "bill",
+            "billed",
+            "charge",
+            "charged",
+            "be",
+            "go",
+            "goes",
+            "cost",
+            "costs",
+            "invoice",
+            "invoiced",
+            "will",
+            "we",
+            "ever",
+            "you",
+            "them",
+            "customers",
+            "the",
+            "total",
+            "amount",
+        ];
+        for i in 0..self.len() {
+            if !self.is_any(i, &["not", "never", "no"])
+                || f.ceiling.is_some()
+                || f.minimum.is_some()
+            {
+                continue;
+            }
+            let mut j = i + 1;
+            while self.is_any(j, VERBS) {
+                j += 1;
+            }
+            let (n, ceiling) = if self.seq(j, &["more", "than"]) {
+                (2, true)
+            } else if self.seq(j, &["less", "than"]) {
+                (2, false)
+            } else if self.is_any(j, &["above", "over", "beyond", "exceed", "exceeding"]) {
+                (1, true)
+            } else if self.is_any(j, &["below", "under"]) {
+                (1, false)
+            } else {
+                continue;
+            };
+            if let Some(m) = self.money(j + n) {
+                self.take(i, j + n + 1 - i);
+                if ceiling {
+                    f.ceiling = Some(m);
+                } else {
+                    f.minimum = Some(m);
+                }
+                return;
+            }
+        }
+    }
+
     fn read_condition(&mut self, f: &mut Facts) {
         let Some(at) =
             (0..self.len()).find(|&i| self.is_any(i, &["if", "when", "once", "whenever", "where"]))
@@ -990,8 +1220,22 @@ impl Clause {
             if self.is_any(
                 i,
                 &[
-                    "has", "have", "receives", "receive", "gets", "get", "ships", "there", "total",
-                    "totals", "reach", "reaches", "sends", "send",
+                    "has",
+                    "have",
+                    "receives",
+                    "receive",
+                    "gets",
+                    "get",
+                    "ships",
+                    "there",
+                    "total",
+                    "totals",
+                    "reach",
+                    "reaches",
+                    "sends",
+                    "send",
+                    "customer",
+                    "subscriber",
                 ],
             ) {
                 self.take(i, 1);
@@ -1155,6 +1399,21 @@ impl Clause {
 
     fn read_tiers(&mut self, f: &mut Facts) {
         for i in 0..self.len() {
+            // "the first delivery (each month) is free": the first one
+            if matches!(self.toks[i].kind, Kind::Ordinal(1))
+                && self.free(i)
+                && self.is_any(
+                    i + 1,
+                    &[
+                        "shipment", "delivery", "package", "parcel", "box", "kit", "bag", "paper",
+                        "copy", "unit", "item",
+                    ],
+                )
+            {
+                self.take(i, 1);
+                f.tier = Some(TierBound::First(1));
+                return;
+            }
             // first N (noun)
             if matches!(self.toks[i].kind, Kind::Ordinal(1))
                 && self.free(i)
@@ -1213,7 +1472,8 @@ impl Clause {
                     "subsequent",
                     "excess",
                 ],
-            ) {
+            ) && self.w(i + 1).is_none_or(|w| unit_word(w).is_none())
+            {
                 self.take(i, 1);
                 if i > 0 && self.is_any(i - 1, &["any", "each", "every", "all"]) {
                     self.take(i - 1, 1);
@@ -1316,6 +1576,12 @@ impl Clause {
                 &["no", "cost"],
                 &["not", "charged"],
                 &["not", "billed"],
+                &["part", "of"],
+                &["included", "in"],
+                &["covered", "by"],
+                &["no", "extra", "charge"],
+                &["at", "no", "extra", "cost"],
+                &["at", "no", "extra", "charge"],
             ] {
                 if self.seq(i, pattern) {
                     self.take(i, pattern.len());
@@ -1344,6 +1610,7 @@ impl Clause {
                 &["discount", "of"][..],
                 &["discounted", "by"],
                 &["reduction", "of"],
+                &["less"],
             ] {
                 if self.seq(i, pattern)
                     && let Some(Kind::Percent(p)) =
@@ -1476,8 +1743,70 @@ impl Clause {
         // "on", "deliveries on Sundays": "on" is a filler
     }
 
+    /// Whether the usage noun at `i` is the unit of a price: "per (Sunday) delivery", "each
+    /// box", "a parcel", "/shipment", "all shipments", or a price said "each" / "apiece".
+    fn rate_marked(&self, i: usize) -> bool {
+        let mut k = i;
+        while k > 0 {
+            let t = &self.toks[k - 1];
+            let adjective = matches!(t.kind, Kind::Weekday(_))
+                || matches!(
+                    t.word(),
+                    Some(
+                        "weekday"
+                            | "weekend"
+                            | "meal"
+                            | "recipe"
+                            | "grocery"
+                            | "additional"
+                            | "extra"
+                            | "further"
+                            | "subsequent"
+                    )
+                );
+            if !adjective {
+                break;
+            }
+            k -= 1;
+        }
+        let marked_before = k > 0
+            && (self.toks[k - 1].is_sym('/')
+                || matches!(
+                    self.toks[k - 1].word(),
+                    Some("per" | "each" | "every" | "a" | "an" | "all")
+                ));
+        let word = |m: usize| self.toks.get(m).and_then(Token::word);
+        let each_after_price = (0..self.len()).any(|m| {
+            matches!(self.toks[m].kind, Kind::Money(..))
+                && (matches!(word(m + 1), Some("each" | "apiece"))
+                    || (word(m + 1) == Some("a") && matches!(word(m + 2), Some("pop" | "piece"))))
+        });
+        marked_before || each_after_price
+    }
+
     fn read_nouns(&mut self, f: &mut Facts) {
         for i in 0..self.len() {
+            if self.free(i)
+                && self.is_any(i, &[SHIPMENT_NOUNS, UNIT_NOUNS].concat())
+                && self.rate_marked(i)
+            {
+                f.rate_unit = true;
+            }
+            // "meal kit", "recipe box": the closed list of words that name what a delivery holds
+            // without qualifying it (a "vegetarian kit" or an "express parcel" stays unplaced)
+            if self.is_any(i, &["meal", "meals", "recipe", "grocery"])
+                && self.is_any(i + 1, &["kit", "kits", "box", "boxes", "bag", "bags"])
+            {
+                self.take(i, 1);
+            }
+            // "$0.50/delivery": the slash is "per"
+            if i > 0
+                && self.toks[i - 1].is_sym('/')
+                && self.free(i - 1)
+                && self.is_any(i, &[SHIPMENT_NOUNS, UNIT_NOUNS, SEAT_NOUNS].concat())
+            {
+                self.take(i - 1, 1);
+            }
             if self.is_any(i, SHIPMENT_NOUNS) {
                 self.take(i, 1);
                 if f.metric != Some(UsageMetric::Units) {
@@ -1496,12 +1825,14 @@ impl Clause {
                     };
                     self.take(k, 1);
                     f.metric = Some(UsageMetric::Units);
-                } else if copy
-                    && (i > 0 && self.is_any(i - 1, &["each", "every", "per", "a"]))
-                    && !f.periods.is_empty()
-                {
-                    // "$12 per month for each copy": subscribed copies (the quantity)
+                } else if copy && !f.periods.is_empty() && !f.free {
+                    // "$12 per month for each copy", "for every copy on the subscription",
+                    // "each of the first 2 copies" at a monthly price: subscribed copies (the
+                    // quantity), never copies delivered
                     self.take(i, 1);
+                    if i > 0 && self.is(i - 1, "subscribed") {
+                        self.take(i - 1, 1);
+                    }
                     f.per_copy_recurring = true;
                 } else if copy && i > 1 && self.is(i - 1, "subscribed") {
                     self.take(i - 1, 2);

@@ -16,6 +16,10 @@ pub(crate) enum Mark {
     Named(Currency),
     /// "cents": hundredths of the plan's currency, when it has them.
     Cents,
+    /// "pence", "50p": hundredths of a pound sterling.
+    Pence,
+    /// No currency written ("plus 0.15 per shipment"): the plan's, as the conventions say.
+    Plan,
 }
 
 /// What a token is.
@@ -78,8 +82,9 @@ fn symbol_currency(c: char) -> Option<Mark> {
 /// Words and codes that name a currency after or before a number.
 fn word_currency(word: &str) -> Option<Mark> {
     Some(match word {
-        "dollar" | "dollars" | "bucks" => Mark::Dollar,
-        "cent" | "cents" => Mark::Cents,
+        "dollar" | "dollars" | "buck" | "bucks" => Mark::Dollar,
+        "cent" | "cents" | "ct" | "cts" => Mark::Cents,
+        "pence" | "penny" | "pennies" => Mark::Pence,
         "euro" | "euros" => Mark::Named(currency("EUR")),
         "yen" => Mark::Named(currency("JPY")),
         "pound" | "pounds" | "quid" => Mark::Named(currency("GBP")),
@@ -163,6 +168,43 @@ fn weekday(word: &str) -> Option<usize> {
         .position(|names| names.contains(&word) || (word == "thur" && names[0] == "thursday"))
 }
 
+/// A minor unit glued to digits ("25c", "35ct", "50p"), as the word the lexer knows.
+fn glued_minor_unit(suffix: &str) -> Option<&'static str> {
+    match suffix {
+        "c" | "ct" | "cts" => Some("cents"),
+        "p" => Some("pence"),
+        _ => None,
+    }
+}
+
+/// Whether the comma at `at` in the number starting at `start` is a decimal comma: exactly two
+/// digits follow it, and a euro sign, code or word is right before the number or right after it
+/// ("1,50 €", "€2,50", "2,50 EUR"). Elsewhere a comma with two digits stays ambiguous (refused).
+fn decimal_comma(chars: &[char], start: usize, at: usize) -> bool {
+    let two_digits = chars
+        .get(at + 1..at + 3)
+        .is_some_and(|g| g.iter().all(char::is_ascii_digit))
+        && !chars.get(at + 3).is_some_and(char::is_ascii_digit);
+    if !two_digits {
+        return false;
+    }
+    let before: String = chars[..start].iter().rev().take(4).collect();
+    let euro_before = before.trim_start().starts_with('€');
+    let after: String = chars[at + 3..]
+        .iter()
+        .take(8)
+        .collect::<String>()
+        .trim_start()
+        .to_lowercase();
+    let euro_after = after.starts_with('€')
+        || ["eur", "euro", "euros", "ct"].iter().any(|w| {
+            after
+                .strip_prefix(w)
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphabetic()))
+        });
+    euro_before || euro_after
+}
+
 fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
@@ -188,6 +230,21 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
                     && !chars.get(i + 4).is_some_and(char::is_ascii_digit)
                 {
                     // thousands separator
+                } else if ch == ',' && !s.contains('.') && decimal_comma(&chars, start, i) {
+                    // "1,50 €", "€2,50": a decimal comma, only beside a euro amount
+                    s.push('.');
+                } else if ch == ','
+                    && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+                    && !s.contains('.')
+                {
+                    // "$1,50", "1,5": a decimal comma or a misplaced thousands separator?
+                    let glued: String = chars[start..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_digit() || **c == ',' || **c == '.')
+                        .collect();
+                    return Err(Error::not_understood(format!(
+                        "the number {glued} is ambiguous: write a decimal point (1.50) or thousands with three digits (1,500)"
+                    )));
                 } else if ch == '.'
                     && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())
                     && !s.contains('.')
@@ -208,6 +265,12 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
                 i += suffix.chars().count();
                 let original: String = chars[start..i].iter().collect();
                 out.push((Raw::Word(format!("{s}{lower}")), original));
+            } else if let Some(unit) = glued_minor_unit(&lower) {
+                // "25c", "35ct", "50p": a minor unit written right after the digits
+                let original: String = chars[start..i].iter().collect();
+                out.push((Raw::Num(s), original));
+                i += suffix.chars().count();
+                out.push((Raw::Word(unit.into()), suffix));
             } else {
                 let original: String = chars[start..i].iter().collect();
                 out.push((Raw::Num(s), original));
@@ -245,10 +308,25 @@ fn split_raw(text: &str) -> Result<Vec<(Raw, String)>> {
                 out.push((Raw::Word(lower), original));
             }
         } else {
+            // The hyphen-minus, the en dash and the non-breaking hyphen are one symbol: a minus sign
+            // before an amount, a range between numbers or weekdays, a hyphen between words. The em
+            // dash is prose punctuation, read like a colon; the ampersand is "and", "@" is "at".
             let sym = match c {
-                '–' | '—' | '‑' => '-',
+                '–' | '‑' | '−' => '-',
                 c => c,
             };
+            // "+" between words or amounts is "plus"; right after digits ("101+") it is "and above"
+            let after_digits = i > 0 && chars[i - 1].is_ascii_digit();
+            if c == '&' || c == '@' || (c == '+' && !after_digits) {
+                let word = match c {
+                    '&' => "and",
+                    '+' => "plus",
+                    _ => "at",
+                };
+                out.push((Raw::Word(word.into()), c.to_string()));
+                i += 1;
+                continue;
+            }
             if c.is_control() {
                 return Err(Error::not_understood(
                     "the prompt contains control characters",
@@ -304,6 +382,40 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
     };
     while i < raw.len() {
         let (piece, text) = &raw[i];
+        // "a dollar", "one euro": an amount of one, written in words
+        if let Raw::Word(w) = piece
+            && matches!(w.as_str(), "a" | "an")
+            && let Some((Raw::Word(c), t)) = raw.get(i + 1)
+            && let Some(mark) = word_currency(c)
+            && matches!(
+                c.as_str(),
+                "dollar" | "euro" | "pound" | "buck" | "cent" | "penny"
+            )
+        {
+            let value = if matches!(mark, Mark::Cents | Mark::Pence) {
+                Decimal::new(1, 2)
+            } else {
+                Decimal::ONE
+            };
+            tokens.push(Token {
+                kind: Kind::Money(value, mark),
+                text: format!("{text} {t}"),
+            });
+            i += 2;
+            continue;
+        }
+        // "ea." is "each": its dot ends no sentence
+        if let Raw::Word(w) = piece
+            && w == "ea"
+            && matches!(raw.get(i + 1), Some((Raw::Sym('.'), _)))
+        {
+            tokens.push(Token {
+                kind: Kind::Word("each".into()),
+                text: "ea.".into(),
+            });
+            i += 2;
+            continue;
+        }
         // symbol-led money: $5, € 8, US$5
         if let Raw::Sym(c) = piece
             && let Some(mark) = symbol_currency(*c)
@@ -343,7 +455,7 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
             match raw.get(next) {
                 Some((Raw::Word(w), t)) if word_currency(w).is_some() => {
                     let mark = word_currency(w).expect("checked");
-                    let value = if mark == Mark::Cents {
+                    let value = if matches!(mark, Mark::Cents | Mark::Pence) {
                         value / Decimal::ONE_HUNDRED
                     } else {
                         value
@@ -428,7 +540,22 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
         });
         i += 1;
     }
+    refuse_signed_amounts(&tokens)?;
     Ok(tokens)
+}
+
+/// A minus sign or dash right before an amount ("-$5", "- $5", "-5 USD", "then -$2") is never
+/// skipped: the conventions give negative amounts no meaning, so the prompt is refused.
+fn refuse_signed_amounts(tokens: &[Token]) -> Result<()> {
+    for pair in tokens.windows(2) {
+        if pair[0].is_sym('-') && matches!(pair[1].kind, Kind::Money(..) | Kind::Percent(_)) {
+            return Err(Error::not_understood(format!(
+                "a minus sign or dash before {}: amounts cannot be negative; to lower a price say \"decrease by\", to give money back say \"credit\" or \"% off\"",
+                pair[1].text
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ fn wordings_give_the_expected_programs() {
         ("Charge $12 monthly per copy", "12.00 USD each month"),
         (
             "$20 per month, 50% off for the first 3 months.",
-            "20.00 USD in months 1 to 3, less 50%; then 20.00 USD from month 4 on",
+            "20.00 USD in months 1 to 3 less 50%; then 20.00 USD from month 4 on",
         ),
         (
             "The first 2 months are free, then $12 per month.",
@@ -129,11 +129,11 @@ fn wordings_give_the_expected_programs() {
         ),
         (
             "Weekdays $0.75, Saturdays $1, Sundays $2.50 per delivery.",
-            "0.75 USD per shipment on monday, tuesday, wednesday, thursday, friday, 1.00 USD per shipment on saturday, 2.50 USD per shipment on sunday",
+            "0.75 USD per shipment on monday to friday, 1.00 USD per shipment on saturday, 2.50 USD per shipment on sunday",
         ),
         (
             "Deliveries on Sunday cost $2.50; all other days $0.75.",
-            "0.75 USD per shipment on monday, tuesday, wednesday, thursday, friday, saturday, 2.50 USD per shipment on sunday",
+            "0.75 USD per shipment on monday to saturday, 2.50 USD per shipment on sunday",
         ),
         (
             "$1 per shipment on weekends and $0.50 per shipment on weekdays.",
@@ -141,43 +141,43 @@ fn wordings_give_the_expected_programs() {
         ),
         (
             "0-100 shipments at $0.25 each, 101 and above at $0.20 each.",
-            "graduated, each shipment priced in its own tier: 1 to 100 at 0.25 USD each, 101 and above at 0.20 USD each",
+            "in graduated tiers: 1 to 100 shipments at 0.25 USD each, 101 and above at 0.20 USD each",
         ),
         (
             "Up to 30 shipments: $0.90 each; beyond 30: $0.70 each.",
-            "1 to 30 at 0.90 USD each, 31 and above at 0.70 USD each",
+            "1 to 30 shipments at 0.90 USD each, 31 and above at 0.70 USD each",
         ),
         (
             "Volume pricing: 1-50 shipments at $1 each, 51 and above at $0.80 each.",
-            "volume, every shipment priced at the tier the period's total falls in: 1 to 50 at 1.00 USD each, 51 and above",
+            "in volume tiers: 1 to 50 shipments at 1.00 USD each, 51 and above",
         ),
         (
             "If more than 25 shipments are made in a month, each shipment costs $0.50; otherwise $0.70 per shipment.",
-            "volume, every shipment priced at the tier the period's total falls in: 1 to 25 at 0.70 USD each, 26 and above at 0.50 USD each",
+            "in volume tiers: 1 to 25 shipments at 0.70 USD each, 26 and above at 0.50 USD each",
         ),
         (
             "First 10 shipments are free, next 20 at $1 each, then $0.50 each.",
-            "1 to 10 at 0.00 USD each, 11 to 30 at 1.00 USD each, 31 and above at 0.50 USD each",
+            "1 to 10 shipments at 0.00 USD each, 11 to 30 at 1.00 USD each, 31 and above at 0.50 USD each",
         ),
         (
             "$5 per month plus 10 free shipments each month, then $0.40 per shipment.",
-            "0.40 USD per shipment; the first 10 each month free",
+            "0.40 USD per shipment; the first 10 shipments each month are free",
         ),
         (
             "$0.30 per copy delivered, with the first 100 copies each month free.",
-            "0.30 USD per unit shipped; the first 100 each month free",
+            "0.30 USD per unit shipped; the first 100 units shipped each month are free",
         ),
         (
             "$2 per shipment, capped at $40 per month, with a minimum of $10 per month.",
-            "at least 10.00 USD a month; at most 40.00 USD a month",
+            "a usage minimum of 10.00 USD a month; a usage maximum of 40.00 USD a month",
         ),
         (
             "Bill $15 per month base plus $0.20 per shipment, with a usage minimum of $5.",
-            "0.20 USD per shipment; at least 5.00 USD a month",
+            "0.20 USD per shipment; a usage minimum of 5.00 USD a month",
         ),
         (
             "No charge for returned deliveries. $0.75 per delivery.",
-            "returns are not billed",
+            "returns come off the count",
         ),
         (
             "A monthly fee of $10 and 25 cents per shipment.",
@@ -185,19 +185,19 @@ fn wordings_give_the_expected_programs() {
         ),
         (
             "20% off the first 3 months of a $25 monthly subscription.",
-            "25.00 USD in months 1 to 3, less 20%; then 25.00 USD from month 4 on",
+            "25.00 USD in months 1 to 3 less 20%; then 25.00 USD from month 4 on",
         ),
         (
             "$10 per month plus $0.25 per shipment after the first 20 shipments.",
-            "0.25 USD per shipment; the first 20 each month free",
+            "0.25 USD per shipment; the first 20 shipments each month are free",
         ),
         (
             "$10 per month, which includes 20 shipments; additional shipments $0.25 each.",
-            "0.25 USD per shipment; the first 20 each month free",
+            "0.25 USD per shipment; the first 20 shipments each month are free",
         ),
         (
             "Charge $1 per delivery, $2 on Sundays.",
-            "1.00 USD per shipment on monday, tuesday, wednesday, thursday, friday, saturday, 2.00 USD per shipment on sunday",
+            "1.00 USD per shipment on monday to saturday, 2.00 USD per shipment on sunday",
         ),
         (
             "Bill $10 per month; the first month is free.",
@@ -205,16 +205,20 @@ fn wordings_give_the_expected_programs() {
         ),
         (
             "$0.50 per shipment, first 10 shipments free each month.",
-            "0.50 USD per shipment; the first 10 each month free",
+            "0.50 USD per shipment; the first 10 shipments each month are free",
         ),
     ];
     for (prompt, reading) in cases {
         match monthly(prompt) {
-            Ok(program) => assert!(
-                program.describe().contains(reading),
-                "{prompt}\n{}\nshould contain: {reading}",
-                program.describe()
-            ),
+            Ok(program) => {
+                assert!(
+                    program.describe().contains(reading),
+                    "{prompt}\n{}\nshould contain: {reading}",
+                    program.describe()
+                );
+                // the reading is itself a prompt, read back to the same program
+                assert_eq!(monthly(&program.describe()).ok(), Some(program), "{prompt}");
+            }
             Err(e) => panic!("{prompt}: {e}"),
         }
     }
@@ -253,5 +257,222 @@ fn refusals_name_what_to_rephrase() {
                 "{prompt}: {e} should mention {fragment}"
             ),
         }
+    }
+}
+
+/// The wrong bills of issue 17: each is refused, naming the words or the rule it could not place.
+#[test]
+fn qualifiers_without_a_rule_are_refused_naming_them() {
+    let cases = [
+        (
+            "Bill $10 per month; the first 5 shipments of the subscription are free.",
+            "\"subscription\"",
+        ),
+        (
+            "$1 per shipment; the first 5 shipments of the subscription are free.",
+            "\"subscription\"",
+        ),
+        (
+            "$10 per month for each of the first 2 copies, $5 for each additional copy",
+            "\"each\"",
+        ),
+        (
+            "$10 per month for the first 2 copies, $5 for each additional copy",
+            "subscribed copies",
+        ),
+        (
+            "$9 per seat per month for the first 5 seats, $7 per month for each additional seat",
+            "subscribed copies",
+        ),
+        (
+            "Charge $1.00 per shipment; shipments with more than 2 copies are $2.00",
+            "in \"shipments\"",
+        ),
+        ("-$5 per month", "minus sign"),
+        ("- $5 per month", "minus sign"),
+        ("-5 USD per month", "minus sign"),
+        ("-$0.50 per delivery", "minus sign"),
+        (
+            "Bill $5 for the first month, then -$2 per month",
+            "minus sign",
+        ),
+        (
+            "Bill $5 for the first month, then –$2 per month",
+            "minus sign",
+        ),
+        ("$1 per delivery plus $1 per delivery", "two prices"),
+        ("$1 per delivery and $2 per delivery", "two prices"),
+        (
+            "$1 per delivery, $1 per delivery on Sundays, $1 on Sundays",
+            "two prices",
+        ),
+        ("$5 per customer per month", "\"customer\""),
+        ("$1 per delivery for the whole subscription", "\"whole\""),
+    ];
+    for (prompt, fragment) in cases {
+        match monthly(prompt) {
+            Ok(p) => panic!("{prompt} should be refused, got {}", p.describe()),
+            Err(e) => assert!(
+                e.to_string().contains(fragment),
+                "{prompt}: {e} should mention {fragment}"
+            ),
+        }
+    }
+}
+
+/// A usage charge priced by day that leaves a day without a price is refused at interpretation
+/// (so when the plan is saved), naming the day and how to say it; "not billed" says it.
+#[test]
+fn a_day_without_a_price_is_refused_naming_it() {
+    for (prompt, days) in [
+        (
+            "$1 per Sunday paper, weekdays 50 cents",
+            "Saturday deliveries",
+        ),
+        (
+            "$0.75 per weekday delivery and $2.50 per Sunday delivery",
+            "Saturday deliveries",
+        ),
+        ("$2 per Sunday delivery", "Monday, Tuesday, Wednesday"),
+        (
+            "$0.10 per copy delivered on weekdays",
+            "Saturday and Sunday copies",
+        ),
+    ] {
+        let error = monthly(prompt).unwrap_err().to_string();
+        assert!(error.contains(days), "{prompt}: {error}");
+        assert!(error.contains("or that they are not billed"), "{error}");
+    }
+    for (prompt, reading) in [
+        (
+            "$2 per Sunday delivery; other days are not billed",
+            "2.00 USD per shipment on sunday, not billed on monday to saturday",
+        ),
+        (
+            "$2 per delivery on weekends, free on weekdays",
+            "2.00 USD per shipment on saturday, sunday, not billed on monday to friday",
+        ),
+        (
+            "$1 per delivery on weekdays; Saturdays are on the house; Sunday is part of the base fee.",
+            "1.00 USD per shipment on monday to friday, not billed on saturday, sunday",
+        ),
+    ] {
+        let program = monthly(prompt).unwrap_or_else(|e| panic!("{prompt}: {e}"));
+        assert!(
+            program.describe().contains(reading),
+            "{}",
+            program.describe()
+        );
+    }
+}
+
+/// The families of plain phrasings of issue 17, read from the grammar's rules.
+#[test]
+fn plain_phrasings_of_each_family_are_read() {
+    let cases = [
+        ("25¢ per delivery", "0.25 USD per shipment"),
+        ("35 ct per delivery", "0.35 USD per shipment"),
+        ("25c per delivery", "0.25 USD per shipment"),
+        ("twenty-five cents per delivery", "0.25 USD per shipment"),
+        (
+            "$49 a month plus 0.15 per delivery",
+            "0.15 USD per shipment",
+        ),
+        ("$1 per delivery & $10 per month", "10.00 USD each month"),
+        ("$0.50/delivery", "0.50 USD per shipment"),
+        ("$2 a pop for deliveries", "2.00 USD per shipment"),
+        ("Deliveries are $1 ea.", "1.00 USD per shipment"),
+        (
+            "$10 per month for every copy on the subscription",
+            "10.00 USD each month",
+        ),
+        (
+            "$10 for the first month, every subsequent month adds a dollar",
+            "10.00 USD each month, rising by 1.00 USD every month",
+        ),
+        (
+            "$1 per delivery; returned copies come off the bill at that day's price",
+            "returns come off the count",
+        ),
+        (
+            "Pricing bands: 1-30 deliveries at $1 each, 31 and above at $0.80 each.",
+            "in graduated tiers: 1 to 30 shipments at 1.00 USD each, 31 and above at 0.80 USD each",
+        ),
+        (
+            "$2 per delivery; we will not bill above $40 in any month",
+            "a usage maximum of 40.00 USD a month",
+        ),
+        (
+            "$1 per delivery, and we never charge less than $10 a month",
+            "a usage minimum of 10.00 USD a month",
+        ),
+        ("Each delivery is charged $1.", "1.00 USD per shipment"),
+        ("We bill customers $12 a month.", "12.00 USD each month"),
+        ("The plan costs you $12 a month.", "12.00 USD each month"),
+    ];
+    for (prompt, reading) in cases {
+        let program = monthly(prompt).unwrap_or_else(|e| panic!("{prompt}: {e}"));
+        assert!(
+            program.describe().contains(reading),
+            "{prompt}\n{}\nshould contain: {reading}",
+            program.describe()
+        );
+    }
+    let euro = |prompt: &str| interpret(prompt, &ctx("EUR", IntervalUnit::Month));
+    for prompt in [
+        "1,50 € per delivery",
+        "€1,50 per delivery",
+        "1,50 EUR per delivery",
+    ] {
+        let program = euro(prompt).unwrap_or_else(|e| panic!("{prompt}: {e}"));
+        assert!(
+            program.describe().contains("1.50 EUR per shipment"),
+            "{prompt}"
+        );
+    }
+    // a comma with two digits beside no euro amount stays ambiguous
+    assert!(monthly("$1,50 per delivery").is_err());
+    let pounds = interpret("50p per delivery", &ctx("GBP", IntervalUnit::Month)).unwrap();
+    assert!(pounds.describe().contains("0.50 GBP per shipment"));
+    assert!(
+        monthly("50p per delivery").is_err(),
+        "pence are not dollars"
+    );
+}
+
+/// A thing delivered named beside a price per period is a fee or a usage price: never guessed.
+#[test]
+fn a_fee_or_a_price_per_delivery_is_not_guessed() {
+    for prompt in [
+        "The newspaper costs $30 a month.",
+        "Newspaper delivery is $30 a month.",
+        "$30 a month for delivery.",
+        "Parcels cost $10 a month.",
+        "$10 monthly for the parcel service.",
+    ] {
+        let error = monthly(prompt).unwrap_err().to_string();
+        assert!(
+            error.contains("fee per period or a price per delivery"),
+            "{prompt}: {error}"
+        );
+    }
+    for (prompt, reading) in [
+        ("$0.50 per delivery per month.", "0.50 USD per shipment"),
+        ("Each meal kit costs $11.50.", "11.50 USD per shipment"),
+        (
+            "$5 the first month, then $1 more each month.",
+            "5.00 USD each month, rising by 1.00 USD every month",
+        ),
+        (
+            "The first 4 boxes each month are included in the $40 monthly fee; extra boxes are $9 each.",
+            "9.00 USD per shipment; the first 4 shipments each month are free",
+        ),
+    ] {
+        let program = monthly(prompt).unwrap_or_else(|e| panic!("{prompt}: {e}"));
+        assert!(
+            program.describe().contains(reading),
+            "{}",
+            program.describe()
+        );
     }
 }

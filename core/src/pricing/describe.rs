@@ -1,5 +1,10 @@
 //! A plain-English reading of a pricing program, shown to the admin beside the prompt so they can
 //! check what will be billed before any customer is.
+//!
+//! The reading is itself a plan prompt: the offline interpreter reads it back to the identical
+//! program (for every program it makes on a plan billed every one day, week, month or year), so
+//! what the admin approves is exactly what is billed. It therefore uses only the words of the
+//! billing grammar: one sentence per rule, amounts with their currency code.
 
 use rust_decimal::Decimal;
 
@@ -18,12 +23,8 @@ impl PricingProgram {
             format!("every {} {unit}s", self.interval.count)
         };
         let mut out = vec![match self.invoice_timing() {
-            InvoiceTiming::AtStart => format!(
-                "Billed {every} in advance: each invoice is issued at the start of its period, the first at subscription start."
-            ),
-            InvoiceTiming::AtRenewal => format!(
-                "Billed {every} in arrears: each invoice is issued at the end of its period, for that period's usage."
-            ),
+            InvoiceTiming::AtStart => format!("Billed {every} in advance."),
+            InvoiceTiming::AtRenewal => format!("Billed {every} in arrears."),
         }];
         for charge in &self.recurring {
             let phases: Vec<String> = charge
@@ -32,7 +33,7 @@ impl PricingProgram {
                 .map(|p| self.describe_phase(p))
                 .collect();
             out.push(format!(
-                "{}, per subscribed copy: {}.",
+                "{} for each subscribed copy: {}.",
                 charge.description,
                 phases.join("; then ")
             ));
@@ -69,19 +70,34 @@ impl PricingProgram {
         }
     }
 
+    /// "each month"; "per day" for a daily plan, where "each day" would name the weekdays.
+    fn each_period(&self) -> String {
+        let noun = self.period_noun();
+        if noun == "day" {
+            "per day".into()
+        } else {
+            format!("each {noun}")
+        }
+    }
+
     fn describe_phase(&self, phase: &Phase) -> String {
         let noun = self.period_noun();
         let span = match phase.to_period {
             Some(to) if to == phase.from_period => format!("in {noun} {to}"),
             Some(to) => format!("in {noun}s {} to {to}", phase.from_period),
-            None if phase.from_period == 1 => format!("each {noun}"),
+            None if phase.from_period == 1 => self.each_period(),
             None => format!("from {noun} {} on", phase.from_period),
         };
-        let mut text = if phase.amount.is_zero() && phase.step.is_none() {
+        // "free" needs the periods it is said of; a zero price for ever is said as an amount
+        let bounded = phase.to_period.is_some() || phase.from_period > 1;
+        let mut text = if phase.amount.is_zero() && phase.step.is_none() && bounded {
             format!("free {span}")
         } else {
             format!("{} {span}", self.money(phase.amount))
         };
+        if let Some(discount) = phase.discount_percent {
+            text.push_str(&format!(" less {}%", discount.normalize()));
+        }
         if let Some(step) = &phase.step {
             let when = format!("every {}", self.periods(step.every_periods));
             text.push_str(&match step.change {
@@ -101,37 +117,40 @@ impl PricingProgram {
         if let Some(floor) = phase.floor {
             text.push_str(&format!(", never below {}", self.money(floor)));
         }
-        if let Some(discount) = phase.discount_percent {
-            text.push_str(&format!(", less {}%", discount.normalize()));
-        }
         text
     }
 
     fn describe_usage(&self, charge: &UsageCharge) -> String {
-        let what = match charge.metric {
-            UsageMetric::Shipments => "shipment",
-            UsageMetric::Units => "unit shipped",
+        let (one, many) = match charge.metric {
+            UsageMetric::Shipments => ("shipment", "shipments"),
+            UsageMetric::Units => ("unit shipped", "units shipped"),
         };
-        let mut text = format!("{}: ", charge.description);
+        let mut text = charge.description.clone();
         match &charge.pricing {
             UsagePricing::PerUnit { rates } => match rates.single_rate() {
-                Some(rate) => text.push_str(&format!("{} per {what}", self.money(rate))),
+                Some(rate) => text.push_str(&format!(": {} per {one}", self.money(rate))),
                 None => {
-                    let mut groups: Vec<(Decimal, Vec<&str>)> = Vec::new();
-                    for (day, rate) in WEEKDAY_NAMES.iter().zip(rates.0) {
+                    let mut groups: Vec<(Decimal, Vec<usize>)> = Vec::new();
+                    for (day, rate) in rates.0.iter().enumerate() {
                         let Some(rate) = rate else { continue };
-                        match groups.iter_mut().find(|(r, _)| *r == rate) {
+                        match groups.iter_mut().find(|(r, _)| r == rate) {
                             Some((_, days)) => days.push(day),
-                            None => groups.push((rate, vec![day])),
+                            None => groups.push((*rate, vec![day])),
                         }
                     }
+                    // Priced days first, then the days not billed, each group its own clause.
+                    groups.sort_by_key(|(rate, _)| rate.is_zero());
                     let parts: Vec<String> = groups
                         .iter()
                         .map(|(r, days)| {
-                            format!("{} per {what} on {}", self.money(*r), days.join(", "))
+                            if r.is_zero() {
+                                format!("not billed on {}", day_list(days))
+                            } else {
+                                format!("{} per {one} on {}", self.money(*r), day_list(days))
+                            }
                         })
                         .collect();
-                    text.push_str(&parts.join(", "));
+                    text.push_str(&format!(": {}", parts.join(", ")));
                     let unpriced: Vec<&str> = WEEKDAY_NAMES
                         .iter()
                         .zip(rates.0)
@@ -147,46 +166,58 @@ impl PricingProgram {
                 }
             },
             UsagePricing::Graduated { tiers } => {
-                text.push_str(&format!(
-                    "graduated, each {what} priced in its own tier: {}",
-                    self.tiers(tiers)
-                ));
+                text.push_str(&format!(" in graduated tiers: {}", self.tiers(tiers, many)));
             }
             UsagePricing::Volume { tiers } => {
-                text.push_str(&format!(
-                    "volume, every {what} priced at the tier the period's total falls in: {}",
-                    self.tiers(tiers)
-                ));
+                text.push_str(&format!(" in volume tiers: {}", self.tiers(tiers, many)));
             }
         }
-        let noun = self.period_noun();
+        let each = self.each_period();
         if charge.allowance > 0 {
             text.push_str(&format!(
-                "; the first {} each {noun} free",
+                "; the first {} {many} {each} are free",
                 charge.allowance
             ));
         }
         if charge.returns == ReturnsPolicy::Credited {
-            text.push_str("; returns are not billed (each return comes off the count)");
+            text.push_str("; returns come off the count");
         }
+        let noun = self.period_noun();
         if let Some(min) = charge.minimum {
-            text.push_str(&format!("; at least {} a {noun}", self.money(min)));
+            text.push_str(&format!(
+                "; a usage minimum of {} a {noun}",
+                self.money(min)
+            ));
         }
         if let Some(cap) = charge.cap {
-            text.push_str(&format!("; at most {} a {noun}", self.money(cap)));
+            text.push_str(&format!(
+                "; a usage maximum of {} a {noun}",
+                self.money(cap)
+            ));
         }
         text.push('.');
         text
     }
 
-    fn tiers(&self, tiers: &[Tier]) -> String {
+    fn tiers(&self, tiers: &[Tier], many: &str) -> String {
         let mut from = 1u64;
         let parts: Vec<String> = tiers
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
+                let what = if i == 0 {
+                    format!(" {many}")
+                } else {
+                    String::new()
+                };
                 let part = match t.up_to {
-                    Some(up) => format!("{from} to {up} at {} each", self.money(t.unit_price)),
-                    None => format!("{from} and above at {} each", self.money(t.unit_price)),
+                    Some(up) => {
+                        format!("{from} to {up}{what} at {} each", self.money(t.unit_price))
+                    }
+                    None => format!(
+                        "{from} and above{what} at {} each",
+                        self.money(t.unit_price)
+                    ),
                 };
                 from = t.up_to.map_or(from, |u| u + 1);
                 part
@@ -194,4 +225,26 @@ impl PricingProgram {
             .collect();
         parts.join(", ")
     }
+}
+
+/// Weekdays by index, runs of three or more as a range ("monday to friday, sunday").
+fn day_list(days: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut k = 0;
+    while k < days.len() {
+        let mut end = k;
+        while end + 1 < days.len() && days[end + 1] == days[end] + 1 {
+            end += 1;
+        }
+        if end >= k + 2 {
+            parts.push(format!(
+                "{} to {}",
+                WEEKDAY_NAMES[days[k]], WEEKDAY_NAMES[days[end]]
+            ));
+        } else {
+            parts.extend(days[k..=end].iter().map(|d| WEEKDAY_NAMES[*d].to_string()));
+        }
+        k = end + 1;
+    }
+    parts.join(", ")
 }
