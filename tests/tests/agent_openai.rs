@@ -9,7 +9,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ai_billing::{FixtureStore, Quantity};
 use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, RunReport, SavePlan};
 use ai_billing::model::LanguageModel;
 use ai_billing::openai::{OpenAiConfig, OpenAiModel};
@@ -19,6 +18,7 @@ use ai_billing::{
     Account, AuditAction, AuditEvent, BillingInterval, Currency, Customer, Engine, FixedClock,
     IntervalUnit, InvoiceStatus, IssuedInvoice, MemoryStore, Plan,
 };
+use ai_billing::{FixtureStore, Quantity};
 use ai_billing_tests::billing::ny;
 use ai_billing_tests::openai_mock::{MOCK_MODEL, MockBehaviour, MockOpenAi};
 use ai_billing_tests::sqlite::memory_store;

@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use ai_billing::{FixtureStore, Quantity};
 use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
 use ai_billing::model::{LanguageModel, ModelAnswer, ScriptedModel};
 use ai_billing::store::InvoiceQuery;
@@ -17,6 +16,7 @@ use ai_billing::{
     Account, AuditAction, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit,
     MemoryStore, Plan,
 };
+use ai_billing::{FixtureStore, Quantity};
 use ai_billing_tests::billing::{ny, run_at};
 use ai_billing_tests::faulty::{Fault, FaultyStore};
 use ai_billing_tests::sqlite::memory_store;

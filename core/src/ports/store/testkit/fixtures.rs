@@ -22,8 +22,7 @@ use crate::pricing::{
 use crate::revrec::RevenueEntry;
 use crate::store::{FixtureStore, InvoiceQuery, StoreStats, UsageRequest};
 use crate::subscription::{
-    Quantity,
-    BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus, invoice_id,
+    BillingReason, Customer, InvoiceStatus, Quantity, Subscription, SubscriptionStatus, invoice_id,
 };
 use crate::tax::{TaxAddress, TaxLine};
 use crate::usage::{PeriodUsage, Return, SHIPMENTS_BY_WEEKDAY, Shipment};

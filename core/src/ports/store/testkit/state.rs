@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::fixtures::{
     account, add_months, all_events, at, currency, customer, date, event, expect_conflict,
-    expect_invalid, invoice, invoice_event, invoices_of, money, next_state, quantity, read_subscription,
-    setup, stats, subscription, subscription_event, to_json,
+    expect_invalid, invoice, invoice_event, invoices_of, money, next_state, quantity,
+    read_subscription, setup, stats, subscription, subscription_event, to_json,
 };
 use crate::audit::{AuditAction, SubjectKind};
 use crate::error::{Error, Result};
