@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use ai_billing::engine::{BillingMode, CreateSubscription, Quantity, SavePlan};
-use ai_billing::interpreter::{InterpreterMode, interpreter_for};
+use ai_billing::llm_interpreter::{InterpreterMode, interpreter_for};
 use ai_billing::model::LanguageModel;
 use ai_billing::openai::{OpenAiConfig, OpenAiModel};
 use ai_billing::{

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use ai_billing::engine::BillingMode;
-use ai_billing::interpreter::{Interpreter, InterpreterMode, interpreter_for};
+use ai_billing::interpreter::Interpreter;
+use ai_billing::llm_interpreter::{InterpreterMode, interpreter_for};
 use ai_billing::model::LanguageModel;
 
 use crate::failure::{CliResult, Failure};

@@ -7,6 +7,10 @@
 //! setup (store, interpreter, model, tax, audit shipping), the defaults and the checks are here,
 //! once, and Node, C and Rust callers get the same behaviour and the same error codes.
 
+pub mod connect;
+pub mod scenario;
+pub mod schema;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -22,8 +26,8 @@ use crate::engine::{
     SavePlan,
 };
 use crate::error::{Error, Result};
-use crate::interpreter::{InterpreterMode, interpreter_for};
 use crate::invoice::{Invoice, IssuedInvoice};
+use crate::llm_interpreter::{InterpreterMode, interpreter_for};
 use crate::model::LanguageModel;
 use crate::money::Currency;
 use crate::plan::{Account, Plan, PlanVersion};

@@ -36,37 +36,28 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod agent;
+// The layers, lowest first; each imports only itself and the layers before it in this list
+// (docs/architecture.md; core/tests/layers.rs fails on an import that runs upwards).
+pub mod adapters;
 pub mod api;
-pub mod audit;
-pub mod calendar;
-pub mod chat;
-pub mod clock;
-pub mod connect;
+pub mod domain;
 pub mod engine;
-pub mod error;
-pub mod interpreter;
-pub mod invoice;
-pub mod json;
-pub mod model;
-pub mod money;
+pub mod ports;
+
 #[cfg(feature = "openai")]
-pub mod openai;
+pub use adapters::openai;
 #[cfg(feature = "opensearch")]
-pub mod opensearch;
-pub mod plan;
+pub use adapters::opensearch;
 #[cfg(feature = "postgres")]
-pub mod postgres;
-pub mod pricing;
-pub mod revrec;
-pub mod scenario;
-pub mod schema;
+pub use adapters::postgres;
 #[cfg(feature = "sqlite")]
-pub mod sqlite;
-pub mod store;
-pub mod subscription;
-pub mod tax;
-pub mod usage;
+pub use adapters::sqlite;
+pub use api::{connect, scenario, schema};
+pub use domain::{
+    agent, calendar, chat, clock, error, interpreter, invoice, json, money, plan, pricing, revrec,
+    subscription, tax, usage,
+};
+pub use ports::{audit, llm_interpreter, model, store};
 
 pub use audit::{AuditAction, AuditEvent, AuditSink};
 pub use calendar::{BillingCalendar, BillingInterval, IntervalUnit, Period};

@@ -409,7 +409,7 @@ async fn compiled_mode_never_calls_the_model_and_agent_modes_need_one() {
 
 #[tokio::test]
 async fn a_prompt_read_by_the_model_is_audited_with_its_calls() {
-    use ai_billing::interpreter::{InterpreterMode, interpreter_for};
+    use ai_billing::llm_interpreter::{InterpreterMode, interpreter_for};
     let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
     let model = Arc::new(ScriptedModel::default());
     let engine = Engine::new(store.clone()).with_interpreter(

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use ai_billing::calendar::{BillingInterval, IntervalUnit};
-use ai_billing::interpreter::{
-    AutoInterpreter, Interpreter, InterpreterMode, LlmInterpreter, PlanContext, interpret,
-    interpreter_for,
+use ai_billing::interpreter::{Interpreter, PlanContext, interpret};
+use ai_billing::llm_interpreter::{
+    AutoInterpreter, InterpreterMode, LlmInterpreter, interpreter_for,
 };
 use ai_billing::model::{LanguageModel, ModelAnswer, Role, ScriptedModel};
 use ai_billing::money::Currency;

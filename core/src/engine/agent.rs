@@ -174,7 +174,7 @@ pub(crate) async fn ask(
         Message::new(Role::System, SYSTEM),
         Message::new(Role::User, user_message(input)),
     ];
-    let schema = crate::schema::payload_schema();
+    let schema = crate::model::payload_schema();
     let action = format!("writing the payload of period {}", input.period.index);
     let mut last_problems = Vec::new();
     for attempt in 1..=MAX_PAYLOAD_RETRIES + 1 {

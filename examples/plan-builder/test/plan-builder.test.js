@@ -247,12 +247,11 @@ test('a usage AI plan: billed at renewal for the period, the amounts of the samp
   assert.ok(listed.includes('Daily newspaper'), listed.join(', '));
   assert.ok(listed.includes('Step-up box'), listed.join(', '));
 
-  // Understood, but the sample has Saturday deliveries the prompt gives no price: the preview
-  // says so rather than billing them at nothing.
+  // A prompt that leaves Saturday without a price is refused as the admin types it (and so
+  // can never be saved), naming the day and how to say it, not months later at billing.
   await page.fill('#prompt', WEEKDAY_AND_SUNDAY);
-  await waitForOutcome('preview-error', 'Saturday');
-  assert.match(await page.textContent('#reading'), /0\.75 USD per shipment on monday/);
-  assert.match(await page.textContent('#timing'), /At renewal, for the period's usage/);
+  await waitForOutcome('refused', 'Saturday');
+  assert.match(await page.textContent('#interpretation'), /Saturday/);
   assert.equal(await page.$('#invoice-table'), null);
 });
 

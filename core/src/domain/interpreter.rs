@@ -23,7 +23,6 @@
 
 mod clause;
 mod lexer;
-pub mod llm;
 
 use rust_decimal::Decimal;
 
@@ -34,7 +33,6 @@ use crate::pricing::{
     Phase, PricingProgram, RecurringCharge, ReturnsPolicy, Step, StepChange, Tier, UsageCharge,
     UsageMetric, UsagePricing, WeekdayRates,
 };
-pub use llm::{AutoInterpreter, InterpreterMode, LlmInterpreter, interpreter_for};
 
 use clause::{Facts, Lead, PeriodRef, Span, Threshold, TierBound};
 use lexer::{Kind, Mark};

@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{Interpreter, MAX_PROMPT_CHARS, OfflineInterpreter, PlanContext};
 use crate::error::{Error, Result};
+use crate::interpreter::{Interpreter, MAX_PROMPT_CHARS, OfflineInterpreter, PlanContext};
 use crate::model::program_schema;
 use crate::model::{LanguageModel, Message, ModelAnswer, ModelRequest, ModelResponse, Role};
 use crate::pricing::PricingProgram;

@@ -304,9 +304,9 @@ pub const SHIPMENTS_BY_WEEKDAY: &str = "shipments_by_weekday";
 static PREDEFINED_QUERIES: [UsageQueryTemplate; 1] = [UsageQueryTemplate {
     name: SHIPMENTS_BY_WEEKDAY,
     description: "Shipments and shipped units per local day of week, less returns, for the subscription's customer",
-    sqlite: include_str!("../../sql/queries/sqlite/shipments_by_weekday.sql"),
-    postgres: include_str!("../../sql/queries/postgres/shipments_by_weekday.sql"),
-    mysql: include_str!("../../sql/queries/mysql/shipments_by_weekday.sql"),
+    sqlite: include_str!("../../../sql/queries/sqlite/shipments_by_weekday.sql"),
+    postgres: include_str!("../../../sql/queries/postgres/shipments_by_weekday.sql"),
+    mysql: include_str!("../../../sql/queries/mysql/shipments_by_weekday.sql"),
 }];
 
 /// Every predefined usage query.
