@@ -1776,18 +1776,21 @@ impl Clause {
                     Some("per" | "each" | "every" | "a" | "an" | "all")
                 ));
         let word = |m: usize| self.toks.get(m).and_then(Token::word);
-        let each_after_price = (0..self.len()).any(|m| {
-            matches!(self.toks[m].kind, Kind::Money(..))
-                && (matches!(word(m + 1), Some("each" | "apiece"))
-                    || (word(m + 1) == Some("a") && matches!(word(m + 2), Some("pop" | "piece"))))
-        });
-        marked_before || each_after_price
+        marked_before
+            || (0..self.len()).any(|m| {
+                matches!(self.toks[m].kind, Kind::Money(..))
+                    && (matches!(word(m + 1), Some("each" | "apiece"))
+                        || (word(m + 1) == Some("a")
+                            && matches!(word(m + 2), Some("pop" | "piece"))))
+            })
     }
 
     fn read_nouns(&mut self, f: &mut Facts) {
         for i in 0..self.len() {
             if self.free(i)
-                && self.is_any(i, &[SHIPMENT_NOUNS, UNIT_NOUNS].concat())
+                && self
+                    .w(i)
+                    .is_some_and(|w| SHIPMENT_NOUNS.contains(&w) || UNIT_NOUNS.contains(&w))
                 && self.rate_marked(i)
             {
                 f.rate_unit = true;
@@ -1803,7 +1806,11 @@ impl Clause {
             if i > 0
                 && self.toks[i - 1].is_sym('/')
                 && self.free(i - 1)
-                && self.is_any(i, &[SHIPMENT_NOUNS, UNIT_NOUNS, SEAT_NOUNS].concat())
+                && self.w(i).is_some_and(|w| {
+                    SHIPMENT_NOUNS.contains(&w)
+                        || UNIT_NOUNS.contains(&w)
+                        || SEAT_NOUNS.contains(&w)
+                })
             {
                 self.take(i - 1, 1);
             }
