@@ -114,6 +114,8 @@ pub(crate) struct Facts {
     pub rate_unit: bool,
     /// A period right after an amount ("$100 per month", "$30 a month"): a price per period.
     pub price_per_period: bool,
+    /// The clause starts with "plus" (or "+"): it adds to what came before.
+    pub plus: bool,
 }
 
 /// One clause: its tokens, which of them are consumed, and how it joins the previous clause.
@@ -234,7 +236,8 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
         if joins && !keeps_together && !current.is_empty() {
             flush(&mut current, lead, &mut clauses);
             lead = Lead::Joined;
-            if !t.is_word("until") {
+            // "until" starts a bound, "plus" says the clause adds to what came before: both stay
+            if !t.is_word("until") && !t.is_word("plus") {
                 i += 1;
                 continue;
             }
@@ -600,7 +603,10 @@ impl Clause {
 
     /// Reads the clause's facts, consuming the tokens of each construct found.
     pub fn read(&mut self) -> Facts {
-        let mut f = Facts::default();
+        let mut f = Facts {
+            plus: self.toks.first().is_some_and(|t| t.is_word("plus")),
+            ..Facts::default()
+        };
         self.read_returns(&mut f);
         self.read_return_rate(&f);
         self.read_timing(&mut f);
