@@ -736,6 +736,16 @@ impl<'a> Builder<'a> {
             return self.add_tier(idx, tier, price);
         }
         let draft = &mut self.usage[idx];
+        // "$1 per delivery plus $0.50 on Sundays": the Sunday price, or $1.50? Never guessed.
+        let overlaps = match f.days {
+            Some(_) => draft.default_rate.is_some(),
+            None => draft.day_rates.iter().any(Option::is_some),
+        };
+        if f.plus && overlaps {
+            return refuse(
+                "\"plus\" a price for days that already have one: say each day's whole price, for example \"$1 per delivery, $1.50 per Sunday delivery\"",
+            );
+        }
         match f.days {
             None if f.other_days && draft.default_rate.is_some() => {
                 return refuse("two prices for the other days");

@@ -114,6 +114,8 @@ pub(crate) struct Facts {
     pub rate_unit: bool,
     /// A period right after an amount ("$100 per month", "$30 a month"): a price per period.
     pub price_per_period: bool,
+    /// The clause starts with "plus" (or "+"): it adds to what came before.
+    pub plus: bool,
 }
 
 /// One clause: its tokens, which of them are consumed, and how it joins the previous clause.
@@ -234,7 +236,8 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
         if joins && !keeps_together && !current.is_empty() {
             flush(&mut current, lead, &mut clauses);
             lead = Lead::Joined;
-            if !t.is_word("until") {
+            // "until" starts a bound, "plus" says the clause adds to what came before: both stay
+            if !t.is_word("until") && !t.is_word("plus") {
                 i += 1;
                 continue;
             }
@@ -600,7 +603,10 @@ impl Clause {
 
     /// Reads the clause's facts, consuming the tokens of each construct found.
     pub fn read(&mut self) -> Facts {
-        let mut f = Facts::default();
+        let mut f = Facts {
+            plus: self.toks.first().is_some_and(|t| t.is_word("plus")),
+            ..Facts::default()
+        };
         self.read_returns(&mut f);
         self.read_return_rate(&f);
         self.read_timing(&mut f);
@@ -1776,18 +1782,21 @@ impl Clause {
                     Some("per" | "each" | "every" | "a" | "an" | "all")
                 ));
         let word = |m: usize| self.toks.get(m).and_then(Token::word);
-        let each_after_price = (0..self.len()).any(|m| {
-            matches!(self.toks[m].kind, Kind::Money(..))
-                && (matches!(word(m + 1), Some("each" | "apiece"))
-                    || (word(m + 1) == Some("a") && matches!(word(m + 2), Some("pop" | "piece"))))
-        });
-        marked_before || each_after_price
+        marked_before
+            || (0..self.len()).any(|m| {
+                matches!(self.toks[m].kind, Kind::Money(..))
+                    && (matches!(word(m + 1), Some("each" | "apiece"))
+                        || (word(m + 1) == Some("a")
+                            && matches!(word(m + 2), Some("pop" | "piece"))))
+            })
     }
 
     fn read_nouns(&mut self, f: &mut Facts) {
         for i in 0..self.len() {
             if self.free(i)
-                && self.is_any(i, &[SHIPMENT_NOUNS, UNIT_NOUNS].concat())
+                && self
+                    .w(i)
+                    .is_some_and(|w| SHIPMENT_NOUNS.contains(&w) || UNIT_NOUNS.contains(&w))
                 && self.rate_marked(i)
             {
                 f.rate_unit = true;
@@ -1803,7 +1812,11 @@ impl Clause {
             if i > 0
                 && self.toks[i - 1].is_sym('/')
                 && self.free(i - 1)
-                && self.is_any(i, &[SHIPMENT_NOUNS, UNIT_NOUNS, SEAT_NOUNS].concat())
+                && self.w(i).is_some_and(|w| {
+                    SHIPMENT_NOUNS.contains(&w)
+                        || UNIT_NOUNS.contains(&w)
+                        || SEAT_NOUNS.contains(&w)
+                })
             {
                 self.take(i - 1, 1);
             }

@@ -307,6 +307,14 @@ fn qualifiers_without_a_rule_are_refused_naming_them() {
             "two prices",
         ),
         ("$5 per customer per month", "\"customer\""),
+        (
+            "$1 per delivery plus $0.50 on Sundays",
+            "\"plus\" a price for days",
+        ),
+        (
+            "$2.50 per Sunday delivery plus $1 per delivery",
+            "\"plus\" a price for days",
+        ),
         ("$1 per delivery for the whole subscription", "\"whole\""),
     ];
     for (prompt, fragment) in cases {
