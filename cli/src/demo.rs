@@ -338,7 +338,11 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
     if run.failed > 0 {
         return Err(Failure::other(
             "the demo's billing run failed",
-            format!("{:?}", run.failures),
+            run.failures
+                .iter()
+                .map(|(account, subscription, error)| format!("{account}/{subscription}: {error}"))
+                .collect::<Vec<_>>()
+                .join("; "),
         ));
     }
     for plan in &mut plans {

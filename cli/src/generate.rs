@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use crate::database::{DbArgs, Setup, block_on};
 use crate::failure::{CliResult, Failure};
+use crate::render::count;
 use crate::synth::{Lcg, deliveries};
 
 /// Arguments of `generate`.
@@ -185,13 +186,13 @@ pub fn run(args: &Args) -> CliResult {
     } else {
         writeln!(
             out,
-            "Generated {} subscriptions ({} customers) on {} plans in {} accounts, with {} shipments and {} returns, in {} s.",
-            summary.subscriptions,
-            summary.customers,
-            summary.plans,
-            summary.accounts,
-            summary.shipments,
-            summary.returns,
+            "Generated {} ({}) on {} in {}, with {} and {}, in {} s.",
+            count(summary.subscriptions, "subscription"),
+            count(summary.customers, "customer"),
+            count(summary.plans, "plan"),
+            count(summary.accounts, "account"),
+            count(summary.shipments, "shipment"),
+            count(summary.returns, "return"),
             summary.seconds
         )?;
     }

@@ -22,9 +22,12 @@ use opensearch::CountParts;
 use opensearch::indices::{IndicesGetIndexTemplateParts, IndicesGetMappingParts};
 use serde_json::{Value, json};
 
+/// A sink on `server`. Its timeout is a safety net only: every test here either gets an answer
+/// (which must not time out however loaded the machine is) or a refused connection (immediate),
+/// so it is generous rather than tight.
 fn sink_for(server: &OsmemServer) -> OpenSearchSink {
     let mut config = OpenSearchConfig::new(server.url());
-    config.timeout = Duration::from_secs(5);
+    config.timeout = Duration::from_secs(60);
     OpenSearchSink::new(config).expect("an OpenSearch sink")
 }
 
