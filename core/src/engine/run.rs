@@ -93,7 +93,7 @@ const MAX_LISTED_FAILURES: usize = 20;
 
 /// What one subscription's renewals did in a run.
 #[derive(Debug, Default)]
-pub(crate) struct Renewed {
+struct Renewed {
     issued: u64,
     held: u64,
     failure: Option<Error>,
@@ -400,7 +400,7 @@ impl Engine {
     /// The driver: renews a batch of subscriptions until each owes nothing due at `now` or a
     /// renewal fails ([`Engine::drive`]); each that the store did not take as it was is read
     /// again and renewed again, as a batch of one, at most [`MAX_ATTEMPTS`] times in all.
-    pub(crate) async fn renew_batch(
+    async fn renew_batch(
         &self,
         page: ClaimedPage,
         now: DateTime<Utc>,
@@ -467,7 +467,10 @@ impl Engine {
         cache: &RunCache,
     ) -> Vec<Driven> {
         let subscriptions = page.subscriptions.clone();
-        match self.drive_batch(page, now, run_id, cache).await {
+        match self
+            .drive_batch(page, &subscriptions, now, run_id, cache)
+            .await
+        {
             Ok(driven) => driven,
             Err(_) if subscriptions.len() > 1 => subscriptions
                 .iter()
@@ -493,19 +496,19 @@ impl Engine {
         }
     }
 
-    /// Plans every period each subscription of the batch owes ([`step::owed`]), reads the
+    /// Plans every period each of the page's `subscriptions` owes ([`step::owed`]), reads the
     /// customers in one call and the usage of every period in one call, bills each period with
-    /// the step, and writes it all in one [`crate::store::Store::commit_claimed`]. A subscription stops at its
-    /// first failure (what it owed before is still written, as renewing one period at a time
-    /// would); its failure is recorded unless it is renewed again.
+    /// the step, and writes it all in one [`crate::store::Store::commit_claimed`]. A
+    /// subscription stops at its first failure (what it owed before is still written, as
+    /// renewing one period at a time would); its failure is recorded unless it is renewed again.
     async fn drive_batch(
         &self,
         page: ClaimedPage,
+        subscriptions: &[Subscription],
         now: DateTime<Utc>,
         run_id: &str,
         cache: &RunCache,
     ) -> Result<Vec<Driven>> {
-        let subscriptions = page.subscriptions.clone();
         let count = subscriptions.len();
         let keys: Vec<(String, String)> = subscriptions
             .iter()
@@ -608,13 +611,6 @@ impl Engine {
                 continue;
             }
             if let Some(failed) = subject.failure {
-                tracing::warn!(
-                    account_id = %failed.state.account_id,
-                    subscription_id = %failed.state.id,
-                    period = failed.state.next_invoice_period,
-                    error = %failed.error,
-                    "renewal failed"
-                );
                 self.record_failure(&failed, run_id).await;
                 driven.renewed.failure = Some(failed.error);
             }
@@ -689,9 +685,16 @@ impl Engine {
         step::settle(terms, renewal, usage, judged, taxed, calls, trail)
     }
 
-    /// Writes a `renewal_failed` event (after the model calls of the renewal); a store that
-    /// cannot even take that is logged.
+    /// Logs a failed renewal and writes its `renewal_failed` event (after the model calls of the
+    /// renewal); a store that cannot even take that is logged.
     async fn record_failure(&self, failed: &Failed, run_id: &str) {
+        tracing::warn!(
+            account_id = %failed.state.account_id,
+            subscription_id = %failed.state.id,
+            period = failed.state.next_invoice_period,
+            error = %failed.error,
+            "renewal failed"
+        );
         let trail = self.trail(
             SYSTEM_ACTOR,
             Some(run_id),
