@@ -715,3 +715,117 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::engine::{ChangeQuantity, CreateSubscription, Quantity, SavePlan};
+    use crate::plan::{Account, Plan};
+    use crate::store::{InvoiceQuery, MemoryStore, Store};
+    use crate::subscription::Customer;
+    use chrono::NaiveDate;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    /// An engine on a memory store with "$12 per month for each copy", and a subscription to it
+    /// starting 2026-01-15 (created before then: nothing billed yet), as created.
+    async fn subscribed() -> (Engine, Subscription) {
+        let clock = Arc::new(FixedClock::new(at("2026-01-10T12:00:00Z")));
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let engine = Engine::new(store).with_clock(clock);
+        let account = Account::new("acct", chrono_tz::America::New_York);
+        engine.save_account(&account, "test").await.unwrap();
+        engine
+            .save_customer(&Customer::new("acct", "cust"), "test")
+            .await
+            .unwrap();
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "id": "plan", "type": "ai", "currency": "USD", "interval": "month",
+            "ai_prompt": "$12 per month for each copy",
+        }))
+        .unwrap();
+        engine
+            .save_plan(&SavePlan {
+                account_id: "acct".into(),
+                plan,
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+        let created = engine
+            .create_subscription(&CreateSubscription {
+                account_id: "acct".into(),
+                id: "sub".into(),
+                customer_id: "cust".into(),
+                plan_id: "plan".into(),
+                quantity: Quantity::ONE,
+                start_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+        assert!(created.invoice.is_none());
+        (engine, created.subscription)
+    }
+
+    #[tokio::test]
+    async fn a_batch_catches_up_every_period_owed() {
+        let (engine, subscription) = subscribed().await;
+        let renewed = engine
+            .renew_batch(
+                ClaimedPage::unlocked(vec![subscription]),
+                at("2026-03-20T12:00:00Z"),
+                "run",
+                &RunCache::default(),
+            )
+            .await;
+        assert_eq!(renewed.len(), 1);
+        let (key, renewed) = &renewed[0];
+        assert_eq!(key, &("acct".to_owned(), "sub".to_owned()));
+        // Jan 15, Feb 15 and Mar 15.
+        assert_eq!((renewed.issued, renewed.held), (3, 0));
+        assert!(renewed.failure.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_renewal_over_a_changed_state_is_renewed_again_from_the_stored_one() {
+        let (engine, as_created) = subscribed().await;
+        // Someone changes the quantity after the run read the subscription.
+        engine
+            .change_quantity(&ChangeQuantity {
+                account_id: "acct".into(),
+                subscription_id: "sub".into(),
+                quantity: Quantity::new(3).unwrap(),
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+        let renewed = engine
+            .renew_batch(
+                ClaimedPage::unlocked(vec![as_created]),
+                at("2026-01-20T12:00:00Z"),
+                "run",
+                &RunCache::default(),
+            )
+            .await;
+        let (_, renewed) = &renewed[0];
+        assert_eq!(renewed.issued, 1);
+        assert!(renewed.failure.is_none());
+        // Billed once, from the stored state: 3 copies.
+        let invoices = engine
+            .store()
+            .invoices(&InvoiceQuery {
+                account_id: Some("acct".into()),
+                subscription_id: Some("sub".into()),
+                limit: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(invoices.len(), 1);
+        assert_eq!(invoices[0].quantity, 3);
+        assert_eq!(invoices[0].invoice.subtotal.to_major().to_string(), "36.00");
+    }
+}
