@@ -93,7 +93,7 @@ const MAX_LISTED_FAILURES: usize = 20;
 
 /// What one subscription's renewals did in a run.
 #[derive(Debug, Default)]
-pub(crate) struct Renewed {
+struct Renewed {
     issued: u64,
     held: u64,
     failure: Option<Error>,
@@ -400,7 +400,7 @@ impl Engine {
     /// The driver: renews a batch of subscriptions until each owes nothing due at `now` or a
     /// renewal fails ([`Engine::drive`]); each that the store did not take as it was is read
     /// again and renewed again, as a batch of one, at most [`MAX_ATTEMPTS`] times in all.
-    pub(crate) async fn renew_batch(
+    async fn renew_batch(
         &self,
         page: ClaimedPage,
         now: DateTime<Utc>,
@@ -467,7 +467,10 @@ impl Engine {
         cache: &RunCache,
     ) -> Vec<Driven> {
         let subscriptions = page.subscriptions.clone();
-        match self.drive_batch(page, now, run_id, cache).await {
+        match self
+            .drive_batch(page, &subscriptions, now, run_id, cache)
+            .await
+        {
             Ok(driven) => driven,
             Err(_) if subscriptions.len() > 1 => subscriptions
                 .iter()
@@ -493,19 +496,19 @@ impl Engine {
         }
     }
 
-    /// Plans every period each subscription of the batch owes ([`step::owed`]), reads the
+    /// Plans every period each of the page's `subscriptions` owes ([`step::owed`]), reads the
     /// customers in one call and the usage of every period in one call, bills each period with
-    /// the step, and writes it all in one [`crate::store::Store::commit_claimed`]. A subscription stops at its
-    /// first failure (what it owed before is still written, as renewing one period at a time
-    /// would); its failure is recorded unless it is renewed again.
+    /// the step, and writes it all in one [`crate::store::Store::commit_claimed`]. A
+    /// subscription stops at its first failure (what it owed before is still written, as
+    /// renewing one period at a time would); its failure is recorded unless it is renewed again.
     async fn drive_batch(
         &self,
         page: ClaimedPage,
+        subscriptions: &[Subscription],
         now: DateTime<Utc>,
         run_id: &str,
         cache: &RunCache,
     ) -> Result<Vec<Driven>> {
-        let subscriptions = page.subscriptions.clone();
         let count = subscriptions.len();
         let keys: Vec<(String, String)> = subscriptions
             .iter()
@@ -608,13 +611,6 @@ impl Engine {
                 continue;
             }
             if let Some(failed) = subject.failure {
-                tracing::warn!(
-                    account_id = %failed.state.account_id,
-                    subscription_id = %failed.state.id,
-                    period = failed.state.next_invoice_period,
-                    error = %failed.error,
-                    "renewal failed"
-                );
                 self.record_failure(&failed, run_id).await;
                 driven.renewed.failure = Some(failed.error);
             }
@@ -689,9 +685,16 @@ impl Engine {
         step::settle(terms, renewal, usage, judged, taxed, calls, trail)
     }
 
-    /// Writes a `renewal_failed` event (after the model calls of the renewal); a store that
-    /// cannot even take that is logged.
+    /// Logs a failed renewal and writes its `renewal_failed` event (after the model calls of the
+    /// renewal); a store that cannot even take that is logged.
     async fn record_failure(&self, failed: &Failed, run_id: &str) {
+        tracing::warn!(
+            account_id = %failed.state.account_id,
+            subscription_id = %failed.state.id,
+            period = failed.state.next_invoice_period,
+            error = %failed.error,
+            "renewal failed"
+        );
         let trail = self.trail(
             SYSTEM_ACTOR,
             Some(run_id),
@@ -710,5 +713,119 @@ impl Engine {
                 "a failed renewal could not be recorded in the audit outbox"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::engine::{ChangeQuantity, CreateSubscription, Quantity, SavePlan};
+    use crate::plan::{Account, Plan};
+    use crate::store::{InvoiceQuery, MemoryStore, Store};
+    use crate::subscription::Customer;
+    use chrono::NaiveDate;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    /// An engine on a memory store with "$12 per month for each copy", and a subscription to it
+    /// starting 2026-01-15 (created before then: nothing billed yet), as created.
+    async fn subscribed() -> (Engine, Subscription) {
+        let clock = Arc::new(FixedClock::new(at("2026-01-10T12:00:00Z")));
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let engine = Engine::new(store).with_clock(clock);
+        let account = Account::new("acct", chrono_tz::America::New_York);
+        engine.save_account(&account, "test").await.unwrap();
+        engine
+            .save_customer(&Customer::new("acct", "cust"), "test")
+            .await
+            .unwrap();
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "id": "plan", "type": "ai", "currency": "USD", "interval": "month",
+            "ai_prompt": "$12 per month for each copy",
+        }))
+        .unwrap();
+        engine
+            .save_plan(&SavePlan {
+                account_id: "acct".into(),
+                plan,
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+        let created = engine
+            .create_subscription(&CreateSubscription {
+                account_id: "acct".into(),
+                id: "sub".into(),
+                customer_id: "cust".into(),
+                plan_id: "plan".into(),
+                quantity: Quantity::ONE,
+                start_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+        assert!(created.invoice.is_none());
+        (engine, created.subscription)
+    }
+
+    #[tokio::test]
+    async fn a_batch_catches_up_every_period_owed() {
+        let (engine, subscription) = subscribed().await;
+        let renewed = engine
+            .renew_batch(
+                ClaimedPage::unlocked(vec![subscription]),
+                at("2026-03-20T12:00:00Z"),
+                "run",
+                &RunCache::default(),
+            )
+            .await;
+        assert_eq!(renewed.len(), 1);
+        let (key, renewed) = &renewed[0];
+        assert_eq!(key, &("acct".to_owned(), "sub".to_owned()));
+        // Jan 15, Feb 15 and Mar 15.
+        assert_eq!((renewed.issued, renewed.held), (3, 0));
+        assert!(renewed.failure.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_renewal_over_a_changed_state_is_renewed_again_from_the_stored_one() {
+        let (engine, as_created) = subscribed().await;
+        // Someone changes the quantity after the run read the subscription.
+        engine
+            .change_quantity(&ChangeQuantity {
+                account_id: "acct".into(),
+                subscription_id: "sub".into(),
+                quantity: Quantity::new(3).unwrap(),
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+        let renewed = engine
+            .renew_batch(
+                ClaimedPage::unlocked(vec![as_created]),
+                at("2026-01-20T12:00:00Z"),
+                "run",
+                &RunCache::default(),
+            )
+            .await;
+        let (_, renewed) = &renewed[0];
+        assert_eq!(renewed.issued, 1);
+        assert!(renewed.failure.is_none());
+        // Billed once, from the stored state: 3 copies.
+        let invoices = engine
+            .store()
+            .invoices(&InvoiceQuery {
+                account_id: Some("acct".into()),
+                subscription_id: Some("sub".into()),
+                limit: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(invoices.len(), 1);
+        assert_eq!(invoices[0].quantity, 3);
+        assert_eq!(invoices[0].invoice.subtotal.to_major().to_string(), "36.00");
     }
 }

@@ -11,6 +11,8 @@ use crate::pricing::InvoiceTiming;
 use crate::store::{CommitOutcome, NewSubscription, SubscriptionCommit};
 use crate::subscription::{Subscription, SubscriptionStatus};
 
+#[cfg(doc)]
+use super::MAX_QUANTITY;
 use super::step::{self, Renewal, Terms};
 use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, check_id, events};
 
@@ -26,7 +28,7 @@ pub struct CreateSubscription {
     pub customer_id: String,
     /// The plan (its latest version bills the first invoice).
     pub plan_id: String,
-    /// Copies or seats, 1 to [`MAX_QUANTITY`](super::MAX_QUANTITY) (1 when absent).
+    /// Copies or seats, 1 to [`MAX_QUANTITY`] (1 when absent).
     #[serde(default)]
     pub quantity: Quantity,
     /// The local date the first period starts; may be in the past or the future.
@@ -54,7 +56,7 @@ pub struct ChangeQuantity {
     pub account_id: String,
     /// The subscription.
     pub subscription_id: String,
-    /// The new quantity, 1 to [`MAX_QUANTITY`](super::MAX_QUANTITY).
+    /// The new quantity, 1 to [`MAX_QUANTITY`].
     pub quantity: Quantity,
     /// Who changes it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
