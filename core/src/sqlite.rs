@@ -30,7 +30,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 use crate::error::{Error, Result};
 
+mod commits;
 mod json_rows;
+mod outbox;
 mod rows;
 mod store;
 mod usage;
