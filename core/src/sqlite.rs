@@ -35,6 +35,7 @@ mod json_rows;
 mod outbox;
 mod rows;
 mod store;
+mod tx;
 mod usage;
 
 /// How long a statement waits for another connection's (or process's) write lock before it fails.

@@ -15,7 +15,7 @@ use crate::store::{CommitOutcome, SubscriptionCommit, check_event_batch, check_i
 use crate::subscription::Subscription;
 
 use super::outbox::{event_rows, insert_event_rows};
-use super::store::{CHUNK, Tx, is_unique_violation};
+use super::tx::{CHUNK, Tx, is_unique_violation};
 
 /// Inserts an invoice and its children. `Ok(false)`, with nothing of the invoice written, when an
 /// invoice for the same period (or with the same id) exists; the caller then rolls back.

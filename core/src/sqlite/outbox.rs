@@ -12,7 +12,7 @@ use crate::audit::AuditEvent;
 use crate::error::Result;
 use crate::store::{AuditOutbox, check_event_batch, event_exists};
 
-use super::store::{CHUNK, Tx, commit, fetch_failed, is_unique_violation};
+use super::tx::{CHUNK, Tx, commit, fetch_failed, is_unique_violation};
 
 /// Runs an outbox update whose statement `head` ends with `id IN (`, over `ids` in chunks of
 /// [`CHUNK`] bound ids, inside `tx`.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::rows::{self, INVOICE_COLUMNS, SUBSCRIPTION_COLUMNS, date_text, micros};
 use super::{SqliteStore, storage};
@@ -24,39 +24,7 @@ use crate::subscription::{Customer, Subscription};
 
 use super::commits::{PreparedPage, commit_page, insert_invoice};
 use super::outbox::insert_events;
-
-/// Rows per multi-row INSERT or `IN (...)` list, far below SQLite's limit on bound variables.
-pub(super) const CHUNK: usize = 500;
-
-pub(super) type Tx = Transaction<'static, Sqlite>;
-
-impl SqliteStore {
-    /// A write transaction that holds the database's write lock from its first statement, so what
-    /// it reads stays true until it commits; waits up to the busy timeout for another writer.
-    pub(super) async fn write(&self, action: &str) -> Result<Tx> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(storage(format!("starting to {action}")))
-    }
-}
-
-pub(super) async fn commit(tx: Tx, action: &str) -> Result<()> {
-    tx.commit()
-        .await
-        .map_err(storage(format!("committing {action}")))
-}
-
-/// Ends a transaction that decided to write nothing.
-pub(super) async fn roll_back(tx: Tx, action: &str) -> Result<()> {
-    tx.rollback()
-        .await
-        .map_err(storage(format!("rolling back {action}")))
-}
-
-pub(super) fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
-}
+use super::tx::{CHUNK, commit, fetch_failed, is_unique_violation, roll_back};
 
 /// Whether a row matching `sql` (a `SELECT 1 ... WHERE` over the bound `keys`) exists.
 pub(super) async fn exists(
@@ -136,10 +104,6 @@ pub(super) const LIST_PLANS: &str = "SELECT account_id, plan_id, version, plan_j
        AND version = (SELECT MAX(version) FROM plan_versions AS p \
                       WHERE p.account_id = v.account_id AND p.plan_id = v.plan_id) \
      ORDER BY plan_id LIMIT ?3";
-
-pub(super) fn fetch_failed(what: &str) -> impl FnOnce(sqlx::Error) -> Error {
-    storage(format!("reading {what}"))
-}
 
 /// Groups child rows by their invoice key.
 pub(super) fn by_invoice<T>(
