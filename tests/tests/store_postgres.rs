@@ -62,6 +62,7 @@ conformance!(
     check_concurrent_commits,
     check_due_subscriptions,
     check_invoices,
+    check_invoice_currency,
     check_usage,
     check_usage_missing_shipment,
     check_usage_rows_are_all_or_nothing,

@@ -1,10 +1,10 @@
-//! The PostgreSQL [`Store`] (feature `postgres`): the billing engine's state for production and
+//! The PostgreSQL [`Store`](crate::store::Store) (feature `postgres`): the billing engine's state for production and
 //! scale, with the platform's usage tables, through sqlx.
 //!
 //! The schema is created by the embedded migrations of `sql/migrations/postgres/`
 //! ([`PostgresStore::migrate`]); its header explains the column types. What this adapter adds to
-//! the [`Store`] contract:
-//! - **Compare-and-set by row lock.** [`Store::commit`] reads the subscription's revision with
+//! the store's contract:
+//! - **Compare-and-set by row lock.** [`BillingState::commit`] reads the subscription's revision with
 //!   `SELECT ... FOR UPDATE`, so two writers over the same revision serialise on the row and the
 //!   second sees the first's revision and reports [`CommitOutcome::Stale`].
 //! - **No aborted transactions on duplicates.** Inserts that may meet an existing key use
@@ -12,7 +12,7 @@
 //!   the transaction; the transaction is then rolled back (dropped) and nothing is written.
 //! - **Batched rows.** An invoice's line items, tax lines and revenue schedule, a batch of events,
 //!   shipments or returns are each one statement over `UNNEST` arrays, never a round trip per row.
-//! - **Usage in SQL.** [`Store::usage`] runs the template's PostgreSQL text once, with the
+//! - **Usage in SQL.** [`UsageSource::usage`] runs the template's PostgreSQL text once, with the
 //!   server's time zone database.
 
 use std::str::FromStr;
@@ -192,7 +192,8 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user@host:port/db`) with a pool of
-    /// [`DEFAULT_MAX_CONNECTIONS`]. Tables are not touched: call [`Store::migrate`] once at start.
+    /// [`DEFAULT_MAX_CONNECTIONS`]. Tables are not touched: call
+    /// [`BillingState::migrate`] once at start.
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_with(url, DEFAULT_MAX_CONNECTIONS).await
     }

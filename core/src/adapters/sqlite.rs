@@ -3,7 +3,7 @@
 //!
 //! # Schema
 //! The tables are created by the embedded migrations of `sql/migrations/sqlite/` (see
-//! [`Store::migrate`](crate::Store::migrate)): the platform's `shipments` and `returns`, and the
+//! [`BillingState::migrate`](crate::store::BillingState::migrate)): the platform's `shipments` and `returns`, and the
 //! engine's accounts, customers, plan versions, subscriptions, invoices (with their line items, tax
 //! lines and revenue schedule) and the audit outbox. Money is integer minor units with its ISO code,
 //! rates decimal text, instants unix microseconds, local dates `YYYY-MM-DD` text.
@@ -30,9 +30,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 use crate::error::{Error, Result};
 
+mod commits;
 mod json_rows;
+mod outbox;
 mod rows;
 mod store;
+mod tx;
 mod usage;
 
 /// How long a statement waits for another connection's (or process's) write lock before it fails.
@@ -56,7 +59,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens the database at `url`: `sqlite::memory:`, or `sqlite://PATH` (created if missing).
-    /// Call [`Store::migrate`](crate::Store::migrate) before using it.
+    /// Call [`BillingState::migrate`](crate::store::BillingState::migrate) before using it.
     ///
     /// An in-memory database lives as long as this handle (and its clones): its pool holds exactly
     /// one connection that is never closed, so every query sees the same database. A file database

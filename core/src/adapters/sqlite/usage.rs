@@ -3,19 +3,23 @@
 
 use std::fmt::Write as _;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use futures_util::StreamExt;
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::{SqliteError, SqliteStore, storage};
 use crate::error::{Error, Result};
-use crate::store::{check_usage_window, usage_row_exists};
+use crate::store::{
+    UsageFixtures, UsageRequest, UsageSource, check_usage_window, usage_row_exists,
+};
 use crate::usage::window::offset_segments_unix;
 use crate::usage::{
     PeriodUsage, Return, Shipment, UsageQueryTemplate, check_returns, check_scope, check_shipments,
-    unknown_shipment,
+    find_query, unknown_shipment,
 };
 
 /// How far before the window the first run of a usage query gives offsets for, so the shipments
@@ -437,6 +441,112 @@ fn read_output(template: &UsageQueryTemplate, ord: usize, row: &SqliteRow) -> Re
 
 fn ceil_seconds(at: DateTime<Utc>) -> i64 {
     at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
+}
+
+/// Usage statements of a page in flight at once, each on its own connection (the pool has 10),
+/// each reading [`WINDOWS_PER_STATEMENT`] windows: a page of 256 reads on up to 4 threads.
+pub(super) const USAGE_IN_FLIGHT: usize = 4;
+
+#[async_trait]
+impl UsageSource for SqliteStore {
+    async fn usage_many(&self, requests: &[UsageRequest]) -> Result<Vec<Result<PeriodUsage>>> {
+        // The windows that are well formed, by template, read a chunk per statement with a few
+        // statements in flight (each on its own connection), beside the writes of another page.
+        let mut read: Vec<Option<Result<PeriodUsage>>> = Vec::with_capacity(requests.len());
+        let mut by_template: Vec<(&UsageQueryTemplate, Vec<usize>, Vec<Window<'_>>)> = Vec::new();
+        for (index, request) in requests.iter().enumerate() {
+            let checked = find_query(&request.query).and_then(|template| {
+                let window = Window::new(
+                    &request.account_id,
+                    &request.customer_id,
+                    request.from,
+                    request.to,
+                    request.tz,
+                )?;
+                Ok((template, window))
+            });
+            match checked {
+                Ok((template, window)) => {
+                    read.push(None);
+                    match by_template
+                        .iter_mut()
+                        .find(|(t, _, _)| t.name == template.name)
+                    {
+                        Some((_, places, windows)) => {
+                            places.push(index);
+                            windows.push(window);
+                        }
+                        None => by_template.push((template, vec![index], vec![window])),
+                    }
+                }
+                Err(error) => read.push(Some(Err(error))),
+            }
+        }
+        let mut statements = Vec::new();
+        for (template, places, windows) in &by_template {
+            for (places, windows) in places
+                .chunks(WINDOWS_PER_STATEMENT)
+                .zip(windows.chunks(WINDOWS_PER_STATEMENT))
+            {
+                statements.push(async move {
+                    Ok::<_, Error>((places, self.read_windows(template, windows).await?))
+                });
+            }
+        }
+        let mut statements =
+            futures_util::stream::iter(statements).buffer_unordered(USAGE_IN_FLIGHT);
+        while let Some(done) = statements.next().await {
+            let (places, usages) = done?;
+            for (&place, usage) in places.iter().zip(usages) {
+                read[place] = Some(usage);
+            }
+        }
+        Ok(read
+            .into_iter()
+            .map(|usage| {
+                usage.unwrap_or_else(|| {
+                    Err(Error::Storage {
+                        action: "reading usage".to_owned(),
+                        source: "a window was not read".into(),
+                    })
+                })
+            })
+            .collect())
+    }
+
+    async fn usage(&self, request: &UsageRequest) -> Result<PeriodUsage> {
+        let template = find_query(&request.query)?;
+        self.period_usage(
+            template,
+            &request.account_id,
+            &request.customer_id,
+            request.from,
+            request.to,
+            request.tz,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl UsageFixtures for SqliteStore {
+    async fn insert_shipments(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Shipment],
+    ) -> Result<()> {
+        SqliteStore::insert_shipments(self, account_id, customer_id, rows).await
+    }
+
+    async fn insert_returns(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        rows: &[Return],
+    ) -> Result<()> {
+        SqliteStore::insert_returns(self, account_id, customer_id, rows).await
+    }
 }
 
 #[cfg(test)]

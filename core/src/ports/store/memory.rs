@@ -1,4 +1,4 @@
-//! [`MemoryStore`]: the [`Store`] kept in process memory, for tests, examples and scenarios.
+//! [`MemoryStore`]: the [`Store`](crate::store::Store) kept in process memory, for tests, examples and scenarios.
 //!
 //! All state sits behind one [`std::sync::Mutex`], so every method is one atomic step: a write
 //! either happens whole (with its events) or not at all, exactly as a database transaction. The
@@ -24,7 +24,7 @@ use crate::plan::{Account, PlanVersion};
 use crate::subscription::{Customer, Subscription, SubscriptionStatus};
 use crate::usage::{self, PeriodUsage, Return, Shipment};
 
-/// A [`Store`] in memory: the reference implementation of the store's contract, used by tests,
+/// A [`Store`](crate::store::Store) in memory: the reference implementation of the store's contract, used by tests,
 /// examples and previews that need no database. Nothing survives the process.
 #[derive(Debug, Default)]
 pub struct MemoryStore {

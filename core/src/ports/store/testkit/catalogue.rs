@@ -162,7 +162,7 @@ pub async fn check_accounts_and_customers(store: Arc<dyn FixtureStore>) {
     );
 }
 
-/// Writes that name a missing account or customer are [`Error::NotFound`] and write nothing.
+/// Writes that name a missing account or customer are [`crate::error::Error::NotFound`] and write nothing.
 pub async fn check_missing_parents_are_not_found(store: Arc<dyn FixtureStore>) {
     expect_not_found(
         store
