@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 
 use ai_billing::usage::{Return, Shipment};
-use ai_billing::{Error, ErrorCode, FixtureStore};
+use ai_billing::{Error, FixtureStore};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -400,15 +400,10 @@ async fn insert_new<R: UsageRow>(
     Ok((inserted, skipped))
 }
 
-/// Whether `error` is the store's refusal of an id the account already has (and nothing else).
+/// Whether `error` is the store's refusal of an id the account already has (a `CONFLICT` on
+/// this table's id, and nothing else).
 fn already_there<R: UsageRow>(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::InvalidInput { field, reason }
-            if error.code() == ErrorCode::InvalidInput
-                && field == &format!("{}.id", R::TABLE)
-                && reason.contains("already exists")
-    )
+    matches!(error, Error::Conflict { what, .. } if what == &format!("{}.id", R::TABLE))
 }
 
 #[cfg(test)]
