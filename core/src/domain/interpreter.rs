@@ -3,9 +3,9 @@
 //! A real front end for billing language: a [lexer](lexer) for money, numbers (in digits or
 //! words), percentages, weekdays, periods and ordinals; a reader of billing [clauses](clause)
 //! (recurring charge, usage charge, phase, step, tier, allowance, minimum, cap, discount, return
-//! credit); and an [assembler](builder) that attaches clauses to each other. Every word that carries
-//! meaning is consumed into the program, or the prompt is refused naming the words that could not
-//! be placed. It never guesses.
+//! credit); and an assembler (`builder`) that attaches clauses to each other. Every word that
+//! carries meaning is consumed into the program, or the prompt is refused naming the words that
+//! could not be placed. It never guesses.
 //!
 //! What may be skipped is closed and listed: the filler words of `clause::FILLERS` (articles,
 //! prepositions, pronouns, verbs of billing, nouns of a price) and the symbols of

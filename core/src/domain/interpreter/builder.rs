@@ -1,7 +1,8 @@
 //! The assembler: attaches the facts of each clause to the program being built (its phases,
 //! usage charges, tiers, bounds), refusing what contradicts what came before.
 //!
-//! The prices themselves are placed by [`charges`], and the finished program is checked by [`finish`].
+//! The prices themselves are placed by [`charges`], and the finished program is checked by
+//! [`finish`].
 
 use rust_decimal::Decimal;
 

@@ -1,5 +1,6 @@
-//! Reading periods ("per month", "every 2 months", "monthly"), when a charge is billed
-//! (in advance or in arrears), and the spans of periods a price holds for ("for the first 3 months").
+//! Reading periods ("per month", "every 2 months", "monthly"), when a charge is billed (in
+//! advance or in arrears), and the spans of periods a price holds for ("for the first 3
+//! months").
 
 use crate::calendar::IntervalUnit;
 
