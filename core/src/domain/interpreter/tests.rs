@@ -1,6 +1,10 @@
 //! Prompts and the programs they must give, or the refusals they must get.
 
+use rust_decimal::Decimal;
+
 use super::*;
+use crate::calendar::IntervalUnit;
+use crate::pricing::{Step, StepChange};
 
 fn ctx(currency: &str, unit: IntervalUnit) -> PlanContext {
     PlanContext {

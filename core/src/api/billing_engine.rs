@@ -1,0 +1,237 @@
+//! The [`BillingEngine`]: an [`Engine`] opened from [`EngineOptions`], its operations, and its
+//! closing (shipping the audit outbox once more).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::engine::{ChangeQuantity, CreateSubscription, CreatedSubscription, RunDue, SavePlan};
+use crate::error::{Error, Result};
+use crate::invoice::{Invoice, IssuedInvoice};
+use crate::llm_interpreter::interpreter_for;
+use crate::plan::{Account, PlanVersion};
+use crate::store::{InvoiceQuery, PlanListQuery, PlanQuery, Store};
+use crate::subscription::{Customer, Subscription};
+use crate::{AuditSink, Engine};
+
+use super::messages::error_message;
+use super::options::{EngineOptions, audit_sink, language_model};
+use super::requests::{
+    AccountRef, AuditShipping, ListInvoices, PlanPage, RunDueReport, RunDueRequest, SaveAccount,
+    SaveCustomer, SubscriptionRef,
+};
+
+/// The most plans one [`BillingEngine::list_plans`] call returns.
+pub const MAX_PAGE: u32 = 1000;
+
+/// The billing engine behind Node's `BillingEngine` and C's engine handle: an [`Engine`] set up
+/// from [`EngineOptions`], and closed once.
+#[derive(Debug)]
+pub struct BillingEngine {
+    engine: Engine,
+    audit: Option<Arc<dyn AuditSink>>,
+    closed: AtomicBool,
+}
+
+impl BillingEngine {
+    /// Opens the database (bringing its schema up to date) and sets up what `options` ask for.
+    /// A mode that needs a model without an API key, an unknown database scheme or a bad tax
+    /// table fails here, before anything is billed.
+    pub async fn open(options: &EngineOptions) -> Result<BillingEngine> {
+        let store = crate::connect(&options.database_url).await?;
+        store.migrate().await?;
+        let mut engine = Engine::new(store);
+        if let Some(concurrency) = options.concurrency {
+            if concurrency == 0 {
+                return Err(Error::invalid("concurrency", "must be at least 1"));
+            }
+            engine = engine.with_concurrency(concurrency as usize);
+        }
+        if let Some(tax) = &options.tax {
+            engine = engine.with_tax(tax.calculator()?);
+        }
+        let model = language_model(
+            options.interpreter.needs_model() || options.mode.uses_model(),
+            options.openai.as_ref(),
+            Some(engine.concurrency()),
+        )?;
+        let engine = engine
+            .with_interpreter(interpreter_for(options.interpreter, model.clone())?)
+            .with_mode(options.mode, model)?;
+        let audit = options.opensearch.as_ref().map(audit_sink).transpose()?;
+        Ok(BillingEngine {
+            engine,
+            audit,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// The engine underneath, for Rust callers that need more than the bindings expose.
+    pub fn engine(&self) -> Result<&Engine> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed { what: "engine" });
+        }
+        Ok(&self.engine)
+    }
+
+    fn store(&self) -> Result<&Arc<dyn Store>> {
+        Ok(self.engine()?.store())
+    }
+
+    /// Creates or updates an account.
+    pub async fn save_account(&self, request: &SaveAccount) -> Result<Account> {
+        self.engine()?
+            .save_account(&request.account, &request.actor)
+            .await?;
+        Ok(request.account.clone())
+    }
+
+    /// An account (whether it may have AI plans, its time zone); [`Error::NotFound`] when there
+    /// is none.
+    pub async fn get_account(&self, request: &AccountRef) -> Result<Account> {
+        self.store()?
+            .account(&request.account_id)
+            .await?
+            .ok_or_else(|| Error::not_found("account", &request.account_id))
+    }
+
+    /// Creates or updates a customer of an existing account.
+    pub async fn save_customer(&self, request: &SaveCustomer) -> Result<Customer> {
+        self.engine()?
+            .save_customer(&request.customer, &request.actor)
+            .await?;
+        Ok(request.customer.clone())
+    }
+
+    /// Creates a plan, or saves its next version. An AI plan's prompt is interpreted now; a
+    /// refused prompt saves nothing ([`Error::PromptNotUnderstood`]), and an account that is
+    /// not abstracted gets [`Error::PlanNotAvailable`].
+    pub async fn create_plan(&self, request: &SavePlan) -> Result<PlanVersion> {
+        self.engine()?.save_plan(request).await
+    }
+
+    /// A plan at a version (the latest by default); [`Error::NotFound`] when there is none.
+    pub async fn get_plan(&self, request: &PlanQuery) -> Result<PlanVersion> {
+        self.store()?
+            .plan_version(request)
+            .await?
+            .ok_or_else(|| Error::not_found("plan", &request.plan_id))
+    }
+
+    /// A page of an account's plans (standard and AI alike), each at its latest version.
+    pub async fn list_plans(&self, request: &PlanListQuery) -> Result<PlanPage> {
+        let limit = request.limit.unwrap_or(MAX_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::invalid(
+                "limit",
+                format!("{limit} is not between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let plans = self
+            .store()?
+            .list_plans(&PlanListQuery {
+                limit: Some(limit),
+                ..request.clone()
+            })
+            .await?;
+        let next_after = (plans.len() == limit as usize)
+            .then(|| plans.last().map(|p| p.plan_id().to_owned()))
+            .flatten();
+        Ok(PlanPage { plans, next_after })
+    }
+
+    /// Creates a subscription; a plan billed in advance whose start has come is invoiced now.
+    pub async fn create_subscription(
+        &self,
+        request: &CreateSubscription,
+    ) -> Result<CreatedSubscription> {
+        self.engine()?.create_subscription(request).await
+    }
+
+    /// A subscription; [`Error::NotFound`] when there is none.
+    pub async fn get_subscription(&self, request: &SubscriptionRef) -> Result<Subscription> {
+        self.store()?
+            .subscription(&request.account_id, &request.subscription_id)
+            .await?
+            .ok_or_else(|| Error::not_found("subscription", &request.subscription_id))
+    }
+
+    /// Changes a subscription's quantity, from the next invoice issued, with no renewal.
+    pub async fn update_subscription(&self, request: &ChangeQuantity) -> Result<Subscription> {
+        self.engine()?.change_quantity(request).await
+    }
+
+    /// The invoice a subscription's next renewal would issue, from the usage so far; writes
+    /// nothing.
+    pub async fn preview_next_invoice(&self, request: &SubscriptionRef) -> Result<Invoice> {
+        self.engine()?
+            .preview_next(&request.account_id, &request.subscription_id)
+            .await
+    }
+
+    /// Bills everything due, then ships the audit trail when the engine ships to OpenSearch.
+    pub async fn run_due(&self, request: &RunDueRequest) -> Result<RunDueReport> {
+        let engine = self.engine()?;
+        let run = engine
+            .run_due(&RunDue {
+                now: request.now,
+                progress: None,
+            })
+            .await?;
+        let audit = match &self.audit {
+            Some(sink) => Some(ship(engine.store().as_ref(), sink.as_ref()).await),
+            None => None,
+        };
+        Ok(RunDueReport { run, audit })
+    }
+
+    /// An account's invoices (or one subscription's), oldest first.
+    pub async fn list_invoices(&self, request: &ListInvoices) -> Result<Vec<IssuedInvoice>> {
+        self.store()?
+            .invoices(&InvoiceQuery {
+                account_id: Some(request.account_id.clone()),
+                subscription_id: request.subscription_id.clone(),
+                limit: request.limit,
+            })
+            .await
+    }
+
+    /// Closes the engine: the database connections are closed, and every later call fails
+    /// with [`Error::Closed`]. Closing twice is harmless.
+    pub async fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.engine.store().close().await
+    }
+
+    /// Whether [`BillingEngine::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+/// Ships the outbox once; a failure is reported, never raised (the events wait).
+async fn ship(store: &dyn Store, sink: &dyn AuditSink) -> AuditShipping {
+    let options = crate::audit::ShipOptions::default();
+    match crate::audit::ship_outbox(store, sink, &options).await {
+        Ok(summary) => AuditShipping {
+            shipped: summary.shipped,
+            rejected: summary.rejected,
+            pending: summary.pending,
+            error: None,
+        },
+        Err(error) => {
+            let pending = store
+                .stats()
+                .await
+                .map(|stats| stats.audit_pending)
+                .unwrap_or_default();
+            AuditShipping {
+                shipped: 0,
+                rejected: 0,
+                pending,
+                error: Some(error_message(&error)),
+            }
+        }
+    }
+}
