@@ -2,8 +2,6 @@
 //! so the adapters cannot drift apart in what they accept or in how they name a refusal; how each
 //! backend finds the fact (a map lookup, a unique key, a `RETURNING` list) stays in the adapter.
 
-use chrono::{DateTime, Utc};
-
 use crate::audit::AuditEvent;
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, IssuedInvoice};
@@ -102,7 +100,10 @@ pub(crate) fn usage_row_exists(table: &str, what: &str, id: &str, account_id: &s
 /// Checks a usage window before a database runs a template over it: `from` not after `to`
 /// (as [`crate::usage::aggregate`] checks it for the in-memory rows).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) fn check_usage_window(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
+pub(crate) fn check_usage_window(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     if from > to {
         return Err(Error::invalid(
             "usage window",
