@@ -89,7 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .change_quantity(&ChangeQuantity {
             account_id: "acct_1".into(),
             subscription_id: "sub_1".into(),
-            quantity: Quantity::new(4)?,
+            quantity: 4,
             actor: "ops@example.com".into(),
         })
         .await?;

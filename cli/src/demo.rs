@@ -323,7 +323,7 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
         .change_quantity(&ChangeQuantity {
             account_id: account.id.clone(),
             subscription_id: changed.id.clone(),
-            quantity: Quantity::new(QUANTITY_CHANGE.1)?,
+            quantity: QUANTITY_CHANGE.1,
             actor: ACTOR.to_owned(),
         })
         .await?;

@@ -171,7 +171,7 @@ fn quantity(args: &QuantityArgs) -> CliResult {
             .change_quantity(&ChangeQuantity {
                 account_id: args.account.clone(),
                 subscription_id: args.id.clone(),
-                quantity: Quantity::new(args.quantity)?,
+                quantity: args.quantity,
                 actor: actor(args.actor.as_deref()),
             })
             .await?)

@@ -248,7 +248,7 @@ async fn a_quantity_change_applies_from_the_next_invoice_with_no_renewal() {
             .change_quantity(&ChangeQuantity {
                 account_id: ACCOUNT.into(),
                 subscription_id: id.into(),
-                quantity: Quantity::new(3).unwrap(),
+                quantity: 3,
                 actor: "ops@example.com".into(),
             })
             .await

@@ -206,7 +206,7 @@ async fn concurrent_creates_quantity_changes_and_runs_keep_every_invariant() {
                     .change_quantity(&ChangeQuantity {
                         account_id: ACCOUNT.into(),
                         subscription_id: id.clone(),
-                        quantity: Quantity::new(quantity).unwrap(),
+                        quantity,
                         actor: format!("changer_{changer}"),
                     })
                     .await;

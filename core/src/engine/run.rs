@@ -798,7 +798,7 @@ mod tests {
             .change_quantity(&ChangeQuantity {
                 account_id: "acct".into(),
                 subscription_id: "sub".into(),
-                quantity: Quantity::new(3).unwrap(),
+                quantity: 3,
                 actor: "test".into(),
             })
             .await

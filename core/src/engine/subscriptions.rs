@@ -56,8 +56,9 @@ pub struct ChangeQuantity {
     pub account_id: String,
     /// The subscription.
     pub subscription_id: String,
-    /// The new quantity, 1 to [`MAX_QUANTITY`].
-    pub quantity: Quantity,
+    /// The new quantity, 1 to [`MAX_QUANTITY`], checked by [`Quantity::new`] (so a refusal names
+    /// `subscription.quantity`, the field it would change, whatever the caller's request shape).
+    pub quantity: u32,
     /// Who changes it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
@@ -195,18 +196,19 @@ impl Engine {
 
     /// Changes a subscription's quantity now, with no renewal: the next invoice issued bills the
     /// new quantity. The change is audited with who made it, when, and the old and new values.
-    #[tracing::instrument(name = "change_quantity", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, quantity = request.quantity.get(), actor = %request.actor))]
+    #[tracing::instrument(name = "change_quantity", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, quantity = request.quantity, actor = %request.actor))]
     pub async fn change_quantity(&self, request: &ChangeQuantity) -> Result<Subscription> {
+        let quantity = Quantity::new(request.quantity)?;
         for _ in 0..MAX_ATTEMPTS {
             let current = self
                 .subscription(&request.account_id, &request.subscription_id)
                 .await?;
-            if current.quantity == request.quantity {
+            if current.quantity == quantity {
                 return Ok(current);
             }
             let now = self.clock.now();
             let mut changed = current.clone();
-            changed.quantity = request.quantity;
+            changed.quantity = quantity;
             changed.revision = current.revision + 1;
             changed.updated_at = now;
             let event = AuditEvent::new(
@@ -220,7 +222,7 @@ impl Engine {
             .correlated(None, &new_id())
             .with_data(json!({
                 "old_quantity": current.quantity,
-                "new_quantity": request.quantity,
+                "new_quantity": quantity,
                 "effective_from_period": current.next_invoice_period,
                 "next_invoice_at": current.next_invoice_at,
             }));
