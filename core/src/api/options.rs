@@ -18,9 +18,8 @@ use crate::tax::{FlatRate, NoTax, RateTable, TaxCalculator};
 
 use super::messages::redact_url;
 
-/// How to open a [`BillingEngine`](super::BillingEngine): Node's `BillingEngine.open(options)`
-/// and C's `ai_billing_engine_open(options_json, ...)`. Keys are camelCase, as JavaScript option
-/// bags are.
+/// How to open a [`BillingEngine`]: Node's `BillingEngine.open(options)` and C's
+/// `ai_billing_engine_open(options_json, ...)`. Keys are camelCase, as JavaScript option bags are.
 #[derive(Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EngineOptions {
@@ -185,8 +184,7 @@ impl TaxOptions {
     }
 }
 
-/// How [`interpret_prompt`](super::interpret_prompt) reads a prompt: the plan it belongs to and
-/// who reads it.
+/// How [`interpret_prompt`] reads a prompt: the plan it belongs to and who reads it.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InterpretOptions {

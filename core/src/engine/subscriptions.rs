@@ -56,8 +56,9 @@ pub struct ChangeQuantity {
     pub account_id: String,
     /// The subscription.
     pub subscription_id: String,
-    /// The new quantity, 1 to [`MAX_QUANTITY`], checked by [`Quantity::new`] (so a refusal names
-    /// `subscription.quantity`, the field it would change, whatever the caller's request shape).
+    /// The new quantity, 1 to [`MAX_QUANTITY`].
+    // A number the engine makes a `Quantity`, so that a refusal names `subscription.quantity`
+    // (the field it would change), whatever the shape of the caller's request.
     pub quantity: u32,
     /// Who changes it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
