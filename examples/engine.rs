@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ai_billing::engine::{ChangeQuantity, CreateSubscription, Quantity, RunDue, SavePlan};
+use ai_billing::engine::{ChangeQuantity, CreateSubscription, RunDue, SavePlan};
 use ai_billing::store::InvoiceQuery;
 use ai_billing::tax::FlatRate;
 use ai_billing::{
@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             id: "sub_1".into(),
             customer_id: "cus_1".into(),
             plan_id: "plan_seats".into(),
-            quantity: Quantity::new(2)?,
+            quantity: 2,
             start_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
             actor: "admin".into(),
         })

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use ai_billing::engine::{BillingMode, CreateSubscription, Quantity, SavePlan};
+use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
 use ai_billing::llm_interpreter::{InterpreterMode, interpreter_for};
 use ai_billing::model::LanguageModel;
 use ai_billing::openai::{OpenAiConfig, OpenAiModel};
@@ -69,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             id: "sub_1".into(),
             customer_id: customer.id.clone(),
             plan_id: "plan_team".into(),
-            quantity: Quantity::new(3)?,
+            quantity: 3,
             start_date: chrono::Utc::now().date_naive(),
             actor: "example".into(),
         })

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ai_billing::calendar;
-use ai_billing::engine::{ChangeQuantity, CreateSubscription, Quantity, RunDue, SavePlan};
+use ai_billing::engine::{ChangeQuantity, CreateSubscription, RunDue, SavePlan};
 use ai_billing::store::{InvoiceQuery, StoreStats};
 use ai_billing::tax::{FlatRate, TaxAddress};
 use ai_billing::usage;
@@ -302,7 +302,7 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
                 id: sub.id.clone(),
                 customer_id: sub.customer_id.clone(),
                 plan_id: plans[n].plan.id.clone().unwrap_or_default(),
-                quantity: Quantity::new(sub.quantity)?,
+                quantity: sub.quantity,
                 start_date: start,
                 actor: ACTOR.to_owned(),
             })

@@ -14,7 +14,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ai_billing::engine::{CreateSubscription, Quantity, SavePlan};
+use ai_billing::engine::{CreateSubscription, SavePlan};
 use ai_billing::tax::TaxAddress;
 use ai_billing::{
     Account, BillingInterval, Currency, Customer, Engine, FixedClock, FixtureStore, IntervalUnit,
@@ -299,7 +299,7 @@ async fn subscription(
             id: format!("sub_{n:07}"),
             customer_id: customer_id.clone(),
             plan_id: format!("plan_{plan_suffix}"),
-            quantity: Quantity::new(quantity)?,
+            quantity,
             start_date: start,
             actor: "generate".to_owned(),
         })

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use ai_billing::engine::{ChangeQuantity, CreateSubscription, Quantity};
+use ai_billing::engine::{ChangeQuantity, CreateSubscription};
 use ai_billing::{Error, Subscription};
 use chrono::NaiveDate;
 
@@ -138,7 +138,7 @@ fn create(args: &CreateArgs) -> CliResult {
                 id: args.id.clone(),
                 customer_id: args.customer.clone(),
                 plan_id: args.plan.clone(),
-                quantity: Quantity::new(args.quantity)?,
+                quantity: args.quantity,
                 start_date: args.start,
                 actor: actor(args.actor.as_deref()),
             })

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use ai_billing::Quantity;
 use ai_billing::audit::AuditAction;
 use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, SavePlan};
 use ai_billing::model::{ModelAnswer, ScriptedModel};
@@ -103,7 +102,7 @@ impl Fixture {
                 id: "sub_u".into(),
                 customer_id: "cus_1".into(),
                 plan_id: "usage".into(),
-                quantity: Quantity::ONE,
+                quantity: 1,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "admin".into(),
             })
@@ -347,7 +346,7 @@ async fn the_agent_bills_the_first_invoice_at_creation_and_a_failure_creates_not
             id: "sub_f".into(),
             customer_id: "cus_1".into(),
             plan_id: "flat".into(),
-            quantity: Quantity::new(3).unwrap(),
+            quantity: 3,
             start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             actor: "admin".into(),
         })
@@ -372,7 +371,7 @@ async fn the_agent_bills_the_first_invoice_at_creation_and_a_failure_creates_not
             id: "sub_g".into(),
             customer_id: "cus_1".into(),
             plan_id: "flat".into(),
-            quantity: Quantity::ONE,
+            quantity: 1,
             start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             actor: "admin".into(),
         })

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use ai_billing::Quantity;
 use ai_billing::audit::AuditAction;
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, RunDue, SavePlan};
 use ai_billing::store::InvoiceQuery;
@@ -63,7 +62,7 @@ async fn subscribe(
             id: id.into(),
             customer_id: CUSTOMER.into(),
             plan_id: plan.into(),
-            quantity: Quantity::new(quantity)?,
+            quantity,
             start_date: start,
             actor: "admin".into(),
         })
@@ -515,7 +514,7 @@ async fn tax_follows_the_customer_and_the_site() {
                 id: id.into(),
                 customer_id: customer.into(),
                 plan_id: "p".into(),
-                quantity: Quantity::ONE,
+                quantity: 1,
                 start_date: date(2026, 1, 1),
                 actor: "admin".into(),
             })
@@ -611,7 +610,7 @@ async fn jurisdiction_tax_stacks_by_address_with_exemption_and_inclusive_sites()
                 id: format!("sub_{id}"),
                 customer_id: id.into(),
                 plan_id: "p".into(),
-                quantity: Quantity::ONE,
+                quantity: 1,
                 start_date: date(2026, 1, 1),
                 actor: "admin".into(),
             })
@@ -679,7 +678,7 @@ async fn jurisdiction_tax_stacks_by_address_with_exemption_and_inclusive_sites()
             id: "sub_paris".into(),
             customer_id: "paris".into(),
             plan_id: "p".into(),
-            quantity: Quantity::ONE,
+            quantity: 1,
             start_date: date(2026, 1, 1),
             actor: "admin".into(),
         })

@@ -16,7 +16,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ai_billing::Quantity;
 use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, RunReport, SavePlan};
 use ai_billing::model::LanguageModel;
 use ai_billing::openai::OpenAiModel;
@@ -102,7 +101,7 @@ async fn setup() -> (Arc<dyn Store>, Engine) {
                 id: format!("sub_{i:04}"),
                 customer_id: "cus_1".into(),
                 plan_id: "seats".into(),
-                quantity: Quantity::new(1 + i % 5).unwrap(),
+                quantity: 1 + i % 5,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "bench".into(),
             })

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ai_billing::FixtureStore;
 use ai_billing::engine::{BillingMode, CreateSubscription, RunDue, RunReport, SavePlan};
 use ai_billing::model::LanguageModel;
 use ai_billing::openai::{OpenAiConfig, OpenAiModel};
@@ -18,7 +19,6 @@ use ai_billing::{
     Account, AuditAction, AuditEvent, BillingInterval, Currency, Customer, Engine, FixedClock,
     IntervalUnit, InvoiceStatus, IssuedInvoice, MemoryStore, Plan,
 };
-use ai_billing::{FixtureStore, Quantity};
 use ai_billing_tests::billing::ny;
 use ai_billing_tests::openai_mock::{MOCK_MODEL, MockBehaviour, MockOpenAi};
 use ai_billing_tests::sqlite::memory_store;
@@ -107,7 +107,7 @@ impl Fixture {
                 id: id.into(),
                 customer_id: "cus_1".into(),
                 plan_id: plan.into(),
-                quantity: Quantity::new(quantity).unwrap(),
+                quantity,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "admin".into(),
             })

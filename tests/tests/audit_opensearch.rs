@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ai_billing::Quantity;
 use ai_billing::audit::{AuditAction, AuditEvent, ShipOptions, SubjectKind, ship_outbox};
 use ai_billing::engine::{CreateSubscription, RunDue, SavePlan};
 use ai_billing::opensearch::{DEFAULT_INDEX, OpenSearchConfig, OpenSearchSink};
@@ -313,7 +312,7 @@ async fn billing_runs_through_an_outage_and_the_trail_arrives_whole() {
                     "plan_step"
                 }
                 .into(),
-                quantity: Quantity::new(1 + n % 3).unwrap(),
+                quantity: 1 + n % 3,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
                 actor: "admin".into(),
             })

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use ai_billing::FixtureStore;
 use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
 use ai_billing::model::{LanguageModel, ModelAnswer, ScriptedModel};
 use ai_billing::store::InvoiceQuery;
@@ -16,7 +17,6 @@ use ai_billing::{
     Account, AuditAction, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit,
     MemoryStore, Plan,
 };
-use ai_billing::{FixtureStore, Quantity};
 use ai_billing_tests::billing::{ny, run_at};
 use ai_billing_tests::faulty::{Fault, FaultyStore};
 use ai_billing_tests::sqlite::memory_store;
@@ -76,7 +76,7 @@ async fn set_up(store: Arc<dyn FixtureStore>) -> Arc<FixedClock> {
                 id: (*id).into(),
                 customer_id: "cus".into(),
                 plan_id: (*plan).into(),
-                quantity: Quantity::new(*quantity).unwrap(),
+                quantity: *quantity,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "admin".into(),
             })

@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ai_billing::Quantity;
 use ai_billing::engine::{ChangeQuantity, CreateSubscription, RunDue, SavePlan};
 use ai_billing::postgres::PostgresStore;
 use ai_billing::store::InvoiceQuery;
@@ -170,7 +169,7 @@ async fn concurrent_creates_quantity_changes_and_runs_keep_every_invariant() {
                         id,
                         customer_id: format!("cus_{}", random.next(CUSTOMERS as u64)),
                         plan_id: PLANS[random.next(PLANS.len() as u64) as usize].0.into(),
-                        quantity: Quantity::new(quantity).unwrap(),
+                        quantity,
                         start_date: start,
                         actor: format!("creator_{creator}"),
                     })

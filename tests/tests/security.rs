@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use ai_billing::Quantity;
 use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
 use ai_billing::model::{LanguageModel, ModelAnswer, ModelRequest, ModelResponse};
 use ai_billing::openai::{OpenAiConfig, OpenAiModel};
@@ -95,7 +94,7 @@ async fn subscribed(
             id: subscription.into(),
             customer_id: customer.into(),
             plan_id,
-            quantity: Quantity::ONE,
+            quantity: 1,
             start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             actor: actor.into(),
         })

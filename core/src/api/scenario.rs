@@ -469,7 +469,7 @@ async fn bill_scenario(
             id: SCENARIO_SUBSCRIPTION_ID.to_owned(),
             customer_id: SCENARIO_CUSTOMER_ID.to_owned(),
             plan_id: saved.plan.id.clone().unwrap_or_default(),
-            quantity: scenario.subscription.quantity,
+            quantity: scenario.subscription.quantity.get(),
             start_date: start,
             actor: ACTOR.to_owned(),
         })

@@ -720,7 +720,7 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::clock::FixedClock;
-    use crate::engine::{ChangeQuantity, CreateSubscription, Quantity, SavePlan};
+    use crate::engine::{ChangeQuantity, CreateSubscription, SavePlan};
     use crate::plan::{Account, Plan};
     use crate::store::{InvoiceQuery, MemoryStore, Store};
     use crate::subscription::Customer;
@@ -761,7 +761,7 @@ mod tests {
                 id: "sub".into(),
                 customer_id: "cust".into(),
                 plan_id: "plan".into(),
-                quantity: Quantity::ONE,
+                quantity: 1,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
                 actor: "test".into(),
             })

@@ -29,8 +29,10 @@ pub struct CreateSubscription {
     /// The plan (its latest version bills the first invoice).
     pub plan_id: String,
     /// Copies or seats, 1 to [`MAX_QUANTITY`] (1 when absent).
-    #[serde(default)]
-    pub quantity: Quantity,
+    // A number the engine makes a `Quantity`, so that a refusal names `subscription.quantity`
+    // (the field it sets), whatever the shape of the caller's request.
+    #[serde(default = "one")]
+    pub quantity: u32,
     /// The local date the first period starts; may be in the past or the future.
     pub start_date: NaiveDate,
     /// Who creates it, for the audit trail (`api` when absent).
@@ -65,16 +67,22 @@ pub struct ChangeQuantity {
     pub actor: String,
 }
 
+/// One copy, when a request names no quantity.
+fn one() -> u32 {
+    1
+}
+
 impl Engine {
     /// Creates a subscription. The plan decides when it is first billed: a plan billed in advance
     /// is invoiced now for its first period (`subscription_create`) if that period has started,
     /// or on its start date if it starts later; a plan billed in arrears is first invoiced at the
     /// end of its first period. The decision is in the audit trail (`timing_decided`).
-    #[tracing::instrument(name = "create_subscription", skip_all, fields(account_id = %request.account_id, subscription_id = %request.id, plan_id = %request.plan_id, quantity = request.quantity.get(), mode = self.mode.as_str(), actor = %request.actor))]
+    #[tracing::instrument(name = "create_subscription", skip_all, fields(account_id = %request.account_id, subscription_id = %request.id, plan_id = %request.plan_id, quantity = request.quantity, mode = self.mode.as_str(), actor = %request.actor))]
     pub async fn create_subscription(
         &self,
         request: &CreateSubscription,
     ) -> Result<CreatedSubscription> {
+        let quantity = Quantity::new(request.quantity)?;
         check_id("subscription.id", &request.id)?;
         check_id("subscription.customer_id", &request.customer_id)?;
         crate::calendar::check_start_date("subscription.start_date", request.start_date)?;
@@ -90,7 +98,7 @@ impl Engine {
             id: request.id.clone(),
             customer_id: customer.id.clone(),
             plan_id: plan.plan_id().to_owned(),
-            quantity: request.quantity,
+            quantity,
             start_date: request.start_date,
             status: SubscriptionStatus::Active,
             current_period: 1,
@@ -121,7 +129,7 @@ impl Engine {
                 "customer_id": terms.customer.id,
                 "plan_id": plan.plan_id(),
                 "plan_version": plan.version,
-                "quantity": request.quantity,
+                "quantity": quantity,
                 "start_date": request.start_date,
             })),
         ];
