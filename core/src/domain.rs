@@ -6,8 +6,10 @@
 
 pub mod agent;
 pub mod calendar;
+pub mod changes;
 pub mod chat;
 pub mod clock;
+pub mod credit_note;
 pub mod error;
 pub mod interpreter;
 pub mod invoice;
@@ -15,6 +17,7 @@ pub mod json;
 pub mod money;
 pub mod plan;
 pub mod pricing;
+pub mod proration;
 pub mod revrec;
 pub mod subscription;
 pub mod tax;

@@ -145,6 +145,7 @@ fn subscription(revision: i64) -> Subscription {
         current_period_end: date("2026-02-01"),
         next_invoice_period: 1,
         next_invoice_at: Some(at("2026-01-01T05:00:00Z")),
+        changes: Default::default(),
         revision,
         created_at: at("2026-01-01T00:00:00Z"),
         updated_at: at("2026-01-01T00:00:00Z"),
@@ -176,11 +177,13 @@ async fn two_pools_committing_over_one_revision_commit_once() {
             expected_revision: expected,
             subscription: Subscription {
                 quantity: Quantity::new(quantity).unwrap(),
+                changes: Default::default(),
                 revision: expected + 1,
                 updated_at: at("2026-01-02T00:00:00Z") + Duration::seconds(round),
                 ..subscription(expected + 1)
             },
             invoice: None,
+            credit_notes: Vec::new(),
             events: Vec::new(),
         };
         let (a, b) = (change(2), change(3));
@@ -519,6 +522,7 @@ async fn claims_of_two_pools_never_share_a_subscription() {
                 expected_revision: s.revision,
                 subscription: next,
                 invoice: None,
+                credit_notes: Vec::new(),
                 events: Vec::new(),
             }
         })

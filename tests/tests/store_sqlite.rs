@@ -133,6 +133,7 @@ fn subscription(id: &str) -> Subscription {
         current_period_end: date(2026, 2, 15),
         next_invoice_period: 1,
         next_invoice_at: Some(at("2026-01-15T05:00:00Z")),
+        changes: Default::default(),
         revision: 1,
         created_at: at("2026-01-15T05:00:00.654321Z"),
         updated_at: at("2026-01-15T05:00:00.654321Z"),
@@ -240,6 +241,7 @@ fn renewal(sub: &Subscription, period_start: NaiveDate, tag: &str) -> Subscripti
     SubscriptionCommit {
         expected_revision: sub.revision,
         invoice: Some(invoice(sub, period_start)),
+        credit_notes: Vec::new(),
         events: vec![event(SubjectKind::Invoice, tag, Some(tag))],
         subscription: next,
     }

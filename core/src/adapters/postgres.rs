@@ -559,6 +559,17 @@ impl BillingState for PostgresStore {
         found.iter().map(rows::subscription).collect()
     }
 
+    async fn credit_notes(
+        &self,
+        _query: &crate::store::CreditNoteQuery,
+    ) -> Result<Vec<crate::credit_note::CreditNote>> {
+        // TODO(issue 18, store work in progress): the credit_notes table.
+        Err(crate::error::Error::invalid(
+            "credit_notes",
+            "not kept by this store yet",
+        ))
+    }
+
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
         select_invoices(&self.pool, query).await
     }

@@ -15,6 +15,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::changes::Changes;
 use crate::error::Error;
 use crate::tax::TaxAddress;
 
@@ -191,6 +192,8 @@ pub enum SubscriptionStatus {
     Active,
     /// It has billed its last period (its plan does not auto-renew).
     Ended,
+    /// It was canceled and its end has come: no run bills it.
+    Canceled,
 }
 
 impl SubscriptionStatus {
@@ -199,6 +202,7 @@ impl SubscriptionStatus {
         match self {
             SubscriptionStatus::Active => "active",
             SubscriptionStatus::Ended => "ended",
+            SubscriptionStatus::Canceled => "canceled",
         }
     }
 }
@@ -230,6 +234,10 @@ pub struct Subscription {
     pub next_invoice_period: u32,
     /// When the next invoice is due; absent once the subscription has ended.
     pub next_invoice_at: Option<DateTime<Utc>>,
+    /// What has been changed and is still in force: its cancellation, pauses, quantity by date,
+    /// and increases waiting for the next invoice. Empty (and absent in JSON) when nothing has.
+    #[serde(default, skip_serializing_if = "Changes::is_empty")]
+    pub changes: Changes,
     /// Bumped by every change; a change is written only over the revision it was computed from.
     pub revision: i64,
     /// When it was created.
@@ -302,6 +310,7 @@ impl SubscriptionStatus {
         match text {
             "active" => Some(SubscriptionStatus::Active),
             "ended" => Some(SubscriptionStatus::Ended),
+            "canceled" => Some(SubscriptionStatus::Canceled),
             _ => None,
         }
     }

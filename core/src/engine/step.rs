@@ -335,6 +335,7 @@ impl Settled {
             expected_revision: self.expected_revision,
             subscription: self.next,
             invoice: Some(self.invoice),
+            credit_notes: Vec::new(),
             events: self.events,
         }
     }
@@ -449,6 +450,7 @@ mod tests {
             current_period_end: start,
             next_invoice_period: 1,
             next_invoice_at: None,
+            changes: Default::default(),
             revision: 1,
             created_at: at("2026-01-01T00:00:00Z"),
             updated_at: at("2026-01-01T00:00:00Z"),

@@ -106,6 +106,7 @@ impl Engine {
             current_period_end: request.start_date,
             next_invoice_period: 1,
             next_invoice_at: None,
+            changes: Default::default(),
             revision: 1,
             created_at: now,
             updated_at: now,
@@ -241,6 +242,7 @@ impl Engine {
                     expected_revision: current.revision,
                     subscription: changed.clone(),
                     invoice: None,
+                    credit_notes: Vec::new(),
                     events: vec![event],
                 })
                 .await?;

@@ -33,6 +33,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::audit::AuditEvent;
+use crate::credit_note::CreditNote;
 use crate::error::Result;
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
@@ -49,8 +50,8 @@ pub use checks::check_invoice_currency;
 pub(crate) use checks::*;
 pub use memory::MemoryStore;
 pub use requests::{
-    ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
-    StoreStats, SubscriptionCommit, UsageRequest,
+    ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery, NewSubscription,
+    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageRequest,
 };
 
 /// Persistent state of the billing engine: the billing state, the usage source and the audit
@@ -189,6 +190,9 @@ pub trait BillingState: Send + Sync + fmt::Debug + 'static {
 
     /// Invoices, ordered by (account id, subscription id, period start), ids in byte order.
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>>;
+
+    /// Credit notes, ordered by (subscription id, number).
+    async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>>;
 
     /// Counts of what the store holds.
     async fn stats(&self) -> Result<StoreStats>;

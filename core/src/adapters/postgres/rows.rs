@@ -158,6 +158,7 @@ pub(crate) fn subscription(row: &PgRow) -> Result<Subscription> {
         current_period_end: get(row, T, "current_period_end")?,
         next_invoice_period: get_u32(row, T, "next_invoice_period")?,
         next_invoice_at: get(row, T, "next_invoice_at")?,
+        changes: Default::default(),
         revision: get(row, T, "revision")?,
         created_at: get(row, T, "created_at")?,
         updated_at: get(row, T, "updated_at")?,

@@ -247,6 +247,7 @@ pub(super) fn subscription(row: &SqliteRow) -> Result<Subscription> {
         current_period_end: date(row, T, "current_period_end")?,
         next_invoice_period: count(row, T, "next_invoice_period", 0)?,
         next_invoice_at: optional_instant(row, T, "next_invoice_at")?,
+        changes: Default::default(),
         revision: get(row, T, "revision")?,
         created_at: instant(row, T, "created_at")?,
         updated_at: instant(row, T, "updated_at")?,

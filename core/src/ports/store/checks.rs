@@ -3,6 +3,7 @@
 //! backend finds the fact (a map lookup, a unique key, a `RETURNING` list) stays in the adapter.
 
 use crate::audit::AuditEvent;
+use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, IssuedInvoice};
 use crate::subscription::Subscription;
@@ -48,6 +49,46 @@ pub fn check_invoice_currency(invoice: &Invoice) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checks a credit note against the invoice it credits (`None`: no such invoice): the invoice is
+/// kept, of the same subscription and currency, and every amount of the note is in that currency.
+/// Every adapter calls it before it writes a note, so the refusals read alike.
+pub(crate) fn check_credit_note(note: &CreditNote, invoice: Option<&IssuedInvoice>) -> Result<()> {
+    let Some(invoice) = invoice.filter(|invoice| invoice.subscription_id == note.subscription_id)
+    else {
+        return Err(Error::invalid(
+            "credit_note.invoice_id",
+            format!(
+                "{:?} is not an invoice of subscription {:?}",
+                note.invoice_id, note.subscription_id
+            ),
+        ));
+    };
+    let amounts = [note.subtotal, note.tax, note.total]
+        .into_iter()
+        .chain(note.line_items.iter().map(|line| line.amount))
+        .chain(note.tax_lines.iter().map(|line| line.amount))
+        .chain(note.revenue_reversed.iter().map(|entry| entry.amount));
+    for amount in amounts {
+        if amount.currency() != invoice.invoice.currency
+            || note.currency != invoice.invoice.currency
+        {
+            return Err(Error::CurrencyMismatch {
+                expected: invoice.invoice.currency.code().to_owned(),
+                found: amount.currency().code().to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of a credit note whose number the subscription has already used.
+pub(crate) fn credit_note_exists(note: &CreditNote) -> Error {
+    Error::conflict(
+        "credit_note.id",
+        format!("credit note {:?} already exists", note.id),
+    )
 }
 
 /// The refusal of an event whose id is already in the outbox.

@@ -12,12 +12,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    AuditOutbox, BillingState, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription,
-    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures, UsageRequest,
-    UsageSource, check_event_batch, check_invoice_currency, check_plan_id, event_exists,
-    invoice_exists, subscription_exists, usage_row_exists,
+    AuditOutbox, BillingState, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery,
+    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures,
+    UsageRequest, UsageSource, check_credit_note, check_event_batch, check_invoice_currency,
+    check_plan_id, credit_note_exists, event_exists, invoice_exists, subscription_exists,
+    usage_row_exists,
 };
 use crate::audit::AuditEvent;
+use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
@@ -44,6 +46,8 @@ struct State {
     subscriptions: BTreeMap<Key, Subscription>,
     /// (account, subscription, period start): the invoice's identity.
     invoices: BTreeMap<(String, String, NaiveDate), IssuedInvoice>,
+    /// (account, subscription, number).
+    credit_notes: BTreeMap<(String, String, u32), CreditNote>,
     /// (account, shipment id) -> (customer, row).
     shipments: UsageRows<Shipment>,
     /// (account, return id) -> (customer, row).
@@ -145,6 +149,7 @@ impl State {
         sub_key: Key,
         subscription: &Subscription,
         invoice: Option<&IssuedInvoice>,
+        credit_notes: &[CreditNote],
         events: &[AuditEvent],
     ) {
         self.subscriptions.insert(sub_key, subscription.clone());
@@ -152,7 +157,36 @@ impl State {
             self.invoices
                 .insert(State::invoice_key(invoice), invoice.clone());
         }
+        for note in credit_notes {
+            self.credit_notes
+                .insert(State::credit_note_key(note), note.clone());
+        }
         self.push_events(events);
+    }
+
+    fn credit_note_key(note: &CreditNote) -> (String, String, u32) {
+        (
+            note.account_id.clone(),
+            note.subscription_id.clone(),
+            note.number,
+        )
+    }
+
+    /// Refuses credit notes that are already kept, or whose invoice is not, or in another currency.
+    fn check_credit_notes(&self, notes: &[CreditNote]) -> Result<()> {
+        for note in notes {
+            if self
+                .credit_notes
+                .contains_key(&State::credit_note_key(note))
+            {
+                return Err(credit_note_exists(note));
+            }
+            let invoice = self.invoices.values().find(|invoice| {
+                invoice.account_id == note.account_id && invoice.id == note.invoice_id
+            });
+            check_credit_note(note, invoice)?;
+        }
+        Ok(())
     }
 
     fn invoice_key(invoice: &IssuedInvoice) -> (String, String, NaiveDate) {
@@ -374,6 +408,7 @@ impl BillingState for MemoryStore {
             sub_key,
             subscription,
             request.invoice.as_ref(),
+            &[],
             &request.events,
         );
         Ok(())
@@ -399,10 +434,12 @@ impl BillingState for MemoryStore {
             return Ok(CommitOutcome::InvoiceExists);
         }
         state.check_events(&request.events)?;
+        state.check_credit_notes(&request.credit_notes)?;
         state.write_change(
             sub_key,
             subscription,
             request.invoice.as_ref(),
+            &request.credit_notes,
             &request.events,
         );
         Ok(CommitOutcome::Committed)
@@ -425,6 +462,24 @@ impl BillingState for MemoryStore {
             .cloned()
             .collect();
         Ok(due)
+    }
+
+    async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>> {
+        let state = self.lock();
+        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
+        Ok(state
+            .credit_notes
+            .values()
+            .filter(|note| {
+                note.account_id == query.account_id
+                    && query
+                        .subscription_id
+                        .as_ref()
+                        .is_none_or(|subscription| &note.subscription_id == subscription)
+            })
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {

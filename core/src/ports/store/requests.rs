@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::audit::AuditEvent;
+use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::subscription::Subscription;
@@ -103,6 +104,8 @@ pub struct SubscriptionCommit {
     pub subscription: Subscription,
     /// The invoice the change issues, if any.
     pub invoice: Option<IssuedInvoice>,
+    /// The credit notes the change issues (a decrease settled on a period already billed).
+    pub credit_notes: Vec<CreditNote>,
     /// The events of the change.
     pub events: Vec<AuditEvent>,
 }
@@ -156,6 +159,21 @@ pub struct InvoiceQuery {
     /// Only this subscription's (with `account_id`).
     pub subscription_id: Option<String>,
     /// At most this many (all when `None`).
+    pub limit: Option<u32>,
+}
+
+/// Which credit notes to list: an account's, or one subscription's, in (subscription id, number)
+/// order.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditNoteQuery {
+    /// The account.
+    pub account_id: String,
+    /// Only this subscription's.
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    /// At most this many (all when `None`).
+    #[serde(default)]
     pub limit: Option<u32>,
 }
 

@@ -169,6 +169,7 @@ pub(super) fn subscription(
         current_period_end: date(2026, 2, 15),
         next_invoice_period: 2,
         next_invoice_at,
+        changes: Default::default(),
         revision: 1,
         created_at: at("2026-01-15T05:00:00.654321Z"),
         updated_at: at("2026-01-15T05:00:01.000001Z"),

@@ -189,6 +189,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: renewed.clone(),
             invoice: Some(second.clone()),
+            credit_notes: Vec::new(),
             events: renewal_events.clone(),
         })
         .await
@@ -246,6 +247,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: late.clone(),
             invoice: Some(third.clone()),
+            credit_notes: Vec::new(),
             events: vec![invoice_event(&third, "corr_3")],
         })
         .await
@@ -266,6 +268,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: ghost.clone(),
             invoice: Some(invoice(&ghost, date(2026, 1, 15), currency("USD"), false)),
+            credit_notes: Vec::new(),
             events: vec![subscription_event(&ghost, "corr_4")],
         })
         .await
@@ -296,6 +299,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 2,
             subscription: again.clone(),
             invoice: Some(duplicate.clone()),
+            credit_notes: Vec::new(),
             events: vec![invoice_event(&duplicate, "corr_5")],
         })
         .await
@@ -321,6 +325,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
                 expected_revision: 2,
                 subscription: skipping,
                 invoice: None,
+                credit_notes: Vec::new(),
                 events: vec![],
             })
             .await,
@@ -336,6 +341,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
                 expected_revision: 2,
                 subscription: same,
                 invoice: None,
+                credit_notes: Vec::new(),
                 events: vec![],
             })
             .await,
@@ -363,6 +369,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 2,
             subscription: quantity.clone(),
             invoice: None,
+            credit_notes: Vec::new(),
             events: vec![changed.clone()],
         })
         .await
@@ -413,6 +420,7 @@ pub async fn check_concurrent_commits(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: next,
             invoice: Some(issued),
+            credit_notes: Vec::new(),
             events,
         };
         tasks.push(tokio::spawn(async move {
@@ -618,6 +626,7 @@ pub async fn check_invoices(store: Arc<dyn FixtureStore>) {
                 expected_revision: state.revision,
                 subscription: next.clone(),
                 invoice: Some(issued.clone()),
+                credit_notes: Vec::new(),
                 events: vec![],
             })
             .await
@@ -772,6 +781,7 @@ pub async fn check_commit_claimed(store: Arc<dyn FixtureStore>) {
         SubscriptionCommit {
             expected_revision: state.revision,
             subscription: next,
+            credit_notes: Vec::new(),
             events: vec![invoice_event(&issued, tag)],
             invoice: Some(issued),
         }
@@ -788,6 +798,7 @@ pub async fn check_commit_claimed(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: b_now.clone(),
             invoice: None,
+            credit_notes: Vec::new(),
             events: Vec::new(),
         })
         .await
@@ -979,6 +990,7 @@ pub async fn check_invoice_currency(store: Arc<dyn FixtureStore>) {
                 expected_revision: sub.revision,
                 subscription: next.clone(),
                 invoice: Some(taxed.clone()),
+                credit_notes: Vec::new(),
                 events: vec![invoice_event(&taxed, "corr_3")],
             })
             .await,
@@ -1003,6 +1015,7 @@ pub async fn check_invoice_currency(store: Arc<dyn FixtureStore>) {
                 expected_revision: sub.revision,
                 subscription: next.clone(),
                 invoice: Some(revenue.clone()),
+                credit_notes: Vec::new(),
                 events: vec![invoice_event(&revenue, "corr_4")],
             }],
         )
