@@ -90,6 +90,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             account_id: "acct_1".into(),
             subscription_id: "sub_1".into(),
             quantity: 4,
+            proration: Default::default(),
+            effective: ai_billing::changes::Effective::Immediately,
             actor: "ops@example.com".into(),
         })
         .await?;

@@ -324,6 +324,8 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
             account_id: account.id.clone(),
             subscription_id: changed.id.clone(),
             quantity: QUANTITY_CHANGE.1,
+            proration: Default::default(),
+            effective: ai_billing::changes::Effective::Immediately,
             actor: ACTOR.to_owned(),
         })
         .await?;

@@ -172,6 +172,8 @@ fn quantity(args: &QuantityArgs) -> CliResult {
                 account_id: args.account.clone(),
                 subscription_id: args.id.clone(),
                 quantity: args.quantity,
+                proration: Default::default(),
+                effective: ai_billing::changes::Effective::Immediately,
                 actor: actor(args.actor.as_deref()),
             })
             .await?)

@@ -26,15 +26,21 @@ use crate::tax::{NoTax, TaxCalculator};
 
 pub mod agent;
 mod cache;
+mod changes;
 mod events;
 pub mod period;
 mod plans;
 mod run;
+mod settlement;
 mod step;
 mod subscriptions;
 
 pub use crate::subscription::{MAX_QUANTITY, Quantity};
 pub use agent::BillingMode;
+pub use changes::{
+    CancelSubscription, ChangedSubscription, PauseSubscription, Proration, ResumeSubscription,
+    WithdrawCancel,
+};
 pub use period::{NO_CHARGE_DESCRIPTION, PricedPeriod, bill_period, price_period};
 pub use plans::SavePlan;
 pub use run::{ProgressFn, RunDue, RunReport};

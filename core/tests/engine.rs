@@ -248,6 +248,8 @@ async fn a_quantity_change_applies_from_the_next_invoice_with_no_renewal() {
                 account_id: ACCOUNT.into(),
                 subscription_id: id.into(),
                 quantity: 3,
+                proration: Default::default(),
+                effective: ai_billing::changes::Effective::Immediately,
                 actor: "ops@example.com".into(),
             })
             .await

@@ -206,6 +206,8 @@ async fn concurrent_creates_quantity_changes_and_runs_keep_every_invariant() {
                         account_id: ACCOUNT.into(),
                         subscription_id: id.clone(),
                         quantity,
+                        proration: Default::default(),
+                        effective: ai_billing::changes::Effective::Immediately,
                         actor: format!("changer_{changer}"),
                     })
                     .await;

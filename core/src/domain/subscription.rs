@@ -254,6 +254,8 @@ pub enum BillingReason {
     SubscriptionCreate,
     /// A renewal.
     SubscriptionCycle,
+    /// The settlement at a subscription's end of increases no later invoice could carry.
+    SubscriptionEnd,
 }
 
 impl BillingReason {
@@ -262,6 +264,7 @@ impl BillingReason {
         match self {
             BillingReason::SubscriptionCreate => "subscription_create",
             BillingReason::SubscriptionCycle => "subscription_cycle",
+            BillingReason::SubscriptionEnd => "subscription_end",
         }
     }
 
@@ -270,6 +273,7 @@ impl BillingReason {
         match text {
             "subscription_create" => Some(BillingReason::SubscriptionCreate),
             "subscription_cycle" => Some(BillingReason::SubscriptionCycle),
+            "subscription_end" => Some(BillingReason::SubscriptionEnd),
             _ => None,
         }
     }

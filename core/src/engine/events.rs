@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::agent::AgentPayload;
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
+use crate::credit_note::CreditNote;
 use crate::error::Error;
 use crate::invoice::IssuedInvoice;
 use crate::model::ModelResponse;
@@ -229,5 +230,44 @@ pub(crate) fn renewal_failed(
             "revision": subscription.revision,
             "error": error.to_string(),
             "code": error.code().as_str(),
+        }))
+}
+
+/// The `subscription_ended` event of a subscription whose end came: canceled from `end`.
+pub(crate) fn ended_event(
+    state: &Subscription,
+    end: chrono::NaiveDate,
+    trail: &Trail<'_>,
+) -> AuditEvent {
+    trail
+        .event(
+            &state.account_id,
+            AuditAction::SubscriptionEnded,
+            SubjectKind::Subscription,
+            &state.id,
+        )
+        .with_data(json!({ "status": "canceled", "ended_on": end }))
+}
+
+/// The `credit_note_issued` event of a credit note: what it credits, its amounts and why.
+pub(crate) fn credit_note_event(note: &CreditNote, trail: &Trail<'_>) -> AuditEvent {
+    trail
+        .event(
+            &note.account_id,
+            AuditAction::CreditNoteIssued,
+            SubjectKind::CreditNote,
+            &note.id,
+        )
+        .with_data(json!({
+            "subscription_id": note.subscription_id,
+            "invoice_id": note.invoice_id,
+            "invoice_period_start": note.invoice_period_start,
+            "issue_date": note.issue_date,
+            "reason": note.reason,
+            "currency": note.currency.code(),
+            "subtotal": note.subtotal.to_major().to_string(),
+            "tax": note.tax.to_major().to_string(),
+            "total": note.total.to_major().to_string(),
+            "lines": note.line_items.iter().map(|line| json!({ "description": line.description, "amount": line.amount.to_major().to_string() })).collect::<Vec<_>>(),
         }))
 }

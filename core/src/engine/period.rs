@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::invoice::Invoice;
 use crate::money::Money;
 use crate::pricing::{ChargeKind, InvoiceTiming, PricedLine, PricingProgram};
+use crate::proration::Served;
 use crate::revrec;
 use crate::subscription::Quantity;
 use crate::tax::{TaxCalculator, TaxRequest, TaxResult};
@@ -32,6 +33,21 @@ pub struct PricedPeriod {
     pub line_items: Vec<crate::invoice::LineItem>,
     /// Their sum: what tax is computed on.
     pub subtotal: Money,
+    /// The lines settled on periods billed before (increases), with the days each concerns:
+    /// their revenue is spread over those days, not over this period.
+    pub settled: Vec<SettledLine>,
+}
+
+/// A line that settles an increase on a period billed before, and the days `[start, end)` it
+/// concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledLine {
+    /// The line as the invoice shows it.
+    pub line: PricedLine,
+    /// The first day it concerns.
+    pub start: chrono::NaiveDate,
+    /// The day after the last day it concerns.
+    pub end: chrono::NaiveDate,
 }
 
 /// Prices `period` of `calendar` by `program`, for a subscription of `quantity` copies with the
@@ -51,19 +67,46 @@ pub fn price_period(
     quantity: Quantity,
     usage: &PeriodUsage,
 ) -> Result<PricedPeriod> {
+    let served = Served::whole(quantity, period_days(period)?);
+    price_served(program, calendar, period, Some(&served), Vec::new(), usage)
+}
+
+/// The days of `period`, as a proration denominator.
+pub(crate) fn period_days(period: &Period) -> Result<u32> {
+    u32::try_from(period.days()).map_err(|_| Error::overflow("the days of a period"))
+}
+
+/// As [`price_period`], for the days the period `served` (a period a change cut short, paused or
+/// split by quantity is prorated, [`PricingProgram::evaluate_served`]) and with the lines that
+/// settle increases on periods billed before (`settled`, after the program's lines). With no
+/// `served` days the program prices nothing: the invoice is only what it settles.
+pub fn price_served(
+    program: &PricingProgram,
+    calendar: &BillingCalendar,
+    period: &Period,
+    served: Option<&Served>,
+    settled: Vec<SettledLine>,
+    usage: &PeriodUsage,
+) -> Result<PricedPeriod> {
+    let quantity = served
+        .and_then(|served| served.segments.last())
+        .map_or(0, |segment| segment.quantity.get());
     let currency = program.currency;
     let span = tracing::debug_span!(
         "price_period",
         period = period.index,
         period_start = %period.start,
         period_end = %period.end,
-        quantity = quantity.get(),
+        quantity,
         currency = currency.code(),
     );
     let _entered = span.enter();
 
-    let mut lines = program.evaluate(period.index, quantity.get(), usage)?;
-    if lines.is_empty() {
+    let mut lines = match served {
+        Some(served) => program.evaluate_served(period.index, served, usage)?,
+        None => Vec::new(),
+    };
+    if lines.is_empty() && settled.is_empty() {
         lines.push(PricedLine {
             description: format!(
                 "{NO_CHARGE_DESCRIPTION} ({} {})",
@@ -74,6 +117,7 @@ pub fn price_period(
             amount: Money::zero(currency),
         });
     }
+    lines.extend(settled.iter().map(|settled| settled.line.clone()));
     tracing::debug!(lines = lines.len(), "period priced");
 
     let payload = AgentPayload::from_lines(calendar, period, currency, &lines);
@@ -90,6 +134,7 @@ pub fn price_period(
         payload,
         line_items,
         subtotal,
+        settled,
     })
 }
 
@@ -106,6 +151,36 @@ impl PricedPeriod {
         self.line_items = line_items;
         self.payload = payload;
         Ok(self)
+    }
+
+    /// `revenue` spread over the period, except the share of the settled lines, each spread
+    /// over the days it concerns; the parts are allocated by line amount, so they sum exactly.
+    fn revenue_schedule(&self, revenue: Money) -> Result<Vec<crate::revrec::RevenueEntry>> {
+        if self.settled.is_empty() {
+            return revrec::schedule(revenue, self.period.start, self.period.end);
+        }
+        let settled_minor: i64 = self.settled.iter().map(|s| s.line.amount.minor()).sum();
+        let own = self.subtotal.minor() - settled_minor;
+        let mut weights = vec![own.max(0).unsigned_abs()];
+        weights.extend(
+            self.settled
+                .iter()
+                .map(|s| s.line.amount.minor().max(0).unsigned_abs()),
+        );
+        if weights.iter().all(|&w| w == 0) {
+            return revrec::schedule(revenue, self.period.start, self.period.end);
+        }
+        let parts = revenue.allocate(&weights)?;
+        let mut schedule = Vec::new();
+        let ranges = std::iter::once((self.period.start, self.period.end))
+            .chain(self.settled.iter().map(|s| (s.start, s.end)));
+        for (part, (start, end)) in parts.into_iter().zip(ranges) {
+            if !part.is_zero() {
+                schedule.extend(revrec::schedule(part, start, end)?);
+            }
+        }
+        schedule.sort_by_key(|entry| entry.start);
+        Ok(schedule)
     }
 
     /// The tax request for this period's subtotal (add the customer's address and exemption and
@@ -135,7 +210,7 @@ impl PricedPeriod {
             self.subtotal.checked_add(taxed.total)?
         };
         let revenue = total.checked_sub(taxed.total)?;
-        let revenue_schedule = revrec::schedule(revenue, self.period.start, self.period.end)?;
+        let revenue_schedule = self.revenue_schedule(revenue)?;
         tracing::debug!(
             issue_date = %self.issue_date,
             subtotal = %self.subtotal.to_major(),

@@ -556,6 +556,11 @@ impl Engine {
                 };
                 let correlation = new_id();
                 let trail = self.trail(SYSTEM_ACTOR, Some(run_id), &correlation, written_at);
+                if !renewal.issues_invoice() {
+                    commit_of.push((index, None));
+                    commits.push(step::close_commit(&renewal, &trail));
+                    continue;
+                }
                 let mut calls = Vec::new();
                 let billed = match usage {
                     Some(Ok(usage)) => {
@@ -567,7 +572,7 @@ impl Engine {
                 };
                 match billed {
                     Ok(settled) => {
-                        commit_of.push((index, settled.invoice.status));
+                        commit_of.push((index, Some(settled.invoice.status)));
                         commits.push(settled.into_commit());
                     }
                     Err(error) => {
@@ -591,8 +596,9 @@ impl Engine {
             let renewed = &mut driven[index].renewed;
             match outcome {
                 Ok(CommitOutcome::Committed) => match status {
-                    InvoiceStatus::Open => renewed.issued += 1,
-                    InvoiceStatus::Held => renewed.held += 1,
+                    Some(InvoiceStatus::Open) => renewed.issued += 1,
+                    Some(InvoiceStatus::Held) => renewed.held += 1,
+                    None => {}
                 },
                 Ok(_) => driven[index].again = true,
                 // A store error of one renewal: its own failure in a batch of one; in a larger
@@ -799,6 +805,8 @@ mod tests {
                 account_id: "acct".into(),
                 subscription_id: "sub".into(),
                 quantity: 3,
+                proration: Default::default(),
+                effective: crate::changes::Effective::Immediately,
                 actor: "test".into(),
             })
             .await

@@ -24,8 +24,10 @@ use crate::audit::AuditEvent;
 use crate::calendar::{BillingCalendar, Period};
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
+use crate::money::Money;
 use crate::plan::{Account, PlanVersion};
-use crate::pricing::InvoiceTiming;
+use crate::pricing::{ChargeKind, InvoiceTiming};
+use crate::proration::Served;
 use crate::store::{SubscriptionCommit, UsageRequest};
 use crate::subscription::{
     BillingReason, Customer, InvoiceStatus, Subscription, SubscriptionStatus, invoice_id,
@@ -36,7 +38,7 @@ use crate::usage::PeriodUsage;
 use super::BillingMode;
 use super::agent::{self, AgentCall, AgentInput, CrossCheck};
 use super::events::{self, Trail};
-use super::period::{PricedPeriod, price_period};
+use super::period::{PricedPeriod, SettledLine, price_served};
 
 /// What a subscription is billed under, read once for all the periods it owes: its account, its
 /// customer, the plan version and the billing calendar they give.
@@ -75,13 +77,28 @@ impl Terms {
     }
 }
 
+/// What a renewal does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RenewalKind {
+    /// Bills the period owed (cut short where the subscription ends inside it).
+    Period,
+    /// The subscription's end has come: it becomes `canceled`, with a settlement invoice when
+    /// increases wait for a next invoice that will never come.
+    Close,
+}
+
 /// One period a subscription owes, planned from its state alone.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Renewal {
+    /// What it does.
+    pub kind: RenewalKind,
     /// The subscription before the period is billed.
     pub state: Subscription,
-    /// The period billed (`state.next_invoice_period`).
+    /// The period billed (`state.next_invoice_period`), ending where the subscription ends; for
+    /// a close, the days its settlement concerns.
     pub period: Period,
+    /// The days of the whole anchored period: the denominator of every share.
+    pub period_days: u32,
     /// Its usage window, for programs with usage charges.
     pub usage: Option<UsageRequest>,
     /// The subscription after: the next period owed, when it is due, the period it is in.
@@ -95,7 +112,11 @@ pub(crate) struct Renewal {
 impl Renewal {
     /// The renewal of the period `state` owes next, written at `written_at`.
     pub fn plan(terms: &Terms, state: &Subscription, written_at: DateTime<Utc>) -> Result<Self> {
-        let period = terms.calendar.period(state.next_invoice_period)?;
+        let whole = terms.calendar.period(state.next_invoice_period)?;
+        let period_days = super::period::period_days(&whole)?;
+        let Some(period) = state.changes.clip(&whole) else {
+            return Ok(Renewal::close(state, whole, period_days, written_at));
+        };
         let usage = usage_request(terms, state, &period);
         let next = advance(terms, state, &period, written_at)?;
         let reason = if period.index == 1 {
@@ -104,13 +125,89 @@ impl Renewal {
             BillingReason::SubscriptionCycle
         };
         Ok(Renewal {
+            kind: RenewalKind::Period,
             state: state.clone(),
             period,
+            period_days,
             usage,
             next,
             reason,
             written_at,
         })
+    }
+
+    /// The close of `state` at its end, which comes before period `owed` would start.
+    fn close(
+        state: &Subscription,
+        owed: Period,
+        period_days: u32,
+        written_at: DateTime<Utc>,
+    ) -> Self {
+        let end = state.changes.end.map_or(owed.start, |end| end.on);
+        let start = state
+            .changes
+            .increases
+            .iter()
+            .map(|increase| increase.service_start)
+            .min()
+            .unwrap_or(end)
+            .min(end);
+        let mut next = state.clone();
+        next.status = SubscriptionStatus::Canceled;
+        next.next_invoice_at = None;
+        next.changes.increases.clear();
+        next.revision = state.revision + 1;
+        next.updated_at = written_at;
+        Renewal {
+            kind: RenewalKind::Close,
+            state: state.clone(),
+            period: Period {
+                index: owed.index,
+                start,
+                end,
+            },
+            period_days,
+            usage: None,
+            next,
+            reason: BillingReason::SubscriptionEnd,
+            written_at,
+        }
+    }
+
+    /// Whether the renewal issues an invoice: every period does; a close only when it settles
+    /// increases.
+    pub fn issues_invoice(&self) -> bool {
+        self.kind == RenewalKind::Period || !self.state.changes.increases.is_empty()
+    }
+
+    /// The days the renewal's period served, by quantity.
+    pub fn served(&self) -> Served {
+        self.state.changes.served(
+            self.period.start,
+            self.period.end,
+            self.period_days,
+            self.state.quantity,
+        )
+    }
+
+    /// The lines of the increases waiting for this invoice, each with the days it concerns.
+    pub fn settled_lines(&self, terms: &Terms) -> Result<Vec<SettledLine>> {
+        let currency = terms.plan.program.currency;
+        Ok(self
+            .state
+            .changes
+            .increases
+            .iter()
+            .map(|increase| SettledLine {
+                line: crate::pricing::PricedLine {
+                    description: increase.description.clone(),
+                    kind: ChargeKind::Recurring,
+                    amount: Money::from_minor(increase.amount_minor, currency),
+                },
+                start: increase.service_start,
+                end: increase.service_end,
+            })
+            .collect())
     }
 
     /// What the agent is told about this period.
@@ -176,19 +273,27 @@ pub(crate) fn position(
     owed: &Period,
     billed: Option<&Period>,
 ) {
-    let current = match (timing, billed) {
+    // Where the subscription ends inside the period owed, the period ends there; where it ends
+    // before, the next thing due is its close, on its end date.
+    let clipped = subscription.changes.clip(owed);
+    let current = match (timing, billed, clipped.as_ref()) {
         // Billed at its start: the subscription is in the billed period.
-        (InvoiceTiming::AtStart, Some(billed)) => billed,
+        (InvoiceTiming::AtStart, Some(billed), _) => *billed,
         // Billed at its end (or not billed yet): it is in the period it owes.
-        _ => owed,
+        (_, _, Some(clipped)) => *clipped,
+        (_, _, None) => *owed,
     };
     subscription.next_invoice_period = owed.index;
     subscription.current_period = current.index;
     subscription.current_period_start = current.start;
     subscription.current_period_end = current.end;
-    let due = match timing {
-        InvoiceTiming::AtStart => owed.start,
-        InvoiceTiming::AtRenewal => owed.end,
+    let due = match (clipped, subscription.changes.end) {
+        (None, Some(end)) => end.on,
+        (None, None) => owed.start,
+        (Some(owed), _) => match timing {
+            InvoiceTiming::AtStart => owed.start,
+            InvoiceTiming::AtRenewal => owed.end,
+        },
     };
     subscription.next_invoice_at = Some(calendar.local_midnight(due).to_utc());
 }
@@ -208,6 +313,10 @@ fn advance(
         .ok_or_else(|| Error::overflow("the period index"))?;
     let next = terms.calendar.period(next_index)?;
     let mut advanced = subscription.clone();
+    // The increases waiting for this invoice are on it; what no later period concerns is
+    // forgotten (the billed period may still be settled, so it stays).
+    advanced.changes.increases.clear();
+    advanced.changes.prune(billed.start);
     position(
         &mut advanced,
         &terms.calendar,
@@ -252,11 +361,17 @@ pub(crate) fn price(
     renewal: &Renewal,
     usage: Option<&PeriodUsage>,
 ) -> Result<PricedPeriod> {
-    price_period(
+    let served = match renewal.kind {
+        RenewalKind::Period => Some(renewal.served()),
+        // A close bills only what it settles.
+        RenewalKind::Close => None,
+    };
+    price_served(
         &terms.plan.program,
         &terms.calendar,
         &renewal.period,
-        renewal.state.quantity,
+        served.as_ref(),
+        renewal.settled_lines(terms)?,
         usage.unwrap_or(&PeriodUsage::default()),
     )
 }
@@ -375,12 +490,30 @@ pub(crate) fn settle(
         judged.cross_check.as_ref(),
         trail,
     ));
+    if renewal.kind == RenewalKind::Close {
+        events.push(events::ended_event(state, renewal.period.end, trail));
+    }
     Ok(Settled {
         invoice,
         expected_revision: state.revision,
         next: renewal.next.clone(),
         events,
     })
+}
+
+/// The commit of a close that issues no invoice: the subscription canceled, and its event.
+pub(crate) fn close_commit(renewal: &Renewal, trail: &Trail<'_>) -> SubscriptionCommit {
+    SubscriptionCommit {
+        expected_revision: renewal.state.revision,
+        subscription: renewal.next.clone(),
+        invoice: None,
+        credit_notes: Vec::new(),
+        events: vec![events::ended_event(
+            &renewal.state,
+            renewal.period.end,
+            trail,
+        )],
+    }
 }
 
 #[cfg(test)]

@@ -5,16 +5,18 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use crate::audit::{AuditAction, AuditEvent, SubjectKind, new_id};
+use crate::changes::Effective;
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, IssuedInvoice};
 use crate::pricing::InvoiceTiming;
-use crate::store::{CommitOutcome, NewSubscription, SubscriptionCommit};
+use crate::store::NewSubscription;
 use crate::subscription::{Subscription, SubscriptionStatus};
 
 #[cfg(doc)]
 use super::MAX_QUANTITY;
+use super::changes::{Change, Proration};
 use super::step::{self, Renewal, Terms};
-use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, check_id, events};
+use super::{Engine, Quantity, api_actor, check_id, events};
 
 /// A subscription to create.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
@@ -62,9 +64,21 @@ pub struct ChangeQuantity {
     // A number the engine makes a `Quantity`, so that a refusal names `subscription.quantity`
     // (the field it would change), whatever the shape of the caller's request.
     pub quantity: u32,
+    /// `none` (the default): the new quantity applies from the next invoice issued; `prorate`:
+    /// it holds from `effective`, and the days at each quantity are billed.
+    #[serde(default)]
+    pub proration: Proration,
+    /// With `prorate`: when the new quantity takes effect (`immediately`, the default: the next
+    /// local midnight; or a local date).
+    #[serde(default = "immediately")]
+    pub effective: Effective,
     /// Who changes it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
+}
+
+fn immediately() -> Effective {
+    Effective::Immediately
 }
 
 /// One copy, when a request names no quantity.
@@ -204,56 +218,33 @@ impl Engine {
         })
     }
 
-    /// Changes a subscription's quantity now, with no renewal: the next invoice issued bills the
-    /// new quantity. The change is audited with who made it, when, and the old and new values.
+    /// Changes a subscription's quantity, with no renewal: from the next invoice issued
+    /// (`proration: none`), or from its effective date with the days at each quantity billed
+    /// (`prorate`; a period already billed is settled). Audited with who made it, when, and the
+    /// old and new values.
     #[tracing::instrument(name = "change_quantity", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, quantity = request.quantity, actor = %request.actor))]
     pub async fn change_quantity(&self, request: &ChangeQuantity) -> Result<Subscription> {
         let quantity = Quantity::new(request.quantity)?;
-        for _ in 0..MAX_ATTEMPTS {
-            let current = self
-                .subscription(&request.account_id, &request.subscription_id)
-                .await?;
-            if current.quantity == quantity {
-                return Ok(current);
-            }
-            let now = self.clock.now();
-            let mut changed = current.clone();
-            changed.quantity = quantity;
-            changed.revision = current.revision + 1;
-            changed.updated_at = now;
-            let event = AuditEvent::new(
-                now,
-                &current.account_id,
-                &request.actor,
-                AuditAction::QuantityChanged,
-                SubjectKind::Subscription,
-                &current.id,
-            )
-            .correlated(None, &new_id())
-            .with_data(json!({
-                "old_quantity": current.quantity,
-                "new_quantity": quantity,
-                "effective_from_period": current.next_invoice_period,
-                "next_invoice_at": current.next_invoice_at,
-            }));
-            let outcome = self
-                .store
-                .commit(&SubscriptionCommit {
-                    expected_revision: current.revision,
-                    subscription: changed.clone(),
-                    invoice: None,
-                    credit_notes: Vec::new(),
-                    events: vec![event],
-                })
-                .await?;
-            if outcome == CommitOutcome::Committed {
-                return Ok(changed);
-            }
+        let current = self
+            .subscription(&request.account_id, &request.subscription_id)
+            .await?;
+        if current.quantity == quantity && current.changes.quantities.is_empty() {
+            return Ok(current);
         }
-        Err(Error::Contended {
-            what: "subscription",
-            id: request.subscription_id.clone(),
-        })
+        let change = Change::Quantity {
+            quantity,
+            proration: request.proration,
+            effective: request.effective,
+        };
+        Ok(self
+            .change(
+                &request.account_id,
+                &request.subscription_id,
+                &request.actor,
+                change,
+            )
+            .await?
+            .subscription)
     }
 
     /// The next invoice of a subscription, as it would be issued now (with the usage recorded so
@@ -261,10 +252,13 @@ impl Engine {
     #[tracing::instrument(name = "preview_next", skip(self))]
     pub async fn preview_next(&self, account_id: &str, subscription_id: &str) -> Result<Invoice> {
         let subscription = self.subscription(account_id, subscription_id).await?;
-        if subscription.status == SubscriptionStatus::Ended {
+        if subscription.status != SubscriptionStatus::Active {
             return Err(Error::invalid(
                 "subscription.status",
-                format!("subscription {subscription_id:?} has ended and owes no more invoices"),
+                format!(
+                    "subscription {subscription_id:?} is {} and owes no more invoices",
+                    subscription.status.as_str()
+                ),
             ));
         }
         let account = self.account(account_id).await?;

@@ -60,6 +60,18 @@ pub enum AuditAction {
     InvoiceHeld,
     /// A renewal failed; the subscription was left as it was.
     RenewalFailed,
+    /// A subscription was canceled (the end is scheduled on its effective date).
+    CancelScheduled,
+    /// A cancellation was withdrawn before it took effect.
+    CancelWithdrawn,
+    /// A subscription's end came: it is canceled and bills no more.
+    SubscriptionEnded,
+    /// A pause (vacation hold) was scheduled.
+    SubscriptionPaused,
+    /// A pause was ended early, or removed.
+    SubscriptionResumed,
+    /// A credit note was issued against an invoice.
+    CreditNoteIssued,
 }
 
 impl AuditAction {
@@ -84,6 +96,12 @@ impl AuditAction {
             AuditAction::InvoiceIssued => "invoice_issued",
             AuditAction::InvoiceHeld => "invoice_held",
             AuditAction::RenewalFailed => "renewal_failed",
+            AuditAction::CancelScheduled => "cancel_scheduled",
+            AuditAction::CancelWithdrawn => "cancel_withdrawn",
+            AuditAction::SubscriptionEnded => "subscription_ended",
+            AuditAction::SubscriptionPaused => "subscription_paused",
+            AuditAction::SubscriptionResumed => "subscription_resumed",
+            AuditAction::CreditNoteIssued => "credit_note_issued",
         }
     }
 }
@@ -108,6 +126,8 @@ pub enum SubjectKind {
     Subscription,
     /// An invoice.
     Invoice,
+    /// A credit note.
+    CreditNote,
 }
 
 /// One entry of the audit trail.

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::proration::{Segment, Served, share};
 use crate::usage::PeriodUsage;
 
 /// Which kind of charge a line item comes from.
@@ -51,26 +52,135 @@ impl PricingProgram {
         let mut lines = Vec::with_capacity(self.recurring.len() + self.usage.len());
         for charge in &self.recurring {
             if let Some(price) = recurring_price(charge, period_index)? {
-                let amount = price
-                    .checked_mul(Decimal::from(quantity))
-                    .ok_or_else(|| Error::overflow("recurring charge x quantity"))?;
-                let mut description = format!(
-                    "{} ({} {period_index})",
-                    charge.description,
-                    self.period_noun()
-                );
-                if quantity != 1 {
-                    description.push_str(&format!(", {quantity} x {}", price.normalize()));
-                }
-                lines.push(PricedLine {
-                    description,
-                    kind: ChargeKind::Recurring,
-                    amount: Money::round_from_major(amount, self.currency)?,
-                });
+                lines.push(self.whole_line(charge, period_index, price, quantity)?);
             }
         }
+        self.usage_lines(usage, None, &mut lines)?;
+        Ok(lines)
+    }
+
+    /// Prices period `period_index` for the days it `served`: a period served whole at one
+    /// quantity exactly as [`PricingProgram::evaluate`]; otherwise each recurring charge has one
+    /// line per segment, `round(price x quantity x days / period_days)`, and the usage minimums
+    /// and caps are prorated by the served days (usage itself is what the period's usage holds).
+    pub fn evaluate_served(
+        &self,
+        period_index: u32,
+        served: &Served,
+        usage: &PeriodUsage,
+    ) -> Result<Vec<PricedLine>> {
+        if let Some(quantity) = served.whole_at() {
+            return self.evaluate(period_index, quantity.get(), usage);
+        }
+        if period_index == 0 {
+            return Err(Error::invalid("period_index", "periods are counted from 1"));
+        }
+        let mut lines: Vec<PricedLine> = self
+            .recurring_due(period_index, served)?
+            .into_iter()
+            .flat_map(|(_, lines)| lines)
+            .collect();
+        self.usage_lines(usage, Some(served), &mut lines)?;
+        Ok(lines)
+    }
+
+    /// The recurring lines due for the days `served` of period `period_index`, by charge (its
+    /// index in the program, and its lines: one per segment, or one for a period served whole).
+    /// What a change settles on a period already billed is the difference of these sums.
+    pub fn recurring_due(
+        &self,
+        period_index: u32,
+        served: &Served,
+    ) -> Result<Vec<(usize, Vec<PricedLine>)>> {
+        let mut due = Vec::with_capacity(self.recurring.len());
+        for (index, charge) in self.recurring.iter().enumerate() {
+            let Some(price) = recurring_price(charge, period_index)? else {
+                continue;
+            };
+            let lines = match served.whole_at() {
+                Some(quantity) => {
+                    vec![self.whole_line(charge, period_index, price, quantity.get())?]
+                }
+                None => served
+                    .segments
+                    .iter()
+                    .map(|segment| self.segment_line(charge, period_index, price, segment, served))
+                    .collect::<Result<_>>()?,
+            };
+            due.push((index, lines));
+        }
+        Ok(due)
+    }
+
+    /// The line of a recurring charge for a whole period at `quantity`.
+    fn whole_line(
+        &self,
+        charge: &RecurringCharge,
+        period_index: u32,
+        price: Decimal,
+        quantity: u32,
+    ) -> Result<PricedLine> {
+        let amount = price
+            .checked_mul(Decimal::from(quantity))
+            .ok_or_else(|| Error::overflow("recurring charge x quantity"))?;
+        let mut description = format!(
+            "{} ({} {period_index})",
+            charge.description,
+            self.period_noun()
+        );
+        if quantity != 1 {
+            description.push_str(&format!(", {quantity} x {}", price.normalize()));
+        }
+        Ok(PricedLine {
+            description,
+            kind: ChargeKind::Recurring,
+            amount: Money::round_from_major(amount, self.currency)?,
+        })
+    }
+
+    /// The line of a recurring charge for the days of one segment of a period.
+    fn segment_line(
+        &self,
+        charge: &RecurringCharge,
+        period_index: u32,
+        price: Decimal,
+        segment: &Segment,
+        served: &Served,
+    ) -> Result<PricedLine> {
+        let quantity = segment.quantity.get();
+        let amount = price
+            .checked_mul(Decimal::from(quantity))
+            .ok_or_else(|| Error::overflow("recurring charge x quantity"))?;
+        let mut description = format!(
+            "{} ({} {period_index}), {} of {} days",
+            charge.description,
+            self.period_noun(),
+            segment.days,
+            served.period_days
+        );
+        if quantity != 1 {
+            description.push_str(&format!(" at {quantity} x {}", price.normalize()));
+        }
+        Ok(PricedLine {
+            description,
+            kind: ChargeKind::Recurring,
+            amount: Money::round_from_major(
+                share(amount, segment.days, served.period_days)?,
+                self.currency,
+            )?,
+        })
+    }
+
+    /// One line per usage charge, its minimum and cap prorated by the days `served` (whole when
+    /// `None`).
+    fn usage_lines(
+        &self,
+        usage: &PeriodUsage,
+        served: Option<&Served>,
+        lines: &mut Vec<PricedLine>,
+    ) -> Result<()> {
         for charge in &self.usage {
-            let (amount, count) = usage_amount(charge, usage)?;
+            let (amount, count) = usage_amount(charge, usage, served)?;
             let noun = match (charge.metric, count) {
                 (UsageMetric::Shipments, 1) => "shipment",
                 (UsageMetric::Shipments, _) => "shipments",
@@ -83,7 +193,7 @@ impl PricingProgram {
                 amount: Money::round_from_major(amount, self.currency)?,
             });
         }
-        Ok(lines)
+        Ok(())
     }
 
     /// "month", "week", ... for one-unit intervals, "period" otherwise.
@@ -150,8 +260,13 @@ fn phase_price(phase: &Phase, k: u32) -> Result<Decimal> {
     Ok(price)
 }
 
-/// The unrounded amount of a usage charge and the count it priced.
-fn usage_amount(charge: &UsageCharge, usage: &PeriodUsage) -> Result<(Decimal, u64)> {
+/// The unrounded amount of a usage charge and the count it priced; its minimum and cap are
+/// prorated by the days `served` when the period was not served whole.
+fn usage_amount(
+    charge: &UsageCharge,
+    usage: &PeriodUsage,
+    served: Option<&Served>,
+) -> Result<(Decimal, u64)> {
     let (counted, returned) = match charge.metric {
         UsageMetric::Shipments => (usage.shipments, usage.returned_shipments),
         UsageMetric::Units => (usage.units, usage.returned_units),
@@ -221,11 +336,15 @@ fn usage_amount(charge: &UsageCharge, usage: &PeriodUsage) -> Result<(Decimal, u
                 .ok_or_else(overflow)?
         }
     };
+    let prorated = |limit: Decimal| match served {
+        Some(served) => served.share_of(limit),
+        None => Ok(limit),
+    };
     if let Some(minimum) = charge.minimum {
-        amount = amount.max(minimum);
+        amount = amount.max(prorated(minimum)?);
     }
     if let Some(cap) = charge.cap {
-        amount = amount.min(cap);
+        amount = amount.min(prorated(cap)?);
     }
     Ok((amount, total))
 }

@@ -1,0 +1,501 @@
+//! Changes to a subscription: cancel (and withdraw a cancellation), pause and resume, and a
+//! quantity change with proration (`billing-conventions.md`, "Subscription changes").
+//!
+//! Every change goes the same way ([`Engine::change`]): billing runs come first (whatever the
+//! subscription owes up to now is issued, as a run would), then the change is made on the
+//! subscription's state, the period already billed that it concerns is settled
+//! ([`super::settlement`]: a credit note for a decrease, increases for the next invoice), and it
+//! all is written in one commit over the revision it was computed from, with its audit events.
+//! A run that bills the subscription in between makes the commit stale, and the change is made
+//! again on the new state: a change races a run safely, and is applied exactly once.
+
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+
+use crate::audit::{AuditAction, AuditEvent, SubjectKind, new_id};
+use crate::changes::{Effective, Pause};
+use crate::credit_note::CreditNote;
+use crate::error::{Error, Result};
+use crate::invoice::IssuedInvoice;
+use crate::pricing::InvoiceTiming;
+use crate::store::{CommitOutcome, CreditNoteQuery, InvoiceQuery, PlanQuery, SubscriptionCommit};
+use crate::subscription::{Subscription, SubscriptionStatus};
+
+use super::settlement::{ChangeTold, settle_change};
+use super::step::{self, Terms};
+use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, events};
+
+/// A cancellation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelSubscription {
+    /// The account.
+    pub account_id: String,
+    /// The subscription.
+    pub subscription_id: String,
+    /// When service ends: `period_end` (the default), `immediately` (the next local midnight)
+    /// or a local date.
+    #[serde(default = "period_end")]
+    pub effective: Effective,
+    /// Whether the unserved days of a period already billed are credited (`true` when absent).
+    #[serde(default = "yes")]
+    pub credit_unused: bool,
+    /// Who cancels, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
+    pub actor: String,
+}
+
+/// Withdrawing a cancellation that has not taken effect.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawCancel {
+    /// The account.
+    pub account_id: String,
+    /// The subscription.
+    pub subscription_id: String,
+    /// Who withdraws it, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
+    pub actor: String,
+}
+
+/// A pause (vacation hold).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseSubscription {
+    /// The account.
+    pub account_id: String,
+    /// The subscription.
+    pub subscription_id: String,
+    /// The first local day not served; not before the day the pause is made.
+    pub from: NaiveDate,
+    /// The first local day served again; open until a resume when absent.
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+    /// Who pauses it, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
+    pub actor: String,
+}
+
+/// Ending a pause.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeSubscription {
+    /// The account.
+    pub account_id: String,
+    /// The subscription.
+    pub subscription_id: String,
+    /// The first local day served again: it ends the pause that holds it (the pause's own
+    /// first day removes the pause).
+    pub on: NaiveDate,
+    /// Who resumes it, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
+    pub actor: String,
+}
+
+/// How a quantity change bills the period it falls in.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Proration {
+    /// The new quantity applies from the next invoice issued, with no renewal.
+    #[default]
+    None,
+    /// The new quantity holds from the effective date; the days at each quantity are billed
+    /// (a period already billed is settled).
+    Prorate,
+}
+
+/// A subscription after a change, and the credit note the change issued.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct ChangedSubscription {
+    /// The subscription as stored.
+    pub subscription: Subscription,
+    /// The credit note of a decrease on a period already billed.
+    pub credit_note: Option<CreditNote>,
+}
+
+fn period_end() -> Effective {
+    Effective::PeriodEnd
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One change, as [`Engine::change`] makes it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Change {
+    Cancel {
+        effective: Effective,
+        credit_unused: bool,
+    },
+    WithdrawCancel,
+    Pause(Pause),
+    Resume(NaiveDate),
+    Quantity {
+        quantity: Quantity,
+        proration: Proration,
+        effective: Effective,
+    },
+}
+
+/// What a change did to the state: how it is told on documents, its event and its data.
+struct Made {
+    told: ChangeTold,
+    action: AuditAction,
+    data: Value,
+}
+
+impl Engine {
+    /// Cancels a subscription ([`CancelSubscription`]).
+    #[tracing::instrument(name = "cancel_subscription", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, actor = %request.actor))]
+    pub async fn cancel_subscription(
+        &self,
+        request: &CancelSubscription,
+    ) -> Result<ChangedSubscription> {
+        let change = Change::Cancel {
+            effective: request.effective,
+            credit_unused: request.credit_unused,
+        };
+        self.change(
+            &request.account_id,
+            &request.subscription_id,
+            &request.actor,
+            change,
+        )
+        .await
+    }
+
+    /// Withdraws a cancellation before it takes effect ([`WithdrawCancel`]).
+    #[tracing::instrument(name = "withdraw_cancel", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, actor = %request.actor))]
+    pub async fn withdraw_cancel(&self, request: &WithdrawCancel) -> Result<ChangedSubscription> {
+        self.change(
+            &request.account_id,
+            &request.subscription_id,
+            &request.actor,
+            Change::WithdrawCancel,
+        )
+        .await
+    }
+
+    /// Pauses a subscription ([`PauseSubscription`]); a pause overlapping another is
+    /// [`Error::Conflict`].
+    #[tracing::instrument(name = "pause_subscription", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, actor = %request.actor))]
+    pub async fn pause_subscription(
+        &self,
+        request: &PauseSubscription,
+    ) -> Result<ChangedSubscription> {
+        let pause = Pause {
+            from: request.from,
+            until: request.until,
+        };
+        self.change(
+            &request.account_id,
+            &request.subscription_id,
+            &request.actor,
+            Change::Pause(pause),
+        )
+        .await
+    }
+
+    /// Ends a pause ([`ResumeSubscription`]).
+    #[tracing::instrument(name = "resume_subscription", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, actor = %request.actor))]
+    pub async fn resume_subscription(
+        &self,
+        request: &ResumeSubscription,
+    ) -> Result<ChangedSubscription> {
+        self.change(
+            &request.account_id,
+            &request.subscription_id,
+            &request.actor,
+            Change::Resume(request.on),
+        )
+        .await
+    }
+
+    /// The credit notes of an account, or of one subscription.
+    pub async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>> {
+        self.store.credit_notes(query).await
+    }
+
+    /// Makes `change` on a subscription now: issues what it owes up to now, changes its state,
+    /// settles the period already billed that the change concerns, and writes it all over the
+    /// revision it was computed from (again on the new state when a run got there first).
+    pub(crate) async fn change(
+        &self,
+        account_id: &str,
+        subscription_id: &str,
+        actor: &str,
+        change: Change,
+    ) -> Result<ChangedSubscription> {
+        for _ in 0..MAX_ATTEMPTS {
+            let now = self.clock.now();
+            // Billing runs come first.
+            self.renew_subscription(account_id, subscription_id, now)
+                .await?;
+            let current = self.subscription(account_id, subscription_id).await?;
+            if current.status != SubscriptionStatus::Active {
+                return Err(Error::invalid(
+                    "subscription.status",
+                    format!(
+                        "subscription {subscription_id:?} is {}: it can no longer be changed",
+                        current.status.as_str()
+                    ),
+                ));
+            }
+            let account = self.account(account_id).await?;
+            let customer = self.customer(account_id, &current.customer_id).await?;
+            let plan = self.latest_plan(account_id, &current.plan_id).await?;
+            let terms = Terms::new(&current, account, customer, plan)?;
+            let today = now.with_timezone(&terms.account.timezone).date_naive();
+
+            let mut next = current.clone();
+            let made = make(&terms, &mut next, change, today)?;
+            // The period billed in advance that the change may concern, and where the
+            // subscription stands now.
+            let timing = terms.plan.program.invoice_timing();
+            let billed_index = match timing {
+                InvoiceTiming::AtStart => current.next_invoice_period.checked_sub(1),
+                InvoiceTiming::AtRenewal => None,
+            }
+            .filter(|index| *index >= 1);
+            let owed = terms.calendar.period(current.next_invoice_period)?;
+            let billed = billed_index
+                .map(|index| terms.calendar.period(index))
+                .transpose()?;
+            let billed_clipped = billed.and_then(|period| next.changes.clip(&period));
+            step::position(
+                &mut next,
+                &terms.calendar,
+                timing,
+                &owed,
+                billed_clipped.as_ref(),
+            );
+
+            let mut credit_note = None;
+            if let Some(index) = billed_index
+                && let Some(invoice) = self.invoice_of(&current, index, &terms).await?
+            {
+                let program = if invoice.plan_version == terms.plan.version {
+                    terms.plan.program.clone()
+                } else {
+                    self.plan_version(account_id, &invoice.plan_id, invoice.plan_version)
+                        .await?
+                        .program
+                };
+                let number = current.changes.credit_notes + 1;
+                let settlement = settle_change(
+                    &program,
+                    &terms.calendar,
+                    &invoice,
+                    &current,
+                    &next,
+                    &made.told,
+                    number,
+                )?;
+                next.changes.increases.extend(settlement.increases);
+                if let Some(credit) = settlement.credit {
+                    next.changes.credit_notes = number;
+                    credit_note = Some(CreditNote::against(&invoice, credit, now)?);
+                }
+            }
+            next.revision = current.revision + 1;
+            next.updated_at = now;
+
+            let correlation = new_id();
+            let trail = self.trail(actor, None, &correlation, now);
+            let mut data = made.data;
+            data["effective"] = json!(made.told.effective);
+            data["next_invoice_at"] = json!(next.next_invoice_at);
+            let mut audit = vec![
+                AuditEvent::new(
+                    now,
+                    account_id,
+                    actor,
+                    made.action,
+                    SubjectKind::Subscription,
+                    subscription_id,
+                )
+                .correlated(None, &correlation)
+                .with_data(data),
+            ];
+            audit.extend(
+                credit_note
+                    .iter()
+                    .map(|note| events::credit_note_event(note, &trail)),
+            );
+            let outcome = self
+                .store
+                .commit(&SubscriptionCommit {
+                    expected_revision: current.revision,
+                    subscription: next.clone(),
+                    invoice: None,
+                    credit_notes: credit_note.iter().cloned().collect(),
+                    events: audit,
+                })
+                .await?;
+            if outcome == CommitOutcome::Committed {
+                return Ok(ChangedSubscription {
+                    subscription: next,
+                    credit_note,
+                });
+            }
+        }
+        Err(Error::Contended {
+            what: "subscription",
+            id: subscription_id.to_owned(),
+        })
+    }
+
+    /// The invoice that billed period `index` of `subscription`, if one was issued.
+    async fn invoice_of(
+        &self,
+        subscription: &Subscription,
+        index: u32,
+        terms: &Terms,
+    ) -> Result<Option<IssuedInvoice>> {
+        let start = terms.calendar.period(index)?.start;
+        let invoices = self
+            .store
+            .invoices(&InvoiceQuery {
+                account_id: Some(subscription.account_id.clone()),
+                subscription_id: Some(subscription.id.clone()),
+                limit: None,
+            })
+            .await?;
+        Ok(invoices
+            .into_iter()
+            .rev()
+            .find(|invoice| invoice.invoice.period_start == start))
+    }
+
+    async fn plan_version(
+        &self,
+        account_id: &str,
+        plan_id: &str,
+        version: u32,
+    ) -> Result<crate::plan::PlanVersion> {
+        self.store
+            .plan_version(&PlanQuery {
+                account_id: account_id.to_owned(),
+                plan_id: plan_id.to_owned(),
+                version: Some(version),
+            })
+            .await?
+            .ok_or_else(|| Error::not_found("plan", format!("{plan_id} v{version}")))
+    }
+}
+
+/// Makes `change` on `next` (the subscription's state, read on local date `today`): the pure
+/// half of a change, with its checks.
+fn make(terms: &Terms, next: &mut Subscription, change: Change, today: NaiveDate) -> Result<Made> {
+    // The end of the period the subscription is in: the one billed last when it bills in
+    // advance, the one it owes when it bills in arrears (as the calendar has it, whatever a
+    // cancellation cut).
+    let current = match terms.plan.program.invoice_timing() {
+        InvoiceTiming::AtStart => next.next_invoice_period.saturating_sub(1).max(1),
+        InvoiceTiming::AtRenewal => next.next_invoice_period,
+    };
+    let period_end = terms.calendar.period(current)?.end;
+    let told = |reason, what: String, effective, credit| ChangeTold {
+        reason,
+        what,
+        effective,
+        credit,
+    };
+    Ok(match change {
+        Change::Cancel {
+            effective,
+            credit_unused,
+        } => {
+            let on = effective.resolve("cancel.effective", today, period_end)?;
+            next.changes.cancel(on, credit_unused);
+            if next.changes.pauses.iter().any(|pause| pause.from >= on) {
+                next.changes.pauses.retain(|pause| pause.from < on);
+            }
+            Made {
+                told: told("cancel", format!("Canceled from {on}"), on, credit_unused),
+                action: AuditAction::CancelScheduled,
+                data: json!({ "ends_on": on, "requested": effective, "credit_unused": credit_unused }),
+            }
+        }
+        Change::WithdrawCancel => {
+            let ends_on = next.changes.end.map(|end| end.on);
+            next.changes.withdraw_cancel(today)?;
+            let on = ends_on.unwrap_or(today);
+            Made {
+                told: told(
+                    "cancel",
+                    format!("Cancellation from {on} withdrawn"),
+                    on,
+                    true,
+                ),
+                action: AuditAction::CancelWithdrawn,
+                data: json!({ "ends_on": ends_on }),
+            }
+        }
+        Change::Pause(pause) => {
+            next.changes.pause(pause, today)?;
+            let until = pause
+                .until
+                .map_or("further notice".to_owned(), |until| until.to_string());
+            Made {
+                told: told(
+                    "pause",
+                    format!("Paused from {} until {until}", pause.from),
+                    pause.from,
+                    true,
+                ),
+                action: AuditAction::SubscriptionPaused,
+                data: json!({ "from": pause.from, "until": pause.until }),
+            }
+        }
+        Change::Resume(on) => {
+            let ended = next.changes.resume(on, today)?;
+            Made {
+                told: told("resume", format!("Resumed on {on}"), on, true),
+                action: AuditAction::SubscriptionResumed,
+                data: json!({ "on": on, "pause_from": ended.from, "pause_until": ended.until }),
+            }
+        }
+        Change::Quantity {
+            quantity,
+            proration,
+            effective,
+        } => {
+            let old = next.quantity;
+            let from = match proration {
+                // From the next invoice issued: the period owed next.
+                Proration::None => terms.calendar.period(next.next_invoice_period)?.start,
+                Proration::Prorate => effective.resolve("quantity.effective", today, period_end)?,
+            };
+            next.changes.set_quantity(from, quantity, old);
+            next.quantity = quantity;
+            Made {
+                told: told(
+                    "quantity",
+                    format!("Quantity {old} -> {quantity} from {from}"),
+                    from,
+                    true,
+                ),
+                action: AuditAction::QuantityChanged,
+                data: json!({
+                    "old_quantity": old,
+                    "new_quantity": quantity,
+                    "proration": proration,
+                    "effective_from": from,
+                    "effective_from_period": next.next_invoice_period,
+                }),
+            }
+        }
+    })
+}

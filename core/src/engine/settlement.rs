@@ -1,0 +1,147 @@
+//! The settlement of a change on a period already billed, pure: what the period owes under the
+//! changes before and after, charge by charge, and the difference as a credit (a decrease) or
+//! increases for the next invoice (`billing-conventions.md`, "Settlement"). Since every earlier
+//! change was settled the same way, what the period was billed net of its settlements is always
+//! what it owed before this change, so the difference is all there is to settle.
+
+use chrono::NaiveDate;
+
+use crate::calendar::{BillingCalendar, Period};
+use crate::changes::Increase;
+use crate::credit_note::Credit;
+use crate::error::Result;
+use crate::invoice::{IssuedInvoice, LineItem};
+use crate::money::Money;
+use crate::pricing::{ChargeKind, PricingProgram};
+use crate::subscription::Subscription;
+
+use super::period::period_days;
+
+/// What a change settles on the period it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Settlement {
+    /// The decrease, for a credit note against the period's invoice.
+    pub credit: Option<Credit>,
+    /// The increases, for the subscription's next invoice.
+    pub increases: Vec<Increase>,
+}
+
+/// How a change is told on the documents it makes.
+#[derive(Debug, Clone)]
+pub(crate) struct ChangeTold {
+    /// `cancel`, `pause`, `resume`, `quantity`.
+    pub reason: &'static str,
+    /// In words ("Canceled from 2026-02-04").
+    pub what: String,
+    /// Its effective date: the credit note's issue date.
+    pub effective: NaiveDate,
+    /// Whether a decrease is credited (a cancellation with `credit_unused: false` is not).
+    pub credit: bool,
+}
+
+/// Settles on `billed` (the invoice of a period billed by `program` over `calendar`) the change
+/// from `before` to `after`; `number` is the credit note's number if one is made.
+pub(crate) fn settle_change(
+    program: &PricingProgram,
+    calendar: &BillingCalendar,
+    billed: &IssuedInvoice,
+    before: &Subscription,
+    after: &Subscription,
+    told: &ChangeTold,
+    number: u32,
+) -> Result<Settlement> {
+    let index = billed.invoice.period_index;
+    let whole = calendar.period(index)?;
+    let days = period_days(&whole)?;
+    let Some((start, end)) = changed_days(before, after, &whole) else {
+        return Ok(Settlement::default());
+    };
+    let served = |state: &Subscription| {
+        state
+            .changes
+            .served(whole.start, whole.end, days, state.quantity)
+    };
+    let due_before = program.recurring_due(index, &served(before))?;
+    let due_after = program.recurring_due(index, &served(after))?;
+    let currency = program.currency;
+    let sum = |lines: &[crate::pricing::PricedLine]| {
+        Money::checked_sum(currency, lines.iter().map(|line| line.amount))
+    };
+    let mut credited = Vec::new();
+    let mut settlement = Settlement::default();
+    for (charge_index, charge) in program.recurring.iter().enumerate() {
+        let owed = |due: &[(usize, Vec<crate::pricing::PricedLine>)]| -> Result<Money> {
+            match due.iter().find(|(i, _)| *i == charge_index) {
+                Some((_, lines)) => sum(lines),
+                None => Ok(Money::zero(currency)),
+            }
+        };
+        let difference = owed(&due_after)?.checked_sub(owed(&due_before)?)?;
+        if difference.is_zero() {
+            continue;
+        }
+        let description = format!(
+            "{}: {} ({} {index}, {} to {})",
+            told.what,
+            charge.description,
+            period_noun(program),
+            whole.start,
+            whole.end
+        );
+        if difference.is_negative() {
+            credited.push(LineItem {
+                description,
+                kind: ChargeKind::Recurring,
+                amount: difference.checked_neg()?,
+            });
+        } else {
+            settlement.increases.push(Increase {
+                description,
+                amount_minor: difference.minor(),
+                service_start: start,
+                service_end: end,
+            });
+        }
+    }
+    if told.credit && !credited.is_empty() {
+        settlement.credit = Some(Credit {
+            number,
+            issue_date: told.effective,
+            reason: told.reason.to_owned(),
+            lines: credited,
+            service: (start, end),
+        });
+    }
+    Ok(settlement)
+}
+
+/// The first and the day after the last day of `period` whose state (served or not, and at
+/// which quantity) differs between `before` and `after`; `None` when no day does.
+fn changed_days(
+    before: &Subscription,
+    after: &Subscription,
+    period: &Period,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let state = |subscription: &Subscription, day: NaiveDate| {
+        let changes = &subscription.changes;
+        let ended = changes.end.is_some_and(|end| day >= end.on);
+        (!ended && !changes.paused_on(day)).then(|| changes.quantity_on(day, subscription.quantity))
+    };
+    let mut first = None;
+    let mut last = None;
+    for day in period.start.iter_days().take_while(|day| *day < period.end) {
+        if state(before, day) != state(after, day) {
+            first.get_or_insert(day);
+            last = Some(day);
+        }
+    }
+    Some((first?, last?.succ_opt()?))
+}
+
+fn period_noun(program: &PricingProgram) -> &'static str {
+    if program.interval.count == 1 {
+        program.interval.unit.label()
+    } else {
+        "period"
+    }
+}

@@ -1,0 +1,406 @@
+//! Subscription changes end to end on the in-memory store: the worked numbers of
+//! `billing-conventions.md` ("Subscription changes"), each change made at 15:00 UTC on its date
+//! between billing runs, and the rules a change must keep (no backdating, no overlapping pause,
+//! nothing billed after the end).
+
+use std::sync::Arc;
+
+use ai_billing::changes::{Effective, Pause};
+use ai_billing::engine::{
+    CancelSubscription, ChangeQuantity, CreateSubscription, PauseSubscription, Proration, RunDue,
+    SavePlan, WithdrawCancel,
+};
+use ai_billing::store::{CreditNoteQuery, InvoiceQuery};
+use ai_billing::tax::FlatRate;
+use ai_billing::usage::Shipment;
+use ai_billing::{Engine, Error, FixedClock, FixtureStore, SubscriptionStatus};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+mod support;
+use support::{ACCOUNT, CUSTOMER, ai_plan};
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// 15:00 UTC on the date: when the worked examples make their changes.
+fn made(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 15, 0, 0).unwrap()
+}
+
+struct Fixture {
+    store: Arc<dyn FixtureStore>,
+    clock: Arc<FixedClock>,
+    engine: Engine,
+}
+
+/// The account of `support::setup`, with a flat tax at `rate` (none when `None`), a plan read
+/// from `prompt`, and subscription `sub` of `quantity` from `start`, created on its start date.
+async fn subscribed(prompt: &str, rate: Option<&str>, quantity: u32, start: NaiveDate) -> Fixture {
+    let (store, clock, engine) = support::setup(true).await;
+    let engine = match rate {
+        Some(rate) => engine.with_tax(Arc::new(
+            FlatRate::new("Tax", rate.parse::<Decimal>().unwrap()).unwrap(),
+        )),
+        None => engine,
+    };
+    engine
+        .save_plan(&SavePlan {
+            account_id: ACCOUNT.into(),
+            plan: ai_plan("plan", prompt),
+            actor: "admin".into(),
+        })
+        .await
+        .unwrap();
+    clock.set(support::ny(start.year(), start.month(), start.day(), 0));
+    engine
+        .create_subscription(&CreateSubscription {
+            account_id: ACCOUNT.into(),
+            id: "sub".into(),
+            customer_id: CUSTOMER.into(),
+            plan_id: "plan".into(),
+            quantity,
+            start_date: start,
+            actor: "admin".into(),
+        })
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        clock,
+        engine,
+    }
+}
+
+use chrono::Datelike;
+
+impl Fixture {
+    async fn run(&self, now: DateTime<Utc>) {
+        self.clock.set(now);
+        self.engine
+            .run_due(&RunDue {
+                now: Some(now),
+                progress: None,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Each invoice as (issue date, period start, period end, subtotal, tax).
+    async fn invoices(&self) -> Vec<(String, String, String, String, String)> {
+        self.store
+            .invoices(&InvoiceQuery {
+                account_id: Some(ACCOUNT.into()),
+                subscription_id: Some("sub".into()),
+                limit: None,
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| {
+                let i = i.invoice;
+                (
+                    i.issue_date.to_string(),
+                    i.period_start.to_string(),
+                    i.period_end.to_string(),
+                    i.subtotal.to_major().to_string(),
+                    i.tax.to_major().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Each credit note as (issue date, credited period start, subtotal, tax, total).
+    async fn credit_notes(&self) -> Vec<(String, String, String, String, String)> {
+        self.engine
+            .credit_notes(&CreditNoteQuery {
+                account_id: ACCOUNT.into(),
+                subscription_id: Some("sub".into()),
+                limit: None,
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| {
+                (
+                    n.issue_date.to_string(),
+                    n.invoice_period_start.to_string(),
+                    n.subtotal.to_major().to_string(),
+                    n.tax.to_major().to_string(),
+                    n.total.to_major().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    async fn cancel(&self, at: DateTime<Utc>, effective: Effective) -> ai_billing::Result<()> {
+        self.clock.set(at);
+        self.engine
+            .cancel_subscription(&CancelSubscription {
+                account_id: ACCOUNT.into(),
+                subscription_id: "sub".into(),
+                effective,
+                credit_unused: true,
+                actor: "support".into(),
+            })
+            .await
+            .map(|_| ())
+    }
+
+    async fn pause(&self, at: DateTime<Utc>, pause: Pause) -> ai_billing::Result<()> {
+        self.clock.set(at);
+        self.engine
+            .pause_subscription(&PauseSubscription {
+                account_id: ACCOUNT.into(),
+                subscription_id: "sub".into(),
+                from: pause.from,
+                until: pause.until,
+                actor: "support".into(),
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+fn row(
+    issue: &str,
+    start: &str,
+    end: &str,
+    subtotal: &str,
+    tax: &str,
+) -> (String, String, String, String, String) {
+    (
+        issue.into(),
+        start.into(),
+        end.into(),
+        subtotal.into(),
+        tax.into(),
+    )
+}
+
+fn note(
+    issue: &str,
+    start: &str,
+    subtotal: &str,
+    tax: &str,
+    total: &str,
+) -> (String, String, String, String, String) {
+    (
+        issue.into(),
+        start.into(),
+        subtotal.into(),
+        tax.into(),
+        total.into(),
+    )
+}
+
+#[tokio::test]
+async fn cancel_immediately_in_advance_credits_the_unserved_days() {
+    let f = subscribed("$31 per month", Some("0.0825"), 1, date(2026, 1, 15)).await;
+    f.cancel(made(2026, 2, 3), Effective::Immediately)
+        .await
+        .unwrap();
+    f.run(made(2026, 6, 1)).await;
+    assert_eq!(
+        f.invoices().await,
+        vec![row(
+            "2026-01-15",
+            "2026-01-15",
+            "2026-02-15",
+            "31.00",
+            "2.56"
+        )]
+    );
+    assert_eq!(
+        f.credit_notes().await,
+        vec![note("2026-02-04", "2026-01-15", "11.00", "0.91", "11.91")]
+    );
+    let sub = f.store.subscription(ACCOUNT, "sub").await.unwrap().unwrap();
+    assert_eq!(sub.status, SubscriptionStatus::Canceled);
+    assert_eq!(sub.next_invoice_at, None);
+}
+
+#[tokio::test]
+async fn cancel_immediately_in_arrears_issues_a_final_invoice() {
+    let f = subscribed(
+        "A $15 monthly base fee plus $0.50 per delivery",
+        Some("0.0825"),
+        1,
+        date(2026, 1, 15),
+    )
+    .await;
+    let shipments: Vec<Shipment> = (0..60)
+        .map(|n| Shipment {
+            id: format!("s{n}"),
+            shipped_at: Utc.with_ymd_and_hms(2026, 1, 15, 16, 0, 0).unwrap() + chrono::Days::new(n),
+            quantity: 1,
+        })
+        .collect();
+    f.store
+        .insert_shipments(ACCOUNT, CUSTOMER, &shipments)
+        .await
+        .unwrap();
+    f.cancel(made(2026, 2, 2), Effective::Immediately)
+        .await
+        .unwrap();
+    f.run(made(2026, 6, 1)).await;
+    assert_eq!(
+        f.invoices().await,
+        vec![row(
+            "2026-02-03",
+            "2026-01-15",
+            "2026-02-03",
+            "18.69",
+            "1.54"
+        )]
+    );
+    assert!(f.credit_notes().await.is_empty());
+}
+
+#[tokio::test]
+async fn cancel_at_period_end_bills_the_current_period_and_nothing_after() {
+    let f = subscribed("$20 per month", None, 1, date(2026, 1, 15)).await;
+    f.run(made(2026, 2, 16)).await;
+    f.cancel(made(2026, 2, 20), Effective::PeriodEnd)
+        .await
+        .unwrap();
+    f.run(made(2026, 6, 1)).await;
+    assert_eq!(
+        f.invoices().await,
+        vec![
+            row("2026-01-15", "2026-01-15", "2026-02-15", "20.00", "0.00"),
+            row("2026-02-15", "2026-02-15", "2026-03-15", "20.00", "0.00"),
+        ]
+    );
+    assert!(f.credit_notes().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_pause_inside_a_billed_period_is_credited_on_its_first_day() {
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    let hold = Pause {
+        from: date(2026, 3, 1),
+        until: Some(date(2026, 3, 8)),
+    };
+    f.pause(made(2026, 2, 20), hold).await.unwrap();
+    f.run(made(2026, 4, 20)).await;
+    assert_eq!(
+        f.invoices()
+            .await
+            .into_iter()
+            .map(|r| r.3)
+            .collect::<Vec<_>>(),
+        ["31.00", "31.00", "31.00", "31.00"]
+    );
+    assert_eq!(
+        f.credit_notes().await,
+        vec![note("2026-03-01", "2026-02-15", "7.75", "0.00", "7.75")]
+    );
+}
+
+#[tokio::test]
+async fn a_pause_known_before_a_period_is_billed_is_prorated_on_it() {
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    let hold = Pause {
+        from: date(2026, 3, 20),
+        until: Some(date(2026, 4, 5)),
+    };
+    f.pause(made(2026, 1, 20), hold).await.unwrap();
+    f.run(made(2026, 4, 20)).await;
+    assert_eq!(
+        f.invoices()
+            .await
+            .into_iter()
+            .map(|r| r.3)
+            .collect::<Vec<_>>(),
+        ["31.00", "31.00", "15.00", "31.00"]
+    );
+    assert!(f.credit_notes().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_prorated_quantity_increase_is_a_line_on_the_next_invoice() {
+    let f = subscribed("$12 per month for each copy", None, 2, date(2026, 4, 1)).await;
+    f.clock.set(made(2026, 4, 10));
+    f.engine
+        .change_quantity(&ChangeQuantity {
+            account_id: ACCOUNT.into(),
+            subscription_id: "sub".into(),
+            quantity: 3,
+            proration: Proration::Prorate,
+            effective: Effective::Immediately,
+            actor: "support".into(),
+        })
+        .await
+        .unwrap();
+    f.run(made(2026, 6, 2)).await;
+    assert_eq!(
+        f.invoices()
+            .await
+            .into_iter()
+            .map(|r| r.3)
+            .collect::<Vec<_>>(),
+        ["24.00", "44.00", "36.00"]
+    );
+    assert!(f.credit_notes().await.is_empty());
+}
+
+#[tokio::test]
+async fn changes_are_checked() {
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    // No backdating.
+    match f
+        .cancel(made(2026, 2, 3), Effective::On(date(2026, 2, 2)))
+        .await
+    {
+        Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "cancel.effective"),
+        other => panic!("{other:?}"),
+    }
+    // Overlapping pauses conflict; two made on the same day back to back do not.
+    let hold = |from, until| Pause {
+        from,
+        until: Some(until),
+    };
+    f.pause(made(2026, 2, 3), hold(date(2026, 3, 1), date(2026, 3, 8)))
+        .await
+        .unwrap();
+    f.pause(made(2026, 2, 3), hold(date(2026, 3, 8), date(2026, 3, 9)))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.pause(made(2026, 2, 3), hold(date(2026, 3, 5), date(2026, 3, 6)))
+            .await
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "CONFLICT"
+    );
+    // A cancellation withdrawn before it takes effect bills on as before.
+    f.cancel(made(2026, 2, 3), Effective::On(date(2026, 4, 1)))
+        .await
+        .unwrap();
+    f.clock.set(made(2026, 2, 4));
+    f.engine
+        .withdraw_cancel(&WithdrawCancel {
+            account_id: ACCOUNT.into(),
+            subscription_id: "sub".into(),
+            actor: "support".into(),
+        })
+        .await
+        .unwrap();
+    f.run(made(2026, 5, 20)).await;
+    assert_eq!(f.invoices().await.len(), 5);
+    // After its end a subscription cannot be changed.
+    f.cancel(made(2026, 5, 20), Effective::Immediately)
+        .await
+        .unwrap();
+    f.run(made(2026, 5, 22)).await;
+    match f.cancel(made(2026, 5, 22), Effective::Immediately).await {
+        Err(Error::InvalidInput { field, reason }) => {
+            assert_eq!(field, "subscription.status");
+            assert!(reason.contains("canceled"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
