@@ -38,8 +38,8 @@ mod subscriptions;
 pub use crate::subscription::{MAX_QUANTITY, Quantity};
 pub use agent::BillingMode;
 pub use changes::{
-    CancelSubscription, ChangedSubscription, PauseSubscription, Proration, ResumeSubscription,
-    WithdrawCancel,
+    CancelSubscription, ChangePlan, ChangedSubscription, PauseSubscription, Proration,
+    ResumeSubscription, WithdrawCancel,
 };
 pub use period::{NO_CHARGE_DESCRIPTION, PricedPeriod, bill_period, price_period};
 pub use plans::SavePlan;

@@ -404,3 +404,109 @@ async fn changes_are_checked() {
         other => panic!("{other:?}"),
     }
 }
+
+impl Fixture {
+    async fn change_plan(&self, at: DateTime<Utc>, prompt: &str, effective: Effective) {
+        self.engine
+            .save_plan(&SavePlan {
+                account_id: ACCOUNT.into(),
+                plan: ai_plan("plan_2", prompt),
+                actor: "admin".into(),
+            })
+            .await
+            .unwrap();
+        self.clock.set(at);
+        self.engine
+            .change_plan(&ai_billing::engine::ChangePlan {
+                account_id: ACCOUNT.into(),
+                subscription_id: "sub".into(),
+                plan_id: "plan_2".into(),
+                effective,
+                actor: "support".into(),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_plan_change_at_period_end_keeps_the_anchor_day() {
+    let f = subscribed("$20 per month", None, 1, date(2026, 1, 31)).await;
+    f.change_plan(
+        made(2026, 2, 10),
+        "Bill $5 for the first month and increase by $1 per month",
+        Effective::PeriodEnd,
+    )
+    .await;
+    f.run(made(2026, 4, 1)).await;
+    assert_eq!(
+        f.invoices().await,
+        vec![
+            row("2026-01-31", "2026-01-31", "2026-02-28", "20.00", "0.00"),
+            row("2026-02-28", "2026-02-28", "2026-03-31", "5.00", "0.00"),
+            row("2026-03-31", "2026-03-31", "2026-04-30", "6.00", "0.00"),
+        ]
+    );
+    let sub = f.store.subscription(ACCOUNT, "sub").await.unwrap().unwrap();
+    assert_eq!(sub.plan_id, "plan_2");
+}
+
+#[tokio::test]
+async fn an_immediate_plan_change_credits_the_old_plan_and_bills_a_partial_first_period() {
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    f.change_plan(
+        made(2026, 2, 3),
+        "Bill $20 for the first month and increase by $2 per month",
+        Effective::Immediately,
+    )
+    .await;
+    f.run(made(2026, 3, 16)).await;
+    assert_eq!(
+        f.invoices().await,
+        vec![
+            row("2026-01-15", "2026-01-15", "2026-02-15", "31.00", "0.00"),
+            row("2026-02-04", "2026-02-04", "2026-02-15", "7.10", "0.00"),
+            row("2026-02-15", "2026-02-15", "2026-03-15", "22.00", "0.00"),
+            row("2026-03-15", "2026-03-15", "2026-04-15", "24.00", "0.00"),
+        ]
+    );
+    assert_eq!(
+        f.credit_notes().await,
+        vec![note("2026-02-04", "2026-01-15", "11.00", "0.00", "11.00")]
+    );
+}
+
+#[tokio::test]
+async fn an_immediate_change_to_a_usage_plan_bills_the_partial_period_in_arrears() {
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    let shipments: Vec<Shipment> = (0..60)
+        .map(|n| Shipment {
+            id: format!("s{n}"),
+            shipped_at: Utc.with_ymd_and_hms(2026, 1, 15, 16, 0, 0).unwrap() + chrono::Days::new(n),
+            quantity: 1,
+        })
+        .collect();
+    f.store
+        .insert_shipments(ACCOUNT, CUSTOMER, &shipments)
+        .await
+        .unwrap();
+    f.change_plan(
+        made(2026, 2, 3),
+        "$0.50 per delivery",
+        Effective::Immediately,
+    )
+    .await;
+    f.run(made(2026, 3, 16)).await;
+    assert_eq!(
+        f.invoices().await,
+        vec![
+            row("2026-01-15", "2026-01-15", "2026-02-15", "31.00", "0.00"),
+            row("2026-02-15", "2026-02-04", "2026-02-15", "5.50", "0.00"),
+            row("2026-03-15", "2026-02-15", "2026-03-15", "14.00", "0.00"),
+        ]
+    );
+    assert_eq!(
+        f.credit_notes().await,
+        vec![note("2026-02-04", "2026-01-15", "11.00", "0.00", "11.00")]
+    );
+}

@@ -157,6 +157,47 @@ pub struct Increase {
     pub service_end: NaiveDate,
 }
 
+/// The plan a subscription bills by now, in time: the anchor of its calendar (kept across a plan
+/// change of the same interval, as Stripe and Lago keep a customer's billing day), how many of
+/// that calendar's periods came before the plan's period 1, and the day the plan began (its
+/// period 1 may be the part of an anchored period from that day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Term {
+    /// The calendar's anchor.
+    pub anchor: NaiveDate,
+    /// The anchored periods before the plan's period 1.
+    pub offset: u32,
+    /// The first day billed by the plan.
+    pub starts_on: NaiveDate,
+}
+
+impl Term {
+    /// The term of a subscription that never changed plan: anchored on its start.
+    pub fn from_start(start: NaiveDate) -> Self {
+        Term {
+            anchor: start,
+            offset: 0,
+            starts_on: start,
+        }
+    }
+}
+
+/// A plan change waiting for its effective date: the subscription's end on the old plan
+/// ([`Changes::end`]) is where the new plan's term begins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSwitch {
+    /// The plan billed from the effective date.
+    pub plan_id: String,
+    /// Its term.
+    pub term: Term,
+    /// Where its period 1 ends (the next anchor date, or a whole period on).
+    pub first_period_end: NaiveDate,
+    /// The local date its period 1 is due: its start in advance, its end in arrears.
+    pub first_due: NaiveDate,
+}
+
 /// What has been changed on a subscription and is still in force. Empty for a subscription
 /// nothing has changed, which bills every period whole at its quantity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -175,6 +216,12 @@ pub struct Changes {
     /// Increases settled on billed periods, for the next invoice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub increases: Vec<Increase>,
+    /// The plan's term, once a plan change took effect (the subscription's start otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<Term>,
+    /// A plan change waiting for its effective date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch: Option<PlanSwitch>,
     /// How many credit notes the subscription has been issued: the next one's number is this
     /// plus one.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -279,13 +326,56 @@ impl Changes {
     }
 
     /// Cancels the subscription from `on` (its first unserved day). A cancellation already made
-    /// is replaced.
-    pub fn cancel(&mut self, on: NaiveDate, credit_unused: bool) {
+    /// is replaced, and so is a plan change from that day or later (the subscription ends
+    /// first); a cancellation after a plan change that has not taken effect is invalid input
+    /// (cancel once the new plan bills).
+    pub fn cancel(&mut self, on: NaiveDate, credit_unused: bool) -> Result<()> {
+        if let (Some(end), Some(_)) = (self.end, &self.switch) {
+            if on > end.on {
+                return Err(Error::invalid(
+                    "cancel.effective",
+                    format!(
+                        "a plan change takes effect on {}; a cancellation after it can be made once it has",
+                        end.on
+                    ),
+                ));
+            }
+            self.switch = None;
+        }
         self.end = Some(ScheduledEnd { on, credit_unused });
+        self.pauses.retain(|pause| pause.from < on);
+        Ok(())
+    }
+
+    /// Schedules a plan change from `on`: the current plan's billing ends there as a cancellation
+    /// would (its unserved days credited), and `switch` begins. A cancellation already made is
+    /// invalid input (withdraw it first); a plan change not yet in effect is replaced.
+    pub fn switch_plan(&mut self, on: NaiveDate, switch: PlanSwitch) -> Result<()> {
+        if let (Some(end), None) = (self.end, &self.switch) {
+            return Err(Error::invalid(
+                "plan.effective",
+                format!(
+                    "the subscription is canceled from {}; withdraw the cancellation before changing its plan",
+                    end.on
+                ),
+            ));
+        }
+        self.end = Some(ScheduledEnd {
+            on,
+            credit_unused: true,
+        });
+        self.switch = Some(switch);
+        Ok(())
     }
 
     /// Withdraws the cancellation, made on local date `today`: only one that has not taken effect.
     pub fn withdraw_cancel(&mut self, today: NaiveDate) -> Result<()> {
+        if self.switch.is_some() {
+            return Err(Error::invalid(
+                "cancel",
+                "the subscription has a plan change scheduled, not a cancellation",
+            ));
+        }
         match self.end {
             None => Err(Error::invalid(
                 "cancel",
@@ -330,6 +420,7 @@ impl Changes {
             ));
         }
         if let Some(end) = self.end
+            && self.switch.is_none()
             && pause.from >= end.on
         {
             return Err(Error::invalid(
@@ -517,7 +608,7 @@ mod tests {
 
         // Canceled from Feb 4 in the period Jan 15 - Feb 15 (31 days): 20 served.
         let mut changes = Changes::default();
-        changes.cancel(date(2026, 2, 4), true);
+        changes.cancel(date(2026, 2, 4), true).unwrap();
         let served = changes.served(date(2026, 1, 15), date(2026, 2, 15), 31, q(1));
         assert_eq!(served.served_days(), 20);
         let period = Period {
@@ -583,7 +674,7 @@ mod tests {
     #[test]
     fn a_cancellation_is_withdrawn_only_before_it_takes_effect() {
         let mut changes = Changes::default();
-        changes.cancel(date(2026, 3, 1), true);
+        changes.cancel(date(2026, 3, 1), true).unwrap();
         assert!(changes.withdraw_cancel(date(2026, 3, 1)).is_err());
         changes.withdraw_cancel(date(2026, 2, 28)).unwrap();
         assert!(changes.is_empty());
@@ -627,7 +718,7 @@ mod tests {
                 latest = q(n);
             }
             if let Some(end) = end {
-                changes.cancel(day(end), true);
+                changes.cancel(day(end), true).unwrap();
             }
             (changes, days)
         })

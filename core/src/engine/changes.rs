@@ -13,17 +13,19 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::audit::{AuditAction, AuditEvent, SubjectKind, new_id};
-use crate::changes::{Effective, Pause};
+use crate::calendar::BillingCalendar;
+use crate::changes::{Effective, Pause, PlanSwitch, Term};
 use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
+use crate::plan::PlanVersion;
 use crate::pricing::InvoiceTiming;
 use crate::store::{CommitOutcome, CreditNoteQuery, InvoiceQuery, PlanQuery, SubscriptionCommit};
 use crate::subscription::{Subscription, SubscriptionStatus};
 
 use super::settlement::{ChangeTold, settle_change};
 use super::step::{self, Terms};
-use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, events};
+use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, check_id, events};
 
 /// A cancellation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
@@ -92,6 +94,26 @@ pub struct ResumeSubscription {
     pub actor: String,
 }
 
+/// A plan change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePlan {
+    /// The account.
+    pub account_id: String,
+    /// The subscription.
+    pub subscription_id: String,
+    /// The plan to bill by (saved; its latest version bills, in the same currency).
+    pub plan_id: String,
+    /// When the new plan starts: `period_end` (the default: it bills from the next period, its
+    /// period 1), `immediately` or a local date (the old plan's billing ends there as an
+    /// immediate cancellation's would).
+    #[serde(default = "period_end")]
+    pub effective: Effective,
+    /// Who changes it, for the audit trail (`api` when absent).
+    #[serde(default = "api_actor")]
+    pub actor: String,
+}
+
 /// How a quantity change bills the period it falls in.
 #[derive(
     Debug,
@@ -132,8 +154,12 @@ fn yes() -> bool {
 }
 
 /// One change, as [`Engine::change`] makes it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Change {
+    Plan {
+        plan: Box<PlanVersion>,
+        effective: Effective,
+    },
     Cancel {
         effective: Effective,
         credit_unused: bool,
@@ -222,6 +248,27 @@ impl Engine {
         .await
     }
 
+    /// Changes a subscription's plan ([`ChangePlan`]); a plan in another currency is invalid
+    /// input.
+    #[tracing::instrument(name = "change_plan", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, plan_id = %request.plan_id, actor = %request.actor))]
+    pub async fn change_plan(&self, request: &ChangePlan) -> Result<ChangedSubscription> {
+        check_id("plan.id", &request.plan_id)?;
+        let plan = self
+            .latest_plan(&request.account_id, &request.plan_id)
+            .await?;
+        let change = Change::Plan {
+            plan: Box::new(plan),
+            effective: request.effective,
+        };
+        self.change(
+            &request.account_id,
+            &request.subscription_id,
+            &request.actor,
+            change,
+        )
+        .await
+    }
+
     /// The credit notes of an account, or of one subscription.
     pub async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>> {
         self.store.credit_notes(query).await
@@ -259,7 +306,7 @@ impl Engine {
             let today = now.with_timezone(&terms.account.timezone).date_naive();
 
             let mut next = current.clone();
-            let made = make(&terms, &mut next, change, today)?;
+            let made = make(&terms, &mut next, change.clone(), today)?;
             // The period billed in advance that the change may concern, and where the
             // subscription stands now.
             let timing = terms.plan.program.invoice_timing();
@@ -268,11 +315,9 @@ impl Engine {
                 InvoiceTiming::AtRenewal => None,
             }
             .filter(|index| *index >= 1);
-            let owed = terms.calendar.period(current.next_invoice_period)?;
-            let billed = billed_index
-                .map(|index| terms.calendar.period(index))
-                .transpose()?;
-            let billed_clipped = billed.and_then(|period| next.changes.clip(&period));
+            let (owed, _) = terms.period(current.next_invoice_period)?;
+            let billed = billed_index.map(|index| terms.period(index)).transpose()?;
+            let billed_clipped = billed.and_then(|(period, _)| next.changes.clip(&period));
             step::position(
                 &mut next,
                 &terms.calendar,
@@ -282,8 +327,8 @@ impl Engine {
             );
 
             let mut credit_note = None;
-            if let Some(index) = billed_index
-                && let Some(invoice) = self.invoice_of(&current, index, &terms).await?
+            if let Some((period, days)) = billed
+                && let Some(invoice) = self.invoice_of(&current, period.start).await?
             {
                 let program = if invoice.plan_version == terms.plan.version {
                     terms.plan.program.clone()
@@ -294,13 +339,7 @@ impl Engine {
                 };
                 let number = current.changes.credit_notes + 1;
                 let settlement = settle_change(
-                    &program,
-                    &terms.calendar,
-                    &invoice,
-                    &current,
-                    &next,
-                    &made.told,
-                    number,
+                    &program, &period, days, &invoice, &current, &next, &made.told, number,
                 )?;
                 next.changes.increases.extend(settlement.increases);
                 if let Some(credit) = settlement.credit {
@@ -356,14 +395,13 @@ impl Engine {
         })
     }
 
-    /// The invoice that billed period `index` of `subscription`, if one was issued.
+    /// The invoice that billed the period starting on `start` of `subscription`, if one was
+    /// issued.
     async fn invoice_of(
         &self,
         subscription: &Subscription,
-        index: u32,
-        terms: &Terms,
+        start: NaiveDate,
     ) -> Result<Option<IssuedInvoice>> {
-        let start = terms.calendar.period(index)?.start;
         let invoices = self
             .store
             .invoices(&InvoiceQuery {
@@ -395,6 +433,53 @@ impl Engine {
     }
 }
 
+/// The term of `plan` when it starts on `on` after the plan of `terms`: the current anchor kept
+/// when the interval (unit and count) is the same, its period 1 the part of the anchored period
+/// from `on`; otherwise anchored on `on`. Another currency is invalid input.
+fn plan_switch(terms: &Terms, plan: &PlanVersion, on: NaiveDate) -> Result<PlanSwitch> {
+    let (old, new) = (&terms.plan.program, &plan.program);
+    if new.currency != old.currency {
+        return Err(Error::invalid(
+            "plan.currency",
+            format!(
+                "plan {:?} bills in {}, the subscription in {}: a plan change keeps the currency",
+                plan.plan_id(),
+                new.currency.code(),
+                old.currency.code()
+            ),
+        ));
+    }
+    let tz = terms.account.timezone;
+    let (term, first) = if new.interval == old.interval {
+        let calendar = BillingCalendar::new(terms.term.anchor, new.interval, tz)?;
+        let holding = calendar.period_containing(on)?.ok_or_else(|| {
+            Error::invalid(
+                "plan.effective",
+                format!("{on} is before the subscription's start"),
+            )
+        })?;
+        let term = Term {
+            anchor: terms.term.anchor,
+            offset: holding.index - 1,
+            starts_on: on,
+        };
+        (term, holding)
+    } else {
+        let calendar = BillingCalendar::new(on, new.interval, tz)?;
+        (Term::from_start(on), calendar.period(1)?)
+    };
+    let first_due = match new.invoice_timing() {
+        InvoiceTiming::AtStart => on,
+        InvoiceTiming::AtRenewal => first.end,
+    };
+    Ok(PlanSwitch {
+        plan_id: plan.plan_id().to_owned(),
+        term,
+        first_period_end: first.end,
+        first_due,
+    })
+}
+
 /// Makes `change` on `next` (the subscription's state, read on local date `today`): the pure
 /// half of a change, with its checks.
 fn make(terms: &Terms, next: &mut Subscription, change: Change, today: NaiveDate) -> Result<Made> {
@@ -405,7 +490,7 @@ fn make(terms: &Terms, next: &mut Subscription, change: Change, today: NaiveDate
         InvoiceTiming::AtStart => next.next_invoice_period.saturating_sub(1).max(1),
         InvoiceTiming::AtRenewal => next.next_invoice_period,
     };
-    let period_end = terms.calendar.period(current)?.end;
+    let period_end = terms.period(current)?.0.end;
     let told = |reason, what: String, effective, credit| ChangeTold {
         reason,
         what,
@@ -413,15 +498,36 @@ fn make(terms: &Terms, next: &mut Subscription, change: Change, today: NaiveDate
         credit,
     };
     Ok(match change {
+        Change::Plan { plan, effective } => {
+            let on = effective.resolve("plan.effective", today, period_end)?;
+            let switch = plan_switch(terms, &plan, on)?;
+            let data = json!({
+                "old_plan_id": next.plan_id,
+                "new_plan_id": plan.plan_id(),
+                "new_plan_version": plan.version,
+                "starts_on": on,
+                "requested": effective,
+                "anchor": switch.term.anchor,
+                "first_period_end": switch.first_period_end,
+            });
+            next.changes.switch_plan(on, switch)?;
+            Made {
+                told: told(
+                    "plan_change",
+                    format!("Plan changed to {} from {on}", plan.plan_id()),
+                    on,
+                    true,
+                ),
+                action: AuditAction::PlanChangeScheduled,
+                data,
+            }
+        }
         Change::Cancel {
             effective,
             credit_unused,
         } => {
             let on = effective.resolve("cancel.effective", today, period_end)?;
-            next.changes.cancel(on, credit_unused);
-            if next.changes.pauses.iter().any(|pause| pause.from >= on) {
-                next.changes.pauses.retain(|pause| pause.from < on);
-            }
+            next.changes.cancel(on, credit_unused)?;
             Made {
                 told: told("cancel", format!("Canceled from {on}"), on, credit_unused),
                 action: AuditAction::CancelScheduled,
@@ -475,7 +581,7 @@ fn make(terms: &Terms, next: &mut Subscription, change: Change, today: NaiveDate
             let old = next.quantity;
             let from = match proration {
                 // From the next invoice issued: the period owed next.
-                Proration::None => terms.calendar.period(next.next_invoice_period)?.start,
+                Proration::None => terms.period(next.next_invoice_period)?.0.start,
                 Proration::Prorate => effective.resolve("quantity.effective", today, period_end)?,
             };
             next.changes.set_quantity(from, quantity, old);

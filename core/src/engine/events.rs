@@ -271,3 +271,24 @@ pub(crate) fn credit_note_event(note: &CreditNote, trail: &Trail<'_>) -> AuditEv
             "lines": note.line_items.iter().map(|line| json!({ "description": line.description, "amount": line.amount.to_major().to_string() })).collect::<Vec<_>>(),
         }))
 }
+
+/// The `plan_switched` event of a plan change taking effect: from `state`'s plan to `next`'s.
+pub(crate) fn switched_event(
+    state: &Subscription,
+    next: &Subscription,
+    trail: &Trail<'_>,
+) -> AuditEvent {
+    trail
+        .event(
+            &state.account_id,
+            AuditAction::PlanSwitched,
+            SubjectKind::Subscription,
+            &state.id,
+        )
+        .with_data(json!({
+            "old_plan_id": state.plan_id,
+            "new_plan_id": next.plan_id,
+            "starts_on": next.current_period_start,
+            "first_invoice_at": next.next_invoice_at,
+        }))
+}

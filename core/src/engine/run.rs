@@ -103,8 +103,11 @@ struct Renewed {
 #[derive(Debug, Default)]
 struct Driven {
     renewed: Renewed,
-    /// The store did not take a renewal as it was: renew it again from its state then.
+    /// The store did not take a renewal as it was, or a plan change took effect: renew it
+    /// again from its state then.
     again: bool,
+    /// A plan change took effect (so `again` is no conflict).
+    switched: bool,
 }
 
 /// A renewal that failed: the state it failed in, why, and the model calls it made.
@@ -418,8 +421,11 @@ impl Engine {
             let mut renewed = first.renewed;
             let mut again = first.again;
             let mut conflicts = 0;
+            let mut switched = first.switched;
             while again {
-                conflicts += 1;
+                if !std::mem::take(&mut switched) {
+                    conflicts += 1;
+                }
                 let current = match self.store.subscription(&key.0, &key.1).await {
                     Ok(Some(current)) => current,
                     Ok(None) => break,
@@ -450,6 +456,7 @@ impl Engine {
                 renewed.held += retried.renewed.held;
                 renewed.failure = retried.renewed.failure;
                 again = retried.again;
+                switched = retried.switched;
             }
             out.push((key, renewed));
         }
@@ -489,6 +496,7 @@ impl Engine {
                             ..Renewed::default()
                         },
                         again: false,
+                        switched: false,
                     }]
                 }
                 None => Vec::new(),
@@ -539,6 +547,7 @@ impl Engine {
         let mut usages = usages.into_iter();
 
         // Bill each period with the step.
+        let mut switched = vec![false; count];
         let mut commits: Vec<SubscriptionCommit> = Vec::new();
         let mut commit_of = Vec::new();
         for (index, subject) in subjects.iter_mut().enumerate() {
@@ -557,6 +566,7 @@ impl Engine {
                 let correlation = new_id();
                 let trail = self.trail(SYSTEM_ACTOR, Some(run_id), &correlation, written_at);
                 if !renewal.issues_invoice() {
+                    switched[index] |= renewal.kind == step::RenewalKind::Switch;
                     commit_of.push((index, None));
                     commits.push(step::close_commit(&renewal, &trail));
                     continue;
@@ -610,6 +620,13 @@ impl Engine {
                     }
                 }
                 Err(_) => driven[index].again = true,
+            }
+        }
+        for (index, switched) in switched.into_iter().enumerate() {
+            // A plan change took effect: what the new plan owes is renewed with its terms.
+            if switched && subjects[index].failure.is_none() {
+                driven[index].again = true;
+                driven[index].switched = true;
             }
         }
         for (subject, driven) in subjects.into_iter().zip(driven.iter_mut()) {

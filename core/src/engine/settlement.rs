@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 
-use crate::calendar::{BillingCalendar, Period};
+use crate::calendar::Period;
 use crate::changes::Increase;
 use crate::credit_note::Credit;
 use crate::error::Result;
@@ -14,8 +14,6 @@ use crate::invoice::{IssuedInvoice, LineItem};
 use crate::money::Money;
 use crate::pricing::{ChargeKind, PricingProgram};
 use crate::subscription::Subscription;
-
-use super::period::period_days;
 
 /// What a change settles on the period it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,11 +37,14 @@ pub(crate) struct ChangeTold {
     pub credit: bool,
 }
 
-/// Settles on `billed` (the invoice of a period billed by `program` over `calendar`) the change
-/// from `before` to `after`; `number` is the credit note's number if one is made.
+/// Settles on `billed` (the invoice of period `whole`, of `days` anchored days, billed by
+/// `program`) the change from `before` to `after`; `number` is the credit note's number if one
+/// is made.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn settle_change(
     program: &PricingProgram,
-    calendar: &BillingCalendar,
+    whole: &Period,
+    days: u32,
     billed: &IssuedInvoice,
     before: &Subscription,
     after: &Subscription,
@@ -51,9 +52,7 @@ pub(crate) fn settle_change(
     number: u32,
 ) -> Result<Settlement> {
     let index = billed.invoice.period_index;
-    let whole = calendar.period(index)?;
-    let days = period_days(&whole)?;
-    let Some((start, end)) = changed_days(before, after, &whole) else {
+    let Some((start, end)) = changed_days(before, after, whole) else {
         return Ok(Settlement::default());
     };
     let served = |state: &Subscription| {

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use crate::agent::AgentPayload;
 use crate::audit::AuditEvent;
 use crate::calendar::{BillingCalendar, Period};
+use crate::changes::Term;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::money::Money;
@@ -47,8 +48,11 @@ pub(crate) struct Terms {
     pub account: Account,
     pub customer: Customer,
     pub plan: PlanVersion,
-    /// Anchored on the subscription's start date, in the plan's interval and the account's zone.
+    /// Anchored on the term's anchor (the subscription's start date until a plan change), in
+    /// the plan's interval and the account's zone.
     pub calendar: BillingCalendar,
+    /// Where the plan's periods start on the calendar.
+    pub term: Term,
 }
 
 impl Terms {
@@ -59,17 +63,37 @@ impl Terms {
         customer: Customer,
         plan: PlanVersion,
     ) -> Result<Self> {
-        let calendar = BillingCalendar::new(
-            subscription.start_date,
-            plan.program.interval,
-            account.timezone,
-        )?;
+        let term = subscription
+            .changes
+            .term
+            .unwrap_or_else(|| Term::from_start(subscription.start_date));
+        let calendar = BillingCalendar::new(term.anchor, plan.program.interval, account.timezone)?;
         Ok(Terms {
             account,
             customer,
             plan,
             calendar,
+            term,
         })
+    }
+
+    /// The plan's period `index` (from the day the plan began, for its period 1), and the days
+    /// of the whole anchored period: the denominator of every share of it.
+    pub fn period(&self, index: u32) -> Result<(Period, u32)> {
+        let anchored = self.calendar.period(
+            index
+                .checked_add(self.term.offset)
+                .ok_or_else(|| Error::overflow("the period index"))?,
+        )?;
+        let days = super::period::period_days(&anchored)?;
+        Ok((
+            Period {
+                index,
+                start: anchored.start.max(self.term.starts_on),
+                end: anchored.end,
+            },
+            days,
+        ))
     }
 
     fn timing(&self) -> InvoiceTiming {
@@ -85,6 +109,9 @@ pub(crate) enum RenewalKind {
     /// The subscription's end has come: it becomes `canceled`, with a settlement invoice when
     /// increases wait for a next invoice that will never come.
     Close,
+    /// A plan change takes effect: the new plan's period 1 is owed next (the increases waiting
+    /// go on its invoice). The renewals after it are planned with the new plan's terms.
+    Switch,
 }
 
 /// One period a subscription owes, planned from its state alone.
@@ -112,10 +139,9 @@ pub(crate) struct Renewal {
 impl Renewal {
     /// The renewal of the period `state` owes next, written at `written_at`.
     pub fn plan(terms: &Terms, state: &Subscription, written_at: DateTime<Utc>) -> Result<Self> {
-        let whole = terms.calendar.period(state.next_invoice_period)?;
-        let period_days = super::period::period_days(&whole)?;
+        let (whole, period_days) = terms.period(state.next_invoice_period)?;
         let Some(period) = state.changes.clip(&whole) else {
-            return Ok(Renewal::close(state, whole, period_days, written_at));
+            return Renewal::close(terms, state, whole, period_days, written_at);
         };
         let usage = usage_request(terms, state, &period);
         let next = advance(terms, state, &period, written_at)?;
@@ -136,14 +162,44 @@ impl Renewal {
         })
     }
 
-    /// The close of `state` at its end, which comes before period `owed` would start.
+    /// The close of `state` at its end, which comes before period `owed` would start: canceled,
+    /// or on the new plan of a plan change.
     fn close(
+        terms: &Terms,
         state: &Subscription,
         owed: Period,
         period_days: u32,
         written_at: DateTime<Utc>,
-    ) -> Self {
+    ) -> Result<Self> {
         let end = state.changes.end.map_or(owed.start, |end| end.on);
+        if let Some(switch) = &state.changes.switch {
+            let mut next = state.clone();
+            next.plan_id = switch.plan_id.clone();
+            next.changes.term = Some(switch.term);
+            next.changes.end = None;
+            next.changes.switch = None;
+            next.next_invoice_period = 1;
+            next.current_period = 1;
+            next.current_period_start = switch.term.starts_on;
+            next.current_period_end = switch.first_period_end;
+            next.next_invoice_at = Some(terms.calendar.local_midnight(switch.first_due).to_utc());
+            next.revision = state.revision + 1;
+            next.updated_at = written_at;
+            return Ok(Renewal {
+                kind: RenewalKind::Switch,
+                state: state.clone(),
+                period: Period {
+                    index: owed.index,
+                    start: end,
+                    end,
+                },
+                period_days,
+                usage: None,
+                next,
+                reason: BillingReason::SubscriptionCycle,
+                written_at,
+            });
+        }
         let start = state
             .changes
             .increases
@@ -158,7 +214,7 @@ impl Renewal {
         next.changes.increases.clear();
         next.revision = state.revision + 1;
         next.updated_at = written_at;
-        Renewal {
+        Ok(Renewal {
             kind: RenewalKind::Close,
             state: state.clone(),
             period: Period {
@@ -171,13 +227,17 @@ impl Renewal {
             next,
             reason: BillingReason::SubscriptionEnd,
             written_at,
-        }
+        })
     }
 
     /// Whether the renewal issues an invoice: every period does; a close only when it settles
     /// increases.
     pub fn issues_invoice(&self) -> bool {
-        self.kind == RenewalKind::Period || !self.state.changes.increases.is_empty()
+        match self.kind {
+            RenewalKind::Period => true,
+            RenewalKind::Close => !self.state.changes.increases.is_empty(),
+            RenewalKind::Switch => false,
+        }
     }
 
     /// The days the renewal's period served, by quantity.
@@ -253,6 +313,11 @@ pub(crate) fn owed(
             break;
         }
         match Renewal::plan(terms, state, written_at) {
+            Ok(renewal) if renewal.kind == RenewalKind::Switch => {
+                // What the new plan owes is planned with its own terms.
+                renewals.push(renewal);
+                break;
+            }
             Ok(renewal) => renewals.push(renewal),
             Err(error) => {
                 let state = state.clone();
@@ -311,7 +376,7 @@ fn advance(
         .index
         .checked_add(1)
         .ok_or_else(|| Error::overflow("the period index"))?;
-    let next = terms.calendar.period(next_index)?;
+    let (next, _) = terms.period(next_index)?;
     let mut advanced = subscription.clone();
     // The increases waiting for this invoice are on it; what no later period concerns is
     // forgotten (the billed period may still be settled, so it stays).
@@ -364,7 +429,7 @@ pub(crate) fn price(
     let served = match renewal.kind {
         RenewalKind::Period => Some(renewal.served()),
         // A close bills only what it settles.
-        RenewalKind::Close => None,
+        RenewalKind::Close | RenewalKind::Switch => None,
     };
     price_served(
         &terms.plan.program,
@@ -501,18 +566,19 @@ pub(crate) fn settle(
     })
 }
 
-/// The commit of a close that issues no invoice: the subscription canceled, and its event.
+/// The commit of a close or a switch that issues no invoice: the subscription canceled, or on
+/// its new plan, and its event.
 pub(crate) fn close_commit(renewal: &Renewal, trail: &Trail<'_>) -> SubscriptionCommit {
+    let event = match renewal.kind {
+        RenewalKind::Switch => events::switched_event(&renewal.state, &renewal.next, trail),
+        _ => events::ended_event(&renewal.state, renewal.period.end, trail),
+    };
     SubscriptionCommit {
         expected_revision: renewal.state.revision,
         subscription: renewal.next.clone(),
         invoice: None,
         credit_notes: Vec::new(),
-        events: vec![events::ended_event(
-            &renewal.state,
-            renewal.period.end,
-            trail,
-        )],
+        events: vec![event],
     }
 }
 

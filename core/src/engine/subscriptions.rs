@@ -126,7 +126,7 @@ impl Engine {
             updated_at: now,
         };
         let terms = Terms::new(&subscription, account, customer, plan)?;
-        let first = terms.calendar.period(1)?;
+        let (first, _) = terms.period(1)?;
         step::position(&mut subscription, &terms.calendar, timing, &first, None);
         let start_at = terms.calendar.local_midnight(first.start).to_utc();
         let (account, plan) = (&terms.account, &terms.plan);

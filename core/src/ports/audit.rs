@@ -72,6 +72,10 @@ pub enum AuditAction {
     SubscriptionResumed,
     /// A credit note was issued against an invoice.
     CreditNoteIssued,
+    /// A subscription's plan change was scheduled.
+    PlanChangeScheduled,
+    /// A subscription's plan change took effect: the new plan bills from then on.
+    PlanSwitched,
 }
 
 impl AuditAction {
@@ -102,6 +106,8 @@ impl AuditAction {
             AuditAction::SubscriptionPaused => "subscription_paused",
             AuditAction::SubscriptionResumed => "subscription_resumed",
             AuditAction::CreditNoteIssued => "credit_note_issued",
+            AuditAction::PlanChangeScheduled => "plan_change_scheduled",
+            AuditAction::PlanSwitched => "plan_switched",
         }
     }
 }
