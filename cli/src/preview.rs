@@ -131,8 +131,17 @@ fn table(scenario: &Scenario, report: &PreviewReport) -> CliResult<String> {
         scenario.subscription.quantity,
         render::count(scenario.shipments.len(), "shipment"),
         render::count(scenario.returns.len(), "return"),
-        render::count(scenario.periods, "period")
+        match (scenario.periods, scenario.until) {
+            (_, Some(until)) => format!("until {until}"),
+            (periods, None) => render::count(periods.unwrap_or(1), "period"),
+        }
     ));
+    if !scenario.changes.is_empty() {
+        out.push_str(&format!(
+            "Changes: {}\n",
+            render::count(scenario.changes.len(), "change")
+        ));
+    }
     out.push_str(&format!(
         "Timing: {}\n",
         render::timing(report.invoice_timing)
@@ -146,10 +155,24 @@ fn table(scenario: &Scenario, report: &PreviewReport) -> CliResult<String> {
         out.push('\n');
         billed = billed.checked_add(invoice.total)?;
     }
+    let mut credited = Money::zero(report.program.currency);
+    for note in &report.credit_notes {
+        out.push_str(&render::indent(&render::credit_note(note), 2));
+        out.push('\n');
+        credited = credited.checked_add(note.total)?;
+    }
     out.push_str(&format!(
-        "{}, {} in total.\n",
+        "{}, {} in total",
         render::count(report.invoices.len(), "invoice"),
         render::money(&billed)
     ));
+    if !report.credit_notes.is_empty() {
+        out.push_str(&format!(
+            "; {}, {} credited",
+            render::count(report.credit_notes.len(), "credit note"),
+            render::money(&credited)
+        ));
+    }
+    out.push_str(".\n");
     Ok(out)
 }

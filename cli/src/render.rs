@@ -116,6 +116,37 @@ pub fn invoice(invoice: &Invoice) -> String {
     out
 }
 
+/// A credit note as the terminal shows it: what it credits, its lines, tax and total.
+pub fn credit_note(note: &ai_billing::credit_note::CreditNote) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Credit note {} - issued {} - against the invoice of the period from {} ({}, {})",
+        note.number,
+        note.issue_date,
+        note.invoice_period_start,
+        note.reason,
+        note.currency.code()
+    );
+    for item in &note.line_items {
+        row(
+            &mut out,
+            &item.description,
+            &item.amount.to_major().to_string(),
+        );
+    }
+    let rule = "-".repeat(DESCRIPTION_WIDTH + 1 + AMOUNT_WIDTH);
+    let _ = writeln!(out, "    {rule}");
+    row(&mut out, "Subtotal", &note.subtotal.to_major().to_string());
+    row(&mut out, "Tax", &note.tax.to_major().to_string());
+    row(
+        &mut out,
+        "Total credited",
+        &note.total.to_major().to_string(),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,13 +69,13 @@ fn with(mut value: Value, pointer: &str, new: Value) -> Value {
 #[tokio::test]
 async fn valid_scenarios_parse() {
     let scenario = parse(&standard()).unwrap();
-    assert_eq!(scenario.periods, 3);
+    assert_eq!(scenario.periods, Some(3));
     assert_eq!(scenario.plan.id, None);
     assert_eq!(scenario.plan.amount, 2500);
     assert_eq!(scenario.tax.unwrap().rate.to_string(), "0.0825");
     let scenario = parse(&ai()).unwrap();
     assert_eq!(scenario.shipments.len(), 1);
-    assert_eq!(scenario.returns[0].shipment_id, "s1");
+    assert_eq!(scenario.returns[0].row.shipment_id, "s1");
     // Optional parts: no tax, no shipments or returns, quantity 1.
     let mut minimal = standard();
     let object = minimal.as_object_mut().unwrap();

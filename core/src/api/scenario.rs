@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::credit_note::CreditNote;
 use crate::engine::{MAX_QUANTITY, Quantity};
 use crate::error::{Error, Result};
 use crate::invoice::Invoice;
@@ -21,6 +22,14 @@ use crate::plan::{Account, Plan};
 use crate::pricing::{InvoiceTiming, PricingProgram};
 use crate::tax::{self, FlatRate, NoTax, TaxCalculator};
 use crate::usage::{Return, Shipment};
+
+mod timeline;
+
+use timeline::What;
+pub use timeline::{
+    CancelChange, Empty, PauseChange, PlanChange, QuantityChange, Recorded, ResumeChange,
+    ScenarioChange,
+};
 
 /// The most periods a scenario may bill (100 years of months).
 pub const MAX_PERIODS: u32 = 1200;
@@ -41,18 +50,28 @@ pub struct Scenario {
     pub plan: Plan,
     /// The subscription to the plan.
     pub subscription: ScenarioSubscription,
-    /// How many periods to bill, 1 to [`MAX_PERIODS`].
-    #[serde(deserialize_with = "de_periods")]
-    pub periods: u32,
+    /// How many periods to bill, 1 to [`MAX_PERIODS`]; or, instead, `until`.
+    #[serde(
+        default,
+        deserialize_with = "de_periods",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub periods: Option<u32>,
+    /// Bill everything due up to the end of this local date, instead of a number of periods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
     /// A flat tax on each invoice's subtotal; none when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<ScenarioTax>,
-    /// The customer's shipments.
+    /// The customer's shipments, each inserted when it was recorded.
     #[serde(default)]
-    pub shipments: Vec<Shipment>,
-    /// The customer's returns.
+    pub shipments: Vec<Recorded<Shipment>>,
+    /// The customer's returns, each inserted when it was recorded.
     #[serde(default)]
-    pub returns: Vec<Return>,
+    pub returns: Vec<Recorded<Return>>,
+    /// The changes made to the subscription, each at its `made_at`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<ScenarioChange>,
 }
 
 /// A scenario's subscription.
@@ -140,11 +159,13 @@ fn de_quantity<'de, D: serde::Deserializer<'de>>(
 
 fn de_periods<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
-) -> std::result::Result<u32, D::Error> {
-    deserializer.deserialize_u64(CountVisitor {
-        what: "periods",
-        max: MAX_PERIODS,
-    })
+) -> std::result::Result<Option<u32>, D::Error> {
+    deserializer
+        .deserialize_u64(CountVisitor {
+            what: "periods",
+            max: MAX_PERIODS,
+        })
+        .map(Some)
 }
 
 /// A rate written as a JSON string (`"0.0825"`) or number (`0.0825`), kept exactly as written.
@@ -210,21 +231,53 @@ impl Scenario {
         }
         self.plan.check_available(&self.account)?;
         crate::calendar::check_start_date("subscription.start", self.subscription.start)?;
-        if !(1..=MAX_PERIODS).contains(&self.periods) {
-            return Err(Error::invalid(
-                "periods",
-                format!(
-                    "must be a whole number from 1 to {MAX_PERIODS}, got {}",
-                    self.periods
-                ),
-            ));
+        match (self.periods, self.until) {
+            (Some(periods), None) if !(1..=MAX_PERIODS).contains(&periods) => {
+                return Err(Error::invalid(
+                    "periods",
+                    format!("must be a whole number from 1 to {MAX_PERIODS}, got {periods}"),
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "until",
+                    "give either periods or until, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(Error::invalid(
+                    "periods",
+                    "missing: give the number of periods to bill, or until (a local date)",
+                ));
+            }
+            (None, Some(until)) if until < self.subscription.start => {
+                return Err(Error::invalid(
+                    "until",
+                    format!(
+                        "{until} is before the subscription starts ({})",
+                        self.subscription.start
+                    ),
+                ));
+            }
+            _ => {}
         }
+        self.validate_changes()?;
         self.plan.validate()?;
         if let Some(tax) = &self.tax {
             tax::check_rate(tax.rate)?;
         }
         let mut shipments: HashMap<&str, &Shipment> = HashMap::with_capacity(self.shipments.len());
-        for (i, shipment) in self.shipments.iter().enumerate() {
+        for (i, recorded) in self.shipments.iter().enumerate() {
+            let shipment = &recorded.row;
+            if recorded
+                .recorded_at
+                .is_some_and(|at| at < shipment.shipped_at)
+            {
+                return Err(Error::invalid(
+                    format!("shipments[{i}].recorded_at"),
+                    "is before the shipment shipped",
+                ));
+            }
             if shipment.id.trim().is_empty() {
                 return Err(Error::invalid(
                     format!("shipments[{i}].id"),
@@ -248,7 +301,14 @@ impl Scenario {
             }
         }
         let mut return_ids = std::collections::HashSet::with_capacity(self.returns.len());
-        for (i, ret) in self.returns.iter().enumerate() {
+        for (i, recorded) in self.returns.iter().enumerate() {
+            let ret = &recorded.row;
+            if recorded.recorded_at.is_some_and(|at| at < ret.returned_at) {
+                return Err(Error::invalid(
+                    format!("returns[{i}].recorded_at"),
+                    "is before the return was made",
+                ));
+            }
             if ret.id.trim().is_empty() {
                 return Err(Error::invalid(
                     format!("returns[{i}].id"),
@@ -302,6 +362,53 @@ impl Scenario {
         Ok(())
     }
 
+    /// Checks each change: exactly one kind, made no earlier than the subscription starts, a new
+    /// plan valid and available to the account.
+    fn validate_changes(&self) -> Result<()> {
+        let start = crate::calendar::local_midnight(self.account.timezone, self.subscription.start)
+            .to_utc();
+        for (i, change) in self.changes.iter().enumerate() {
+            let what = change.what(&format!("changes[{i}]"))?;
+            if change.made_at < start {
+                return Err(Error::invalid(
+                    format!("changes[{i}].made_at"),
+                    format!(
+                        "{} is before the subscription starts ({})",
+                        change.made_at.to_rfc3339(),
+                        self.subscription.start
+                    ),
+                ));
+            }
+            match what {
+                What::Plan(plan) => {
+                    // The plan's own paths (`plan.currency`) under the change's.
+                    let field = |e: Error| match e {
+                        Error::InvalidInput { field, reason } => {
+                            let inner = field.strip_prefix("plan").unwrap_or(&field);
+                            Error::invalid(format!("changes[{i}].plan.to{inner}"), reason)
+                        }
+                        other => other,
+                    };
+                    plan.to.check_available(&self.account).map_err(field)?;
+                    plan.to.validate().map_err(field)?;
+                }
+                What::Quantity(quantity) => {
+                    Quantity::new(quantity.to).map_err(|_| {
+                        Error::invalid(
+                            format!("changes[{i}].quantity.to"),
+                            format!(
+                                "must be a whole number from 1 to {MAX_QUANTITY}, got {}",
+                                quantity.to
+                            ),
+                        )
+                    })?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The scenario's tax: [`FlatRate`] at `tax.rate`, or [`NoTax`].
     pub fn tax_calculator(&self) -> Result<Box<dyn TaxCalculator>> {
         Ok(match &self.tax {
@@ -316,8 +423,11 @@ impl Scenario {
 pub struct PreviewReport {
     /// When the plan's invoices are issued.
     pub invoice_timing: InvoiceTiming,
-    /// One invoice per period, in period order.
+    /// Every invoice issued, in issue order (those of one day by period start).
     pub invoices: Vec<Invoice>,
+    /// Every credit note issued, in issue order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credit_notes: Vec<CreditNote>,
     /// The pricing program the plan compiled to.
     pub program: PricingProgram,
     /// The program in plain English ([`PricingProgram::describe`]).
@@ -379,7 +489,9 @@ pub async fn preview(scenario: &Scenario) -> Result<PreviewReport> {
     fields(
         account = %scenario.account.id,
         plan_type = ?scenario.plan.plan_type,
-        periods = scenario.periods,
+        periods = ?scenario.periods,
+        until = ?scenario.until,
+        changes = scenario.changes.len(),
         shipments = scenario.shipments.len(),
         returns = scenario.returns.len(),
         mode = options.mode.as_str(),
@@ -457,11 +569,26 @@ async fn bill_scenario(
         })
         .await?;
     let program = saved.program;
+    // Rows recorded by the start are in the tables from the start; the others arrive at their
+    // `recorded_at`, between the runs, as the changes do.
+    let start_at = crate::calendar::local_midnight(account.timezone, start).to_utc();
+    let (shipments_now, shipments_later): (Vec<_>, Vec<_>) = scenario
+        .shipments
+        .iter()
+        .partition(|row| row.recorded_at.is_none_or(|at| at <= start_at));
+    let (returns_now, returns_later): (Vec<_>, Vec<_>) = scenario
+        .returns
+        .iter()
+        .partition(|row| row.recorded_at.is_none_or(|at| at <= start_at));
+    let rows =
+        |rows: &[&Recorded<Shipment>]| rows.iter().map(|r| r.row.clone()).collect::<Vec<_>>();
     store
-        .insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &scenario.shipments)
+        .insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &rows(&shipments_now))
         .await?;
+    let returned =
+        |rows: &[&Recorded<Return>]| rows.iter().map(|r| r.row.clone()).collect::<Vec<_>>();
     store
-        .insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &scenario.returns)
+        .insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &returned(&returns_now))
         .await?;
     engine
         .create_subscription(&CreateSubscription {
@@ -475,25 +602,92 @@ async fn bill_scenario(
         })
         .await?;
 
-    // Renew up to the moment the last period's invoice is issued.
-    let calendar = BillingCalendar::new(start, program.interval, account.timezone)?;
-    let last = calendar.period(scenario.periods)?;
-    let due = match program.invoice_timing() {
-        InvoiceTiming::AtStart => last.start,
-        InvoiceTiming::AtRenewal => last.end,
+    // Where the scenario ends: the last period's invoice, or the end of `until`.
+    let end = match (scenario.until, scenario.periods) {
+        (Some(until), _) => timeline::last_instant(account.timezone, until)?,
+        (None, periods) => {
+            let calendar = BillingCalendar::new(start, program.interval, account.timezone)?;
+            let last = calendar.period(periods.unwrap_or(1))?;
+            let due = match program.invoice_timing() {
+                InvoiceTiming::AtStart => last.start,
+                InvoiceTiming::AtRenewal => last.end,
+            };
+            calendar.local_midnight(due).to_utc()
+        }
     };
-    let until = calendar.local_midnight(due).to_utc();
-    clock.set(until);
+
+    // Every change and late row at its instant, in time order (rows first at one instant),
+    // after the runs due by then.
+    enum Step<'a> {
+        Shipment(&'a Recorded<Shipment>),
+        Return(&'a Recorded<Return>),
+        Change(usize, &'a ScenarioChange),
+    }
+    let mut steps: Vec<(chrono::DateTime<chrono::Utc>, u8, Step<'_>)> = Vec::new();
+    for row in shipments_later {
+        steps.push((row.recorded_at.unwrap_or(start_at), 0, Step::Shipment(row)));
+    }
+    for row in returns_later {
+        steps.push((row.recorded_at.unwrap_or(start_at), 0, Step::Return(row)));
+    }
+    for (i, change) in scenario.changes.iter().enumerate() {
+        steps.push((change.made_at, 1, Step::Change(i, change)));
+    }
+    steps.sort_by_key(|(at, order, _)| (*at, *order));
+    let mut plans = 1;
+    for (at, _, step) in steps {
+        if at > end {
+            break;
+        }
+        clock.set(at);
+        engine
+            .renew_subscription(&account.id, SCENARIO_SUBSCRIPTION_ID, at)
+            .await?;
+        match step {
+            Step::Shipment(row) => {
+                store
+                    .insert_shipments(
+                        &account.id,
+                        SCENARIO_CUSTOMER_ID,
+                        std::slice::from_ref(&row.row),
+                    )
+                    .await?;
+            }
+            Step::Return(row) => {
+                store
+                    .insert_returns(
+                        &account.id,
+                        SCENARIO_CUSTOMER_ID,
+                        std::slice::from_ref(&row.row),
+                    )
+                    .await?;
+            }
+            Step::Change(i, change) => {
+                apply_change(&engine, account, change, i, &mut plans).await?;
+            }
+        }
+    }
+    clock.set(end);
     engine
-        .renew_subscription(&account.id, SCENARIO_SUBSCRIPTION_ID, until)
+        .renew_subscription(&account.id, SCENARIO_SUBSCRIPTION_ID, end)
         .await?;
-    let issued = store
+
+    let mut issued = store
         .invoices(&InvoiceQuery {
             account_id: Some(account.id.clone()),
             subscription_id: Some(SCENARIO_SUBSCRIPTION_ID.to_owned()),
             limit: None,
         })
         .await?;
+    issued.sort_by_key(|i| (i.invoice.issue_date, i.invoice.period_start));
+    let mut credit_notes = engine
+        .credit_notes(&crate::store::CreditNoteQuery {
+            account_id: account.id.clone(),
+            subscription_id: Some(SCENARIO_SUBSCRIPTION_ID.to_owned()),
+            limit: None,
+        })
+        .await?;
+    credit_notes.sort_by_key(|note| (note.issue_date, note.number));
     let held_periods = issued
         .iter()
         .filter(|i| i.status == InvoiceStatus::Held)
@@ -502,10 +696,112 @@ async fn bill_scenario(
     Ok(PreviewReport {
         invoice_timing: program.invoice_timing(),
         invoices: issued.into_iter().map(|i| i.invoice).collect(),
+        credit_notes,
         held_periods,
         reading: program.describe(),
         program,
     })
+}
+
+/// Makes scenario change `i` on the scenario's subscription; a new plan is saved first, as
+/// `plan_scenario_2`, `plan_scenario_3`, ... (`plans` counts them). An error names the change.
+#[cfg(feature = "sqlite")]
+async fn apply_change(
+    engine: &crate::engine::Engine,
+    account: &Account,
+    change: &ScenarioChange,
+    i: usize,
+    plans: &mut u32,
+) -> Result<()> {
+    use crate::engine::{
+        CancelSubscription, ChangePlan, ChangeQuantity, PauseSubscription, ResumeSubscription,
+        SavePlan, WithdrawCancel,
+    };
+    const ACTOR: &str = "preview";
+    let (account_id, subscription_id) = (account.id.clone(), SCENARIO_SUBSCRIPTION_ID.to_owned());
+    // An input error names the change it came from (`changes[1].pause.from`).
+    let named = |error: Error| match error {
+        Error::InvalidInput { field, reason } => {
+            Error::invalid(format!("changes[{i}].{field}"), reason)
+        }
+        other => other,
+    };
+    let done = match change.what(&format!("changes[{i}]"))? {
+        What::Cancel(cancel) => engine
+            .cancel_subscription(&CancelSubscription {
+                account_id,
+                subscription_id,
+                effective: cancel.effective,
+                credit_unused: cancel.credit_unused,
+                actor: ACTOR.to_owned(),
+            })
+            .await
+            .map(drop),
+        What::WithdrawCancel => engine
+            .withdraw_cancel(&WithdrawCancel {
+                account_id,
+                subscription_id,
+                actor: ACTOR.to_owned(),
+            })
+            .await
+            .map(drop),
+        What::Pause(pause) => engine
+            .pause_subscription(&PauseSubscription {
+                account_id,
+                subscription_id,
+                from: pause.from,
+                until: pause.until,
+                actor: ACTOR.to_owned(),
+            })
+            .await
+            .map(drop),
+        What::Resume(resume) => engine
+            .resume_subscription(&ResumeSubscription {
+                account_id,
+                subscription_id,
+                on: resume.on,
+                actor: ACTOR.to_owned(),
+            })
+            .await
+            .map(drop),
+        What::Quantity(quantity) => engine
+            .change_quantity(&ChangeQuantity {
+                account_id,
+                subscription_id,
+                quantity: quantity.to,
+                proration: quantity.proration,
+                effective: quantity.effective,
+                actor: ACTOR.to_owned(),
+            })
+            .await
+            .map(drop),
+        What::Plan(plan) => {
+            *plans += 1;
+            let mut to = plan.to.clone();
+            if to.id.is_none() {
+                to.id = Some(format!("{SCENARIO_PLAN_ID}_{plans}"));
+            }
+            let plan_id = to.id.clone().unwrap_or_default();
+            engine
+                .save_plan(&SavePlan {
+                    account_id: account_id.clone(),
+                    plan: to,
+                    actor: ACTOR.to_owned(),
+                })
+                .await?;
+            engine
+                .change_plan(&ChangePlan {
+                    account_id,
+                    subscription_id,
+                    plan_id,
+                    effective: plan.effective,
+                    actor: ACTOR.to_owned(),
+                })
+                .await
+                .map(drop)
+        }
+    };
+    done.map_err(named)
 }
 
 #[cfg(test)]
