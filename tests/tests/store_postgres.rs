@@ -76,6 +76,9 @@ conformance!(
     check_customers,
     check_usage_many,
     check_commit_claimed,
+    check_subscription_changes,
+    check_credit_notes,
+    check_commit_claimed_credit_notes,
 );
 
 /// The whole suite through its one entry point, a fresh database per check, all dropped after.
