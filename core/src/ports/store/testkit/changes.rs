@@ -311,7 +311,8 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
 /// and it reads back whole (lines, tax lines, reversed revenue, every field); a stale commit, an
 /// `InvoiceExists` commit, and a refused note write nothing at all; a note whose invoice is not
 /// its subscription's is `InvalidInput` on `credit_note.invoice_id`, one in another currency
-/// `CurrencyMismatch`, a number used already `Conflict` on `credit_note.id`; the listing is an
+/// `CurrencyMismatch`, a number used already (or twice in the commit) `Conflict` on
+/// `credit_note.id`; the listing is an
 /// account's or a subscription's, by (subscription id, number), limited.
 pub async fn check_credit_notes(store: Arc<dyn FixtureStore>) {
     setup(&store, "acct_1").await;
@@ -433,6 +434,22 @@ pub async fn check_credit_notes(store: Arc<dyn FixtureStore>) {
         "a credit note number used already",
     );
     unchanged("a duplicate credit note").await;
+
+    // The same number twice in one commit.
+    expect_conflict(
+        store
+            .commit(&crediting(
+                &state,
+                None,
+                vec![credit_note(&inv_a, 2, 5), credit_note(&inv_a, 2, 6)],
+                "corr_twice",
+            ))
+            .await,
+        "credit_note.id",
+        "cn_sub_a_2",
+        "a credit note number given twice in one commit",
+    );
+    unchanged("a credit note number given twice").await;
 
     // Written out of order: 10 before 2 (numbers, not text: "10" < "2"), sub_b's in between.
     let a10 = credit_note(&inv_a, 10, 3);
