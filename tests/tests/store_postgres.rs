@@ -607,7 +607,10 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
         })
         .await
         .unwrap();
-    let outcomes = store.commit_claimed(page, &[plain.clone()]).await.unwrap();
+    let outcomes = store
+        .commit_claimed(page, std::slice::from_ref(&plain))
+        .await
+        .unwrap();
     assert!(matches!(outcomes[..], [Ok(CommitOutcome::Committed)]));
     assert_eq!(
         stored_changes(&store).await,

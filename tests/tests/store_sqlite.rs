@@ -701,7 +701,10 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
         })
         .await
         .unwrap();
-    let outcomes = store.commit_claimed(page, &[second.clone()]).await.unwrap();
+    let outcomes = store
+        .commit_claimed(page, std::slice::from_ref(&second))
+        .await
+        .unwrap();
     assert!(matches!(outcomes[..], [Ok(CommitOutcome::Committed)]));
     assert_eq!(
         stored_changes(&store).await,

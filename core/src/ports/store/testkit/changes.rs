@@ -312,8 +312,8 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
 /// `InvoiceExists` commit, and a refused note write nothing at all; a note whose invoice is not
 /// its subscription's is `InvalidInput` on `credit_note.invoice_id`, one in another currency
 /// `CurrencyMismatch`, a number used already (or twice in the commit) `Conflict` on
-/// `credit_note.id`; the listing is an
-/// account's or a subscription's, by (subscription id, number), limited.
+/// `credit_note.id`; the listing is an account's or a subscription's, by (subscription id,
+/// number), limited.
 pub async fn check_credit_notes(store: Arc<dyn FixtureStore>) {
     setup(&store, "acct_1").await;
     setup(&store, "acct_2").await;
