@@ -188,6 +188,14 @@ impl BillingState for FaultyStore {
         self.gate("invoices", self.inner.invoices(query)).await
     }
 
+    async fn credit_notes(
+        &self,
+        query: &ai_billing::store::CreditNoteQuery,
+    ) -> Result<Vec<ai_billing::credit_note::CreditNote>> {
+        self.gate("credit_notes", self.inner.credit_notes(query))
+            .await
+    }
+
     async fn stats(&self) -> Result<StoreStats> {
         self.gate("stats", self.inner.stats()).await
     }

@@ -76,6 +76,9 @@ conformance!(
     check_customers,
     check_usage_many,
     check_commit_claimed,
+    check_subscription_changes,
+    check_credit_notes,
+    check_commit_claimed_credit_notes,
 );
 
 /// The whole suite through its one entry point, a fresh database per check, all dropped after.
@@ -443,6 +446,14 @@ async fn corrupt_rows_are_storage_errors() {
     let error = store.subscription("acct", "sub").await.unwrap_err();
     assert!(matches!(error, Error::Storage { .. }), "{error:?}");
     assert!(format!("{error:?}").contains("quantity"), "{error:?}");
+    // Valid JSON, but not the changes of a subscription.
+    sqlx::query("UPDATE subscriptions SET quantity = 1, changes = '{\"pauses\": 3}'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let error = store.subscription("acct", "sub").await.unwrap_err();
+    assert!(matches!(error, Error::Storage { .. }), "{error:?}");
+    assert!(format!("{error:?}").contains("changes"), "{error:?}");
     store.pool().close().await;
     database.drop_now().await;
 }
@@ -549,5 +560,83 @@ async fn claims_of_two_pools_never_share_a_subscription() {
     );
     first.pool().close().await;
     second.pool().close().await;
+    database.drop_now().await;
+}
+
+/// What `changes` holds for `sub`, as text.
+async fn stored_changes(store: &PostgresStore) -> Option<String> {
+    sqlx::query_scalar("SELECT changes::text FROM subscriptions WHERE id = 'sub'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// A subscription nothing has changed keeps NULL in `changes` through `commit` and the page
+/// path; one with changes keeps their JSON; clearing them stores NULL again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscription_nothing_changed_stores_no_changes() {
+    let (store, database) = fresh_store(2).await;
+    account_and_customer(&store, Tz::UTC).await;
+    let sub = subscription(1);
+    store
+        .insert_subscription(&ai_billing::store::NewSubscription {
+            subscription: sub.clone(),
+            invoice: None,
+            events: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored_changes(&store).await, None);
+    let next = |state: &Subscription, changes: ai_billing::changes::Changes| SubscriptionCommit {
+        expected_revision: state.revision,
+        subscription: Subscription {
+            changes,
+            revision: state.revision + 1,
+            ..state.clone()
+        },
+        invoice: None,
+        credit_notes: Vec::new(),
+        events: Vec::new(),
+    };
+    let plain = next(&sub, Default::default());
+    let page = store
+        .claim_due(&ai_billing::store::DueQuery {
+            due_by: at("2030-01-01T00:00:00Z"),
+            after: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let outcomes = store
+        .commit_claimed(page, std::slice::from_ref(&plain))
+        .await
+        .unwrap();
+    assert!(matches!(outcomes[..], [Ok(CommitOutcome::Committed)]));
+    assert_eq!(
+        stored_changes(&store).await,
+        None,
+        "the page path writes NULL"
+    );
+
+    let mut changes = ai_billing::changes::Changes::default();
+    changes.cancel(date("2026-03-01"), true);
+    let canceled = next(&plain.subscription, changes.clone());
+    assert_eq!(
+        store.commit(&canceled).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    let text = stored_changes(&store).await.expect("the changes as JSON");
+    assert_eq!(
+        serde_json::from_str::<ai_billing::changes::Changes>(&text).unwrap(),
+        changes,
+        "{text}"
+    );
+    let cleared = next(&canceled.subscription, Default::default());
+    assert_eq!(
+        store.commit(&cleared).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(stored_changes(&store).await, None);
+    store.pool().close().await;
     database.drop_now().await;
 }

@@ -611,6 +611,13 @@ async fn values_the_core_could_not_have_written_are_refused() {
     )
     .await;
     expect_corrupt(store.subscription(ACCOUNT, "sub_1").await, "2026-13-01");
+    execute(
+        &store,
+        "UPDATE subscriptions SET start_date = '2026-01-15', changes = '{\"pauses\": 3}'",
+    )
+    .await;
+    expect_corrupt(store.subscription(ACCOUNT, "sub_1").await, "changes");
+    execute(&store, "UPDATE subscriptions SET changes = NULL").await;
 
     execute(&store, "UPDATE invoices SET currency = 'ZZZ'").await;
     expect_corrupt(store.invoices(&all_invoices()).await, "ZZZ");
@@ -657,4 +664,103 @@ async fn values_the_core_could_not_have_written_are_refused() {
             .await,
         "plan_versions.program_json",
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscription changes
+// ---------------------------------------------------------------------------------------------
+
+/// What `changes` holds for `sub_1`: its SQLite type and text.
+async fn stored_changes(store: &SqliteStore) -> (String, Option<String>) {
+    sqlx::query_as("SELECT typeof(changes), changes FROM subscriptions WHERE id = 'sub_1'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// A subscription nothing has changed keeps NULL in `changes` through every write (so the
+/// billing run neither writes nor parses anything for it); one with changes keeps their JSON,
+/// and clearing them stores NULL again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscription_nothing_changed_stores_no_changes() {
+    let store = memory_store().await;
+    let sub = setup(&store).await;
+    assert_eq!(stored_changes(&store).await, ("null".into(), None));
+    let first = renewal(&sub, date(2026, 1, 15), "first");
+    assert_eq!(
+        store.commit(&first).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(stored_changes(&store).await, ("null".into(), None));
+    let second = renewal(&first.subscription, date(2026, 2, 15), "second");
+    let page = store
+        .claim_due(&ai_billing::store::DueQuery {
+            due_by: at("2030-01-01T00:00:00Z"),
+            after: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let outcomes = store
+        .commit_claimed(page, std::slice::from_ref(&second))
+        .await
+        .unwrap();
+    assert!(matches!(outcomes[..], [Ok(CommitOutcome::Committed)]));
+    assert_eq!(
+        stored_changes(&store).await,
+        ("null".into(), None),
+        "the page path writes NULL too"
+    );
+
+    let mut paused = second.subscription.clone();
+    paused.revision += 1;
+    paused
+        .changes
+        .pause(
+            ai_billing::changes::Pause {
+                from: date(2026, 3, 1),
+                until: Some(date(2026, 3, 8)),
+            },
+            date(2026, 2, 20),
+        )
+        .unwrap();
+    let pause = SubscriptionCommit {
+        expected_revision: second.subscription.revision,
+        subscription: paused.clone(),
+        invoice: None,
+        credit_notes: Vec::new(),
+        events: Vec::new(),
+    };
+    assert_eq!(
+        store.commit(&pause).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    let (kind, text) = stored_changes(&store).await;
+    assert_eq!(kind, "text");
+    let text = text.unwrap();
+    assert_eq!(
+        serde_json::from_str::<ai_billing::changes::Changes>(&text).unwrap(),
+        paused.changes,
+        "the changes as JSON: {text}"
+    );
+    assert_eq!(
+        store.subscription(ACCOUNT, "sub_1").await.unwrap(),
+        Some(paused.clone())
+    );
+
+    let mut resumed = paused.clone();
+    resumed.revision += 1;
+    resumed.changes = Default::default();
+    let resume = SubscriptionCommit {
+        expected_revision: paused.revision,
+        subscription: resumed,
+        invoice: None,
+        credit_notes: Vec::new(),
+        events: Vec::new(),
+    };
+    assert_eq!(
+        store.commit(&resume).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(stored_changes(&store).await, ("null".into(), None));
 }

@@ -10,6 +10,8 @@
 //! - **No aborted transactions on duplicates.** Inserts that may meet an existing key use
 //!   `ON CONFLICT DO NOTHING RETURNING`, so a duplicate is found without an error that would abort
 //!   the transaction; the transaction is then rolled back (dropped) and nothing is written.
+//! - **Changes as JSON, NULL when none.** A subscription's changes in force are one `json` column,
+//!   NULL for the subscriptions nothing has changed, which are then written and read as before.
 //! - **Batched rows.** An invoice's line items, tax lines and revenue schedule, a batch of events,
 //!   shipments or returns are each one statement over `UNNEST` arrays, never a round trip per row.
 //! - **Usage in SQL.** [`UsageSource::usage`] runs the template's PostgreSQL text once, with the
@@ -24,13 +26,15 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::audit::AuditEvent;
+use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription,
-    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures, UsageRequest,
-    UsageSource, check_event_batch, check_plan_id, invoice_exists, subscription_exists,
+    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery,
+    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures,
+    UsageRequest, UsageSource, check_event_batch, check_plan_id, invoice_exists,
+    subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
@@ -38,11 +42,15 @@ use crate::usage::{PeriodUsage, Return, Shipment};
 #[macro_use]
 mod rows;
 mod batch;
+mod commits;
+mod credit_notes;
 mod error;
 mod events;
 mod invoices;
 mod usage;
 
+use commits::commit_one;
+use credit_notes::select_credit_notes;
 use error::{PgError, is_foreign_key_violation, storage, storage_error};
 use events::insert_events;
 use invoices::{Inserted, insert_invoice, select_invoices};
@@ -108,15 +116,16 @@ const LIST_PLANS: &str = "SELECT account_id, plan_id, version, plan::text AS pla
 
 const INSERT_SUBSCRIPTION: &str = "INSERT INTO subscriptions (account_id, id, customer_id, \
      plan_id, quantity, start_date, status, current_period, current_period_start, \
-     current_period_end, next_invoice_period, next_invoice_at, revision, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     current_period_end, next_invoice_period, next_invoice_at, revision, created_at, updated_at, \
+     changes) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::json) \
      ON CONFLICT DO NOTHING \
      RETURNING id";
 
 const UPDATE_SUBSCRIPTION: &str = "UPDATE subscriptions SET customer_id = $3, plan_id = $4, \
      quantity = $5, start_date = $6, status = $7, current_period = $8, current_period_start = $9, \
      current_period_end = $10, next_invoice_period = $11, next_invoice_at = $12, revision = $13, \
-     created_at = $14, updated_at = $15 \
+     created_at = $14, updated_at = $15, changes = $16::json \
      WHERE account_id = $1 AND id = $2";
 
 const LOCK_REVISION: &str =
@@ -261,12 +270,13 @@ async fn require_account(conn: &mut sqlx::PgConnection, account_id: &str) -> Res
 }
 
 /// Binds every column of a subscription in the order of [`INSERT_SUBSCRIPTION`] and
-/// [`UPDATE_SUBSCRIPTION`].
+/// [`UPDATE_SUBSCRIPTION`]; its changes as JSON text, NULL when there are none.
 fn bind_subscription<'q>(
     query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     subscription: &'q Subscription,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    query
+) -> Result<sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>> {
+    let changes = rows::changes_json(&subscription.changes)?;
+    Ok(query
         .bind(&subscription.account_id)
         .bind(&subscription.id)
         .bind(&subscription.customer_id)
@@ -282,6 +292,7 @@ fn bind_subscription<'q>(
         .bind(subscription.revision)
         .bind(subscription.created_at)
         .bind(subscription.updated_at)
+        .bind(changes))
 }
 
 fn to_json<T: serde::Serialize>(value: &T, field: &str) -> Result<String> {
@@ -452,7 +463,7 @@ impl BillingState for PostgresStore {
                 subscription.customer_id.clone(),
             ));
         }
-        let written = bind_subscription(sqlx::query(INSERT_SUBSCRIPTION), subscription)
+        let written = bind_subscription(sqlx::query(INSERT_SUBSCRIPTION), subscription)?
             .fetch_optional(&mut *tx)
             .await
             .map_err(|error| {
@@ -488,40 +499,15 @@ impl BillingState for PostgresStore {
 
     async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
         request.check_revision()?;
-        let subscription = &request.subscription;
         let mut tx = self.begin("commit a subscription change").await?;
-        // The row lock is the compare-and-set: a concurrent commit waits here until this one
-        // ends, then reads the revision this one wrote.
-        let revision: Option<i64> = sqlx::query_scalar(LOCK_REVISION)
-            .bind(&subscription.account_id)
-            .bind(&subscription.id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(storage(format!(
-                "locking subscription {:?}",
-                subscription.id
-            )))?;
-        if revision != Some(request.expected_revision) {
-            return Ok(CommitOutcome::Stale);
+        // Anything but Committed drops the transaction, which rolls it back: nothing is written.
+        let outcome = commit_one(&mut tx, request).await?;
+        if outcome == CommitOutcome::Committed {
+            tx.commit()
+                .await
+                .map_err(storage("committing a subscription change"))?;
         }
-        if let Some(invoice) = &request.invoice
-            && insert_invoice(&mut tx, invoice).await? == Inserted::Exists
-        {
-            // Dropping the transaction rolls it back: nothing of this commit is written.
-            return Ok(CommitOutcome::InvoiceExists);
-        }
-        insert_events(&mut tx, &request.events).await?;
-        bind_subscription(sqlx::query(UPDATE_SUBSCRIPTION), subscription)
-            .execute(&mut *tx)
-            .await
-            .map_err(storage(format!(
-                "writing subscription {:?}",
-                subscription.id
-            )))?;
-        tx.commit()
-            .await
-            .map_err(storage("committing a subscription change"))?;
-        Ok(CommitOutcome::Committed)
+        Ok(outcome)
     }
 
     async fn customers(&self, keys: &[(String, String)]) -> Result<Vec<Option<Customer>>> {
@@ -559,15 +545,8 @@ impl BillingState for PostgresStore {
         found.iter().map(rows::subscription).collect()
     }
 
-    async fn credit_notes(
-        &self,
-        _query: &crate::store::CreditNoteQuery,
-    ) -> Result<Vec<crate::credit_note::CreditNote>> {
-        // TODO(issue 18, store work in progress): the credit_notes table.
-        Err(crate::error::Error::invalid(
-            "credit_notes",
-            "not kept by this store yet",
-        ))
+    async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>> {
+        select_credit_notes(&self.pool, query).await
     }
 
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {

@@ -4,8 +4,9 @@
 //! # Schema
 //! The tables are created by the embedded migrations of `sql/migrations/sqlite/` (see
 //! [`BillingState::migrate`](crate::store::BillingState::migrate)): the platform's `shipments` and `returns`, and the
-//! engine's accounts, customers, plan versions, subscriptions, invoices (with their line items, tax
-//! lines and revenue schedule) and the audit outbox. Money is integer minor units with its ISO code,
+//! engine's accounts, customers, plan versions, subscriptions (with the changes in force, JSON,
+//! NULL when none), invoices (with their line items, tax lines and revenue schedule), credit notes
+//! (likewise) and the audit outbox. Money is integer minor units with its ISO code,
 //! rates decimal text, instants unix microseconds, local dates `YYYY-MM-DD` text.
 //!
 //! # Concurrency
@@ -31,6 +32,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use crate::error::{Error, Result};
 
 mod commits;
+mod credit_notes;
 mod json_rows;
 mod outbox;
 mod rows;

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
+use super::commits::commit_each;
 use super::error::storage;
 use super::events::insert_events;
 use super::rows::{self, get};
@@ -72,13 +73,13 @@ const UPDATE_STATES: &str = "UPDATE subscriptions AS s SET customer_id = n.custo
      current_period = n.current_period, current_period_start = n.current_period_start, \
      current_period_end = n.current_period_end, next_invoice_period = n.next_invoice_period, \
      next_invoice_at = n.next_invoice_at, revision = n.revision, created_at = n.created_at, \
-     updated_at = n.updated_at \
+     updated_at = n.updated_at, changes = n.changes::json \
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::date[], \
          $7::text[], $8::bigint[], $9::date[], $10::date[], $11::bigint[], $12::timestamptz[], \
-         $13::bigint[], $14::timestamptz[], $15::timestamptz[]) \
+         $13::bigint[], $14::timestamptz[], $15::timestamptz[], $16::text[]) \
        AS n (account_id, id, customer_id, plan_id, quantity, start_date, status, current_period, \
              current_period_start, current_period_end, next_invoice_period, next_invoice_at, \
-             revision, created_at, updated_at) \
+             revision, created_at, updated_at, changes) \
      WHERE s.account_id = n.account_id AND s.id = n.id";
 
 /// The claim's transaction, kept in the [`ClaimedPage`].
@@ -226,7 +227,8 @@ pub(crate) async fn usage_many(
 }
 
 /// Writes a page's renewals in its claim's transaction (or a new one), each as [`Store::commit`]
-/// would on its own, then commits.
+/// would on its own, then commits: in a few set-based statements, or one by one when a request
+/// carries credit notes.
 ///
 /// [`Store::commit`]: crate::Store::commit
 pub(crate) async fn commit_claimed(
@@ -250,7 +252,12 @@ pub(crate) async fn commit_claimed(
             .await
             .map_err(storage("starting to commit a page of renewals"))?,
     };
-    let outcomes = write_page(&mut tx, requests).await?;
+    let outcomes = if requests.iter().any(|r| !r.credit_notes.is_empty()) {
+        // Rare (a change settled at a renewal): each request on its own, in order.
+        commit_each(&mut tx, requests).await?
+    } else {
+        write_page(&mut tx, requests).await?
+    };
     tx.commit()
         .await
         .map_err(storage("committing a page of renewals"))?;
@@ -680,6 +687,12 @@ async fn update_states(conn: &mut PgConnection, states: &[&Subscription]) -> Res
         .bind(states.iter().map(|s| s.revision).collect::<Vec<_>>())
         .bind(states.iter().map(|s| s.created_at).collect::<Vec<_>>())
         .bind(states.iter().map(|s| s.updated_at).collect::<Vec<_>>())
+        .bind(
+            states
+                .iter()
+                .map(|s| rows::changes_json(&s.changes))
+                .collect::<Result<Vec<_>>>()?,
+        )
         .execute(&mut *conn)
         .await
         .map_err(storage("writing a page of subscription states"))?;

@@ -54,6 +54,12 @@ const SELECT_INVOICES: &str = "SELECT account_id, id, subscription_id, customer_
      ORDER BY account_id, subscription_id, period_start \
      LIMIT $3";
 
+/// One invoice's head, by its key.
+pub(crate) const SELECT_INVOICE: &str = "SELECT account_id, id, subscription_id, customer_id, \
+     plan_id, plan_version, quantity, billing_reason, status, created_at, period_index, \
+     issue_date, period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, \
+     total_minor FROM invoices WHERE account_id = $1 AND id = $2";
+
 /// The child rows of a set of invoices, given as parallel (account id, invoice id) arrays.
 const SELECT_LINE_ITEMS: &str = "SELECT account_id, invoice_id, description, kind, amount_minor \
      FROM invoice_line_items \
@@ -80,7 +86,7 @@ pub(crate) enum Inserted {
     Exists,
 }
 
-fn kind_name(kind: ChargeKind) -> &'static str {
+pub(crate) fn kind_name(kind: ChargeKind) -> &'static str {
     match kind {
         ChargeKind::Recurring => "recurring",
         ChargeKind::Usage => "usage",
@@ -95,7 +101,7 @@ fn parse_kind(text: &str) -> Option<ChargeKind> {
     }
 }
 
-fn positions(count: usize) -> Result<Vec<i32>> {
+pub(crate) fn positions(count: usize) -> Result<Vec<i32>> {
     (0..count)
         .map(|index| i32::try_from(index).map_err(|_| Error::overflow("invoice rows")))
         .collect()
@@ -234,13 +240,6 @@ pub(crate) async fn insert_invoice(
 
 type InvoiceKey = (String, String);
 
-fn child_key(row: &PgRow, table: &'static str) -> Result<InvoiceKey> {
-    Ok((
-        get(row, table, "account_id")?,
-        get(row, table, "invoice_id")?,
-    ))
-}
-
 /// Invoices matching `query`, whole, in (account, subscription, period start) order.
 pub(crate) async fn select_invoices(
     pool: &PgPool,
@@ -264,97 +263,98 @@ pub(crate) async fn select_invoices(
     let accounts: Vec<&str> = heads.iter().map(|h| h.account_id.as_str()).collect();
     let ids: Vec<&str> = heads.iter().map(|h| h.id.as_str()).collect();
 
-    let mut lines: HashMap<InvoiceKey, Vec<(String, String, i64)>> = HashMap::new();
-    for row in sqlx::query(SELECT_LINE_ITEMS)
-        .bind(&accounts)
-        .bind(&ids)
-        .fetch_all(pool)
-        .await
-        .map_err(storage(ACTION))?
-    {
-        const T: &str = "invoice_line_items";
-        lines.entry(child_key(&row, T)?).or_default().push((
-            get(&row, T, "description")?,
-            get(&row, T, "kind")?,
-            get(&row, T, "amount_minor")?,
-        ));
-    }
-    let mut taxes: HashMap<InvoiceKey, Vec<(String, String, i64)>> = HashMap::new();
-    for row in sqlx::query(SELECT_TAX_LINES)
-        .bind(&accounts)
-        .bind(&ids)
-        .fetch_all(pool)
-        .await
-        .map_err(storage(ACTION))?
-    {
-        const T: &str = "invoice_tax_lines";
-        taxes.entry(child_key(&row, T)?).or_default().push((
-            get(&row, T, "name")?,
-            get(&row, T, "rate")?,
-            get(&row, T, "amount_minor")?,
-        ));
-    }
-    let mut revenue: HashMap<InvoiceKey, Vec<PgRow>> = HashMap::new();
-    for row in sqlx::query(SELECT_REVENUE)
-        .bind(&accounts)
-        .bind(&ids)
-        .fetch_all(pool)
-        .await
-        .map_err(storage(ACTION))?
-    {
-        revenue
-            .entry(child_key(&row, "revenue_schedule")?)
-            .or_default()
-            .push(row);
-    }
-
+    let keys = (accounts.as_slice(), ids.as_slice());
+    let parent = "invoice_id";
+    let mut lines = children(pool, SELECT_LINE_ITEMS, "invoice_line_items", parent, keys).await?;
+    let mut taxes = children(pool, SELECT_TAX_LINES, "invoice_tax_lines", parent, keys).await?;
+    let mut revenue = children(pool, SELECT_REVENUE, "revenue_schedule", parent, keys).await?;
     let mut invoices = Vec::with_capacity(heads.len());
     for mut issued in heads {
         let key = (issued.account_id.clone(), issued.id.clone());
         let currency = issued.invoice.currency;
-        for (description, kind, amount) in lines.remove(&key).unwrap_or_default() {
-            issued.invoice.line_items.push(LineItem {
-                description,
-                kind: parse_kind(&kind).ok_or_else(|| {
-                    corrupt(
-                        "invoice_line_items",
-                        "kind",
-                        format!("{kind:?}, not a kind"),
-                    )
-                })?,
-                amount: Money::from_minor(amount, currency),
-            });
+        for row in lines.remove(&key).unwrap_or_default() {
+            let line = line_item(&row, "invoice_line_items", currency)?;
+            issued.invoice.line_items.push(line);
         }
-        for (name, rate, amount) in taxes.remove(&key).unwrap_or_default() {
-            issued.invoice.tax_lines.push(TaxLine {
-                name,
-                rate: rate.parse::<Decimal>().map_err(|_| {
-                    corrupt(
-                        "invoice_tax_lines",
-                        "rate",
-                        format!("{rate:?}, not a decimal"),
-                    )
-                })?,
-                amount: Money::from_minor(amount, currency),
-            });
+        for row in taxes.remove(&key).unwrap_or_default() {
+            let line = tax_line(&row, "invoice_tax_lines", currency)?;
+            issued.invoice.tax_lines.push(line);
         }
         for row in revenue.remove(&key).unwrap_or_default() {
-            const T: &str = "revenue_schedule";
-            issued.invoice.revenue_schedule.push(RevenueEntry {
-                month: get(&row, T, "month")?,
-                start: get(&row, T, "start_date")?,
-                end: get(&row, T, "end_date")?,
-                days: get_u32(&row, T, "days")?,
-                amount: Money::from_minor(get(&row, T, "amount_minor")?, currency),
-            });
+            let entry = revenue_entry(&row, "revenue_schedule", currency)?;
+            issued.invoice.revenue_schedule.push(entry);
         }
         invoices.push(issued);
     }
     Ok(invoices)
 }
 
-/// An `invoices` row, without its child rows.
-fn invoice_head(row: &PgRow) -> Result<IssuedInvoice> {
+/// The rows of the child `table` of some documents (`select` over their parallel (account id,
+/// document id) arrays, in (account, document, position) order), grouped by their document's
+/// key (`parent` the column naming the document).
+pub(crate) async fn children(
+    pool: &PgPool,
+    select: &'static str,
+    table: &'static str,
+    parent: &'static str,
+    (accounts, ids): (&[&str], &[&str]),
+) -> Result<HashMap<InvoiceKey, Vec<PgRow>>> {
+    let mut grouped: HashMap<InvoiceKey, Vec<PgRow>> = HashMap::new();
+    for row in sqlx::query(select)
+        .bind(accounts)
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+        .map_err(storage(format!("reading {table}")))?
+    {
+        let key = (get(&row, table, "account_id")?, get(&row, table, parent)?);
+        grouped.entry(key).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// A line item row (`description`, `kind`, `amount_minor`) of `table`, in its document's
+/// currency.
+pub(crate) fn line_item(row: &PgRow, table: &'static str, currency: Currency) -> Result<LineItem> {
+    let kind: String = get(row, table, "kind")?;
+    Ok(LineItem {
+        description: get(row, table, "description")?,
+        kind: parse_kind(&kind)
+            .ok_or_else(|| corrupt(table, "kind", format!("{kind:?}, not a kind")))?,
+        amount: Money::from_minor(get(row, table, "amount_minor")?, currency),
+    })
+}
+
+/// A tax line row (`name`, `rate` as text, `amount_minor`) of `table`, in its document's currency.
+pub(crate) fn tax_line(row: &PgRow, table: &'static str, currency: Currency) -> Result<TaxLine> {
+    let rate: String = get(row, table, "rate")?;
+    Ok(TaxLine {
+        name: get(row, table, "name")?,
+        rate: rate
+            .parse::<Decimal>()
+            .map_err(|_| corrupt(table, "rate", format!("{rate:?}, not a decimal")))?,
+        amount: Money::from_minor(get(row, table, "amount_minor")?, currency),
+    })
+}
+
+/// A revenue row (`month`, `start_date`, `end_date`, `days`, `amount_minor`) of `table`, in its
+/// document's currency.
+pub(crate) fn revenue_entry(
+    row: &PgRow,
+    table: &'static str,
+    currency: Currency,
+) -> Result<RevenueEntry> {
+    Ok(RevenueEntry {
+        month: get(row, table, "month")?,
+        start: get(row, table, "start_date")?,
+        end: get(row, table, "end_date")?,
+        days: get_u32(row, table, "days")?,
+        amount: Money::from_minor(get(row, table, "amount_minor")?, currency),
+    })
+}
+
+/// An `invoices` row ([`SELECT_INVOICES`]' columns), without its child rows.
+pub(crate) fn invoice_head(row: &PgRow) -> Result<IssuedInvoice> {
     const T: &str = "invoices";
     let code: String = get(row, T, "currency")?;
     let currency = Currency::parse(&code)

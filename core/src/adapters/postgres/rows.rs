@@ -9,6 +9,7 @@ use sqlx::{Decode, Postgres, Row, Type};
 
 use super::error::{PgError, corrupt, storage_error};
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
+use crate::changes::Changes;
 use crate::error::Result;
 use crate::plan::{Account, PlanVersion};
 use crate::store::stored_tax_address;
@@ -19,7 +20,7 @@ macro_rules! subscription_columns {
     () => {
         "account_id, id, customer_id, plan_id, quantity, start_date, status, current_period, \
          current_period_start, current_period_end, next_invoice_period, next_invoice_at, \
-         revision, created_at, updated_at"
+         revision, created_at, updated_at, changes::text AS changes"
     };
 }
 
@@ -158,11 +159,34 @@ pub(crate) fn subscription(row: &PgRow) -> Result<Subscription> {
         current_period_end: get(row, T, "current_period_end")?,
         next_invoice_period: get_u32(row, T, "next_invoice_period")?,
         next_invoice_at: get(row, T, "next_invoice_at")?,
-        changes: Default::default(),
+        changes: changes(row, T, "changes")?,
         revision: get(row, T, "revision")?,
         created_at: get(row, T, "created_at")?,
         updated_at: get(row, T, "updated_at")?,
     })
+}
+
+/// A subscription's changes as stored: the JSON of [`Changes`], or NULL when there are none (most
+/// subscriptions), so an unchanged row costs nothing to write or read.
+pub(crate) fn changes_json(changes: &Changes) -> Result<Option<String>> {
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(changes).map(Some).map_err(|error| {
+        crate::error::Error::invalid(
+            "subscription.changes",
+            format!("cannot be written as JSON: {error}"),
+        )
+    })
+}
+
+/// The changes column (selected as text): empty when NULL (nothing is parsed), else its JSON.
+fn changes(row: &PgRow, table: &'static str, column: &'static str) -> Result<Changes> {
+    match get::<Option<String>>(row, table, column)? {
+        None => Ok(Changes::default()),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|error| corrupt(table, column, format!("bad JSON: {error}"))),
+    }
 }
 
 /// An `audit_outbox` row, selected with [`EVENT_COLUMNS`].

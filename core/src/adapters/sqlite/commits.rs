@@ -1,7 +1,7 @@
 //! Writing invoices and subscription commits on SQLite: one invoice with its rows, and a billing
 //! run's page of commits decided and written in a few multi-row statements.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -14,7 +14,9 @@ use crate::invoice::IssuedInvoice;
 use crate::store::{CommitOutcome, SubscriptionCommit, check_event_batch, check_invoice_currency};
 use crate::subscription::Subscription;
 
-use super::outbox::{event_rows, insert_event_rows};
+use super::credit_notes::{credited_invoices, insert_credit_notes};
+use super::outbox::{event_rows, insert_event_rows, insert_events};
+use super::store::bind_subscription;
 use super::tx::{CHUNK, Tx, is_unique_violation};
 
 /// Inserts an invoice and its children. `Ok(false)`, with nothing of the invoice written, when an
@@ -105,6 +107,92 @@ pub(super) async fn insert_invoice(
     Ok(true)
 }
 
+/// Replaces a subscription's state over its revision, in `SUBSCRIPTION_COLUMNS` order, `?17`
+/// the expected revision.
+const UPDATE_SUBSCRIPTION: &str = "UPDATE subscriptions SET account_id = ?1, id = ?2, \
+     customer_id = ?3, plan_id = ?4, quantity = ?5, start_date = ?6, status = ?7, \
+     current_period = ?8, current_period_start = ?9, current_period_end = ?10, \
+     next_invoice_period = ?11, next_invoice_at = ?12, revision = ?13, created_at = ?14, \
+     updated_at = ?15, changes = ?16 \
+     WHERE account_id = ?1 AND id = ?2 AND revision = ?17";
+
+/// One change (its revision already checked by the caller) in the caller's write transaction,
+/// as [`BillingState::commit`] makes it: the revision compared, the invoice, the events, the
+/// credit notes (each checked against the invoices kept before the change), the new state. On
+/// anything but `Committed` (or an error) the caller rolls back whatever this wrote.
+///
+/// [`BillingState::commit`]: crate::store::BillingState::commit
+pub(super) async fn commit_one(tx: &mut Tx, request: &SubscriptionCommit) -> Result<CommitOutcome> {
+    let subscription = &request.subscription;
+    let action = format!("updating subscription {:?}", subscription.id);
+    let revision: Option<i64> =
+        sqlx::query_scalar("SELECT revision FROM subscriptions WHERE account_id = ?1 AND id = ?2")
+            .bind(subscription.account_id.clone())
+            .bind(subscription.id.clone())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(storage(action.clone()))?;
+    if revision != Some(request.expected_revision) {
+        return Ok(CommitOutcome::Stale);
+    }
+    let credited = credited_invoices(tx, &request.credit_notes).await?;
+    if let Some(invoice) = &request.invoice
+        && !insert_invoice(tx, invoice).await?
+    {
+        return Ok(CommitOutcome::InvoiceExists);
+    }
+    insert_events(tx, &request.events).await?;
+    insert_credit_notes(tx, &request.credit_notes, &credited).await?;
+    let updated = bind_subscription(sqlx::query(UPDATE_SUBSCRIPTION), subscription)?
+        .bind(request.expected_revision)
+        .execute(&mut **tx)
+        .await
+        .map_err(storage(action))?;
+    if updated.rows_affected() != 1 {
+        // Cannot happen under the write lock taken before the revision was read.
+        return Ok(CommitOutcome::Stale);
+    }
+    Ok(CommitOutcome::Committed)
+}
+
+/// A page of changes written one by one in the caller's write transaction, each under a
+/// savepoint, exactly as [`BillingState::commit_claimed`]'s default: what one request writes is
+/// kept only when it is `Committed`, and a request after one of the same subscription that was
+/// not is `Stale`. The page path for requests that carry credit notes, which the set-based
+/// [`commit_page`] does not write.
+///
+/// [`BillingState::commit_claimed`]: crate::store::BillingState::commit_claimed
+pub(super) async fn commit_each(
+    tx: &mut Tx,
+    requests: &[SubscriptionCommit],
+) -> Result<Vec<Result<CommitOutcome>>> {
+    let action = "committing a page of changes";
+    let mut outcomes = Vec::with_capacity(requests.len());
+    let mut broken: HashSet<(&str, &str)> = HashSet::new();
+    for request in requests {
+        let key = (
+            request.subscription.account_id.as_str(),
+            request.subscription.id.as_str(),
+        );
+        if broken.contains(&key) {
+            outcomes.push(Ok(CommitOutcome::Stale));
+            continue;
+        }
+        run_sql(tx, "SAVEPOINT page_request", action).await?;
+        let outcome = match request.check_revision() {
+            Ok(()) => commit_one(tx, request).await,
+            Err(error) => Err(error),
+        };
+        if !matches!(outcome, Ok(CommitOutcome::Committed)) {
+            run_sql(tx, "ROLLBACK TO page_request", action).await?;
+            broken.insert(key);
+        }
+        run_sql(tx, "RELEASE page_request", action).await?;
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
 /// The revisions of a page's subscriptions (`?1`: a [`JsonRows`] array of (account, id)), each
 /// found by the primary key.
 pub(super) const SELECT_REVISIONS: &str = "SELECT s.account_id, s.id, s.revision \
@@ -142,10 +230,10 @@ pub(super) const INSERT_REVENUE: &str = "INSERT INTO revenue_schedule \
 /// Each subscription's new state, over its existing row.
 pub(super) const UPSERT_STATES: &str = "INSERT INTO subscriptions (account_id, id, customer_id, plan_id, \
      quantity, start_date, status, current_period, current_period_start, current_period_end, \
-     next_invoice_period, next_invoice_at, revision, created_at, updated_at) \
+     next_invoice_period, next_invoice_at, revision, created_at, updated_at, changes) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
          value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
-         value ->> 12, value ->> 13, value ->> 14 \
+         value ->> 12, value ->> 13, value ->> 14, value ->> 15 \
      FROM jsonb_each(?1) WHERE true ORDER BY key \
      ON CONFLICT (account_id, id) DO UPDATE SET customer_id = excluded.customer_id, \
      plan_id = excluded.plan_id, quantity = excluded.quantity, \
@@ -155,7 +243,8 @@ pub(super) const UPSERT_STATES: &str = "INSERT INTO subscriptions (account_id, i
      current_period_end = excluded.current_period_end, \
      next_invoice_period = excluded.next_invoice_period, \
      next_invoice_at = excluded.next_invoice_at, revision = excluded.revision, \
-     created_at = excluded.created_at, updated_at = excluded.updated_at";
+     created_at = excluded.created_at, updated_at = excluded.updated_at, \
+     changes = excluded.changes";
 
 /// What a page's requests come to: each one's outcome, the accepted ones in order, each
 /// subscription's last new state (in the order first met) and the invoice heads to write.
@@ -411,7 +500,8 @@ impl PageRows {
                 .opt_int(subscription.next_invoice_at.map(micros))
                 .int(subscription.revision)
                 .int(micros(subscription.created_at))
-                .int(micros(subscription.updated_at));
+                .int(micros(subscription.updated_at))
+                .opt_text(rows::changes_json(&subscription.changes)?.as_deref());
         }
         let events = event_rows(decided.accepted.iter().flat_map(|r| r.events.iter()))?;
         Ok(PageRows {

@@ -11,8 +11,10 @@ use sqlx::sqlite::SqliteRow;
 
 use super::SqliteError;
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
+use crate::changes::Changes;
+use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
-use crate::invoice::LineItem;
+use crate::invoice::{Invoice, IssuedInvoice, LineItem};
 use crate::money::{Currency, Money};
 use crate::plan::{Account, PlanVersion};
 use crate::pricing::ChargeKind;
@@ -26,11 +28,16 @@ use crate::tax::TaxLine;
 /// The columns of `subscriptions`, in the order [`subscription`] reads them.
 pub(super) const SUBSCRIPTION_COLUMNS: &str = "account_id, id, customer_id, plan_id, quantity, \
      start_date, status, current_period, current_period_start, current_period_end, \
-     next_invoice_period, next_invoice_at, revision, created_at, updated_at";
+     next_invoice_period, next_invoice_at, revision, created_at, updated_at, changes";
 
 /// The columns of `audit_outbox` that make an event.
 pub(super) const EVENT_COLUMNS: &str = "id, time, account_id, actor, action, subject_kind, \
      subject_id, run_id, correlation_id, data";
+
+/// The columns of `credit_notes`, without the children.
+pub(super) const CREDIT_NOTE_COLUMNS: &str = "account_id, id, number, subscription_id, \
+     customer_id, invoice_id, invoice_period_start, issue_date, reason, currency, subtotal, tax, \
+     tax_inclusive, total, created_at";
 
 /// The columns of `invoices`, without the children.
 pub(super) const INVOICE_COLUMNS: &str = "account_id, id, subscription_id, customer_id, plan_id, \
@@ -247,11 +254,34 @@ pub(super) fn subscription(row: &SqliteRow) -> Result<Subscription> {
         current_period_end: date(row, T, "current_period_end")?,
         next_invoice_period: count(row, T, "next_invoice_period", 0)?,
         next_invoice_at: optional_instant(row, T, "next_invoice_at")?,
-        changes: Default::default(),
+        changes: changes(row, T, "changes")?,
         revision: get(row, T, "revision")?,
         created_at: instant(row, T, "created_at")?,
         updated_at: instant(row, T, "updated_at")?,
     })
+}
+
+/// A subscription's changes as stored: the JSON text of [`Changes`], or NULL when there are none
+/// (most subscriptions), so an unchanged row costs nothing to write or read.
+pub(super) fn changes_json(changes: &Changes) -> Result<Option<String>> {
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(changes)
+        .map(Some)
+        .map_err(|source| Error::Storage {
+            action: "encoding a subscription's changes".to_owned(),
+            source: Box::new(source),
+        })
+}
+
+/// The changes column: empty when NULL (nothing is parsed), else its JSON.
+fn changes(row: &SqliteRow, table: &'static str, column: &'static str) -> Result<Changes> {
+    match get::<Option<String>>(row, table, column)? {
+        None => Ok(Changes::default()),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|error| corrupt(table, column, format!("changes that do not read: {error}"))),
+    }
 }
 
 /// The invoice columns of a row of `invoices` ([`INVOICE_COLUMNS`]), without its children.
@@ -314,49 +344,139 @@ pub(super) fn invoice_head(row: &SqliteRow) -> Result<InvoiceHead> {
     })
 }
 
-/// The invoice key a child row belongs to.
-pub(super) fn invoice_key(row: &SqliteRow, table: &'static str) -> Result<(String, String)> {
-    Ok((
-        text(row, table, "account_id")?,
-        text(row, table, "invoice_id")?,
-    ))
+impl InvoiceHead {
+    /// The whole invoice: this head with its child rows.
+    pub(super) fn into_issued(
+        self,
+        line_items: Vec<LineItem>,
+        tax_lines: Vec<TaxLine>,
+        revenue_schedule: Vec<RevenueEntry>,
+    ) -> IssuedInvoice {
+        let currency = self.currency;
+        IssuedInvoice {
+            invoice: Invoice {
+                period_index: self.period_index,
+                issue_date: self.issue_date,
+                period_start: self.period_start,
+                period_end: self.period_end,
+                currency,
+                line_items,
+                subtotal: Money::from_minor(self.subtotal, currency),
+                tax_lines,
+                tax: Money::from_minor(self.tax, currency),
+                tax_inclusive: self.tax_inclusive,
+                total: Money::from_minor(self.total, currency),
+                revenue_schedule,
+            },
+            id: self.id,
+            account_id: self.account_id,
+            subscription_id: self.subscription_id,
+            customer_id: self.customer_id,
+            plan_id: self.plan_id,
+            plan_version: self.plan_version,
+            quantity: self.quantity,
+            billing_reason: self.billing_reason,
+            status: self.status,
+            created_at: self.created_at,
+        }
+    }
 }
 
-/// A row of `invoice_line_items`, in its invoice's currency.
-pub(super) fn line_item(row: &SqliteRow, currency: Currency) -> Result<LineItem> {
-    const T: &str = "invoice_line_items";
+/// A row of `credit_notes` ([`CREDIT_NOTE_COLUMNS`]), its lines, tax lines and reversed revenue
+/// left empty for the caller to fill from the child tables.
+pub(super) fn credit_note_head(row: &SqliteRow) -> Result<CreditNote> {
+    const T: &str = "credit_notes";
+    let code = text(row, T, "currency")?;
+    let currency = Currency::parse(&code)
+        .map_err(|_| corrupt(T, "currency", format!("the unknown currency {code:?}")))?;
+    let money = |column: &'static str| -> Result<Money> {
+        Ok(Money::from_minor(get(row, T, column)?, currency))
+    };
+    Ok(CreditNote {
+        id: text(row, T, "id")?,
+        number: count(row, T, "number", 0)?,
+        account_id: text(row, T, "account_id")?,
+        subscription_id: text(row, T, "subscription_id")?,
+        customer_id: text(row, T, "customer_id")?,
+        invoice_id: text(row, T, "invoice_id")?,
+        invoice_period_start: date(row, T, "invoice_period_start")?,
+        issue_date: date(row, T, "issue_date")?,
+        reason: text(row, T, "reason")?,
+        currency,
+        line_items: Vec::new(),
+        subtotal: money("subtotal")?,
+        tax_lines: Vec::new(),
+        tax: money("tax")?,
+        tax_inclusive: flag(row, T, "tax_inclusive")?,
+        total: money("total")?,
+        revenue_reversed: Vec::new(),
+        created_at: instant(row, T, "created_at")?,
+    })
+}
+
+/// The key of the document (an invoice, a credit note) a child row belongs to: its account and
+/// the `parent` column.
+pub(super) fn child_key(
+    row: &SqliteRow,
+    table: &'static str,
+    parent: &'static str,
+) -> Result<(String, String)> {
+    Ok((text(row, table, "account_id")?, text(row, table, parent)?))
+}
+
+/// A row of a line item table (`invoice_line_items`, `credit_note_line_items`), in its
+/// document's currency.
+pub(super) fn line_item(
+    row: &SqliteRow,
+    table: &'static str,
+    currency: Currency,
+) -> Result<LineItem> {
     Ok(LineItem {
-        description: text(row, T, "description")?,
-        kind: match text(row, T, "kind")?.as_str() {
+        description: text(row, table, "description")?,
+        kind: match text(row, table, "kind")?.as_str() {
             "recurring" => ChargeKind::Recurring,
             "usage" => ChargeKind::Usage,
-            other => return Err(corrupt(T, "kind", format!("the unknown kind {other:?}"))),
+            other => {
+                return Err(corrupt(
+                    table,
+                    "kind",
+                    format!("the unknown kind {other:?}"),
+                ));
+            }
         },
-        amount: Money::from_minor(get(row, T, "amount")?, currency),
+        amount: Money::from_minor(get(row, table, "amount")?, currency),
     })
 }
 
-/// A row of `invoice_tax_lines`, in its invoice's currency.
-pub(super) fn tax_line(row: &SqliteRow, currency: Currency) -> Result<TaxLine> {
-    const T: &str = "invoice_tax_lines";
-    let rate = text(row, T, "rate")?;
+/// A row of a tax line table (`invoice_tax_lines`, `credit_note_tax_lines`), in its document's
+/// currency.
+pub(super) fn tax_line(
+    row: &SqliteRow,
+    table: &'static str,
+    currency: Currency,
+) -> Result<TaxLine> {
+    let rate = text(row, table, "rate")?;
     Ok(TaxLine {
-        name: text(row, T, "name")?,
+        name: text(row, table, "name")?,
         rate: Decimal::from_str(&rate)
-            .map_err(|_| corrupt(T, "rate", format!("{rate:?}, not a decimal")))?,
-        amount: Money::from_minor(get(row, T, "amount")?, currency),
+            .map_err(|_| corrupt(table, "rate", format!("{rate:?}, not a decimal")))?,
+        amount: Money::from_minor(get(row, table, "amount")?, currency),
     })
 }
 
-/// A row of `revenue_schedule`, in its invoice's currency.
-pub(super) fn revenue_entry(row: &SqliteRow, currency: Currency) -> Result<RevenueEntry> {
-    const T: &str = "revenue_schedule";
+/// A row of a revenue table (`revenue_schedule`, `credit_note_revenue`), in its document's
+/// currency.
+pub(super) fn revenue_entry(
+    row: &SqliteRow,
+    table: &'static str,
+    currency: Currency,
+) -> Result<RevenueEntry> {
     Ok(RevenueEntry {
-        month: text(row, T, "month")?,
-        start: date(row, T, "start_date")?,
-        end: date(row, T, "end_date")?,
-        days: count(row, T, "days", 0)?,
-        amount: Money::from_minor(get(row, T, "amount")?, currency),
+        month: text(row, table, "month")?,
+        start: date(row, table, "start_date")?,
+        end: date(row, table, "end_date")?,
+        days: count(row, table, "days", 0)?,
+        amount: Money::from_minor(get(row, table, "amount")?, currency),
     })
 }
 

@@ -1,6 +1,6 @@
 //! [`BillingState`] for [`SqliteStore`]: every write one `BEGIN IMMEDIATE` transaction with its
-//! events (the invoices and commits it writes in `commits`, the outbox in `outbox`, the usage
-//! source in `usage`).
+//! events (the invoices and commits it writes in `commits`, credit notes in `credit_notes`, the
+//! outbox in `outbox`, the usage source in `usage`).
 
 use std::collections::HashMap;
 
@@ -11,18 +11,19 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use super::rows::{self, INVOICE_COLUMNS, SUBSCRIPTION_COLUMNS, date_text, micros};
 use super::{SqliteStore, storage};
 use crate::audit::AuditEvent;
+use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
-use crate::invoice::{Invoice, IssuedInvoice};
-use crate::money::Money;
+use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    BillingState, ClaimedPage, CommitOutcome, DueQuery, InvoiceQuery, NewSubscription,
-    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, check_plan_id, invoice_exists,
-    subscription_exists,
+    BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery,
+    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, check_plan_id,
+    invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 
-use super::commits::{PreparedPage, commit_page, insert_invoice};
+use super::commits::{PreparedPage, commit_each, commit_one, commit_page, insert_invoice};
+use super::credit_notes::select_credit_notes;
 use super::outbox::insert_events;
 use super::tx::{CHUNK, commit, fetch_failed, is_unique_violation, roll_back};
 
@@ -54,12 +55,13 @@ pub(super) async fn require_account(conn: &mut SqliteConnection, account_id: &st
     }
 }
 
-/// The subscription's columns after its key, bound in [`SUBSCRIPTION_COLUMNS`] order.
+/// The subscription's columns, bound in [`SUBSCRIPTION_COLUMNS`] order (`?1` to `?16`).
 pub(super) fn bind_subscription<'q>(
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
     subscription: &Subscription,
-) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
-    query
+) -> Result<sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>> {
+    let changes = rows::changes_json(&subscription.changes)?;
+    Ok(query
         .bind(subscription.account_id.clone())
         .bind(subscription.id.clone())
         .bind(subscription.customer_id.clone())
@@ -75,6 +77,7 @@ pub(super) fn bind_subscription<'q>(
         .bind(subscription.revision)
         .bind(micros(subscription.created_at))
         .bind(micros(subscription.updated_at))
+        .bind(changes))
 }
 
 /// The due query: `?1` due by, `?2` limit, and with `after`, `?3`/`?4` the cursor. The literal
@@ -105,20 +108,23 @@ pub(super) const LIST_PLANS: &str = "SELECT account_id, plan_id, version, plan_j
                       WHERE p.account_id = v.account_id AND p.plan_id = v.plan_id) \
      ORDER BY plan_id LIMIT ?3";
 
-/// Groups child rows by their invoice key.
-pub(super) fn by_invoice<T>(
+/// Groups the rows of a child `table` by the key of their document (the account and the
+/// `parent` column), each read in its document's currency; rows of no document in `heads` are
+/// skipped.
+pub(super) fn by_parent<T>(
     rows: &[SqliteRow],
     table: &'static str,
+    parent: &'static str,
     heads: &HashMap<(String, String), crate::money::Currency>,
-    read: impl Fn(&SqliteRow, crate::money::Currency) -> Result<T>,
+    read: impl Fn(&SqliteRow, &'static str, crate::money::Currency) -> Result<T>,
 ) -> Result<HashMap<(String, String), Vec<T>>> {
     let mut grouped: HashMap<(String, String), Vec<T>> = HashMap::new();
     for row in rows {
-        let key = rows::invoice_key(row, table)?;
+        let key = rows::child_key(row, table, parent)?;
         let Some(currency) = heads.get(&key) else {
             continue;
         };
-        let item = read(row, *currency)?;
+        let item = read(row, table, *currency)?;
         grouped.entry(key).or_default().push(item);
     }
     Ok(grouped)
@@ -306,10 +312,10 @@ impl BillingState for SqliteStore {
         let insert = bind_subscription(
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
             ))),
             subscription,
-        );
+        )?;
         match insert.execute(&mut *tx).await {
             Ok(_) => {}
             Err(error) if is_unique_violation(&error) => {
@@ -342,50 +348,16 @@ impl BillingState for SqliteStore {
 
     async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
         request.check_revision()?;
-        let subscription = &request.subscription;
-        let action = format!("updating subscription {:?}", subscription.id);
+        let action = format!("updating subscription {:?}", request.subscription.id);
         let mut tx = self.write(&action).await?;
-        let revision: Option<i64> = sqlx::query_scalar(
-            "SELECT revision FROM subscriptions WHERE account_id = ?1 AND id = ?2",
-        )
-        .bind(subscription.account_id.clone())
-        .bind(subscription.id.clone())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(storage(action.clone()))?;
-        if revision != Some(request.expected_revision) {
+        // An error drops the transaction: nothing of the commit is written.
+        let outcome = commit_one(&mut tx, request).await?;
+        if outcome == CommitOutcome::Committed {
+            commit(tx, &action).await?;
+        } else {
             roll_back(tx, &action).await?;
-            return Ok(CommitOutcome::Stale);
         }
-        if let Some(invoice) = &request.invoice
-            && !insert_invoice(&mut tx, invoice).await?
-        {
-            roll_back(tx, &action).await?;
-            return Ok(CommitOutcome::InvoiceExists);
-        }
-        let update = bind_subscription(
-            sqlx::query(
-                "UPDATE subscriptions SET account_id = ?1, id = ?2, customer_id = ?3, \
-                 plan_id = ?4, quantity = ?5, start_date = ?6, status = ?7, current_period = ?8, \
-                 current_period_start = ?9, current_period_end = ?10, next_invoice_period = ?11, \
-                 next_invoice_at = ?12, revision = ?13, created_at = ?14, updated_at = ?15 \
-                 WHERE account_id = ?1 AND id = ?2 AND revision = ?16",
-            ),
-            subscription,
-        )
-        .bind(request.expected_revision);
-        let updated = update
-            .execute(&mut *tx)
-            .await
-            .map_err(storage(action.clone()))?;
-        if updated.rows_affected() != 1 {
-            // Cannot happen under the write lock taken before the revision was read.
-            roll_back(tx, &action).await?;
-            return Ok(CommitOutcome::Stale);
-        }
-        insert_events(&mut tx, &request.events).await?;
-        commit(tx, &action).await?;
-        Ok(CommitOutcome::Committed)
+        Ok(outcome)
     }
 
     async fn customers(&self, keys: &[(String, String)]) -> Result<Vec<Option<Customer>>> {
@@ -428,6 +400,16 @@ impl BillingState for SqliteStore {
             return Ok(Vec::new());
         }
         let action = "committing a page of renewals";
+        if requests
+            .iter()
+            .any(|request| !request.credit_notes.is_empty())
+        {
+            // Rare (a change settled at a renewal): each request on its own, in order.
+            let mut tx = self.write(action).await?;
+            let outcomes = commit_each(&mut tx, requests).await?;
+            commit(tx, action).await?;
+            return Ok(outcomes);
+        }
         let page = PreparedPage::new(requests).await?;
         let mut tx = self.write(action).await?;
         let outcomes = commit_page(&mut tx, page).await?;
@@ -452,15 +434,8 @@ impl BillingState for SqliteStore {
             .collect()
     }
 
-    async fn credit_notes(
-        &self,
-        _query: &crate::store::CreditNoteQuery,
-    ) -> Result<Vec<crate::credit_note::CreditNote>> {
-        // TODO(issue 18, store work in progress): the credit_notes table.
-        Err(crate::error::Error::invalid(
-            "credit_notes",
-            "not kept by this store yet",
-        ))
+    async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>> {
+        select_credit_notes(&self.pool, query).await
     }
 
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
@@ -530,11 +505,25 @@ impl BillingState for SqliteStore {
             .iter()
             .map(|head| ((head.account_id.clone(), head.id.clone()), head.currency))
             .collect();
-        let mut lines = by_invoice(&lines, "invoice_line_items", &currencies, rows::line_item)?;
-        let mut taxes = by_invoice(&taxes, "invoice_tax_lines", &currencies, rows::tax_line)?;
-        let mut revenue = by_invoice(
+        const PARENT: &str = "invoice_id";
+        let mut lines = by_parent(
+            &lines,
+            "invoice_line_items",
+            PARENT,
+            &currencies,
+            rows::line_item,
+        )?;
+        let mut taxes = by_parent(
+            &taxes,
+            "invoice_tax_lines",
+            PARENT,
+            &currencies,
+            rows::tax_line,
+        )?;
+        let mut revenue = by_parent(
             &revenue,
             "revenue_schedule",
+            PARENT,
             &currencies,
             rows::revenue_entry,
         )?;
@@ -542,33 +531,11 @@ impl BillingState for SqliteStore {
             .into_iter()
             .map(|head| {
                 let key = (head.account_id.clone(), head.id.clone());
-                let currency = head.currency;
-                IssuedInvoice {
-                    invoice: Invoice {
-                        period_index: head.period_index,
-                        issue_date: head.issue_date,
-                        period_start: head.period_start,
-                        period_end: head.period_end,
-                        currency,
-                        line_items: lines.remove(&key).unwrap_or_default(),
-                        subtotal: Money::from_minor(head.subtotal, currency),
-                        tax_lines: taxes.remove(&key).unwrap_or_default(),
-                        tax: Money::from_minor(head.tax, currency),
-                        tax_inclusive: head.tax_inclusive,
-                        total: Money::from_minor(head.total, currency),
-                        revenue_schedule: revenue.remove(&key).unwrap_or_default(),
-                    },
-                    id: head.id,
-                    account_id: head.account_id,
-                    subscription_id: head.subscription_id,
-                    customer_id: head.customer_id,
-                    plan_id: head.plan_id,
-                    plan_version: head.plan_version,
-                    quantity: head.quantity,
-                    billing_reason: head.billing_reason,
-                    status: head.status,
-                    created_at: head.created_at,
-                }
+                head.into_issued(
+                    lines.remove(&key).unwrap_or_default(),
+                    taxes.remove(&key).unwrap_or_default(),
+                    revenue.remove(&key).unwrap_or_default(),
+                )
             })
             .collect())
     }

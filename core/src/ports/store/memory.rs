@@ -172,13 +172,13 @@ impl State {
         )
     }
 
-    /// Refuses credit notes that are already kept, or whose invoice is not, or in another currency.
+    /// Refuses credit notes that are already kept (or given twice), or whose invoice is not, or
+    /// in another currency.
     fn check_credit_notes(&self, notes: &[CreditNote]) -> Result<()> {
+        let mut given = std::collections::BTreeSet::new();
         for note in notes {
-            if self
-                .credit_notes
-                .contains_key(&State::credit_note_key(note))
-            {
+            let key = State::credit_note_key(note);
+            if self.credit_notes.contains_key(&key) || !given.insert(key) {
                 return Err(credit_note_exists(note));
             }
             let invoice = self.invoices.values().find(|invoice| {

@@ -2,7 +2,8 @@
 //! [`crate::store::UsageSource`], [`crate::store::AuditOutbox`], and the
 //! [`crate::store::UsageFixtures`] its usage checks write through): what every backend (memory,
 //! SQLite, PostgreSQL) must do, checked the same way for all of them (feature `testkit`). The
-//! checks live by concern: `catalogue`, `state` (subscriptions and invoices), `usage`, `outbox`.
+//! checks live by concern: `catalogue`, `state` (subscriptions and invoices), `changes` (a
+//! subscription's changes, its cancellation, credit notes), `usage`, `outbox`.
 //!
 //! A backend runs the whole suite with [`run_all`], giving a function that makes a fresh, empty
 //! store (a new in-memory store, a new SQLite file, a new PostgreSQL schema), or calls the
@@ -31,6 +32,7 @@ use std::sync::Arc;
 use crate::store::{FixtureStore, StoreStats};
 
 mod catalogue;
+mod changes;
 mod fixtures;
 mod outbox;
 mod state;
@@ -39,6 +41,9 @@ mod usage;
 pub use catalogue::{
     check_accounts_and_customers, check_customers, check_list_plans, check_migrate_twice,
     check_missing_parents_are_not_found, check_plan_versions,
+};
+pub use changes::{
+    check_commit_claimed_credit_notes, check_credit_notes, check_subscription_changes,
 };
 pub use outbox::{
     check_event_round_trip, check_events_for, check_outbox, check_outbox_is_all_or_nothing,
@@ -94,6 +99,9 @@ where
         check_customers,
         check_usage_many,
         check_commit_claimed,
+        check_subscription_changes,
+        check_credit_notes,
+        check_commit_claimed_credit_notes,
     );
 }
 
