@@ -75,7 +75,7 @@ async fn valid_scenarios_parse() {
     assert_eq!(scenario.tax.unwrap().rate.to_string(), "0.0825");
     let scenario = parse(&ai()).unwrap();
     assert_eq!(scenario.shipments.len(), 1);
-    assert_eq!(scenario.returns[0].row.shipment_id, "s1");
+    assert_eq!(scenario.returns[0].shipment_id, "s1");
     // Optional parts: no tax, no shipments or returns, quantity 1.
     let mut minimal = standard();
     let object = minimal.as_object_mut().unwrap();

@@ -619,7 +619,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
     );
 
     let mut changes = ai_billing::changes::Changes::default();
-    changes.cancel(date("2026-03-01"), true);
+    changes.cancel(date("2026-03-01"), true).unwrap();
     let canceled = next(&plain.subscription, changes.clone());
     assert_eq!(
         store.commit(&canceled).await.unwrap(),

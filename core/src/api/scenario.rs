@@ -21,14 +21,14 @@ use crate::json::from_json_object;
 use crate::plan::{Account, Plan};
 use crate::pricing::{InvoiceTiming, PricingProgram};
 use crate::tax::{self, FlatRate, NoTax, TaxCalculator};
-use crate::usage::{Return, Shipment};
+use crate::usage::Shipment;
 
 mod timeline;
 
 use timeline::What;
 pub use timeline::{
-    CancelChange, Empty, PauseChange, PlanChange, QuantityChange, Recorded, ResumeChange,
-    ScenarioChange,
+    CancelChange, Empty, PauseChange, PlanChange, QuantityChange, ResumeChange, ScenarioChange,
+    ScenarioReturn, ScenarioShipment,
 };
 
 /// The most periods a scenario may bill (100 years of months).
@@ -65,10 +65,10 @@ pub struct Scenario {
     pub tax: Option<ScenarioTax>,
     /// The customer's shipments, each inserted when it was recorded.
     #[serde(default)]
-    pub shipments: Vec<Recorded<Shipment>>,
+    pub shipments: Vec<ScenarioShipment>,
     /// The customer's returns, each inserted when it was recorded.
     #[serde(default)]
-    pub returns: Vec<Recorded<Return>>,
+    pub returns: Vec<ScenarioReturn>,
     /// The changes made to the subscription, each at its `made_at`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<ScenarioChange>,
@@ -267,8 +267,8 @@ impl Scenario {
             tax::check_rate(tax.rate)?;
         }
         let mut shipments: HashMap<&str, &Shipment> = HashMap::with_capacity(self.shipments.len());
-        for (i, recorded) in self.shipments.iter().enumerate() {
-            let shipment = &recorded.row;
+        let rows: Vec<Shipment> = self.shipments.iter().map(ScenarioShipment::row).collect();
+        for (i, (recorded, shipment)) in self.shipments.iter().zip(&rows).enumerate() {
             if recorded
                 .recorded_at
                 .is_some_and(|at| at < shipment.shipped_at)
@@ -302,7 +302,7 @@ impl Scenario {
         }
         let mut return_ids = std::collections::HashSet::with_capacity(self.returns.len());
         for (i, recorded) in self.returns.iter().enumerate() {
-            let ret = &recorded.row;
+            let ret = recorded;
             if recorded.recorded_at.is_some_and(|at| at < ret.returned_at) {
                 return Err(Error::invalid(
                     format!("returns[{i}].recorded_at"),
@@ -580,13 +580,11 @@ async fn bill_scenario(
         .returns
         .iter()
         .partition(|row| row.recorded_at.is_none_or(|at| at <= start_at));
-    let rows =
-        |rows: &[&Recorded<Shipment>]| rows.iter().map(|r| r.row.clone()).collect::<Vec<_>>();
+    let rows = |rows: &[&ScenarioShipment]| rows.iter().map(|r| r.row()).collect::<Vec<_>>();
     store
         .insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &rows(&shipments_now))
         .await?;
-    let returned =
-        |rows: &[&Recorded<Return>]| rows.iter().map(|r| r.row.clone()).collect::<Vec<_>>();
+    let returned = |rows: &[&ScenarioReturn]| rows.iter().map(|r| r.row()).collect::<Vec<_>>();
     store
         .insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &returned(&returns_now))
         .await?;
@@ -619,8 +617,8 @@ async fn bill_scenario(
     // Every change and late row at its instant, in time order (rows first at one instant),
     // after the runs due by then.
     enum Step<'a> {
-        Shipment(&'a Recorded<Shipment>),
-        Return(&'a Recorded<Return>),
+        Shipment(&'a ScenarioShipment),
+        Return(&'a ScenarioReturn),
         Change(usize, &'a ScenarioChange),
     }
     let mut steps: Vec<(chrono::DateTime<chrono::Utc>, u8, Step<'_>)> = Vec::new();
@@ -646,20 +644,12 @@ async fn bill_scenario(
         match step {
             Step::Shipment(row) => {
                 store
-                    .insert_shipments(
-                        &account.id,
-                        SCENARIO_CUSTOMER_ID,
-                        std::slice::from_ref(&row.row),
-                    )
+                    .insert_shipments(&account.id, SCENARIO_CUSTOMER_ID, &[row.row()])
                     .await?;
             }
             Step::Return(row) => {
                 store
-                    .insert_returns(
-                        &account.id,
-                        SCENARIO_CUSTOMER_ID,
-                        std::slice::from_ref(&row.row),
-                    )
+                    .insert_returns(&account.id, SCENARIO_CUSTOMER_ID, &[row.row()])
                     .await?;
             }
             Step::Change(i, change) => {

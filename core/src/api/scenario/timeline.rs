@@ -9,17 +9,60 @@ use crate::changes::Effective;
 use crate::engine::Proration;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
+use crate::usage::{Return, Shipment};
 
-/// A usage row of a scenario, and when it reached its table (when it happened, when absent).
+/// A shipment of a scenario, and when its row reached the table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Recorded<T> {
-    /// The row.
-    #[serde(flatten)]
-    pub row: T,
-    /// When the row was inserted into its table; late usage has a `recorded_at` after the
+pub struct ScenarioShipment {
+    /// The shipment's id.
+    pub id: String,
+    /// When it shipped (UTC instant).
+    pub shipped_at: DateTime<Utc>,
+    /// Copies/units in it; at least 1.
+    pub quantity: u32,
+    /// When its row was inserted (`shipped_at` when absent); late usage is recorded after the
     /// invoice of its period was issued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl ScenarioShipment {
+    /// The row, as the `shipments` table holds it.
+    pub fn row(&self) -> Shipment {
+        Shipment {
+            id: self.id.clone(),
+            shipped_at: self.shipped_at,
+            quantity: self.quantity,
+        }
+    }
+}
+
+/// A return of a scenario, and when its row reached the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ScenarioReturn {
+    /// The return's id.
+    pub id: String,
+    /// The shipment it returns.
+    pub shipment_id: String,
+    /// When it was returned (UTC instant).
+    pub returned_at: DateTime<Utc>,
+    /// Units returned; at least 1.
+    pub quantity: u32,
+    /// When its row was inserted (`returned_at` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl ScenarioReturn {
+    /// The row, as the `returns` table holds it.
+    pub fn row(&self) -> Return {
+        Return {
+            id: self.id.clone(),
+            shipment_id: self.shipment_id.clone(),
+            returned_at: self.returned_at,
+            quantity: self.quantity,
+        }
+    }
 }
 
 /// One change made to the scenario's subscription, at `made_at`: exactly one of the other

@@ -11,7 +11,7 @@ use super::fixtures::{
     money, next_state, quantity, read_subscription, setup, stats, subscription, to_json,
 };
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
-use crate::changes::{Changes, Increase, Pause, QuantityFrom, ScheduledEnd};
+use crate::changes::{Changes, Increase, Pause, PlanSwitch, QuantityFrom, ScheduledEnd, Term};
 use crate::credit_note::{Credit, CreditNote};
 use crate::error::Error;
 use crate::invoice::{IssuedInvoice, LineItem};
@@ -55,6 +55,17 @@ fn every_change() -> Changes {
             service_start: date(2026, 4, 11),
             service_end: date(2026, 5, 1),
         }],
+        term: Some(Term {
+            anchor: date(2026, 1, 31),
+            offset: 1,
+            starts_on: date(2026, 2, 10),
+        }),
+        switch: Some(PlanSwitch {
+            plan_id: "plan_2".into(),
+            term: Term::from_start(date(2026, 6, 1)),
+            first_period_end: date(2026, 7, 1),
+            first_due: date(2026, 6, 1),
+        }),
         credit_notes: 7,
     }
 }
