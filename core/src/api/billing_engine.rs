@@ -4,12 +4,16 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::engine::{ChangeQuantity, CreateSubscription, CreatedSubscription, RunDue, SavePlan};
+use crate::credit_note::CreditNote;
+use crate::engine::{
+    CancelSubscription, ChangePlan, ChangeQuantity, ChangedSubscription, CreateSubscription,
+    CreatedSubscription, PauseSubscription, ResumeSubscription, RunDue, SavePlan, WithdrawCancel,
+};
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, IssuedInvoice};
 use crate::llm_interpreter::interpreter_for;
 use crate::plan::{Account, PlanVersion};
-use crate::store::{InvoiceQuery, PlanListQuery, PlanQuery, Store};
+use crate::store::{CreditNoteQuery, InvoiceQuery, PlanListQuery, PlanQuery, Store};
 use crate::subscription::{Customer, Subscription};
 use crate::{AuditSink, Engine};
 
@@ -155,9 +159,51 @@ impl BillingEngine {
             .ok_or_else(|| Error::not_found("subscription", &request.subscription_id))
     }
 
-    /// Changes a subscription's quantity, from the next invoice issued, with no renewal.
+    /// Changes a subscription's quantity, with no renewal: from the next invoice issued, or
+    /// prorated from its effective date (`proration: prorate`).
     pub async fn update_subscription(&self, request: &ChangeQuantity) -> Result<Subscription> {
         self.engine()?.change_quantity(request).await
+    }
+
+    /// Cancels a subscription: at the end of its period (the default), now, or on a date; the
+    /// unserved days of a period already billed are credited unless `credit_unused` is false.
+    pub async fn cancel_subscription(
+        &self,
+        request: &CancelSubscription,
+    ) -> Result<ChangedSubscription> {
+        self.engine()?.cancel_subscription(request).await
+    }
+
+    /// Withdraws a cancellation that has not taken effect.
+    pub async fn withdraw_cancel(&self, request: &WithdrawCancel) -> Result<ChangedSubscription> {
+        self.engine()?.withdraw_cancel(request).await
+    }
+
+    /// Pauses a subscription (a vacation hold); a pause overlapping another is a conflict.
+    pub async fn pause_subscription(
+        &self,
+        request: &PauseSubscription,
+    ) -> Result<ChangedSubscription> {
+        self.engine()?.pause_subscription(request).await
+    }
+
+    /// Ends a pause on a date (its first day removes it).
+    pub async fn resume_subscription(
+        &self,
+        request: &ResumeSubscription,
+    ) -> Result<ChangedSubscription> {
+        self.engine()?.resume_subscription(request).await
+    }
+
+    /// Moves a subscription to another plan in the same currency: at the end of its period (the
+    /// default), now, or on a date.
+    pub async fn change_plan(&self, request: &ChangePlan) -> Result<ChangedSubscription> {
+        self.engine()?.change_plan(request).await
+    }
+
+    /// An account's credit notes (or one subscription's), by subscription and number.
+    pub async fn list_credit_notes(&self, request: &CreditNoteQuery) -> Result<Vec<CreditNote>> {
+        self.engine()?.credit_notes(request).await
     }
 
     /// The invoice a subscription's next renewal would issue, from the usage so far; writes
