@@ -484,8 +484,17 @@ impl Changes {
     }
 
     /// Sets the quantity to `quantity` from local day `from` on, replacing any quantity set for
-    /// a later day; `latest` is the quantity the subscription had until now.
+    /// a later day; `latest` is the quantity the subscription had until now. Nothing changes
+    /// when every day from `from` on is at `quantity` already.
     pub fn set_quantity(&mut self, from: NaiveDate, quantity: Quantity, latest: Quantity) {
+        let holds = self.quantity_on(from, latest) == quantity
+            && self
+                .quantities
+                .iter()
+                .all(|step| step.from <= from || step.quantity == quantity);
+        if holds {
+            return;
+        }
         if self.quantities.is_empty() {
             self.quantities.push(QuantityFrom {
                 from: NaiveDate::MIN,

@@ -307,6 +307,13 @@ impl Engine {
 
             let mut next = current.clone();
             let made = make(&terms, &mut next, change.clone(), today)?;
+            if next == current {
+                // Nothing to change (a quantity already in force): nothing is written.
+                return Ok(ChangedSubscription {
+                    subscription: current,
+                    credit_note: None,
+                });
+            }
             // The period billed in advance that the change may concern, and where the
             // subscription stands now.
             let timing = terms.plan.program.invoice_timing();
@@ -338,9 +345,10 @@ impl Engine {
                         .program
                 };
                 let number = current.changes.credit_notes + 1;
-                let settlement = settle_change(
+                let mut settlement = settle_change(
                     &program, &period, days, &invoice, &current, &next, &made.told, number,
                 )?;
+                settlement.net_with(&mut next.changes.increases, &period);
                 next.changes.increases.extend(settlement.increases);
                 if let Some(credit) = settlement.credit {
                     next.changes.credit_notes = number;

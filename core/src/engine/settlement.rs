@@ -114,6 +114,53 @@ pub(crate) fn settle_change(
     Ok(settlement)
 }
 
+impl Settlement {
+    /// Nets this settlement with the increases still waiting for an invoice (`pending`) that
+    /// concern the same `period`: a decrease first takes back those increases (they were never
+    /// invoiced), and only what is left is credited. So a change followed by its reversal before
+    /// the next invoice leaves no document at all, and a credit note never credits days that
+    /// a waiting increase bills.
+    pub(crate) fn net_with(&mut self, pending: &mut Vec<Increase>, period: &Period) {
+        let Some(credit) = self.credit.as_mut() else {
+            return;
+        };
+        let concerns = |increase: &Increase| {
+            period.start <= increase.service_start && increase.service_start < period.end
+        };
+        let mut waiting: i64 = pending
+            .iter()
+            .filter(|increase| concerns(increase))
+            .map(|increase| increase.amount_minor)
+            .sum();
+        if waiting <= 0 {
+            return;
+        }
+        let credited: i64 = credit.lines.iter().map(|line| line.amount.minor()).sum();
+        let taken = waiting.min(credited);
+        // Take `taken` off the waiting increases, the latest first.
+        let mut left = taken;
+        for increase in pending.iter_mut().rev().filter(|increase| concerns(increase)) {
+            let cut = left.min(increase.amount_minor);
+            increase.amount_minor -= cut;
+            left -= cut;
+        }
+        pending.retain(|increase| increase.amount_minor != 0);
+        // And off the credit's lines, the first first.
+        let mut left = taken;
+        for line in credit.lines.iter_mut() {
+            let cut = left.min(line.amount.minor());
+            line.amount = Money::from_minor(line.amount.minor() - cut, line.amount.currency());
+            left -= cut;
+        }
+        credit.lines.retain(|line| !line.amount.is_zero());
+        waiting -= taken;
+        debug_assert!(waiting >= 0);
+        if credit.lines.is_empty() {
+            self.credit = None;
+        }
+    }
+}
+
 /// The first and the day after the last day of `period` whose state (served or not, and at
 /// which quantity) differs between `before` and `after`; `None` when no day does.
 fn changed_days(
