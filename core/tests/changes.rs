@@ -148,6 +148,19 @@ impl Fixture {
             .map(|_| ())
     }
 
+    async fn resume(&self, at: DateTime<Utc>, on: NaiveDate) -> ai_billing::Result<()> {
+        self.clock.set(at);
+        self.engine
+            .resume_subscription(&ai_billing::engine::ResumeSubscription {
+                account_id: ACCOUNT.into(),
+                subscription_id: "sub".into(),
+                on,
+                actor: "support".into(),
+            })
+            .await
+            .map(|_| ())
+    }
+
     async fn pause(&self, at: DateTime<Utc>, pause: Pause) -> ai_billing::Result<()> {
         self.clock.set(at);
         self.engine
@@ -508,5 +521,198 @@ async fn an_immediate_change_to_a_usage_plan_bills_the_partial_period_in_arrears
     assert_eq!(
         f.credit_notes().await,
         vec![note("2026-02-04", "2026-01-15", "11.00", "0.00", "11.00")]
+    );
+}
+
+// Edge cases other billing systems' users reported (Kill Bill, Lago), as tests.
+
+#[tokio::test]
+async fn a_cancellation_effective_on_a_billing_day_bills_nothing_from_that_day() {
+    // Made before the billing day: the period starting on it is never billed.
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    f.cancel(made(2026, 2, 20), Effective::On(date(2026, 3, 15)))
+        .await
+        .unwrap();
+    f.run(made(2026, 6, 1)).await;
+    assert_eq!(f.invoices().await.len(), 2);
+    assert!(f.credit_notes().await.is_empty());
+    // Made on the billing day itself, after the run billed it: the whole period is credited.
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    f.run(made(2026, 3, 15)).await;
+    f.cancel(made(2026, 3, 15), Effective::On(date(2026, 3, 15)))
+        .await
+        .unwrap();
+    f.run(made(2026, 6, 1)).await;
+    assert_eq!(f.invoices().await.len(), 3);
+    assert_eq!(
+        f.credit_notes().await,
+        vec![note("2026-03-15", "2026-03-15", "31.00", "0.00", "31.00")]
+    );
+    let sub = f.store.subscription(ACCOUNT, "sub").await.unwrap().unwrap();
+    assert_eq!(sub.status, SubscriptionStatus::Canceled);
+}
+
+#[tokio::test]
+async fn an_immediate_cancellation_takes_effect_at_the_next_local_midnight_far_from_utc() {
+    // 15:00 UTC on Feb 3 is already Feb 4 in Kiritimati (UTC+14) and still Feb 3 in Pago Pago
+    // (UTC-11): the first unserved day is the day after the local date.
+    for (zone, unserved_from, credited) in [
+        (chrono_tz::Pacific::Kiritimati, "2026-02-05", "10.00"),
+        (chrono_tz::Pacific::Pago_Pago, "2026-02-04", "11.00"),
+    ] {
+        let g = MemoryStoreFixture::new(zone)
+            .await
+            .subscribe("$31 per month", date(2026, 1, 15))
+            .await;
+        g.cancel(made(2026, 2, 3), Effective::Immediately)
+            .await
+            .unwrap();
+        g.run(made(2026, 6, 1)).await;
+        let notes = g.credit_notes().await;
+        assert_eq!(notes.len(), 1, "{zone}");
+        assert_eq!(notes[0].0, unserved_from, "{zone}");
+        assert_eq!(notes[0].2, credited, "{zone}");
+    }
+}
+
+/// A fixture whose account is in `zone`.
+struct MemoryStoreFixture {
+    zone: chrono_tz::Tz,
+}
+
+impl MemoryStoreFixture {
+    async fn new(zone: chrono_tz::Tz) -> Self {
+        MemoryStoreFixture { zone }
+    }
+
+    async fn subscribe(&self, prompt: &str, start: NaiveDate) -> Fixture {
+        use ai_billing::{Account, Customer, MemoryStore};
+        let store: Arc<dyn FixtureStore> = Arc::new(MemoryStore::default());
+        let local_start = self
+            .zone
+            .from_local_datetime(&start.and_hms_opt(0, 0, 0).unwrap())
+            .unwrap()
+            .to_utc();
+        let clock = Arc::new(FixedClock::new(local_start));
+        let engine = Engine::new(store.clone()).with_clock(clock.clone());
+        let account = Account {
+            abstracted: true,
+            ..Account::new(ACCOUNT, self.zone)
+        };
+        engine.save_account(&account, "admin").await.unwrap();
+        engine
+            .save_customer(&Customer::new(ACCOUNT, CUSTOMER), "admin")
+            .await
+            .unwrap();
+        engine
+            .save_plan(&SavePlan {
+                account_id: ACCOUNT.into(),
+                plan: ai_plan("plan", prompt),
+                actor: "admin".into(),
+            })
+            .await
+            .unwrap();
+        engine
+            .create_subscription(&CreateSubscription {
+                account_id: ACCOUNT.into(),
+                id: "sub".into(),
+                customer_id: CUSTOMER.into(),
+                plan_id: "plan".into(),
+                quantity: 1,
+                start_date: start,
+                actor: "admin".into(),
+            })
+            .await
+            .unwrap();
+        Fixture {
+            store,
+            clock,
+            engine,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_hold_spanning_several_periods_bills_each_period_its_served_days() {
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    let hold = Pause {
+        from: date(2026, 2, 1),
+        until: Some(date(2026, 4, 20)),
+    };
+    f.pause(made(2026, 1, 20), hold).await.unwrap();
+    f.run(made(2026, 5, 16)).await;
+    // Jan 15 was billed before the hold was made: 14 of its 31 days are credited on Feb 1.
+    assert_eq!(
+        f.invoices()
+            .await
+            .into_iter()
+            .map(|r| r.3)
+            .collect::<Vec<_>>(),
+        ["31.00", "0.00", "0.00", "25.83", "31.00"]
+    );
+    assert_eq!(
+        f.credit_notes().await,
+        vec![note("2026-02-01", "2026-01-15", "14.00", "0.00", "14.00")]
+    );
+}
+
+#[tokio::test]
+async fn a_resume_before_the_hold_began_removes_or_shortens_it() {
+    let hold = Pause {
+        from: date(2026, 3, 1),
+        until: Some(date(2026, 3, 31)),
+    };
+    // Resumed on its first day: the hold is gone.
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    f.pause(made(2026, 1, 20), hold).await.unwrap();
+    f.resume(made(2026, 2, 10), date(2026, 3, 1)).await.unwrap();
+    f.run(made(2026, 4, 16)).await;
+    assert_eq!(
+        f.invoices()
+            .await
+            .into_iter()
+            .map(|r| r.3)
+            .collect::<Vec<_>>(),
+        ["31.00", "31.00", "31.00", "31.00"]
+    );
+    // Resumed on Mar 10, before the hold began: Feb 15 - Mar 15 serves 19 of 28 days.
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    f.pause(made(2026, 1, 20), hold).await.unwrap();
+    f.resume(made(2026, 2, 10), date(2026, 3, 10))
+        .await
+        .unwrap();
+    f.run(made(2026, 4, 16)).await;
+    assert_eq!(
+        f.invoices()
+            .await
+            .into_iter()
+            .map(|r| r.3)
+            .collect::<Vec<_>>(),
+        ["31.00", "21.04", "31.00", "31.00"]
+    );
+    assert!(f.credit_notes().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_open_hold_bills_nothing_until_resumed_and_the_resume_is_an_increase() {
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    let hold = Pause {
+        from: date(2026, 2, 15),
+        until: None,
+    };
+    f.pause(made(2026, 2, 10), hold).await.unwrap();
+    f.run(made(2026, 4, 20)).await;
+    f.resume(made(2026, 4, 20), date(2026, 4, 25))
+        .await
+        .unwrap();
+    f.run(made(2026, 5, 16)).await;
+    // Apr 15 - May 15 was billed 0.00 while open; 20 of its 30 days are served after all.
+    assert_eq!(
+        f.invoices()
+            .await
+            .into_iter()
+            .map(|r| r.3)
+            .collect::<Vec<_>>(),
+        ["31.00", "0.00", "0.00", "0.00", "51.67"]
     );
 }

@@ -139,7 +139,11 @@ impl Settlement {
         let taken = waiting.min(credited);
         // Take `taken` off the waiting increases, the latest first.
         let mut left = taken;
-        for increase in pending.iter_mut().rev().filter(|increase| concerns(increase)) {
+        for increase in pending
+            .iter_mut()
+            .rev()
+            .filter(|increase| concerns(increase))
+        {
             let cut = left.min(increase.amount_minor);
             increase.amount_minor -= cut;
             left -= cut;
