@@ -49,6 +49,21 @@ pub use subscriptions::{ChangeQuantity, CreateSubscription, CreatedSubscription}
 /// How many times a change is recomputed when someone else changed the same subscription first.
 const MAX_ATTEMPTS: u32 = 5;
 
+/// How long a write waits, in all, for a subscription another writer holds (a run's page being
+/// billed) before it gives up as contended: a page is billed in well under a second.
+const BUSY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits before trying again a write that found its subscription held by another writer:
+/// 10 ms, doubling up to 320 ms; `false` once [`BUSY_PATIENCE`] since `since` is spent.
+async fn wait_busy(since: std::time::Instant, tries: u32) -> bool {
+    if since.elapsed() >= BUSY_PATIENCE {
+        return false;
+    }
+    let delay = std::time::Duration::from_millis(10 << tries.min(5));
+    tokio::time::sleep(delay).await;
+    true
+}
+
 /// The actor of billing runs in the audit trail.
 pub const SYSTEM_ACTOR: &str = "system";
 

@@ -207,8 +207,10 @@ async fn two_pools_committing_over_one_revision_commit_once() {
             .filter(|outcome| **outcome == CommitOutcome::Committed)
             .count();
         assert_eq!(committed, 1, "round {round}: {outcomes:?}");
+        // The loser found the revision moved on, or the row held at that moment (it never
+        // waits on a pooled connection): either way it wrote nothing.
         assert!(
-            outcomes.contains(&CommitOutcome::Stale),
+            outcomes.contains(&CommitOutcome::Stale) || outcomes.contains(&CommitOutcome::Busy),
             "round {round}: {outcomes:?}"
         );
         let stored = second.subscription("acct", "sub").await.unwrap().unwrap();

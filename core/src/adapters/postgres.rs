@@ -5,8 +5,10 @@
 //! ([`PostgresStore::migrate`]); its header explains the column types. What this adapter adds to
 //! the store's contract:
 //! - **Compare-and-set by row lock.** [`BillingState::commit`] reads the subscription's revision with
-//!   `SELECT ... FOR UPDATE`, so two writers over the same revision serialise on the row and the
-//!   second sees the first's revision and reports [`CommitOutcome::Stale`].
+//!   `SELECT ... FOR UPDATE NOWAIT`: two writers over the same revision serialise on the row, the
+//!   second sees the first's revision and reports [`CommitOutcome::Stale`], and a row another
+//!   transaction holds right now is [`CommitOutcome::Busy`] (never waited for on a pooled
+//!   connection).
 //! - **No aborted transactions on duplicates.** Inserts that may meet an existing key use
 //!   `ON CONFLICT DO NOTHING RETURNING`, so a duplicate is found without an error that would abort
 //!   the transaction; the transaction is then rolled back (dropped) and nothing is written.
@@ -128,8 +130,10 @@ const UPDATE_SUBSCRIPTION: &str = "UPDATE subscriptions SET customer_id = $3, pl
      created_at = $14, updated_at = $15, changes = $16::json \
      WHERE account_id = $1 AND id = $2";
 
+/// `NOWAIT`: a change never waits, holding a pooled connection, for a row a run's page holds
+/// (enough of them would leave the page no connection to finish with); it is told `Busy`.
 const LOCK_REVISION: &str =
-    "SELECT revision FROM subscriptions WHERE account_id = $1 AND id = $2 FOR UPDATE";
+    "SELECT revision FROM subscriptions WHERE account_id = $1 AND id = $2 FOR UPDATE NOWAIT";
 
 const SELECT_SUBSCRIPTION: &str = concat!(
     "SELECT ",

@@ -25,7 +25,7 @@ use crate::subscription::{Subscription, SubscriptionStatus};
 
 use super::settlement::{ChangeTold, settle_change};
 use super::step::{self, Terms};
-use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, check_id, events};
+use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, check_id, events, wait_busy};
 
 /// A cancellation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
@@ -284,7 +284,10 @@ impl Engine {
         actor: &str,
         change: Change,
     ) -> Result<ChangedSubscription> {
-        for _ in 0..MAX_ATTEMPTS {
+        let since = std::time::Instant::now();
+        let mut attempts = 0;
+        let mut busy = 0;
+        while attempts < MAX_ATTEMPTS {
             let now = self.clock.now();
             // Billing runs come first.
             self.renew_subscription(account_id, subscription_id, now)
@@ -390,11 +393,16 @@ impl Engine {
                     events: audit,
                 })
                 .await?;
-            if outcome == CommitOutcome::Committed {
-                return Ok(ChangedSubscription {
-                    subscription: next,
-                    credit_note,
-                });
+            match outcome {
+                CommitOutcome::Committed => {
+                    return Ok(ChangedSubscription {
+                        subscription: next,
+                        credit_note,
+                    });
+                }
+                // A run's page holds it: wait for the page, which is no conflict.
+                CommitOutcome::Busy if wait_busy(since, busy).await => busy += 1,
+                _ => attempts += 1,
             }
         }
         Err(Error::Contended {

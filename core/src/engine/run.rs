@@ -27,7 +27,7 @@ use super::agent::{self, AgentCall};
 use super::cache::RunCache;
 use super::events::{self, Trail};
 use super::step::{self, Renewal, Settled, Terms};
-use super::{Engine, MAX_ATTEMPTS, SYSTEM_ACTOR};
+use super::{Engine, MAX_ATTEMPTS, SYSTEM_ACTOR, wait_busy};
 
 /// How many due subscriptions are read per page of a run.
 const DUE_PAGE: u32 = 256;
@@ -108,6 +108,8 @@ struct Driven {
     again: bool,
     /// A plan change took effect (so `again` is no conflict).
     switched: bool,
+    /// Another writer held the subscription (so `again` is no conflict, after a wait).
+    busy: bool,
 }
 
 /// A renewal that failed: the state it failed in, why, and the model calls it made.
@@ -422,8 +424,13 @@ impl Engine {
             let mut again = first.again;
             let mut conflicts = 0;
             let mut switched = first.switched;
+            let mut busy = first.busy;
+            let (since, mut waits) = (std::time::Instant::now(), 0);
             while again {
-                if !std::mem::take(&mut switched) {
+                if std::mem::take(&mut busy) && wait_busy(since, waits).await {
+                    // Another writer holds it: waited for, no conflict.
+                    waits += 1;
+                } else if !std::mem::take(&mut switched) {
                     conflicts += 1;
                 }
                 let current = match self.store.subscription(&key.0, &key.1).await {
@@ -457,6 +464,7 @@ impl Engine {
                 renewed.failure = retried.renewed.failure;
                 again = retried.again;
                 switched = retried.switched;
+                busy = retried.busy;
             }
             out.push((key, renewed));
         }
@@ -497,6 +505,7 @@ impl Engine {
                         },
                         again: false,
                         switched: false,
+                        busy: false,
                     }]
                 }
                 None => Vec::new(),
@@ -610,6 +619,10 @@ impl Engine {
                     Some(InvoiceStatus::Held) => renewed.held += 1,
                     None => {}
                 },
+                Ok(CommitOutcome::Busy) => {
+                    driven[index].again = true;
+                    driven[index].busy = true;
+                }
                 Ok(_) => driven[index].again = true,
                 // A store error of one renewal: its own failure in a batch of one; in a larger
                 // batch it is renewed again on its own.

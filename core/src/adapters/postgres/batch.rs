@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::commits::commit_each;
-use super::error::storage;
+use super::error::{lock_unavailable, storage};
 use super::events::insert_events;
 use super::rows::{self, get};
 use super::usage::{ceil_micros, read_output};
@@ -31,10 +31,10 @@ const CLAIM_DUE: &str = concat!(
 );
 
 /// The revisions of a page's subscriptions, locked for the writes (at once when the page's own
-/// claim holds them).
+/// claim holds them; `NOWAIT` otherwise: a row another transaction holds makes the page `Busy`).
 const LOCK_REVISIONS: &str = "SELECT account_id, id, revision FROM subscriptions \
      WHERE (account_id, id) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
-     ORDER BY account_id, id FOR UPDATE";
+     ORDER BY account_id, id FOR UPDATE NOWAIT";
 
 const SELECT_CUSTOMERS: &str = "SELECT account_id, id, tax_country, tax_region, \
      tax_postal_code, tax_exempt FROM customers \
@@ -258,6 +258,13 @@ pub(crate) async fn commit_claimed(
     } else {
         write_page(&mut tx, requests).await?
     };
+    if outcomes
+        .iter()
+        .all(|outcome| matches!(outcome, Ok(CommitOutcome::Busy)))
+    {
+        // Nothing was written: the transaction is dropped, which rolls it back.
+        return Ok(outcomes);
+    }
     tx.commit()
         .await
         .map_err(storage("committing a page of renewals"))?;
@@ -278,13 +285,18 @@ async fn write_page(
     keys.sort_unstable();
     keys.dedup();
     let mut revisions: HashMap<Key, i64> = HashMap::with_capacity(keys.len());
-    for row in sqlx::query(LOCK_REVISIONS)
+    let locked = sqlx::query(LOCK_REVISIONS)
         .bind(keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>())
         .bind(keys.iter().map(|k| k.1.as_str()).collect::<Vec<_>>())
         .fetch_all(&mut *conn)
-        .await
-        .map_err(storage(ACTION))?
-    {
+        .await;
+    let rows = match locked {
+        Err(error) if lock_unavailable(&error) => {
+            return Ok(requests.iter().map(|_| Ok(CommitOutcome::Busy)).collect());
+        }
+        rows => rows.map_err(storage(ACTION))?,
+    };
+    for row in rows {
         const T: &str = "subscriptions";
         revisions.insert(
             (get(&row, T, "account_id")?, get(&row, T, "id")?),

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use sqlx::PgConnection;
 
 use super::credit_notes::{credited_invoices, insert_credit_notes};
-use super::error::storage;
+use super::error::{lock_unavailable, storage};
 use super::events::insert_events;
 use super::invoices::{Inserted, insert_invoice};
 use super::{LOCK_REVISION, UPDATE_SUBSCRIPTION, bind_subscription};
@@ -26,15 +26,18 @@ pub(crate) async fn commit_one(
     request: &SubscriptionCommit,
 ) -> Result<CommitOutcome> {
     let subscription = &request.subscription;
-    let revision: Option<i64> = sqlx::query_scalar(LOCK_REVISION)
+    let locked = sqlx::query_scalar(LOCK_REVISION)
         .bind(&subscription.account_id)
         .bind(&subscription.id)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(storage(format!(
+        .await;
+    let revision: Option<i64> = match locked {
+        Err(error) if lock_unavailable(&error) => return Ok(CommitOutcome::Busy),
+        locked => locked.map_err(storage(format!(
             "locking subscription {:?}",
             subscription.id
-        )))?;
+        )))?,
+    };
     if revision != Some(request.expected_revision) {
         return Ok(CommitOutcome::Stale);
     }

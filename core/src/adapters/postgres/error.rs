@@ -118,3 +118,9 @@ pub(crate) fn corrupt(
 pub(crate) fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_foreign_key_violation())
 }
+
+/// Whether `error` is PostgreSQL's "lock not available" (SQLSTATE 55P03): a `NOWAIT` lock met a
+/// row another transaction holds.
+pub(crate) fn lock_unavailable(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(database) if database.code().as_deref() == Some("55P03"))
+}

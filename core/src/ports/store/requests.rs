@@ -138,6 +138,10 @@ pub enum CommitOutcome {
     Stale,
     /// An invoice for the same period already exists: nothing was written.
     InvoiceExists,
+    /// Another writer holds the subscription right now (a run's page being billed): nothing
+    /// was written and nothing was waited for, so no connection is held while the other
+    /// finishes. Read it again shortly and recompute.
+    Busy,
 }
 
 /// Which subscriptions are due.
