@@ -86,7 +86,7 @@ async fn set_up(store: Arc<dyn FixtureStore>) -> (Engine, Arc<FixedClock>) {
         .await
         .unwrap();
     for i in 0..SUBSCRIPTIONS {
-        let plan = if i % 2 == 0 {
+        let plan = if i.is_multiple_of(2) {
             "plan_copies"
         } else {
             "plan_hybrid"
@@ -132,7 +132,7 @@ async fn change(engine: &Engine, i: usize) {
                 account_id,
                 subscription_id,
                 effective: Effective::On(date(2, 20)),
-                credit_unused: i % 2 == 0,
+                credit_unused: i.is_multiple_of(2),
                 actor,
             })
             .await
