@@ -88,6 +88,11 @@ pub(crate) struct AgentInput<'a> {
     pub currency: Currency,
     /// The period's usage, for plans with usage charges.
     pub usage: Option<&'a PeriodUsage>,
+    /// The days served, when the period was not served whole at one quantity (a pause, an end
+    /// or a quantity change inside it).
+    pub served: Option<crate::proration::Served>,
+    /// Lines that settle changes on earlier periods, to be copied onto the invoice as given.
+    pub settlements: Vec<crate::pricing::PricedLine>,
 }
 
 /// One model call of an agent exchange, for the audit trail.
@@ -111,8 +116,11 @@ multiplied by the subscription quantity; usage charges are not. Usage is given a
 of week (monday..sunday): shipments (rows), units (copies shipped), returned shipments and returned \
 units; returns matter only if the rule says returns are credited or not billed. Use the period's start \
 and end exactly as given for current_period_start/start_date and current_period_end/end_date. Write \
-one line item per charge, with a short description. If the rule does not say how to bill this period, \
-refuse instead of guessing.";
+one line item per charge, with a short description. When `served` is given, the period was not served \
+whole (a pause, a cancellation or a quantity change inside it): bill each recurring charge once per \
+quantity, round(price x quantity x days / period_days), and prorate usage minimums and caps by the \
+served days over period_days. Copy every line under `settlements` onto the invoice as given, after the \
+plan's own lines. If the rule does not say how to bill this period, refuse instead of guessing.";
 
 /// The usage as numbers per weekday, Monday first.
 fn usage_json(usage: &PeriodUsage) -> serde_json::Value {
@@ -152,6 +160,17 @@ fn user_message(input: &AgentInput<'_>) -> String {
             "period_end": expected.period_end.to_rfc3339(),
         },
         "usage": input.usage.map(usage_json),
+        "served": input.served.as_ref().map(|served| json!({
+            "period_days": served.period_days,
+            "days_by_quantity": served.segments.iter().map(|segment| json!({
+                "quantity": segment.quantity,
+                "days": segment.days,
+            })).collect::<Vec<_>>(),
+        })),
+        "settlements": input.settlements.iter().map(|line| json!({
+            "description": line.description,
+            "amount": line.amount.to_major().to_string(),
+        })).collect::<Vec<_>>(),
     });
     format!(
         "The plan's billing rule, between the markers:\n<<<RULE\n{}\nRULE>>>\n\nThe period to bill:\n{}",

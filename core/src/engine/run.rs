@@ -710,8 +710,9 @@ impl Engine {
     ) -> Result<Settled> {
         let priced = step::price(terms, renewal, usage.as_ref())?;
         let payload = match &self.model {
-            Some(model) if self.mode.uses_model() => {
-                let input = renewal.agent_input(terms, usage.as_ref());
+            // A settlement at the end bills no rule: the program's lines are all there is.
+            Some(model) if self.mode.uses_model() && renewal.kind != step::RenewalKind::Close => {
+                let input = renewal.agent_input(terms, usage.as_ref())?;
                 Some(agent::ask(model.as_ref(), &input, calls).await?)
             }
             _ => None,

@@ -275,9 +275,16 @@ impl Renewal {
         &'a self,
         terms: &'a Terms,
         usage: Option<&'a PeriodUsage>,
-    ) -> AgentInput<'a> {
+    ) -> Result<AgentInput<'a>> {
         let program = &terms.plan.program;
-        AgentInput {
+        let served = self.served();
+        Ok(AgentInput {
+            served: served.whole_at().is_none().then_some(served),
+            settlements: self
+                .settled_lines(terms)?
+                .into_iter()
+                .map(|settled| settled.line)
+                .collect(),
             rule: terms
                 .plan
                 .plan
@@ -289,7 +296,7 @@ impl Renewal {
             calendar: &terms.calendar,
             currency: program.currency,
             usage,
-        }
+        })
     }
 }
 
