@@ -716,3 +716,23 @@ async fn an_open_hold_bills_nothing_until_resumed_and_the_resume_is_an_increase(
         ["31.00", "0.00", "0.00", "0.00", "51.67"]
     );
 }
+
+#[tokio::test]
+async fn the_preview_of_a_subscription_that_ends_says_so() {
+    let f = subscribed("$31 per month", None, 1, date(2026, 1, 15)).await;
+    f.cancel(made(2026, 2, 3), Effective::PeriodEnd)
+        .await
+        .unwrap();
+    match f.engine.preview_next(ACCOUNT, "sub").await {
+        Err(Error::InvalidInput { field, reason }) => {
+            assert_eq!(field, "subscription.status");
+            assert!(reason.contains("is canceled from 2026-02-15"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    f.run(made(2026, 2, 16)).await;
+    match f.engine.preview_next(ACCOUNT, "sub").await {
+        Err(Error::InvalidInput { reason, .. }) => assert!(reason.contains("canceled"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}

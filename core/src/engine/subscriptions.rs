@@ -267,6 +267,22 @@ impl Engine {
         let terms = Terms::new(&subscription, account, customer, plan)?;
         let now = self.clock.now();
         let renewal = Renewal::plan(&terms, &subscription, now)?;
+        if !renewal.issues_invoice() {
+            // Its end comes before another period: canceled then, or on its new plan.
+            let (what, on) = match &subscription.changes.switch {
+                Some(switch) => (
+                    format!("moves to plan {:?}", switch.plan_id),
+                    switch.term.starts_on,
+                ),
+                None => ("is canceled".to_owned(), renewal.period.end),
+            };
+            return Err(Error::invalid(
+                "subscription.status",
+                format!(
+                    "subscription {subscription_id:?} {what} from {on}: no invoice of its current plan is due"
+                ),
+            ));
+        }
         let trail = self.trail(super::SYSTEM_ACTOR, None, "", now);
         let usage = self.usage_of(&renewal).await?;
         let settled = self
