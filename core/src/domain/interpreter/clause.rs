@@ -116,6 +116,9 @@ pub(crate) struct Facts {
     pub price_per_period: bool,
     /// The clause starts with "plus" (or "+"): it adds to what came before.
     pub plus: bool,
+    /// The thing sold, named by the admin ("Daily paper:", "The magazine costs", "for the garden
+    /// box"): the description of the charge the clause's price goes to.
+    pub name: Option<Name>,
 }
 
 /// One clause: its tokens, which of them are consumed, and how it joins the previous clause.
@@ -124,6 +127,9 @@ pub(crate) struct Clause {
     pub lead: Lead,
     pub toks: Vec<Token>,
     used: Vec<bool>,
+    /// The clause begins a sentence (or the prompt): where a heading or a subject can name the
+    /// thing sold.
+    sentence_start: bool,
 }
 
 const SENTENCE_END: [char; 5] = ['.', ';', '!', '?', '\n'];
@@ -143,13 +149,21 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
     let mut current: Vec<Token> = Vec::new();
     let mut lead = Lead::None;
     let mut i = 0;
-    let flush = |current: &mut Vec<Token>, lead: Lead, clauses: &mut Vec<Clause>| {
-        if !current.is_empty() {
-            let toks = std::mem::take(current);
-            let used = vec![false; toks.len()];
-            clauses.push(Clause { lead, toks, used });
-        }
-    };
+    let mut sentence_start = true;
+    let flush =
+        |start: &mut bool, current: &mut Vec<Token>, lead: Lead, clauses: &mut Vec<Clause>| {
+            if !current.is_empty() {
+                let toks = std::mem::take(current);
+                let used = vec![false; toks.len()];
+                clauses.push(Clause {
+                    lead,
+                    toks,
+                    used,
+                    sentence_start: *start,
+                });
+                *start = false;
+            }
+        };
     while i < tokens.len() {
         let t = &tokens[i];
         let prev = current.last();
@@ -163,13 +177,14 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
             );
         let ends_sentence = matches!(t.kind, Kind::Sym(c) if SENTENCE_END.contains(&c));
         if ends_sentence {
-            flush(&mut current, lead, &mut clauses);
+            flush(&mut sentence_start, &mut current, lead, &mut clauses);
+            sentence_start = true;
             lead = Lead::None;
             i += 1;
             continue;
         }
         if t.is_sym(',') && !in_list {
-            flush(&mut current, lead, &mut clauses);
+            flush(&mut sentence_start, &mut current, lead, &mut clauses);
             lead = Lead::Joined;
             i += 1;
             continue;
@@ -204,10 +219,10 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
                     |t| matches!(t.kind, Kind::Sym(c) if SENTENCE_END.contains(&c) || c == ','),
                 );
                 if closes_clause {
-                    flush(&mut current, Lead::Then, &mut clauses);
+                    flush(&mut sentence_start, &mut current, Lead::Then, &mut clauses);
                     lead = Lead::None;
                 } else {
-                    flush(&mut current, lead, &mut clauses);
+                    flush(&mut sentence_start, &mut current, lead, &mut clauses);
                     lead = Lead::Then;
                 }
             }
@@ -215,7 +230,7 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
             continue;
         }
         if t.is_word("otherwise") {
-            flush(&mut current, lead, &mut clauses);
+            flush(&mut sentence_start, &mut current, lead, &mut clauses);
             lead = Lead::Otherwise;
             i += 1;
             continue;
@@ -234,7 +249,7 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
             });
         let keeps_together = in_list || (t.is_word("and") && between) || open_range;
         if joins && !keeps_together && !current.is_empty() {
-            flush(&mut current, lead, &mut clauses);
+            flush(&mut sentence_start, &mut current, lead, &mut clauses);
             lead = Lead::Joined;
             // "until" starts a bound, "plus" says the clause adds to what came before: both stay
             if !t.is_word("until") && !t.is_word("plus") {
@@ -245,18 +260,20 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
         current.push(t.clone());
         i += 1;
     }
-    flush(&mut current, lead, &mut clauses);
+    flush(&mut sentence_start, &mut current, lead, &mut clauses);
     clauses
 }
 
 mod amounts;
 mod bounds;
+mod names;
 mod periods;
 mod steps;
 mod tiers;
 mod usage;
 mod words;
 
+pub(crate) use names::{Name, NameForm};
 use words::{BILLING_VERBS, SHIPMENT_NOUNS, UNIT_NOUNS};
 pub(crate) use words::{FILLERS, SKIPPABLE_SYMBOLS};
 
@@ -421,6 +438,7 @@ impl Clause {
             plus: self.toks.first().is_some_and(|t| t.is_word("plus")),
             ..Facts::default()
         };
+        self.read_name(&mut f);
         self.read_returns(&mut f);
         self.read_return_rate(&f);
         self.read_timing(&mut f);
@@ -434,6 +452,7 @@ impl Clause {
         self.read_periods(&mut f);
         self.read_days(&mut f);
         self.read_nouns(&mut f);
+        self.name_counts(&mut f);
         for i in 0..self.len() {
             if let Some(m) = self.money(i) {
                 self.take(i, 1);

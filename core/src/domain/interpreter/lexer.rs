@@ -80,7 +80,7 @@ fn symbol_currency(c: char) -> Option<Mark> {
 }
 
 /// Words and codes that name a currency after or before a number.
-fn word_currency(word: &str) -> Option<Mark> {
+pub(crate) fn word_currency(word: &str) -> Option<Mark> {
     Some(match word {
         "dollar" | "dollars" | "buck" | "bucks" => Mark::Dollar,
         "cent" | "cents" | "ct" | "cts" => Mark::Cents,

@@ -453,14 +453,16 @@ fn plain_phrasings_of_each_family_are_read() {
 }
 
 /// A thing delivered named beside a price per period is a fee or a usage price: never guessed.
+/// Named as the subject of a verb of cost, or as what a fee is "for the ...", it is the product
+/// the fee is for (its name is the charge's description).
 #[test]
 fn a_fee_or_a_price_per_delivery_is_not_guessed() {
     for prompt in [
-        "The newspaper costs $30 a month.",
-        "Newspaper delivery is $30 a month.",
         "$30 a month for delivery.",
         "Parcels cost $10 a month.",
-        "$10 monthly for the parcel service.",
+        "Papers are $30 each month.",
+        "$100 per month for up to 100 deliveries.",
+        "A newspaper costs $30 a month.",
     ] {
         let error = monthly(prompt).unwrap_err().to_string();
         assert!(
@@ -469,6 +471,18 @@ fn a_fee_or_a_price_per_delivery_is_not_guessed() {
         );
     }
     for (prompt, reading) in [
+        (
+            "The newspaper costs $30 a month.",
+            "Newspaper for each subscribed copy: 30.00 USD each month.",
+        ),
+        (
+            "Newspaper delivery is $30 a month.",
+            "Newspaper delivery for each subscribed copy: 30.00 USD each month.",
+        ),
+        (
+            "$10 monthly for the parcel service.",
+            "Parcel service for each subscribed copy: 10.00 USD each month.",
+        ),
         ("$0.50 per delivery per month.", "0.50 USD per shipment"),
         ("Each meal kit costs $11.50.", "11.50 USD per shipment"),
         (

@@ -111,6 +111,7 @@ impl Builder<'_> {
             volume: false,
             minimum: None,
             cap: None,
+            name: None,
         });
         Ok(self.usage.len() - 1)
     }

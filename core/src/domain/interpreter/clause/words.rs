@@ -164,6 +164,8 @@ pub(super) const SHIPMENT_NOUNS: &[&str] = &[
     "labels",
     "issue",
     "issues",
+    "edition",
+    "editions",
 ];
 pub(super) const UNIT_NOUNS: &[&str] = &[
     "copy", "copies", "unit", "units", "item", "items", "piece", "pieces",
