@@ -274,7 +274,7 @@ mod usage;
 mod words;
 
 pub(crate) use names::{Name, NameForm};
-use words::{BILLING_VERBS, SHIPMENT_NOUNS, UNIT_NOUNS};
+use words::{BILLING_VERBS, PRICE_VERBS, SHIPMENT_NOUNS, UNIT_NOUNS};
 pub(crate) use words::{FILLERS, SKIPPABLE_SYMBOLS};
 
 impl Clause {
@@ -498,6 +498,48 @@ impl Clause {
             }
         }
         self.bind_attached_words(&mut f);
+        self.bind_verbs();
         f
+    }
+
+    /// Binds each verb of billing ([`PRICE_VERBS`]) to the construct beside it: the nearest
+    /// token before or after it, past auxiliaries, pronouns and other verbs of billing ("will be
+    /// billed", "costs you"), that an amount is or that a construct placed ("we bill $5", "$5 is
+    /// charged per delivery", "billed monthly in arrears"). One beside nothing stays unplaced.
+    fn bind_verbs(&mut self) {
+        let verb = |c: &Self, k: usize| c.is_any(k, PRICE_VERBS);
+        let glue = |c: &Self, k: usize| {
+            c.free(k)
+                && match &c.toks[k].kind {
+                    Kind::Word(w) => FILLERS.contains(&w.as_str()) || verb(c, k),
+                    Kind::Sym(s) => SKIPPABLE_SYMBOLS.contains(s),
+                    _ => false,
+                }
+        };
+        let placed = |c: &Self, k: usize| {
+            k < c.len()
+                && (matches!(c.toks[k].kind, Kind::Money(..))
+                    || (c.used[k] && !matches!(c.toks[k].kind, Kind::Sym(_))))
+        };
+        let mut bound = Vec::new();
+        for i in 0..self.len() {
+            if !verb(self, i) {
+                continue;
+            }
+            let mut after = i + 1;
+            while after < self.len() && glue(self, after) {
+                after += 1;
+            }
+            let mut before = i;
+            while before > 0 && glue(self, before - 1) {
+                before -= 1;
+            }
+            if placed(self, after) || (before > 0 && placed(self, before - 1)) {
+                bound.push(i);
+            }
+        }
+        for i in bound {
+            self.take(i, 1);
+        }
     }
 }

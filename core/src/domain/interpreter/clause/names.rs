@@ -16,8 +16,8 @@
 
 use super::super::lexer::{Token, word_currency};
 use super::words::{
-    BILLING_VERBS, FILLERS, SEAT_NOUNS, SHIPMENT_NOUNS, SHIPPED_WORDS, UNIT_NOUNS, adverb_period,
-    unit_word,
+    BILLING_VERBS, FILLERS, PRICE_VERBS, SEAT_NOUNS, SHIPMENT_NOUNS, SHIPPED_WORDS, UNIT_NOUNS,
+    adverb_period, unit_word,
 };
 use super::{Clause, Facts};
 
@@ -208,6 +208,8 @@ fn name_word(t: &Token) -> bool {
         && (!FILLERS.contains(&w) || ADJECTIVE_FILLERS.contains(&w) || HEADS.contains(&w))
         && !NOT_IN_NAMES.contains(&w)
         && !BILLING_VERBS.contains(&w)
+        && !PRICE_VERBS.contains(&w)
+        && !COST_VERBS.contains(&w)
         && !plural_counted
         && unit_word(w).is_none()
         && word_currency(w).is_none()
