@@ -174,7 +174,11 @@ fn interval() -> impl Strategy<Value = BillingInterval> {
         Just(IntervalUnit::Month),
         Just(IntervalUnit::Year),
     ]
-    .prop_map(|unit| BillingInterval { unit, count: 1 })
+    .prop_flat_map(|unit| {
+        // mostly one unit; also every 2 or 3 (every 2 weeks, quarterly, every 2 years)
+        prop_oneof![3 => Just(1u32), 1 => 2u32..4]
+            .prop_map(move |count| BillingInterval { unit, count })
+    })
 }
 
 fn currency() -> impl Strategy<Value = Currency> {

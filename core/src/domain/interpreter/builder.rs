@@ -392,13 +392,13 @@ impl<'a> Builder<'a> {
         // Free units, free days, free periods, discounts.
         if f.free {
             if let [fee] = prices.as_slice()
-                && !f.periods.is_empty()
+                && (!f.periods.is_empty() || f.base_cue)
                 && f.metric.is_some()
                 && f.days.is_none()
                 && f.span.is_none()
                 && matches!(
                     (f.tier, f.free_count),
-                    (Some(TierBound::First(_)), None) | (None, Some(_))
+                    (Some(TierBound::First(_) | TierBound::UpTo(_)), None) | (None, Some(_))
                 )
             {
                 // "the first 4 boxes each month are included in the $40 monthly fee", "$40 a

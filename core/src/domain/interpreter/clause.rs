@@ -247,7 +247,10 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
                     Some("above" | "up" | "over" | "beyond" | "higher" | "more")
                 )
             });
-        let keeps_together = in_list || (t.is_word("and") && between) || open_range;
+        // "the $20 fee comes with 10 deliveries": what a fee comes with, not a second clause
+        let comes_with =
+            t.is_word("with") && prev.is_some_and(|p| matches!(p.word(), Some("comes" | "come")));
+        let keeps_together = in_list || (t.is_word("and") && between) || open_range || comes_with;
         if joins && !keeps_together && !current.is_empty() {
             flush(&mut sentence_start, &mut current, lead, &mut clauses);
             lead = Lead::Joined;

@@ -23,6 +23,13 @@ impl Clause {
                 &["included", "in"],
                 &["covered", "by"],
                 &["no", "extra", "charge"],
+                &["do", "not", "charge", "for"],
+                &["do", "not", "bill", "for"],
+                &["never", "charge", "for"],
+                &["never", "bill", "for"],
+                &["waive"],
+                &["waives"],
+                &["waived"],
                 &["at", "no", "extra", "cost"],
                 &["at", "no", "extra", "charge"],
             ] {

@@ -76,6 +76,10 @@ impl Clause {
         for i in 0..at {
             for pattern in [
                 &["do", "not", "bill"][..],
+                &["do", "not", "charge", "for"],
+                &["do", "not", "charge"],
+                &["not", "charge", "for"],
+                &["never", "charge", "for"],
                 &["not", "bill"],
                 &["never", "bill"],
                 &["credit"],

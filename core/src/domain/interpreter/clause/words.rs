@@ -178,6 +178,7 @@ pub(super) fn unit_word(w: &str) -> Option<(IntervalUnit, u32)> {
     Some(match w {
         "day" | "days" => (IntervalUnit::Day, 1),
         "week" | "weeks" | "wk" | "wks" => (IntervalUnit::Week, 1),
+        "fortnight" | "fortnights" => (IntervalUnit::Week, 2),
         "month" | "months" | "mo" | "mos" | "mth" | "mths" | "mon" => (IntervalUnit::Month, 1),
         "quarter" | "quarters" => (IntervalUnit::Month, 3),
         "year" | "years" | "yr" | "yrs" | "annum" => (IntervalUnit::Year, 1),
