@@ -78,6 +78,9 @@ pub(super) struct Builder<'a> {
     recurring_name: Option<String>,
     /// A name said in a clause of its own ("For the garden box, $25 a month"), for the next price.
     pending_name: Option<Name>,
+    /// The clause just placed priced the recurring charge, even if it ended on a usage allowance
+    /// ("a $25 monthly fee that comes with 20 parcels"): its name is the fee's.
+    priced_recurring: bool,
 }
 
 fn refuse<T>(reason: impl Into<String>) -> Result<T> {
@@ -111,6 +114,7 @@ impl<'a> Builder<'a> {
             last: Last::None,
             recurring_name: None,
             pending_name: None,
+            priced_recurring: false,
         }
     }
 
@@ -232,6 +236,7 @@ impl<'a> Builder<'a> {
             }
             return self.place(lead, f);
         }
+        self.priced_recurring = false;
         self.place(lead, f)?;
         match (name, self.pending_name.take()) {
             (Some(name), None) | (None, Some(name)) => self.give_name(name),
@@ -242,7 +247,12 @@ impl<'a> Builder<'a> {
 
     /// Gives `name` to the charge the last price went to: the invoice line's description.
     fn give_name(&mut self, name: Name) -> Result<()> {
-        let slot = match self.last {
+        let target = if self.priced_recurring {
+            Last::Recurring
+        } else {
+            self.last
+        };
+        let slot = match target {
             Last::None => {
                 return refuse(format!("\"{}\" names nothing that has a price", name.text));
             }
@@ -404,6 +414,7 @@ impl<'a> Builder<'a> {
                 // "the first 4 boxes each month are included in the $40 monthly fee", "$40 a
                 // month including 4 boxes": a recurring fee and the allowance it comes with
                 self.recurring_price(lead, Some(*fee), None, None)?;
+                self.priced_recurring = true;
                 prices.clear();
             }
             if !prices.is_empty() {

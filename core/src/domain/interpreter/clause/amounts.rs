@@ -16,6 +16,7 @@ impl Clause {
                 &["at", "no", "cost"],
                 &["at", "no", "charge"],
                 &["on", "the", "house"],
+                &["on", "us"],
                 &["no", "cost"],
                 &["not", "charged"],
                 &["not", "billed"],

@@ -252,6 +252,7 @@ impl Clause {
                     "gets",
                     "get",
                     "ships",
+                    "ship",
                     "there",
                     "total",
                     "totals",

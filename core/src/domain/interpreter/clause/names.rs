@@ -14,7 +14,7 @@
 //! qualifier, which the prompt must not drop, so its words stay unplaced and the prompt is
 //! refused.
 
-use super::super::lexer::{Token, word_currency};
+use super::super::lexer::{Kind, Token, word_currency};
 use super::words::{
     BILLING_VERBS, FILLERS, PRICE_VERBS, SEAT_NOUNS, SHIPMENT_NOUNS, SHIPPED_WORDS, UNIT_NOUNS,
     adverb_period, unit_word,
@@ -284,6 +284,10 @@ impl Clause {
         })
     }
 
+    fn has_money(&self) -> bool {
+        self.toks.iter().any(|t| matches!(t.kind, Kind::Money(..)))
+    }
+
     /// Reads a name in one of its three places, consuming its words (and the determiner).
     pub(super) fn read_name(&mut self, f: &mut Facts) {
         if self.sentence_start {
@@ -304,7 +308,9 @@ impl Clause {
                 };
                 if let Some(form) = form
                     && let Some(name) = self.name_of(&run, form)
-                    && !(form == NameForm::Subject && name.head_delivered && self.priced_per_unit())
+                    && !(form == NameForm::Subject
+                        && name.head_delivered
+                        && (self.priced_per_unit() || !self.has_money()))
                 {
                     self.take(0, next);
                     f.name = Some(name);

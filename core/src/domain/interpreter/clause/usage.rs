@@ -351,7 +351,9 @@ impl Clause {
             }
         }
         for i in 0..self.len() {
-            if self.is_any(i, SHIPPED_WORDS) && f.metric.is_some() {
+            // "copies delivered", or "delivered every other week": how often deliveries come,
+            // which must be the plan's interval (the period is checked against it)
+            if self.is_any(i, SHIPPED_WORDS) && (f.metric.is_some() || !f.periods.is_empty()) {
                 self.take(i, 1);
             }
         }
