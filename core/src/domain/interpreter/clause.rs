@@ -1,9 +1,10 @@
 //! Splitting a prompt into clauses, and reading each clause into the facts it states.
 //!
-//! A clause is read by recognisers that each consume the tokens of one construct (a price, a
-//! period, a span of periods, a step, a ceiling, a weekday set, a tier bound, ...). Whatever a
-//! recogniser does not consume must be a word that carries no meaning on its own ("the", "bill",
-//! "fee"); anything else is reported back, and the prompt is refused.
+//! A clause is read by recognisers that each consume the tokens of one construct (a name of the
+//! thing sold, a price, a period, a span of periods, a step, a ceiling, a weekday set, a tier
+//! bound, ...); then the words that attach to a construct bind to it (a verb of billing to its
+//! amount, "each" to its noun). Whatever is left must be a word that carries no meaning on its
+//! own ("the", "fee"); anything else is reported back, and the prompt is refused.
 
 use rust_decimal::Decimal;
 

@@ -585,6 +585,14 @@ fn join_minor_units(tokens: Vec<Token>) -> Vec<Token> {
         "from",
         "in",
     ];
+    // most prompts have no amount followed by a number or by "and": nothing to join
+    let joinable = tokens.windows(2).any(|w| {
+        matches!(w[0].kind, Kind::Money(..))
+            && (matches!(w[1].kind, Kind::Number(_)) || w[1].is_word("and"))
+    });
+    if !joinable {
+        return tokens;
+    }
     let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {

@@ -502,3 +502,73 @@ fn a_fee_or_a_price_per_delivery_is_not_guessed() {
         );
     }
 }
+
+/// The admin's name for the thing sold is the charge's description; a kind of thing delivered
+/// beside a price per unit is a qualifier, and stays refused.
+#[test]
+fn a_name_of_the_thing_sold_is_the_charge_description() {
+    for (prompt, recurring, usage) in [
+        ("The magazine costs $5 a month.", Some("Magazine"), None),
+        (
+            "Newsletter plan: $4 per month.",
+            Some("Newsletter plan"),
+            None,
+        ),
+        ("$25 a month for the garden box.", Some("Garden box"), None),
+        ("For the garden box, $25 a month.", Some("Garden box"), None),
+        (
+            "Farm-fresh box costs $25 a month.",
+            Some("Farm-fresh box"),
+            None,
+        ),
+        ("Daily paper: $1 per delivery.", None, Some("Daily paper")),
+        ("Meal kit: $11.50 each.", None, Some("Meal kit")),
+        (
+            "Garden box: $20 a month, plus $2 per delivery.",
+            Some("Garden box"),
+            Some("Usage (Shipment) charge"),
+        ),
+        ("Bill $20 per month.", Some("Base charge"), None),
+    ] {
+        let program = monthly(prompt).unwrap_or_else(|e| panic!("{prompt}: {e}"));
+        let descriptions = |v: Vec<&str>| v.first().map(|d| d.to_string());
+        assert_eq!(
+            descriptions(
+                program
+                    .recurring
+                    .iter()
+                    .map(|c| c.description.as_str())
+                    .collect()
+            ),
+            recurring.map(str::to_owned),
+            "{prompt}"
+        );
+        assert_eq!(
+            descriptions(
+                program
+                    .usage
+                    .iter()
+                    .map(|c| c.description.as_str())
+                    .collect()
+            ),
+            usage.map(str::to_owned),
+            "{prompt}"
+        );
+    }
+    for (prompt, named) in [
+        ("$2 per box for the garden box.", "garden"),
+        ("$9 per kit for vegetarian kits.", "vegetarian"),
+        ("$25 per month for the digital edition.", "digital"),
+        ("Garden box: $25.", "per month"),
+        ("Weekly newsletter: $4.", "names a period"),
+        (
+            "The big box costs $40 a month for 3 months. The small box costs $20 a month.",
+            "named both",
+        ),
+        ("$5 a month. We charge.", "\"charge\""),
+        ("$5 a month, paid by card.", "\"paid\""),
+    ] {
+        let error = monthly(prompt).unwrap_err().to_string();
+        assert!(error.contains(named), "{prompt}: {error}");
+    }
+}

@@ -2,9 +2,12 @@
 //! check what will be billed before any customer is.
 //!
 //! The reading is itself a plan prompt: the offline interpreter reads it back to the identical
-//! program (for every program it makes on a plan billed every one day, week, month or year), so
-//! what the admin approves is exactly what is billed. It therefore uses only the words of the
-//! billing grammar: one sentence per rule, amounts with their currency code.
+//! program (for every program it makes, on a plan billed every day, week, month or year or every
+//! N of them), so what the admin approves is exactly what is billed. It therefore uses only the
+//! words of the billing grammar: one sentence per rule, amounts with their currency code, spans
+//! in the interval's own unit ("weeks 3 to 4" on a plan billed every 2 weeks), and each charge
+//! under its description, which is the admin's name for the thing sold when the prompt gave one
+//! ("Daily paper: 0.75 USD per shipment"), read back as a heading.
 
 use rust_decimal::Decimal;
 
