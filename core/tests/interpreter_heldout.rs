@@ -24,9 +24,9 @@ const CASES: &[(&str, &str, IntervalUnit, Expect)] = &[
         r#"Daily paper: $0.75 per delivery Monday through Saturday, $2.50 for the Sunday edition."#,
         "USD",
         IntervalUnit::Month,
-        Plain(
+        Reads(
             r#"Billed every month in arrears.
-Usage (Shipment) charge: 0.75 USD per shipment on monday to saturday, 2.50 USD per shipment on sunday."#,
+Daily paper: 0.75 USD per shipment on monday to saturday, 2.50 USD per shipment on sunday."#,
         ),
     ),
     (
@@ -93,9 +93,9 @@ Usage (Shipment) charge: 0.50 USD per shipment on monday to friday, 1.25 USD per
         r#"Home delivery costs $30 a month."#,
         "USD",
         IntervalUnit::Month,
-        Plain(
+        Reads(
             r#"Billed every month in advance.
-Base charge for each subscribed copy: 30.00 USD each month."#,
+Home delivery for each subscribed copy: 30.00 USD each month."#,
         ),
     ),
     (
@@ -120,9 +120,9 @@ Base charge for each subscribed copy: 8.99 USD each month."#,
         r#"The magazine costs $5 for the first month and then $9.99 a month."#,
         "USD",
         IntervalUnit::Month,
-        Plain(
+        Reads(
             r#"Billed every month in advance.
-Base charge for each subscribed copy: 5.00 USD in month 1; then 9.99 USD from month 2 on."#,
+Magazine for each subscribed copy: 5.00 USD in month 1; then 9.99 USD from month 2 on."#,
         ),
     ),
     (

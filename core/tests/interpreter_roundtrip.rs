@@ -174,7 +174,11 @@ fn interval() -> impl Strategy<Value = BillingInterval> {
         Just(IntervalUnit::Month),
         Just(IntervalUnit::Year),
     ]
-    .prop_map(|unit| BillingInterval { unit, count: 1 })
+    .prop_flat_map(|unit| {
+        // mostly one unit; also every 2 or 3 (every 2 weeks, quarterly, every 2 years)
+        prop_oneof![3 => Just(1u32), 1 => 2u32..4]
+            .prop_map(move |count| BillingInterval { unit, count })
+    })
 }
 
 fn currency() -> impl Strategy<Value = Currency> {
@@ -272,10 +276,37 @@ fn recurring() -> impl Strategy<Value = RecurringCharge> {
                 phases
             })
         });
-    prop_oneof![flat, stepped, phased].prop_map(|phases| RecurringCharge {
-        description: "Base charge".into(),
-        phases,
+    (prop_oneof![flat, stepped, phased], recurring_name()).prop_map(|(phases, description)| {
+        RecurringCharge {
+            description,
+            phases,
+        }
     })
+}
+
+/// The admin's own names for the thing sold, as the interpreter writes them (no article, the
+/// first letter capitalised), or none: the default description.
+const NAMES: &[&str] = &[
+    "Garden box",
+    "Daily paper",
+    "Magazine",
+    "Newsletter plan",
+    "Farm-fresh box",
+    "Chef's box",
+    "Home delivery",
+    "Weekly newsletter",
+    "Veggie bundle",
+];
+
+fn name_or(default: &'static str) -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => Just(default.to_owned()),
+        1 => prop::sample::select(NAMES).prop_map(str::to_owned),
+    ]
+}
+
+fn recurring_name() -> impl Strategy<Value = String> {
+    name_or("Base charge")
 }
 
 fn tiers() -> impl Strategy<Value = Vec<Tier>> {
@@ -326,15 +357,15 @@ fn usage(metric: UsageMetric) -> impl Strategy<Value = UsageCharge> {
         0u64..30,
         prop::option::of(cents(0..5_000)),
         prop::option::of(cents(5_000..20_000)),
+        name_or(match metric {
+            UsageMetric::Shipments => "Usage (Shipment) charge",
+            UsageMetric::Units => "Usage (Unit) charge",
+        }),
     )
-        .prop_map(move |(pricing, credited, allowance, minimum, cap)| {
+        .prop_map(move |(pricing, credited, allowance, minimum, cap, description)| {
             let uniform = matches!(&pricing, UsagePricing::PerUnit { rates } if rates.single_rate().is_some());
             UsageCharge {
-                description: match metric {
-                    UsageMetric::Shipments => "Usage (Shipment) charge",
-                    UsageMetric::Units => "Usage (Unit) charge",
-                }
-                .into(),
+                description,
                 metric,
                 pricing,
                 returns: if credited {

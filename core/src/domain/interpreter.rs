@@ -8,10 +8,13 @@
 //! could not be placed. It never guesses.
 //!
 //! What may be skipped is closed and listed: the filler words of `clause::FILLERS` (articles,
-//! prepositions, pronouns, verbs of billing, nouns of a price) and the symbols of
-//! `clause::SKIPPABLE_SYMBOLS` (list and quote punctuation, the em dash). Words that qualify what
-//! is billed ("subscription", "customer", "each", "all", "first", "additional", "only") bind to
-//! a construct or are named in the refusal. A minus sign or dash before an amount is refused by
+//! prepositions, pronouns, auxiliaries, nouns of a price) and the symbols of
+//! `clause::SKIPPABLE_SYMBOLS` (list and quote punctuation, the em dash). Verbs of billing ("we
+//! bill", "is charged", "costs you", "runs") bind to the amount or construct beside them, and the
+//! admin's name for the thing sold ("Daily paper:", "The magazine costs", "for the garden box")
+//! becomes its charge's description; words that qualify what is billed ("subscription",
+//! "customer", "each", "all", "first", "additional", "only") bind to a construct. Whatever binds
+//! to nothing is named in the refusal. A minus sign or dash before an amount is refused by
 //! the lexer (amounts are never negative). Two prices for one thing are always refused, equal or
 //! not ("$1 per delivery plus $1 per delivery" like "$1 per delivery and $2 per delivery"): a
 //! second price is never summed with nor absorbed into the first.

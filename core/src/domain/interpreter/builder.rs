@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::pricing::{ReturnsPolicy, Step, StepChange, UsageMetric};
 
 use super::PlanContext;
-use super::clause::{Facts, Lead, PeriodRef, Threshold, TierBound};
+use super::clause::{Facts, Lead, Name, NameForm, PeriodRef, Threshold, TierBound};
 use super::lexer::Mark;
 
 mod charges;
@@ -46,6 +46,8 @@ struct UsageDraft {
     volume: bool,
     minimum: Option<Decimal>,
     cap: Option<Decimal>,
+    /// The admin's name for what is counted ("Daily paper"), the charge's description.
+    name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,13 @@ pub(super) struct Builder<'a> {
     returns: Option<ReturnsPolicy>,
     arrears: Option<bool>,
     last: Last,
+    /// The admin's name for the recurring charge ("Garden box"), its description.
+    recurring_name: Option<String>,
+    /// A name said in a clause of its own ("For the garden box, $25 a month"), for the next price.
+    pending_name: Option<Name>,
+    /// The clause just placed priced the recurring charge, even if it ended on a usage allowance
+    /// ("a $25 monthly fee that comes with 20 parcels"): its name is the fee's.
+    priced_recurring: bool,
 }
 
 fn refuse<T>(reason: impl Into<String>) -> Result<T> {
@@ -103,6 +112,9 @@ impl<'a> Builder<'a> {
             returns: None,
             arrears: None,
             last: Last::None,
+            recurring_name: None,
+            pending_name: None,
+            priced_recurring: false,
         }
     }
 
@@ -171,7 +183,106 @@ impl<'a> Builder<'a> {
         }
     }
 
-    pub(super) fn add(&mut self, lead: Lead, f: Facts) -> Result<()> {
+    /// Adds a clause's facts, then gives its name (or the one said just before) to the charge
+    /// its price went to.
+    pub(super) fn add(&mut self, lead: Lead, mut f: Facts) -> Result<()> {
+        let name = f.name.take();
+        let states = !f.prices.is_empty()
+            || f.free
+            || f.discount.is_some()
+            || f.step.is_some()
+            || f.ceiling.is_some()
+            || f.minimum.is_some()
+            || f.threshold.is_some()
+            || f.returns.is_some()
+            || f.tier.is_some()
+            || f.span.is_some()
+            || f.metric.is_some()
+            || f.days.is_some();
+        if let Some(name) = &name {
+            let priced = !f.prices.is_empty();
+            let periodless = f.periods.is_empty() && f.span.is_none() && f.metric.is_none();
+            if priced
+                && periodless
+                && name.head_delivered
+                && !f.base_cue
+                && !f.per_copy_recurring
+                && f.step.is_none()
+                && f.discount.is_none()
+            {
+                return refuse(format!(
+                    "\"{}\" is a thing delivered and its price says no period: say \"per month\" for a fee, or \"per delivery\" for a usage price",
+                    name.text
+                ));
+            }
+            if priced && periodless && name.period_word {
+                return refuse(format!(
+                    "\"{}\" names a period: say the price's own period (\"a month\") or what it is per (\"per delivery\")",
+                    name.text
+                ));
+            }
+        }
+        if !states {
+            // a clause that only names the thing sold: the charge before it, or the next one
+            if let Some(name) = name {
+                if self.last == Last::None {
+                    if self.pending_name.is_some() {
+                        return refuse("two names with no price between them");
+                    }
+                    self.pending_name = Some(name);
+                    return Ok(());
+                }
+                return self.give_name(name);
+            }
+            return self.place(lead, f);
+        }
+        self.priced_recurring = false;
+        self.place(lead, f)?;
+        match (name, self.pending_name.take()) {
+            (Some(name), None) | (None, Some(name)) => self.give_name(name),
+            (Some(_), Some(_)) => refuse("two names for one price"),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// Gives `name` to the charge the last price went to: the invoice line's description.
+    fn give_name(&mut self, name: Name) -> Result<()> {
+        let target = if self.priced_recurring {
+            Last::Recurring
+        } else {
+            self.last
+        };
+        let slot = match target {
+            Last::None => {
+                return refuse(format!("\"{}\" names nothing that has a price", name.text));
+            }
+            Last::Recurring => &mut self.recurring_name,
+            Last::Usage(i) => {
+                if name.form == NameForm::For
+                    || (name.form == NameForm::Subject && name.head_delivered)
+                {
+                    // "$2 per box for the garden box": a kind of box, a qualifier of what is counted
+                    return refuse(format!(
+                        "\"{}\" beside a price per delivery or per copy: a kind of thing delivered cannot be billed apart; to name the product, write it as a heading (\"{}: ...\")",
+                        name.text, name.text
+                    ));
+                }
+                &mut self.usage[i].name
+            }
+        };
+        match slot {
+            Some(given) if *given != name.text => refuse(format!(
+                "one charge is named both \"{given}\" and \"{}\"",
+                name.text
+            )),
+            _ => {
+                *slot = Some(name.text);
+                Ok(())
+            }
+        }
+    }
+
+    fn place(&mut self, lead: Lead, f: Facts) -> Result<()> {
         for p in &f.periods {
             self.check_period(p)?;
         }
@@ -291,18 +402,19 @@ impl<'a> Builder<'a> {
         // Free units, free days, free periods, discounts.
         if f.free {
             if let [fee] = prices.as_slice()
-                && !f.periods.is_empty()
+                && (!f.periods.is_empty() || f.base_cue)
                 && f.metric.is_some()
                 && f.days.is_none()
                 && f.span.is_none()
                 && matches!(
                     (f.tier, f.free_count),
-                    (Some(TierBound::First(_)), None) | (None, Some(_))
+                    (Some(TierBound::First(_) | TierBound::UpTo(_)), None) | (None, Some(_))
                 )
             {
                 // "the first 4 boxes each month are included in the $40 monthly fee", "$40 a
                 // month including 4 boxes": a recurring fee and the allowance it comes with
                 self.recurring_price(lead, Some(*fee), None, None)?;
+                self.priced_recurring = true;
                 prices.clear();
             }
             if !prices.is_empty() {

@@ -1,9 +1,10 @@
 //! Splitting a prompt into clauses, and reading each clause into the facts it states.
 //!
-//! A clause is read by recognisers that each consume the tokens of one construct (a price, a
-//! period, a span of periods, a step, a ceiling, a weekday set, a tier bound, ...). Whatever a
-//! recogniser does not consume must be a word that carries no meaning on its own ("the", "bill",
-//! "fee"); anything else is reported back, and the prompt is refused.
+//! A clause is read by recognisers that each consume the tokens of one construct (a name of the
+//! thing sold, a price, a period, a span of periods, a step, a ceiling, a weekday set, a tier
+//! bound, ...); then the words that attach to a construct bind to it (a verb of billing to its
+//! amount, "each" to its noun). Whatever is left must be a word that carries no meaning on its
+//! own ("the", "fee"); anything else is reported back, and the prompt is refused.
 
 use rust_decimal::Decimal;
 
@@ -116,6 +117,9 @@ pub(crate) struct Facts {
     pub price_per_period: bool,
     /// The clause starts with "plus" (or "+"): it adds to what came before.
     pub plus: bool,
+    /// The thing sold, named by the admin ("Daily paper:", "The magazine costs", "for the garden
+    /// box"): the description of the charge the clause's price goes to.
+    pub name: Option<Name>,
 }
 
 /// One clause: its tokens, which of them are consumed, and how it joins the previous clause.
@@ -124,6 +128,9 @@ pub(crate) struct Clause {
     pub lead: Lead,
     pub toks: Vec<Token>,
     used: Vec<bool>,
+    /// The clause begins a sentence (or the prompt): where a heading or a subject can name the
+    /// thing sold.
+    sentence_start: bool,
 }
 
 const SENTENCE_END: [char; 5] = ['.', ';', '!', '?', '\n'];
@@ -143,13 +150,21 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
     let mut current: Vec<Token> = Vec::new();
     let mut lead = Lead::None;
     let mut i = 0;
-    let flush = |current: &mut Vec<Token>, lead: Lead, clauses: &mut Vec<Clause>| {
-        if !current.is_empty() {
-            let toks = std::mem::take(current);
-            let used = vec![false; toks.len()];
-            clauses.push(Clause { lead, toks, used });
-        }
-    };
+    let mut sentence_start = true;
+    let flush =
+        |start: &mut bool, current: &mut Vec<Token>, lead: Lead, clauses: &mut Vec<Clause>| {
+            if !current.is_empty() {
+                let toks = std::mem::take(current);
+                let used = vec![false; toks.len()];
+                clauses.push(Clause {
+                    lead,
+                    toks,
+                    used,
+                    sentence_start: *start,
+                });
+                *start = false;
+            }
+        };
     while i < tokens.len() {
         let t = &tokens[i];
         let prev = current.last();
@@ -163,13 +178,14 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
             );
         let ends_sentence = matches!(t.kind, Kind::Sym(c) if SENTENCE_END.contains(&c));
         if ends_sentence {
-            flush(&mut current, lead, &mut clauses);
+            flush(&mut sentence_start, &mut current, lead, &mut clauses);
+            sentence_start = true;
             lead = Lead::None;
             i += 1;
             continue;
         }
         if t.is_sym(',') && !in_list {
-            flush(&mut current, lead, &mut clauses);
+            flush(&mut sentence_start, &mut current, lead, &mut clauses);
             lead = Lead::Joined;
             i += 1;
             continue;
@@ -204,10 +220,10 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
                     |t| matches!(t.kind, Kind::Sym(c) if SENTENCE_END.contains(&c) || c == ','),
                 );
                 if closes_clause {
-                    flush(&mut current, Lead::Then, &mut clauses);
+                    flush(&mut sentence_start, &mut current, Lead::Then, &mut clauses);
                     lead = Lead::None;
                 } else {
-                    flush(&mut current, lead, &mut clauses);
+                    flush(&mut sentence_start, &mut current, lead, &mut clauses);
                     lead = Lead::Then;
                 }
             }
@@ -215,7 +231,7 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
             continue;
         }
         if t.is_word("otherwise") {
-            flush(&mut current, lead, &mut clauses);
+            flush(&mut sentence_start, &mut current, lead, &mut clauses);
             lead = Lead::Otherwise;
             i += 1;
             continue;
@@ -232,9 +248,12 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
                     Some("above" | "up" | "over" | "beyond" | "higher" | "more")
                 )
             });
-        let keeps_together = in_list || (t.is_word("and") && between) || open_range;
+        // "the $20 fee comes with 10 deliveries": what a fee comes with, not a second clause
+        let comes_with =
+            t.is_word("with") && prev.is_some_and(|p| matches!(p.word(), Some("comes" | "come")));
+        let keeps_together = in_list || (t.is_word("and") && between) || open_range || comes_with;
         if joins && !keeps_together && !current.is_empty() {
-            flush(&mut current, lead, &mut clauses);
+            flush(&mut sentence_start, &mut current, lead, &mut clauses);
             lead = Lead::Joined;
             // "until" starts a bound, "plus" says the clause adds to what came before: both stay
             if !t.is_word("until") && !t.is_word("plus") {
@@ -245,19 +264,21 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
         current.push(t.clone());
         i += 1;
     }
-    flush(&mut current, lead, &mut clauses);
+    flush(&mut sentence_start, &mut current, lead, &mut clauses);
     clauses
 }
 
 mod amounts;
 mod bounds;
+mod names;
 mod periods;
 mod steps;
 mod tiers;
 mod usage;
 mod words;
 
-use words::{BILLING_VERBS, SHIPMENT_NOUNS, UNIT_NOUNS};
+pub(crate) use names::{Name, NameForm};
+use words::{BILLING_VERBS, PRICE_VERBS, SHIPMENT_NOUNS, UNIT_NOUNS};
 pub(crate) use words::{FILLERS, SKIPPABLE_SYMBOLS};
 
 impl Clause {
@@ -421,6 +442,7 @@ impl Clause {
             plus: self.toks.first().is_some_and(|t| t.is_word("plus")),
             ..Facts::default()
         };
+        self.read_name(&mut f);
         self.read_returns(&mut f);
         self.read_return_rate(&f);
         self.read_timing(&mut f);
@@ -434,6 +456,7 @@ impl Clause {
         self.read_periods(&mut f);
         self.read_days(&mut f);
         self.read_nouns(&mut f);
+        self.name_counts(&mut f);
         for i in 0..self.len() {
             if let Some(m) = self.money(i) {
                 self.take(i, 1);
@@ -479,6 +502,48 @@ impl Clause {
             }
         }
         self.bind_attached_words(&mut f);
+        self.bind_verbs();
         f
+    }
+
+    /// Binds each verb of billing ([`PRICE_VERBS`]) to the construct beside it: the nearest
+    /// token before or after it, past auxiliaries, pronouns and other verbs of billing ("will be
+    /// billed", "costs you"), that an amount is or that a construct placed ("we bill $5", "$5 is
+    /// charged per delivery", "billed monthly in arrears"). One beside nothing stays unplaced.
+    fn bind_verbs(&mut self) {
+        let verb = |c: &Self, k: usize| c.is_any(k, PRICE_VERBS);
+        let glue = |c: &Self, k: usize| {
+            c.free(k)
+                && match &c.toks[k].kind {
+                    Kind::Word(w) => FILLERS.contains(&w.as_str()) || verb(c, k),
+                    Kind::Sym(s) => SKIPPABLE_SYMBOLS.contains(s),
+                    _ => false,
+                }
+        };
+        let placed = |c: &Self, k: usize| {
+            k < c.len()
+                && (matches!(c.toks[k].kind, Kind::Money(..))
+                    || (c.used[k] && !matches!(c.toks[k].kind, Kind::Sym(_))))
+        };
+        let mut bound = Vec::new();
+        for i in 0..self.len() {
+            if !verb(self, i) {
+                continue;
+            }
+            let mut after = i + 1;
+            while after < self.len() && glue(self, after) {
+                after += 1;
+            }
+            let mut before = i;
+            while before > 0 && glue(self, before - 1) {
+                before -= 1;
+            }
+            if placed(self, after) || (before > 0 && placed(self, before - 1)) {
+                bound.push(i);
+            }
+        }
+        for i in bound {
+            self.take(i, 1);
+        }
     }
 }

@@ -68,6 +68,10 @@ fn currency(code: &str) -> Currency {
     Currency::parse(code).expect("built-in currency code")
 }
 
+fn pounds() -> Mark {
+    Mark::Named(currency("GBP"))
+}
+
 fn symbol_currency(c: char) -> Option<Mark> {
     match c {
         '$' => Some(Mark::Dollar),
@@ -80,7 +84,7 @@ fn symbol_currency(c: char) -> Option<Mark> {
 }
 
 /// Words and codes that name a currency after or before a number.
-fn word_currency(word: &str) -> Option<Mark> {
+pub(crate) fn word_currency(word: &str) -> Option<Mark> {
     Some(match word {
         "dollar" | "dollars" | "buck" | "bucks" => Mark::Dollar,
         "cent" | "cents" | "ct" | "cts" => Mark::Cents,
@@ -540,8 +544,124 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Token>> {
         });
         i += 1;
     }
+    let tokens = join_minor_units(tokens);
     refuse_signed_amounts(&tokens)?;
+    refuse_split_amounts(&tokens)?;
     Ok(tokens)
+}
+
+/// Whether an amount's text ends in a currency word ("five dollars", "12 euros", "a dollar"),
+/// the spoken form that its cents may follow.
+fn said_in_words(t: &Token) -> bool {
+    t.text.rsplit(' ').next().is_some_and(|w| {
+        w.chars().all(char::is_alphabetic) && word_currency(&w.to_lowercase()).is_some()
+    })
+}
+
+/// The cents of an amount said in words: "twelve euros fifty" is 12.50, "five dollars and fifty
+/// cents" is 5.50, "a dollar twenty-five" is 1.25. Only two-digit cents (10-99) after whole
+/// major units said with a currency word, and only where the cents number is not counting
+/// something ("five dollars 20 deliveries" stays as written and is refused).
+fn join_minor_units(tokens: Vec<Token>) -> Vec<Token> {
+    const AFTER_CENTS: &[&str] = &[
+        "per",
+        "a",
+        "an",
+        "each",
+        "every",
+        "for",
+        "monthly",
+        "weekly",
+        "daily",
+        "yearly",
+        "annually",
+        "quarterly",
+        "plus",
+        "and",
+        "then",
+        "on",
+        "with",
+        "until",
+        "from",
+        "in",
+    ];
+    // most prompts have no amount followed by a number or by "and": nothing to join
+    let joinable = tokens.windows(2).any(|w| {
+        matches!(w[0].kind, Kind::Money(..))
+            && (matches!(w[1].kind, Kind::Number(_)) || w[1].is_word("and"))
+    });
+    if !joinable {
+        return tokens;
+    }
+    let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        if let Kind::Money(major, mark) = t.kind
+            && major.fract().is_zero()
+            && said_in_words(t)
+            && matches!(mark, Mark::Dollar | Mark::Named(_))
+            && !matches!(mark, Mark::Named(c) if c.exponent() != 2)
+        {
+            // "fifty" right after, or "and fifty cents"
+            let cents = match (tokens.get(i + 1).map(|t| &t.kind), tokens.get(i + 2)) {
+                (Some(Kind::Number(n)), next)
+                    if next.is_none_or(|t| match &t.kind {
+                        Kind::Word(w) => AFTER_CENTS.contains(&w.as_str()),
+                        Kind::Sym(_) => true,
+                        _ => false,
+                    }) =>
+                {
+                    Some((*n, 2))
+                }
+                (
+                    Some(Kind::Word(and)),
+                    Some(Token {
+                        kind: Kind::Money(c, minor @ (Mark::Cents | Mark::Pence)),
+                        ..
+                    }),
+                ) if and == "and" && (*minor == Mark::Pence) == (mark == pounds()) => {
+                    Some((*c * Decimal::ONE_HUNDRED, 3))
+                }
+                _ => None,
+            };
+            if let Some((n, len)) = cents
+                && n.fract().is_zero()
+                && (Decimal::TEN..Decimal::ONE_HUNDRED).contains(&n)
+            {
+                let text: Vec<&str> = tokens[i..i + len].iter().map(|t| t.text.as_str()).collect();
+                out.push(Token {
+                    kind: Kind::Money(major + n / Decimal::ONE_HUNDRED, mark),
+                    text: text.join(" "),
+                });
+                i += len;
+                continue;
+            }
+        }
+        out.push(t.clone());
+        i += 1;
+    }
+    out
+}
+
+/// "$5 and 50 cents": 5.50, or $5 and a separate price of 50 cents? Said with a currency word
+/// ("five dollars and fifty cents") it is one amount; after a symbol it is never guessed, unless
+/// a noun of price names the first amount ("a monthly fee of $10 and 25 cents per shipment").
+fn refuse_split_amounts(tokens: &[Token]) -> Result<()> {
+    for (i, w) in tokens.windows(3).enumerate() {
+        let named = i > 0 && tokens[i - 1].is_word("of");
+        if !named
+            && matches!(w[0].kind, Kind::Money(..))
+            && w[1].is_word("and")
+            && matches!(w[2].kind, Kind::Money(_, Mark::Cents | Mark::Pence))
+        {
+            return Err(Error::not_understood(format!(
+                "\"{} and {}\" is one amount or two: write the amount with a decimal point, or give each price its own period or unit",
+                w[0].text, w[2].text
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A minus sign or dash right before an amount ("-$5", "- $5", "-5 USD", "then -$2") is never

@@ -453,14 +453,16 @@ fn plain_phrasings_of_each_family_are_read() {
 }
 
 /// A thing delivered named beside a price per period is a fee or a usage price: never guessed.
+/// Named as the subject of a verb of cost, or as what a fee is "for the ...", it is the product
+/// the fee is for (its name is the charge's description).
 #[test]
 fn a_fee_or_a_price_per_delivery_is_not_guessed() {
     for prompt in [
-        "The newspaper costs $30 a month.",
-        "Newspaper delivery is $30 a month.",
         "$30 a month for delivery.",
         "Parcels cost $10 a month.",
-        "$10 monthly for the parcel service.",
+        "Papers are $30 each month.",
+        "$100 per month for up to 100 deliveries.",
+        "A newspaper costs $30 a month.",
     ] {
         let error = monthly(prompt).unwrap_err().to_string();
         assert!(
@@ -469,6 +471,18 @@ fn a_fee_or_a_price_per_delivery_is_not_guessed() {
         );
     }
     for (prompt, reading) in [
+        (
+            "The newspaper costs $30 a month.",
+            "Newspaper for each subscribed copy: 30.00 USD each month.",
+        ),
+        (
+            "Newspaper delivery is $30 a month.",
+            "Newspaper delivery for each subscribed copy: 30.00 USD each month.",
+        ),
+        (
+            "$10 monthly for the parcel service.",
+            "Parcel service for each subscribed copy: 10.00 USD each month.",
+        ),
         ("$0.50 per delivery per month.", "0.50 USD per shipment"),
         ("Each meal kit costs $11.50.", "11.50 USD per shipment"),
         (
@@ -486,5 +500,75 @@ fn a_fee_or_a_price_per_delivery_is_not_guessed() {
             "{}",
             program.describe()
         );
+    }
+}
+
+/// The admin's name for the thing sold is the charge's description; a kind of thing delivered
+/// beside a price per unit is a qualifier, and stays refused.
+#[test]
+fn a_name_of_the_thing_sold_is_the_charge_description() {
+    for (prompt, recurring, usage) in [
+        ("The magazine costs $5 a month.", Some("Magazine"), None),
+        (
+            "Newsletter plan: $4 per month.",
+            Some("Newsletter plan"),
+            None,
+        ),
+        ("$25 a month for the garden box.", Some("Garden box"), None),
+        ("For the garden box, $25 a month.", Some("Garden box"), None),
+        (
+            "Farm-fresh box costs $25 a month.",
+            Some("Farm-fresh box"),
+            None,
+        ),
+        ("Daily paper: $1 per delivery.", None, Some("Daily paper")),
+        ("Meal kit: $11.50 each.", None, Some("Meal kit")),
+        (
+            "Garden box: $20 a month, plus $2 per delivery.",
+            Some("Garden box"),
+            Some("Usage (Shipment) charge"),
+        ),
+        ("Bill $20 per month.", Some("Base charge"), None),
+    ] {
+        let program = monthly(prompt).unwrap_or_else(|e| panic!("{prompt}: {e}"));
+        let descriptions = |v: Vec<&str>| v.first().map(|d| d.to_string());
+        assert_eq!(
+            descriptions(
+                program
+                    .recurring
+                    .iter()
+                    .map(|c| c.description.as_str())
+                    .collect()
+            ),
+            recurring.map(str::to_owned),
+            "{prompt}"
+        );
+        assert_eq!(
+            descriptions(
+                program
+                    .usage
+                    .iter()
+                    .map(|c| c.description.as_str())
+                    .collect()
+            ),
+            usage.map(str::to_owned),
+            "{prompt}"
+        );
+    }
+    for (prompt, named) in [
+        ("$2 per box for the garden box.", "garden"),
+        ("$9 per kit for vegetarian kits.", "vegetarian"),
+        ("$25 per month for the digital edition.", "digital"),
+        ("Garden box: $25.", "per month"),
+        ("Weekly newsletter: $4.", "names a period"),
+        (
+            "The big box costs $40 a month for 3 months. The small box costs $20 a month.",
+            "named both",
+        ),
+        ("$5 a month. We charge.", "\"charge\""),
+        ("$5 a month, paid by card.", "\"paid\""),
+    ] {
+        let error = monthly(prompt).unwrap_err().to_string();
+        assert!(error.contains(named), "{prompt}: {error}");
     }
 }

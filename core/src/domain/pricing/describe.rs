@@ -2,9 +2,12 @@
 //! check what will be billed before any customer is.
 //!
 //! The reading is itself a plan prompt: the offline interpreter reads it back to the identical
-//! program (for every program it makes on a plan billed every one day, week, month or year), so
-//! what the admin approves is exactly what is billed. It therefore uses only the words of the
-//! billing grammar: one sentence per rule, amounts with their currency code.
+//! program (for every program it makes, on a plan billed every day, week, month or year or every
+//! N of them), so what the admin approves is exactly what is billed. It therefore uses only the
+//! words of the billing grammar: one sentence per rule, amounts with their currency code, spans
+//! in the interval's own unit ("weeks 3 to 4" on a plan billed every 2 weeks), and each charge
+//! under its description, which is the admin's name for the thing sold when the prompt gave one
+//! ("Daily paper: 0.75 USD per shipment"), read back as a heading.
 
 use rust_decimal::Decimal;
 
@@ -57,16 +60,13 @@ impl PricingProgram {
         format!("{} {}", shown, self.currency.code())
     }
 
-    fn periods(&self, n: u32) -> String {
-        let unit = if self.interval.count == 1 {
-            self.interval.unit.label()
-        } else {
-            "period"
-        };
-        if n == 1 {
-            unit.to_string()
-        } else {
-            format!("{n} {unit}s")
+    /// `n` periods in the interval's unit: "month", "3 months"; "4 weeks" on a plan billed every
+    /// 2 weeks.
+    fn units(&self, n: u32) -> String {
+        let unit = self.interval.unit.label();
+        match n.saturating_mul(self.interval.count) {
+            1 => unit.to_string(),
+            n => format!("{n} {unit}s"),
         }
     }
 
@@ -80,14 +80,22 @@ impl PricingProgram {
         }
     }
 
+    /// Periods `from..=to` in the interval's own unit: "month 2", "months 1 to 3"; on a plan
+    /// billed every 2 weeks, period 2 is "weeks 3 to 4".
+    fn span(&self, from: u32, to: Option<u32>) -> String {
+        let unit = self.interval.unit.label();
+        let c = self.interval.count;
+        let first = (from - 1) * c + 1;
+        match to {
+            Some(to) if first == to * c => format!("in {unit} {first}"),
+            Some(to) => format!("in {unit}s {first} to {}", to * c),
+            None if from == 1 => self.each_period(),
+            None => format!("from {unit} {first} on"),
+        }
+    }
+
     fn describe_phase(&self, phase: &Phase) -> String {
-        let noun = self.period_noun();
-        let span = match phase.to_period {
-            Some(to) if to == phase.from_period => format!("in {noun} {to}"),
-            Some(to) => format!("in {noun}s {} to {to}", phase.from_period),
-            None if phase.from_period == 1 => self.each_period(),
-            None => format!("from {noun} {} on", phase.from_period),
-        };
+        let span = self.span(phase.from_period, phase.to_period);
         // "free" needs the periods it is said of; a zero price for ever is said as an amount
         let bounded = phase.to_period.is_some() || phase.from_period > 1;
         let mut text = if phase.amount.is_zero() && phase.step.is_none() && bounded {
@@ -99,7 +107,7 @@ impl PricingProgram {
             text.push_str(&format!(" less {}%", discount.normalize()));
         }
         if let Some(step) = &phase.step {
-            let when = format!("every {}", self.periods(step.every_periods));
+            let when = format!("every {}", self.units(step.every_periods));
             text.push_str(&match step.change {
                 StepChange::Amount(d) if d.is_sign_negative() => {
                     format!(", falling by {} {when}", self.money(-d))

@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pricing::UsageMetric;
 
 use super::super::clause::{Facts, Lead, Span, TierBound};
@@ -20,10 +20,15 @@ impl Builder<'_> {
         let next_free = self.phases.last().map_or(Some(1), |p| p.to.map(|t| t + 1));
         let (from, to) = match span {
             Some(Span::Absolute { from, to, unit }) => {
-                let per = self.periods_of(unit, 1)?;
-                let from = (from - 1) * per + 1;
+                // "months 4 to 6" on a quarterly plan is period 2: the span's edges must fall on
+                // the plan's period edges ("in month 2" on a quarterly plan is refused)
+                let from = if from > 1 {
+                    self.periods_of(unit, from - 1)? + 1
+                } else {
+                    1
+                };
                 let to = match to {
-                    Some(t) => Some(t.checked_mul(per).ok_or_else(|| Error::overflow("span"))?),
+                    Some(t) => Some(self.periods_of(unit, t)?),
                     None => None,
                 };
                 (from, to)
@@ -111,6 +116,7 @@ impl Builder<'_> {
             volume: false,
             minimum: None,
             cap: None,
+            name: None,
         });
         Ok(self.usage.len() - 1)
     }

@@ -12,6 +12,12 @@ use super::{BoundKind, Builder, PhaseDraft, TierDraft, refuse};
 impl Builder<'_> {
     pub(in super::super) fn finish(mut self) -> Result<PricingProgram> {
         let mut program = PricingProgram::new(self.ctx.currency, self.ctx.interval);
+        if let Some(name) = &self.pending_name {
+            return refuse(format!(
+                "\"{}\" is named but given no price: say what it costs",
+                name.text
+            ));
+        }
 
         // Volume pricing from a condition.
         if let Some((t, metric)) = self.threshold {
@@ -114,7 +120,10 @@ impl Builder<'_> {
                 })
                 .collect();
             program.recurring.push(RecurringCharge {
-                description: "Base charge".into(),
+                description: self
+                    .recurring_name
+                    .take()
+                    .unwrap_or_else(|| "Base charge".into()),
                 phases,
             });
         }
@@ -203,12 +212,15 @@ impl Builder<'_> {
             if let UsagePricing::PerUnit { rates } = &pricing {
                 refuse_unpriced_days(rates, metric)?;
             }
-            let description = match metric {
-                UsageMetric::Shipments => "Usage (Shipment) charge",
-                UsageMetric::Units => "Usage (Unit) charge",
-            };
+            let description = draft.name.clone().unwrap_or_else(|| {
+                match metric {
+                    UsageMetric::Shipments => "Usage (Shipment) charge",
+                    UsageMetric::Units => "Usage (Unit) charge",
+                }
+                .into()
+            });
             program.usage.push(UsageCharge {
-                description: description.into(),
+                description,
                 metric,
                 pricing,
                 returns,

@@ -1,7 +1,8 @@
 //! Reading caps and minimums ("at most $40", "we will not bill above $40", "a minimum of
 //! $10") and the conditions a price applies under ("if a customer has more than 20 deliveries").
 
-use super::{Clause, Facts, Threshold};
+use super::words::adverb_period;
+use super::{Clause, Facts, PeriodRef, Threshold};
 
 impl Clause {
     pub(super) fn read_bounds(&mut self, f: &mut Facts) {
@@ -101,12 +102,18 @@ impl Clause {
                         break 'outer;
                     }
                 }
-                // "$15 minimum", "$40 max"
+                // "$15 minimum", "$40 max", "a $10 monthly minimum"
+                let period = self
+                    .w(i + 1)
+                    .and_then(adverb_period)
+                    .map(|(unit, count)| PeriodRef { unit, count });
+                let at = i + 1 + usize::from(period.is_some());
                 if let Some(m) = self.money(i)
-                    && (is_ceiling && self.is_any(i + 1, &["max", "maximum", "cap"])
-                        || !is_ceiling && self.is_any(i + 1, &["minimum", "min"]))
+                    && (is_ceiling && self.is_any(at, &["max", "maximum", "cap"])
+                        || !is_ceiling && self.is_any(at, &["minimum", "min"]))
                 {
-                    self.take(i, 2);
+                    self.take(i, at + 1 - i);
+                    f.periods.extend(period);
                     if is_ceiling {
                         f.ceiling = Some(m)
                     } else {
@@ -168,6 +175,10 @@ impl Clause {
             };
             if let Some(m) = self.money(j + n) {
                 self.take(i, j + n + 1 - i);
+                // "we don't charge more than $30": the auxiliary of the negation
+                if i > 0 && self.is_any(i - 1, &["do", "does", "did"]) {
+                    self.take(i - 1, 1);
+                }
                 if ceiling {
                     f.ceiling = Some(m);
                 } else {
@@ -241,6 +252,7 @@ impl Clause {
                     "gets",
                     "get",
                     "ships",
+                    "ship",
                     "there",
                     "total",
                     "totals",

@@ -45,11 +45,29 @@ impl Clause {
                 f.tier = Some(TierBound::Above(n));
                 return;
             }
-            // "includes 20 shipments", "20 shipments included"
-            if self.is_any(i, &["includes", "including", "include", "included"])
-                && let Some(n) = self.count(i + 1)
+            // "includes 20 shipments", "comes with 20 shipments", "covers 20 shipments", "20
+            // shipments included"
+            let includes = if self.is_any(
+                i,
+                &[
+                    "includes",
+                    "including",
+                    "include",
+                    "included",
+                    "covers",
+                    "cover",
+                ],
+            ) {
+                1
+            } else if self.is_any(i, &["comes", "come"]) && self.is(i + 1, "with") {
+                2
+            } else {
+                0
+            };
+            if includes > 0
+                && let Some(n) = self.count(i + includes)
             {
-                self.take(i, 2);
+                self.take(i, includes + 1);
                 f.free = true;
                 f.free_count = Some(n);
                 return;

@@ -4,7 +4,7 @@
 use crate::pricing::{ReturnsPolicy, UsageMetric};
 
 use super::super::lexer::{Kind, Token};
-use super::words::{SEAT_NOUNS, SHIPMENT_NOUNS, SHIPPED_WORDS, UNIT_NOUNS};
+use super::words::{SEAT_NOUNS, SHIPMENT_NOUNS, SHIPPED_WORDS, UNIT_NOUNS, unit_word};
 use super::{Clause, Facts, is_day_like};
 
 impl Clause {
@@ -76,6 +76,10 @@ impl Clause {
         for i in 0..at {
             for pattern in [
                 &["do", "not", "bill"][..],
+                &["do", "not", "charge", "for"],
+                &["do", "not", "charge"],
+                &["not", "charge", "for"],
+                &["never", "charge", "for"],
                 &["not", "bill"],
                 &["never", "bill"],
                 &["credit"],
@@ -240,20 +244,42 @@ impl Clause {
             }
             k -= 1;
         }
+        // "a" marks a unit right after an amount ("$2 a parcel"); "A newspaper costs $30 a
+        // month" names one
+        let money_before = k > 1 && matches!(self.toks[k - 2].kind, Kind::Money(..));
         let marked_before = k > 0
             && (self.toks[k - 1].is_sym('/')
                 || matches!(
                     self.toks[k - 1].word(),
-                    Some("per" | "each" | "every" | "a" | "an" | "all")
-                ));
-        let word = |m: usize| self.toks.get(m).and_then(Token::word);
-        marked_before
-            || (0..self.len()).any(|m| {
-                matches!(self.toks[m].kind, Kind::Money(..))
-                    && (matches!(word(m + 1), Some("each" | "apiece"))
-                        || (word(m + 1) == Some("a")
-                            && matches!(word(m + 2), Some("pop" | "piece"))))
-            })
+                    Some("per" | "each" | "every" | "all")
+                )
+                || (matches!(self.toks[k - 1].word(), Some("a" | "an")) && money_before));
+        marked_before || (0..self.len()).any(|m| self.money_per_unit(m))
+    }
+
+    /// The amount at `m` is said per unit: "$2 each", "$2 apiece", "$2 a pop" (not "$30 each
+    /// month", a price per period).
+    pub(super) fn money_per_unit(&self, m: usize) -> bool {
+        let word = |k: usize| self.toks.get(k).and_then(Token::word);
+        let period_after = matches!(self.toks.get(m + 2).map(|t| &t.kind), Some(Kind::Number(_)))
+            || word(m + 2).is_some_and(|w| {
+                unit_word(w).is_some()
+                    || matches!(
+                        w,
+                        "other"
+                            | "subsequent"
+                            | "following"
+                            | "billing"
+                            | "period"
+                            | "calendar"
+                            | "single"
+                            | "cycle"
+                    )
+            });
+        matches!(self.toks.get(m).map(|t| &t.kind), Some(Kind::Money(..)))
+            && ((word(m + 1) == Some("each") && !period_after)
+                || word(m + 1) == Some("apiece")
+                || (word(m + 1) == Some("a") && matches!(word(m + 2), Some("pop" | "piece"))))
     }
 
     pub(super) fn read_nouns(&mut self, f: &mut Facts) {
@@ -325,7 +351,9 @@ impl Clause {
             }
         }
         for i in 0..self.len() {
-            if self.is_any(i, SHIPPED_WORDS) && f.metric.is_some() {
+            // "copies delivered", or "delivered every other week": how often deliveries come,
+            // which must be the plan's interval (the period is checked against it)
+            if self.is_any(i, SHIPPED_WORDS) && (f.metric.is_some() || !f.periods.is_empty()) {
                 self.take(i, 1);
             }
         }

@@ -15,11 +15,20 @@ pub(super) const BILLING_VERBS: &[&str] = &[
     "invoiced", "is", "are", "will", "get", "gets", "has", "have", "receive", "receives",
 ];
 
+/// Verbs of billing: each binds to the construct it stands beside (an amount, a period, a
+/// timing, a price: "we bill $5", "$5 is charged per delivery", "billed monthly", "it runs $5 a
+/// month"), through auxiliaries and pronouns ("will be billed", "costs you"); one that stands
+/// beside nothing placed is refused, naming it. They are not skipped.
+pub(super) const PRICE_VERBS: &[&str] = &[
+    "bill", "bills", "billed", "charge", "charges", "charged", "cost", "costs", "pay", "pays",
+    "paid", "invoice", "invoiced", "priced", "runs", "run", "sells", "retails",
+];
+
 /// The closed list of words that carry no billing meaning of their own: articles, prepositions,
-/// pronouns, auxiliaries and verbs of billing ("is charged", "we bill", "costs you"), and the
-/// nouns of a price ("fee", "rate"). Words that qualify what is billed ("subscription",
-/// "customer", "each", "every", "all", "any", "whole", "only", "first", "additional") are not in
-/// it: a construct places them or the prompt is refused.
+/// pronouns, auxiliaries, and the nouns of a price ("fee", "rate"). Verbs of billing are not in
+/// it ([`PRICE_VERBS`]: they bind to their price), nor are the words that qualify what is billed
+/// ("subscription", "customer", "each", "every", "all", "any", "whole", "only", "first",
+/// "additional"): a construct places them or the prompt is refused.
 pub(crate) const FILLERS: &[&str] = &[
     "the",
     "a",
@@ -53,28 +62,16 @@ pub(crate) const FILLERS: &[&str] = &[
     "you",
     "your",
     "please",
-    "bill",
-    "bills",
-    "billed",
     "billing",
-    "charge",
-    "charges",
-    "charged",
     "charging",
-    "cost",
-    "costs",
     "costing",
     "price",
-    "priced",
     "pricing",
     "rate",
     "rates",
     "fee",
     "fees",
     "amount",
-    "pay",
-    "pays",
-    "paid",
     "payable",
     "plan",
     "just",
@@ -117,8 +114,6 @@ pub(crate) const FILLERS: &[&str] = &[
     "make",
     "makes",
     "made",
-    "invoice",
-    "invoiced",
     "invoices",
     "invoicing",
     "can",
@@ -164,6 +159,8 @@ pub(super) const SHIPMENT_NOUNS: &[&str] = &[
     "labels",
     "issue",
     "issues",
+    "edition",
+    "editions",
 ];
 pub(super) const UNIT_NOUNS: &[&str] = &[
     "copy", "copies", "unit", "units", "item", "items", "piece", "pieces",
@@ -181,6 +178,7 @@ pub(super) fn unit_word(w: &str) -> Option<(IntervalUnit, u32)> {
     Some(match w {
         "day" | "days" => (IntervalUnit::Day, 1),
         "week" | "weeks" | "wk" | "wks" => (IntervalUnit::Week, 1),
+        "fortnight" | "fortnights" => (IntervalUnit::Week, 2),
         "month" | "months" | "mo" | "mos" | "mth" | "mths" | "mon" => (IntervalUnit::Month, 1),
         "quarter" | "quarters" => (IntervalUnit::Month, 3),
         "year" | "years" | "yr" | "yrs" | "annum" => (IntervalUnit::Year, 1),
