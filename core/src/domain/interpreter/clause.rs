@@ -169,7 +169,14 @@ pub(crate) fn split(tokens: Vec<Token>) -> Vec<Clause> {
         let t = &tokens[i];
         let prev = current.last();
         let next = tokens.get(i + 1);
-        let in_list = prev.is_some_and(is_day_like) && next.is_some_and(is_day_like);
+        // "Monday, Wednesday, Friday" is one list of days; but after a priced clause, "...,
+        // Sundays are free" starts a clause of its own (a day with its own verb).
+        let own_predicate = tokens
+            .get(i + 2)
+            .is_some_and(|t| matches!(t.word(), Some("is" | "are")))
+            && current.iter().any(|t| matches!(t.kind, Kind::Money(..)));
+        let in_list =
+            prev.is_some_and(is_day_like) && next.is_some_and(is_day_like) && !own_predicate;
         let between = current.len() >= 2
             && current[current.len() - 2].is_word("between")
             && matches!(
