@@ -61,7 +61,50 @@ export interface BillingInterval {
 export type BillingMode = "compiled" | "agent" | "agent_checked";
 
 /** Why an invoice was issued, as the platform spells it. */
-export type BillingReason = "subscription_create" | "subscription_cycle";
+export type BillingReason = "subscription_create" | "subscription_cycle" | "subscription_end";
+
+/** A scenario's cancellation. */
+export interface CancelChange {
+  /** period_end (the default), immediately or a local date. */
+  effective?: Effective;
+  /** Whether unserved days billed are credited (true when absent). */
+  credit_unused?: boolean;
+}
+
+/** A cancellation. */
+export interface CancelSubscription {
+  /** The account. */
+  account_id: string;
+  /** The subscription. */
+  subscription_id: string;
+  /**
+   * When service ends: period_end (the default), immediately (the next local midnight)
+   * or a local date.
+   */
+  effective?: Effective;
+  /** Whether the unserved days of a period already billed are credited (true when absent). */
+  credit_unused?: boolean;
+  /** Who cancels, for the audit trail (api when absent). */
+  actor?: string;
+}
+
+/** A plan change. */
+export interface ChangePlan {
+  /** The account. */
+  account_id: string;
+  /** The subscription. */
+  subscription_id: string;
+  /** The plan to bill by (saved; its latest version bills, in the same currency). */
+  plan_id: string;
+  /**
+   * When the new plan starts: period_end (the default: it bills from the next period, its
+   * period 1), immediately or a local date (the old plan's billing ends there as an
+   * immediate cancellation's would).
+   */
+  effective?: Effective;
+  /** Who changes it, for the audit trail (api when absent). */
+  actor?: string;
+}
 
 /** A quantity change. */
 export interface ChangeQuantity {
@@ -71,8 +114,53 @@ export interface ChangeQuantity {
   subscription_id: string;
   /** The new quantity, 1 to MAX_QUANTITY. */
   quantity: number;
+  /**
+   * none (the default): the new quantity applies from the next invoice issued; prorate:
+   * it holds from effective, and the days at each quantity are billed.
+   */
+  proration?: Proration;
+  /**
+   * With prorate: when the new quantity takes effect (immediately, the default: the next
+   * local midnight; or a local date).
+   */
+  effective?: Effective;
   /** Who changes it, for the audit trail (api when absent). */
   actor?: string;
+}
+
+/** A subscription after a change, and the credit note the change issued. */
+export interface ChangedSubscription {
+  /** The subscription as stored. */
+  subscription: Subscription;
+  /** The credit note of a decrease on a period already billed. */
+  credit_note?: CreditNote | null;
+}
+
+/**
+ * What has been changed on a subscription and is still in force. Empty for a subscription
+ * nothing has changed, which bills every period whole at its quantity.
+ */
+export interface Changes {
+  /** The cancellation, once one is made (until it is withdrawn). */
+  end?: ScheduledEnd | null;
+  /** The pauses that still concern a period not yet settled, in date order, never overlapping. */
+  pauses?: Pause[];
+  /**
+   * The quantity by date, in date order, once it has changed; the first entry holds from
+   * before any period still concerned.
+   */
+  quantities?: QuantityFrom[];
+  /** Increases settled on billed periods, for the next invoice. */
+  increases?: Increase[];
+  /** The plan's term, once a plan change took effect (the subscription's start otherwise). */
+  term?: Term | null;
+  /** A plan change waiting for its effective date. */
+  switch?: PlanSwitch | null;
+  /**
+   * How many credit notes the subscription has been issued: the next one's number is this
+   * plus one.
+   */
+  credit_notes?: number;
 }
 
 /** Which kind of charge a line item comes from. */
@@ -107,6 +195,65 @@ export interface CreatedSubscription {
   invoice?: IssuedInvoice | null;
 }
 
+/** A credit note against an issued invoice. Its amounts are positive: what is credited. */
+export interface CreditNote {
+  /**
+   * cn_{subscription}_{number}: derived from the subscription and its number, so the same
+   * credit note always has the same id.
+   */
+  id: string;
+  /** The subscription's credit notes are numbered from 1. */
+  number: number;
+  /** The account it belongs to. */
+  account_id: string;
+  /** The subscription whose invoice it credits. */
+  subscription_id: string;
+  /** The customer credited. */
+  customer_id: string;
+  /** The invoice it credits. */
+  invoice_id: string;
+  /** The start of the period that invoice billed. */
+  invoice_period_start: string;
+  /** The local date it is issued: the effective date of the change that made it. */
+  issue_date: string;
+  /** Why: cancel, pause, quantity, plan_change, or manual. */
+  reason: string;
+  /** The invoice's currency. */
+  currency: string;
+  /** What is credited, each line rounded once. */
+  line_items: LineItem[];
+  /** The sum of the lines. */
+  subtotal: string;
+  /** The tax credited, at the invoice's rates. */
+  tax_lines: TaxLine[];
+  /** The sum of the tax lines. */
+  tax: string;
+  /** Whether the lines include the tax, as the invoice's did. */
+  tax_inclusive?: boolean;
+  /** What the customer is credited. */
+  total: string;
+  /**
+   * The revenue taken back, per calendar month over the days it concerns (positive amounts:
+   * what is reversed).
+   */
+  revenue_reversed: RevenueEntry[];
+  /** When it was written. */
+  created_at: string;
+}
+
+/**
+ * Which credit notes to list: an account's, or one subscription's, in (subscription id, number)
+ * order.
+ */
+export interface CreditNoteQuery {
+  /** The account. */
+  account_id: string;
+  /** Only this subscription's. */
+  subscription_id?: string | null;
+  /** At most this many (all when null). */
+  limit?: number | null;
+}
+
 /** A customer of an account: who subscriptions bill, and where they are taxed. */
 export interface Customer {
   /** The account the customer belongs to. */
@@ -118,6 +265,12 @@ export interface Customer {
   /** A tax-exempt customer is never taxed. */
   tax_exempt?: boolean;
 }
+
+/** "immediately" (the next local midnight), "period_end", or a local date YYYY-MM-DD. */
+export type Effective = "immediately" | "period_end" | string;
+
+/** An empty object: a change with nothing to say. */
+export type Empty = Record<string, unknown>;
 
 /**
  * How to open a BillingEngine: Node's BillingEngine.open(options) and C's
@@ -150,6 +303,18 @@ export interface EngineOptions {
   tax?: TaxOptions | null;
   /** Renewals billed side by side in a run (default 4). */
   concurrency?: number | null;
+}
+
+/** An increase settled on a period already billed, waiting for the subscription's next invoice. */
+export interface Increase {
+  /** The line's description ("Quantity 2 -> 3 from 2026-04-11, 20 of 30 days"). */
+  description: string;
+  /** The amount, in minor units of the plan's currency. */
+  amount_minor: number;
+  /** The first day it concerns. */
+  service_start: string;
+  /** The day after the last day it concerns. */
+  service_end: string;
 }
 
 /** How interpret_prompt reads a prompt: the plan it belongs to and who reads it. */
@@ -331,6 +496,36 @@ export interface OpenSearchOptions {
   password?: string | null;
 }
 
+/** A vacation hold: the days from .. until - 1 are not served. */
+export interface Pause {
+  /** The first day not served. */
+  from: string;
+  /** The first day served again; open (until a resume) when absent. */
+  until?: string | null;
+}
+
+/** A scenario's pause. */
+export interface PauseChange {
+  /** The first local day not served. */
+  from: string;
+  /** The first local day served again; open when absent. */
+  until?: string | null;
+}
+
+/** A pause (vacation hold). */
+export interface PauseSubscription {
+  /** The account. */
+  account_id: string;
+  /** The subscription. */
+  subscription_id: string;
+  /** The first local day not served; not before the day the pause is made. */
+  from: string;
+  /** The first local day served again; open until a resume when absent. */
+  until?: string | null;
+  /** Who pauses it, for the audit trail (api when absent). */
+  actor?: string;
+}
+
 /** The invoice part of the payload. */
 export interface PayloadInvoice {
   /** The invoice amount (before tax) in major units: the sum of the line items. */
@@ -404,6 +599,14 @@ export interface Plan {
   program?: PricingProgram | null;
 }
 
+/** A scenario's plan change. */
+export interface PlanChange {
+  /** The new plan, whole, as the scenario's plan is. */
+  to: Plan;
+  /** period_end (the default), immediately or a local date. */
+  effective?: Effective;
+}
+
 /** Which plans to list: one account's, each at its latest version, for paging by plan id. */
 export interface PlanListQuery {
   /** The account. */
@@ -430,6 +633,21 @@ export interface PlanQuery {
   plan_id: string;
   /** A version number, or null for the latest. */
   version?: number | null;
+}
+
+/**
+ * A plan change waiting for its effective date: the subscription's end on the old plan
+ * (Changes::end) is where the new plan's term begins.
+ */
+export interface PlanSwitch {
+  /** The plan billed from the effective date. */
+  plan_id: string;
+  /** Its term. */
+  term: Term;
+  /** Where its period 1 ends (the next anchor date, or a whole period on). */
+  first_period_end: string;
+  /** The local date its period 1 is due: its start in advance, its end in arrears. */
+  first_due: string;
 }
 
 /** The kind of a plan, as the platform's type field spells it. */
@@ -459,8 +677,10 @@ export interface PlanVersion {
 export interface PreviewReport {
   /** When the plan's invoices are issued. */
   invoice_timing: InvoiceTiming;
-  /** One invoice per period, in period order. */
+  /** Every invoice issued, in issue order (those of one day by period start). */
   invoices: Invoice[];
+  /** Every credit note issued, in issue order. */
+  credit_notes: CreditNote[];
   /** The pricing program the plan compiled to. */
   program: PricingProgram;
   /** The program in plain English (PricingProgram::describe). */
@@ -483,6 +703,27 @@ export interface PricingProgram {
   usage?: UsageCharge[];
 }
 
+/** How a quantity change bills the period it falls in. */
+export type Proration = "none" | "prorate";
+
+/** A scenario's quantity change. */
+export interface QuantityChange {
+  /** The new quantity. */
+  to: number;
+  /** none (the default) or prorate. */
+  proration?: Proration;
+  /** With prorate: immediately (the default) or a local date. */
+  effective?: Effective;
+}
+
+/** The quantity from a date on. */
+export interface QuantityFrom {
+  /** The first day at this quantity. */
+  from: string;
+  /** The quantity. */
+  quantity: number;
+}
+
 /** A recurring fee, made of consecutive phases ("$4.99 for the first 3 months, then $14.99"). */
 export interface RecurringCharge {
   /** The line item's description ("Base charge"). */
@@ -491,16 +732,25 @@ export interface RecurringCharge {
   phases: Phase[];
 }
 
-/** One row of the platform's returns table. */
-export interface Return {
-  /** The return's id. */
-  id: string;
-  /** The shipment it returns. */
-  shipment_id: string;
-  /** When it was returned (UTC instant). */
-  returned_at: string;
-  /** Units returned; at least 1. */
-  quantity: number;
+/** A scenario's resume. */
+export interface ResumeChange {
+  /** The first local day served again. */
+  on: string;
+}
+
+/** Ending a pause. */
+export interface ResumeSubscription {
+  /** The account. */
+  account_id: string;
+  /** The subscription. */
+  subscription_id: string;
+  /**
+   * The first local day served again: it ends the pause that holds it (the pause's own
+   * first day removes the pause).
+   */
+  on: string;
+  /** Who resumes it, for the audit trail (api when absent). */
+  actor?: string;
 }
 
 /** What returns do to a usage charge. */
@@ -578,14 +828,68 @@ export interface Scenario {
   plan: Plan;
   /** The subscription to the plan. */
   subscription: ScenarioSubscription;
-  /** How many periods to bill, 1 to MAX_PERIODS. */
-  periods: number;
+  /** How many periods to bill, 1 to MAX_PERIODS; or, instead, until. */
+  periods?: number | null;
+  /** Bill everything due up to the end of this local date, instead of a number of periods. */
+  until?: string | null;
   /** A flat tax on each invoice's subtotal; none when absent. */
   tax?: ScenarioTax | null;
-  /** The customer's shipments. */
-  shipments?: Shipment[];
-  /** The customer's returns. */
-  returns?: Return[];
+  /** The customer's shipments, each inserted when it was recorded. */
+  shipments?: ScenarioShipment[];
+  /** The customer's returns, each inserted when it was recorded. */
+  returns?: ScenarioReturn[];
+  /** The changes made to the subscription, each at its made_at. */
+  changes?: ScenarioChange[];
+}
+
+/**
+ * One change made to the scenario's subscription, at made_at: exactly one of the other
+ * fields.
+ */
+export interface ScenarioChange {
+  /** When the change is made (every run due up to then comes first). */
+  made_at: string;
+  /** A cancellation. */
+  cancel?: CancelChange | null;
+  /** Withdrawing the cancellation (an empty object). */
+  withdraw_cancel?: Empty | null;
+  /** A pause. */
+  pause?: PauseChange | null;
+  /** Ending a pause. */
+  resume?: ResumeChange | null;
+  /** A quantity change. */
+  quantity?: QuantityChange | null;
+  /** A plan change. */
+  plan?: PlanChange | null;
+}
+
+/** A return of a scenario, and when its row reached the table. */
+export interface ScenarioReturn {
+  /** The return's id. */
+  id: string;
+  /** The shipment it returns. */
+  shipment_id: string;
+  /** When it was returned (UTC instant). */
+  returned_at: string;
+  /** Units returned; at least 1. */
+  quantity: number;
+  /** When its row was inserted (returned_at when absent). */
+  recorded_at?: string | null;
+}
+
+/** A shipment of a scenario, and when its row reached the table. */
+export interface ScenarioShipment {
+  /** The shipment's id. */
+  id: string;
+  /** When it shipped (UTC instant). */
+  shipped_at: string;
+  /** Copies/units in it; at least 1. */
+  quantity: number;
+  /**
+   * When its row was inserted (shipped_at when absent); late usage is recorded after the
+   * invoice of its period was issued.
+   */
+  recorded_at?: string | null;
 }
 
 /** A scenario's subscription. */
@@ -605,14 +909,12 @@ export interface ScenarioTax {
   rate: string;
 }
 
-/** One row of the platform's shipments table. */
-export interface Shipment {
-  /** The shipment's id. */
-  id: string;
-  /** When it shipped (UTC instant). */
-  shipped_at: string;
-  /** Copies/units in it; at least 1. */
-  quantity: number;
+/** A cancellation: the subscription is served up to local midnight starting on. */
+export interface ScheduledEnd {
+  /** The first day not served. */
+  on: string;
+  /** Whether the unserved days of a period already billed are credited. */
+  credit_unused: boolean;
 }
 
 /** A regular change of a recurring price. */
@@ -658,6 +960,11 @@ export interface Subscription {
   next_invoice_period: number;
   /** When the next invoice is due; absent once the subscription has ended. */
   next_invoice_at?: string | null;
+  /**
+   * What has been changed and is still in force: its cancellation, pauses, quantity by date,
+   * and increases waiting for the next invoice. Empty (and absent in JSON) when nothing has.
+   */
+  changes?: Changes;
   /** Bumped by every change; a change is written only over the revision it was computed from. */
   revision: number;
   /** When it was created. */
@@ -675,7 +982,7 @@ export interface SubscriptionRef {
 }
 
 /** Whether a subscription still bills. */
-export type SubscriptionStatus = "active" | "ended";
+export type SubscriptionStatus = "active" | "ended" | "canceled";
 
 /** The subscription's period, as the agent sets it. */
 export interface SubscriptionUpdates {
@@ -714,6 +1021,21 @@ export interface TaxOptions {
   rate?: string | null;
   /** The rules of a rate table by jurisdiction (country, region, postal prefix). */
   rules?: unknown[] | null;
+}
+
+/**
+ * The plan a subscription bills by now, in time: the anchor of its calendar (kept across a plan
+ * change of the same interval, as Stripe and Lago keep a customer's billing day), how many of
+ * that calendar's periods came before the plan's period 1, and the day the plan began (its
+ * period 1 may be the part of an anchored period from that day).
+ */
+export interface Term {
+  /** The calendar's anchor. */
+  anchor: string;
+  /** The anchored periods before the plan's period 1. */
+  offset: number;
+  /** The first day billed by the plan. */
+  starts_on: string;
 }
 
 /** A usage tier: units up to and including up_to are priced at unit_price. */
@@ -787,6 +1109,16 @@ export interface UsageQuery {
   default: boolean;
 }
 
+/** Withdrawing a cancellation that has not taken effect. */
+export interface WithdrawCancel {
+  /** The account. */
+  account_id: string;
+  /** The subscription. */
+  subscription_id: string;
+  /** Who withdraws it, for the audit trail (api when absent). */
+  actor?: string;
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -855,10 +1187,48 @@ export declare class BillingEngine {
    */
   getSubscription(request: SubscriptionRef): Promise<Subscription>
   /**
-   * Changes a subscription's quantity from the next invoice issued, with no renewal
-   * (`{ account_id, subscription_id, quantity, actor? }`). Resolves to the subscription.
+   * Changes a subscription's quantity, with no renewal (`{ account_id, subscription_id,
+   * quantity, proration?, effective?, actor? }`): from the next invoice issued (`proration:
+   * "none"`, the default), or from `effective` (`"immediately"`, the default, or a local date)
+   * with the days at each quantity billed (`"prorate"`; a period already billed is settled: a
+   * decrease credited, an increase on the next invoice). Resolves to the subscription.
    */
   updateSubscription(request: ChangeQuantity): Promise<Subscription>
+  /**
+   * Cancels a subscription (`{ account_id, subscription_id, effective?, credit_unused?,
+   * actor? }`): at the end of its period (`"period_end"`, the default), `"immediately"` (the
+   * next local midnight) or on a local date, never before today (`INVALID_INPUT` naming
+   * `cancel.effective`). The unserved days of a period already billed are credited unless
+   * `credit_unused` is false. Resolves to `{ subscription, credit_note? }`.
+   */
+  cancelSubscription(request: CancelSubscription): Promise<ChangedSubscription>
+  /**
+   * Withdraws a cancellation before it takes effect (`{ account_id, subscription_id,
+   * actor? }`); one that has taken effect, or none, rejects with `INVALID_INPUT`. Resolves to
+   * `{ subscription, credit_note? }`.
+   */
+  withdrawCancel(request: WithdrawCancel): Promise<ChangedSubscription>
+  /**
+   * Pauses a subscription, a vacation hold (`{ account_id, subscription_id, from, until?,
+   * actor? }`): the local days `from` .. `until - 1` are not served (open until a resume when
+   * `until` is absent). A pause overlapping another rejects with `CONFLICT`. Resolves to
+   * `{ subscription, credit_note? }` (a credit note when the days were billed already).
+   */
+  pauseSubscription(request: PauseSubscription): Promise<ChangedSubscription>
+  /**
+   * Ends a pause (`{ account_id, subscription_id, on, actor? }`): `on` is the first local
+   * day served again (the pause's own first day removes it). Resolves to `{ subscription,
+   * credit_note? }`.
+   */
+  resumeSubscription(request: ResumeSubscription): Promise<ChangedSubscription>
+  /**
+   * Moves a subscription to another saved plan (`{ account_id, subscription_id, plan_id,
+   * effective?, actor? }`): from the next period (`"period_end"`, the default), or from
+   * `"immediately"` or a local date, where the old plan's billing ends as an immediate
+   * cancellation's would. A plan in another currency rejects with `INVALID_INPUT` naming
+   * `plan.currency`. Resolves to `{ subscription, credit_note? }`.
+   */
+  changePlan(request: ChangePlan): Promise<ChangedSubscription>
   /**
    * The invoice a subscription's next renewal would issue, from the usage so far
    * (`{ account_id, subscription_id }`). Writes nothing.
@@ -875,6 +1245,11 @@ export declare class BillingEngine {
    * (`{ account_id, subscription_id?, limit? }`).
    */
   listInvoices(request: ListInvoices): Promise<IssuedInvoice[]>
+  /**
+   * An account's credit notes, or one subscription's, by subscription and number
+   * (`{ account_id, subscription_id?, limit? }`).
+   */
+  listCreditNotes(request: CreditNoteQuery): Promise<CreditNote[]>
   /**
    * Closes the database connections, waiting for calls in flight. Every later call rejects
    * with `CLOSED`; closing twice is harmless.

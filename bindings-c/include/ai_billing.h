@@ -278,8 +278,13 @@ ai_billing_result ai_billing_get_subscription(const ai_billing_engine *engine,
                                               char **out_json);
 
 /**
- * Changes a subscription's quantity from the next invoice, with no renewal. Request:
- * `{"account_id":"acct_1","subscription_id":"sub_1","quantity":4,"actor":"ops"}`. Answers the
+ * Changes a subscription's quantity, with no renewal. Request:
+ * `{"account_id":"acct_1","subscription_id":"sub_1","quantity":4,"proration":"prorate",
+ * "effective":"immediately","actor":"ops"}` (only the first three are required). `proration`
+ * `none` (the default): from the next invoice issued; `prorate`: from `effective`
+ * (`immediately`, the default, or a local date `YYYY-MM-DD`, never before today), the days at
+ * each quantity billed, a period already billed settled (a decrease is a credit note, listed by
+ * `ai_billing_list_credit_notes`; an increase a line on the next invoice). Answers the
  * subscription.
  *
  * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
@@ -355,6 +360,139 @@ ai_billing_result ai_billing_run_due(const ai_billing_engine *engine,
 ai_billing_result ai_billing_list_invoices(const ai_billing_engine *engine,
                                            const char *request_json,
                                            char **out_json);
+
+/**
+ * Cancels a subscription. Request: `{"account_id":"acct_1","subscription_id":"sub_1",
+ * "effective":"immediately","credit_unused":true,"actor":"ops"}` (only the ids are required).
+ * `effective`: `period_end` (the default: the current period is the last), `immediately` (the
+ * next local midnight) or a local date `YYYY-MM-DD`; a date before today gives
+ * `AI_BILLING_INVALID_INPUT` naming `cancel.effective`. The unserved days of a period billed in
+ * advance are credited unless `credit_unused` is false. Answers `{"subscription":{...},
+ * "credit_note":{...}}` (`credit_note` is null when nothing was credited).
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_cancel_subscription(const ai_billing_engine *engine,
+                                                 const char *request_json,
+                                                 char **out_json);
+
+/**
+ * Withdraws a cancellation before it takes effect. Request: `{"account_id":"acct_1",
+ * "subscription_id":"sub_1","actor":"ops"}`. No cancellation, or one that has taken effect,
+ * gives `AI_BILLING_INVALID_INPUT`. Answers `{"subscription":{...},"credit_note":null}`.
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_withdraw_cancel(const ai_billing_engine *engine,
+                                             const char *request_json,
+                                             char **out_json);
+
+/**
+ * Pauses a subscription (a vacation hold). Request: `{"account_id":"acct_1",
+ * "subscription_id":"sub_1","from":"2026-03-01","until":"2026-03-08","actor":"ops"}`: the local
+ * days `from` .. `until - 1` are not served (`until` absent: until a resume). A pause overlapping
+ * another gives `AI_BILLING_CONFLICT`; `from` before today gives `AI_BILLING_INVALID_INPUT`.
+ * Answers `{"subscription":{...},"credit_note":{...}}` (a credit note when the days were
+ * billed already, else null).
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_pause_subscription(const ai_billing_engine *engine,
+                                                const char *request_json,
+                                                char **out_json);
+
+/**
+ * Ends a pause. Request: `{"account_id":"acct_1","subscription_id":"sub_1","on":"2026-03-05",
+ * "actor":"ops"}`: `on` is the first local day served again (the pause's own first day removes
+ * it). Answers `{"subscription":{...},"credit_note":null}` (days served again that were credited
+ * are billed on the next invoice).
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_resume_subscription(const ai_billing_engine *engine,
+                                                 const char *request_json,
+                                                 char **out_json);
+
+/**
+ * Moves a subscription to another saved plan. Request: `{"account_id":"acct_1",
+ * "subscription_id":"sub_1","plan_id":"p2","effective":"period_end","actor":"ops"}`.
+ * `effective`: `period_end` (the default: the new plan bills from the next period),
+ * `immediately` or a local date (the old plan's billing ends there as an immediate
+ * cancellation's would). A plan in another currency gives `AI_BILLING_INVALID_INPUT` naming
+ * `plan.currency`. Answers `{"subscription":{...},"credit_note":{...}}` (`credit_note` null
+ * when nothing was credited).
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_change_plan(const ai_billing_engine *engine,
+                                         const char *request_json,
+                                         char **out_json);
+
+/**
+ * An account's credit notes, or one subscription's, by subscription and number. Request:
+ * `{"account_id":"acct_1","subscription_id":"sub_1","limit":100}` (only `account_id` is
+ * required). Answers a JSON array of credit notes, each with `invoice_id` (the invoice it
+ * credits), `issue_date`, `reason`, and `subtotal`, `tax`, `total` as decimal strings.
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_list_credit_notes(const ai_billing_engine *engine,
+                                               const char *request_json,
+                                               char **out_json);
 
 /**
  * The message of this thread's last failed call, with its cause chain: for example

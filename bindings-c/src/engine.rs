@@ -12,6 +12,10 @@ use crate::error::{Failure, ai_billing_result};
 use crate::ffi::{OutString, read_str};
 use crate::panic::{boundary, boundary_or};
 
+// After this module's calls in the header: the changes to a subscription.
+mod changes;
+pub use changes::*;
+
 /// An open billing engine: a database, an interpreter, a billing mode, and the async runtime
 /// its calls run on. Opaque: created by `ai_billing_engine_open`, freed by
 /// `ai_billing_engine_free`.
@@ -348,8 +352,13 @@ pub unsafe extern "C" fn ai_billing_get_subscription(
     }
 }
 
-/// Changes a subscription's quantity from the next invoice, with no renewal. Request:
-/// `{"account_id":"acct_1","subscription_id":"sub_1","quantity":4,"actor":"ops"}`. Answers the
+/// Changes a subscription's quantity, with no renewal. Request:
+/// `{"account_id":"acct_1","subscription_id":"sub_1","quantity":4,"proration":"prorate",
+/// "effective":"immediately","actor":"ops"}` (only the first three are required). `proration`
+/// `none` (the default): from the next invoice issued; `prorate`: from `effective`
+/// (`immediately`, the default, or a local date `YYYY-MM-DD`, never before today), the days at
+/// each quantity billed, a period already billed settled (a decrease is a credit note, listed by
+/// `ai_billing_list_credit_notes`; an increase a line on the next invoice). Answers the
 /// subscription.
 ///
 /// - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.

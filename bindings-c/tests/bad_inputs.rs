@@ -39,6 +39,12 @@ fn engine_fn(op: &str) -> EngineFn {
         "preview_next_invoice" => ai_billing_preview_next_invoice,
         "run_due" => ai_billing_run_due,
         "list_invoices" => ai_billing_list_invoices,
+        "cancel_subscription" => ai_billing_cancel_subscription,
+        "withdraw_cancel" => ai_billing_withdraw_cancel,
+        "pause_subscription" => ai_billing_pause_subscription,
+        "resume_subscription" => ai_billing_resume_subscription,
+        "change_plan" => ai_billing_change_plan,
+        "list_credit_notes" => ai_billing_list_credit_notes,
         other => panic!("no C function for {other}"),
     }
 }

@@ -347,27 +347,20 @@ fn an_engine_bills_a_subscription_and_refuses_calls_once_closed() {
         r#"{"account_id":"acct_1","subscription_id":"sub_1"}"#,
     );
     assert_eq!(subscription["quantity"], 2);
-    // A change first issues what the subscription owes up to the instant it is made (the
-    // engine's clock is the system's): every monthly period started by now, $5 rising $1.
+    // The run billed periods 2 and 3; the change, made now, first issued every period due up to
+    // now (billing runs come first), at the quantity before it: $5, $6, $7, ... at 1 copy.
     let invoices = engine.ok(ai_billing_list_invoices, r#"{"account_id":"acct_1"}"#);
-    let totals: Vec<&str> = invoices
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["total"].as_str().unwrap())
-        .collect();
-    assert!(totals.len() >= 3, "{totals:?}");
-    // The new quantity applies from the next invoice: none issued so far bills it.
-    assert!(
-        invoices
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|i| i["quantity"] == 1),
-        "{invoices}"
+    let invoices = invoices.as_array().unwrap();
+    assert!(invoices.len() >= 3, "{invoices:?}");
+    for (i, invoice) in invoices.iter().enumerate() {
+        assert_eq!(invoice["total"], format!("{}.00", 5 + i), "{invoice}");
+        assert_eq!(invoice["quantity"], 1, "{invoice}");
+    }
+    let next = engine.ok(
+        ai_billing_preview_next_invoice,
+        r#"{"account_id":"acct_1","subscription_id":"sub_1"}"#,
     );
-    let expected: Vec<String> = (0..totals.len()).map(|k| format!("{}.00", 5 + k)).collect();
-    assert_eq!(totals, expected);
+    assert_eq!(next["total"], format!("{}.00", 2 * (5 + invoices.len())));
 
     // SAFETY: a live handle.
     assert_eq!(unsafe { ai_billing_engine_close(engine.0) }, AI_BILLING_OK);

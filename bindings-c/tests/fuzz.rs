@@ -147,7 +147,7 @@ fn fuzz_c_engine_requests() {
         check("setup", result, out);
         assert_eq!(result, ai_billing_result::AI_BILLING_OK);
     }
-    let targets: [(EngineFn, &str); 5] = [
+    let targets: [(EngineFn, &str); 11] = [
         (
             ai_billing_create_plan,
             r#"{"account_id": "acct", "plan": {"id": "plan_2", "nickname": "Box", "amount": 1200, "currency": "USD", "interval": "month", "interval_count": 1, "type": "standard", "metadata": {"a": 1}}}"#,
@@ -163,6 +163,30 @@ fn fuzz_c_engine_requests() {
         (ai_billing_run_due, r#"{"now": "2026-03-01T00:00:00Z"}"#),
         (
             ai_billing_list_invoices,
+            r#"{"account_id": "acct", "subscription_id": "sub", "limit": 10}"#,
+        ),
+        (
+            ai_billing_pause_subscription,
+            r#"{"account_id": "acct", "subscription_id": "sub", "from": "2099-03-01", "until": "2099-03-08"}"#,
+        ),
+        (
+            ai_billing_resume_subscription,
+            r#"{"account_id": "acct", "subscription_id": "sub", "on": "2099-03-05"}"#,
+        ),
+        (
+            ai_billing_change_plan,
+            r#"{"account_id": "acct", "subscription_id": "sub", "plan_id": "plan_2", "effective": "period_end"}"#,
+        ),
+        (
+            ai_billing_cancel_subscription,
+            r#"{"account_id": "acct", "subscription_id": "sub", "effective": "immediately", "credit_unused": true}"#,
+        ),
+        (
+            ai_billing_withdraw_cancel,
+            r#"{"account_id": "acct", "subscription_id": "sub", "actor": "fuzz"}"#,
+        ),
+        (
+            ai_billing_list_credit_notes,
             r#"{"account_id": "acct", "subscription_id": "sub", "limit": 10}"#,
         ),
     ];
@@ -188,5 +212,8 @@ fn fuzz_c_engine_requests() {
     );
     // SAFETY: the handle from ai_billing_engine_open, freed once.
     unsafe { ai_billing_engine_free(engine) };
-    eprintln!("fuzz c_engine: {runs} inputs x 5 operations, 0 crashes");
+    eprintln!(
+        "fuzz c_engine: {runs} inputs x {} operations, 0 crashes",
+        targets.len()
+    );
 }

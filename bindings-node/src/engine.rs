@@ -12,8 +12,11 @@ use ai_billing::api::{
     self, AccountRef, EngineOptions, ListInvoices, RunDueRequest, SaveAccount, SaveCustomer,
     SubscriptionRef,
 };
-use ai_billing::engine::{ChangeQuantity, CreateSubscription, SavePlan};
-use ai_billing::store::{PlanListQuery, PlanQuery};
+use ai_billing::engine::{
+    CancelSubscription, ChangePlan, ChangeQuantity, CreateSubscription, PauseSubscription,
+    ResumeSubscription, SavePlan, WithdrawCancel,
+};
+use ai_billing::store::{CreditNoteQuery, PlanListQuery, PlanQuery};
 use napi::Env;
 use napi::bindgen_prelude::{AsyncBlock, Unknown};
 use napi_derive::napi;
@@ -169,8 +172,11 @@ impl BillingEngine {
         })
     }
 
-    /// Changes a subscription's quantity from the next invoice issued, with no renewal
-    /// (`{ account_id, subscription_id, quantity, actor? }`). Resolves to the subscription.
+    /// Changes a subscription's quantity, with no renewal (`{ account_id, subscription_id,
+    /// quantity, proration?, effective?, actor? }`): from the next invoice issued (`proration:
+    /// "none"`, the default), or from `effective` (`"immediately"`, the default, or a local date)
+    /// with the days at each quantity billed (`"prorate"`; a period already billed is settled: a
+    /// decrease credited, an increase on the next invoice). Resolves to the subscription.
     #[napi(
         ts_args_type = "request: ChangeQuantity",
         ts_return_type = "Promise<Subscription>"
@@ -182,6 +188,104 @@ impl BillingEngine {
     ) -> napi::Result<AsyncBlock<Value>> {
         self.call(env, request, |engine, request: ChangeQuantity| async move {
             engine.update_subscription(&request).await
+        })
+    }
+
+    /// Cancels a subscription (`{ account_id, subscription_id, effective?, credit_unused?,
+    /// actor? }`): at the end of its period (`"period_end"`, the default), `"immediately"` (the
+    /// next local midnight) or on a local date, never before today (`INVALID_INPUT` naming
+    /// `cancel.effective`). The unserved days of a period already billed are credited unless
+    /// `credit_unused` is false. Resolves to `{ subscription, credit_note? }`.
+    #[napi(
+        ts_args_type = "request: CancelSubscription",
+        ts_return_type = "Promise<ChangedSubscription>"
+    )]
+    pub fn cancel_subscription(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(
+            env,
+            request,
+            |engine, request: CancelSubscription| async move {
+                engine.cancel_subscription(&request).await
+            },
+        )
+    }
+
+    /// Withdraws a cancellation before it takes effect (`{ account_id, subscription_id,
+    /// actor? }`); one that has taken effect, or none, rejects with `INVALID_INPUT`. Resolves to
+    /// `{ subscription, credit_note? }`.
+    #[napi(
+        ts_args_type = "request: WithdrawCancel",
+        ts_return_type = "Promise<ChangedSubscription>"
+    )]
+    pub fn withdraw_cancel(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: WithdrawCancel| async move {
+            engine.withdraw_cancel(&request).await
+        })
+    }
+
+    /// Pauses a subscription, a vacation hold (`{ account_id, subscription_id, from, until?,
+    /// actor? }`): the local days `from` .. `until - 1` are not served (open until a resume when
+    /// `until` is absent). A pause overlapping another rejects with `CONFLICT`. Resolves to
+    /// `{ subscription, credit_note? }` (a credit note when the days were billed already).
+    #[napi(
+        ts_args_type = "request: PauseSubscription",
+        ts_return_type = "Promise<ChangedSubscription>"
+    )]
+    pub fn pause_subscription(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(
+            env,
+            request,
+            |engine, request: PauseSubscription| async move {
+                engine.pause_subscription(&request).await
+            },
+        )
+    }
+
+    /// Ends a pause (`{ account_id, subscription_id, on, actor? }`): `on` is the first local
+    /// day served again (the pause's own first day removes it). Resolves to `{ subscription,
+    /// credit_note? }`.
+    #[napi(
+        ts_args_type = "request: ResumeSubscription",
+        ts_return_type = "Promise<ChangedSubscription>"
+    )]
+    pub fn resume_subscription(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(
+            env,
+            request,
+            |engine, request: ResumeSubscription| async move {
+                engine.resume_subscription(&request).await
+            },
+        )
+    }
+
+    /// Moves a subscription to another saved plan (`{ account_id, subscription_id, plan_id,
+    /// effective?, actor? }`): from the next period (`"period_end"`, the default), or from
+    /// `"immediately"` or a local date, where the old plan's billing ends as an immediate
+    /// cancellation's would. A plan in another currency rejects with `INVALID_INPUT` naming
+    /// `plan.currency`. Resolves to `{ subscription, credit_note? }`.
+    #[napi(
+        ts_args_type = "request: ChangePlan",
+        ts_return_type = "Promise<ChangedSubscription>"
+    )]
+    pub fn change_plan(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: ChangePlan| async move {
+            engine.change_plan(&request).await
         })
     }
 
@@ -235,6 +339,22 @@ impl BillingEngine {
     ) -> napi::Result<AsyncBlock<Value>> {
         self.call(env, request, |engine, request: ListInvoices| async move {
             engine.list_invoices(&request).await
+        })
+    }
+
+    /// An account's credit notes, or one subscription's, by subscription and number
+    /// (`{ account_id, subscription_id?, limit? }`).
+    #[napi(
+        ts_args_type = "request: CreditNoteQuery",
+        ts_return_type = "Promise<CreditNote[]>"
+    )]
+    pub fn list_credit_notes(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: CreditNoteQuery| async move {
+            engine.list_credit_notes(&request).await
         })
     }
 

@@ -114,18 +114,10 @@ async function flow(databaseUrl) {
     assert.equal(created.invoice.total, '5.00', 'money crosses as decimal strings');
     assert.deepEqual(await engine.getSubscription({ account_id: ACCOUNT, subscription_id: 'sub_1' }), created.subscription);
 
-    const updated = await engine.updateSubscription({
-      account_id: ACCOUNT,
-      subscription_id: 'sub_1',
-      quantity: 2,
-    });
-    assert.equal(updated.quantity, 2);
-    assert.equal(updated.revision, created.subscription.revision + 1);
-
     const next = await engine.previewNextInvoice({ account_id: ACCOUNT, subscription_id: 'sub_1' });
     assert.equal(next.period_index, 2);
-    assert.equal(next.line_items[0].amount, '12.00');
-    assert.equal(next.total, '12.00');
+    assert.equal(next.line_items[0].amount, '6.00');
+    assert.equal(next.total, '6.00');
 
     const report = await engine.runDue({ now: new Date().toISOString() });
     assert.equal(report.subscriptions, 1);
@@ -135,13 +127,28 @@ async function flow(databaseUrl) {
     assert.deepEqual(report.failures, []);
     assert.equal(typeof report.run_id, 'string');
 
+    // A quantity change (no proration): from the next invoice issued. Billing runs come first
+    // (billing-conventions.md), so a change made before the run would have billed periods 2
+    // and 3 at quantity 1 all the same.
+    const billed = await engine.getSubscription({ account_id: ACCOUNT, subscription_id: 'sub_1' });
+    const updated = await engine.updateSubscription({
+      account_id: ACCOUNT,
+      subscription_id: 'sub_1',
+      quantity: 2,
+    });
+    assert.equal(updated.quantity, 2);
+    assert.equal(updated.revision, billed.revision + 1);
+    const after = await engine.previewNextInvoice({ account_id: ACCOUNT, subscription_id: 'sub_1' });
+    assert.equal(after.period_index, 4);
+    assert.equal(after.total, '16.00', '$8 for period 4, two copies');
+
     const invoices = await engine.listInvoices({ account_id: ACCOUNT, subscription_id: 'sub_1' });
     assert.deepEqual(
       invoices.map((i) => [i.period_index, i.quantity, i.billing_reason, i.total]),
       [
         [1, 1, 'subscription_create', '5.00'],
-        [2, 2, 'subscription_cycle', '12.00'],
-        [3, 2, 'subscription_cycle', '14.00'],
+        [2, 1, 'subscription_cycle', '6.00'],
+        [3, 1, 'subscription_cycle', '7.00'],
       ],
     );
     assert.deepEqual(await engine.listInvoices({ account_id: ACCOUNT, limit: 1 }), invoices.slice(0, 1));

@@ -1,6 +1,7 @@
 /*
  * The C ABI end to end: preview a scenario, then bill a subscription on an AI plan in a SQLite
- * database, and show how an error reads. Exits 0 only when every check passed.
+ * database, cancel it and list its credit note, and show how an error reads. Exits 0 only when
+ * every check passed.
  *
  *   ./preview_and_renew [examples/scenarios/newspaper.json]
  *
@@ -68,6 +69,58 @@ static int call(ai_billing_result (*operation)(const ai_billing_engine *, const 
         ai_billing_string_free(answer);
     }
     return 1;
+}
+
+/*
+ * Cancels the subscription at once (the next midnight): the unserved days of the period billed in
+ * advance are credited, a credit note against that period's invoice, listed afterwards. A
+ * cancellation dated before today is refused, naming the field.
+ */
+static void cancel(const ai_billing_engine *engine) {
+    char *answer = NULL;
+    long credited[4], listed[4];
+    int count;
+
+    {
+        char *untouched = NULL;
+        ai_billing_result result = ai_billing_cancel_subscription(
+            engine,
+            "{\"account_id\":\"acct_c\",\"subscription_id\":\"sub_1\","
+            "\"effective\":\"2000-01-01\"}",
+            &untouched);
+        printf("backdated cancel: result %d, code %s, message: %s\n", (int)result,
+               ai_billing_last_error_code(), ai_billing_last_error());
+        CHECK(result == AI_BILLING_INVALID_INPUT, "a change cannot be backdated");
+        CHECK(strstr(ai_billing_last_error(), "cancel.effective") != NULL,
+              "the message names the field");
+        CHECK(untouched == NULL, "no answer on error");
+    }
+
+    if (!call(ai_billing_cancel_subscription, "cancel_subscription", engine,
+              "{\"account_id\":\"acct_c\",\"subscription_id\":\"sub_1\","
+              "\"effective\":\"immediately\",\"actor\":\"c-example\"}",
+              &answer)) {
+        return;
+    }
+    CHECK(strstr(answer, "\"reason\":\"cancel\"") != NULL, "a credit note for the cancel");
+    count = amounts_of(answer, "total", credited, 4);
+    CHECK(count == 1, "one credit note total");
+    /* Some days of the $7 period are unserved, and at least one was served. */
+    CHECK(count == 1 && credited[0] > 0 && credited[0] < 700, "part of the $7 is credited");
+    ai_billing_string_free(answer);
+    answer = NULL;
+
+    if (call(ai_billing_list_credit_notes, "list_credit_notes", engine,
+             "{\"account_id\":\"acct_c\",\"subscription_id\":\"sub_1\"}", &answer)) {
+        count = amounts_of(answer, "total", listed, 4);
+        if (count >= 1) {
+            printf("  credit note 1: total %ld.%02ld\n", listed[0] / 100, listed[0] % 100);
+        }
+        CHECK(count == 1 && count_of(answer, "\"number\":1") == 1, "the credit note is listed");
+        CHECK(count == 1 && listed[0] == credited[0], "as the cancel answered it");
+        ai_billing_string_free(answer);
+        answer = NULL;
+    }
 }
 
 /* Bills a subscription that started two months ago on "$5, then $1 more each month". */
@@ -180,6 +233,8 @@ static void renew(const char *database_url) {
         ai_billing_string_free(answer);
         answer = NULL;
     }
+
+    cancel(engine);
 
     CHECK_RESULT(ai_billing_engine_close(engine), AI_BILLING_OK);
     CHECK_RESULT(ai_billing_list_invoices(engine, "{\"account_id\":\"acct_c\"}", &answer),

@@ -93,7 +93,7 @@ impl schemars::JsonSchema for Effective {
             "type": "string",
             "anyOf": [
                 { "enum": ["immediately", "period_end"] },
-                { "format": "date" }
+                { "type": "string", "format": "date" }
             ]
         })
     }
