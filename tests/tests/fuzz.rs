@@ -8,9 +8,13 @@ use std::path::Path;
 
 use ai_billing::agent::{AgentPayload, PayloadExpectations};
 use ai_billing::api::{self, EngineOptions, InterpretOptions};
-use ai_billing::engine::{ChangeQuantity, CreateSubscription, SavePlan};
+use ai_billing::engine::{
+    CancelSubscription, ChangePlan, ChangeQuantity, CreateSubscription, PauseSubscription,
+    ResumeSubscription, SavePlan, WithdrawCancel,
+};
 use ai_billing::interpreter::{PlanContext, interpret};
 use ai_billing::scenario::Scenario;
+use ai_billing::store::CreditNoteQuery;
 use ai_billing::{BillingCalendar, BillingInterval, Currency, IntervalUnit};
 use ai_billing_tests::mutate;
 
@@ -146,6 +150,12 @@ fn fuzz_api_requests() {
         r#"{"account_id":"acct","plan":{"id":"p","type":"standard","currency":"EUR","interval":"year","interval_count":2,"amount":1200}}"#,
         r#"{"account_id":"a","id":"s","customer_id":"c","plan_id":"p","quantity":3,"start_date":"2026-01-31"}"#,
         r#"{"account_id":"a","subscription_id":"s","quantity":100000,"actor":"me"}"#,
+        r#"{"account_id":"a","subscription_id":"s","quantity":3,"proration":"prorate","effective":"2026-04-11"}"#,
+        r#"{"account_id":"a","subscription_id":"s","effective":"immediately","credit_unused":false}"#,
+        r#"{"account_id":"a","subscription_id":"s","from":"2026-03-01","until":"2026-03-08"}"#,
+        r#"{"account_id":"a","subscription_id":"s","on":"2026-03-05"}"#,
+        r#"{"account_id":"a","subscription_id":"s","plan_id":"p2","effective":"period_end"}"#,
+        r#"{"account_id":"a","subscription_id":"s","limit":10}"#,
         r#"{"databaseUrl":"sqlite::memory:","interpreter":"auto","mode":"agent_checked","tax":{"rate":"0.0825"},"concurrency":4,"openai":{"apiKey":"k","timeoutMs":10}}"#,
         r#"{"currency":"JPY","interval":"week","intervalCount":2,"interpreter":"offline"}"#,
     ]
@@ -158,6 +168,12 @@ fn fuzz_api_requests() {
             let _ = api::from_json::<SavePlan>("request", text).map(|r| r.plan.validate());
             let _ = api::from_json::<CreateSubscription>("request", text);
             let _ = api::from_json::<ChangeQuantity>("request", text);
+            let _ = api::from_json::<CancelSubscription>("request", text);
+            let _ = api::from_json::<WithdrawCancel>("request", text);
+            let _ = api::from_json::<PauseSubscription>("request", text);
+            let _ = api::from_json::<ResumeSubscription>("request", text);
+            let _ = api::from_json::<ChangePlan>("request", text);
+            let _ = api::from_json::<CreditNoteQuery>("request", text);
             let _ = api::from_json::<EngineOptions>("options", text)
                 .map(|o| o.tax.map(|t| t.calculator().is_ok()));
             let _ = api::from_json::<InterpretOptions>("options", text);
