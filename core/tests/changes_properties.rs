@@ -1,6 +1,6 @@
 //! Property tests of subscription changes: any sequence of cancellations, withdrawals, pauses,
 //! resumes and quantity changes, made at any instants between billing runs, on a plan billed in
-//! advance. Checked against an oracle that follows the conventions day by day (a day is served
+//! advance and on one billed in arrears (with a delivery every day). Checked against an oracle that follows the conventions day by day (a day is served
 //! unless on or after the end or inside a pause; a period owes, at each quantity,
 //! `round(price x quantity x days / period_days)`):
 //! - what was invoiced, net of credit notes, is what the served days owe, to the cent;
@@ -69,8 +69,15 @@ impl Oracle {
         self.quantities.range(..=day).next_back().map(|(_, q)| *q)
     }
 
-    /// What every period from the start to `horizon` owes, in cents.
-    fn due(&self, calendar: &BillingCalendar, horizon: NaiveDate) -> i64 {
+    /// What every period from the start to `horizon` owes, in cents: the recurring price of the
+    /// served days by quantity, and in arrears (`per_delivery`, cents) one delivery a day up to
+    /// the end, paused days included (usage is what the tables hold).
+    fn due(
+        &self,
+        calendar: &BillingCalendar,
+        horizon: NaiveDate,
+        per_delivery: Option<i64>,
+    ) -> i64 {
         let mut total = 0;
         for index in 1.. {
             let period = calendar.period(index).unwrap();
@@ -78,6 +85,10 @@ impl Oracle {
                 break;
             }
             let days = period.days();
+            if let Some(cents) = per_delivery {
+                let last = self.end.map_or(period.end, |end| end.min(period.end));
+                total += cents * (last - period.start).num_days();
+            }
             let mut by_quantity: BTreeMap<u32, i64> = BTreeMap::new();
             for day in period.start.iter_days().take_while(|d| *d < period.end) {
                 if let Some(q) = self.served(day) {
@@ -102,13 +113,27 @@ fn at(day: NaiveDate, hour: u32) -> DateTime<Utc> {
     Utc.from_utc_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
 }
 
-async fn scenario(ops: Vec<(u8, Op)>) -> Result<(), TestCaseError> {
+/// The plan under test: `$31 per month for each copy`, billed in advance; or in arrears, the
+/// same fee with `$0.50 per delivery` and a delivery every day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Billed {
+    InAdvance,
+    InArrears,
+}
+
+async fn scenario(billed_as: Billed, ops: Vec<(u8, Op)>) -> Result<(), TestCaseError> {
     let start = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
     let (store, clock, engine) = support::setup(true).await;
     engine
         .save_plan(&SavePlan {
             account_id: ACCOUNT.into(),
-            plan: ai_plan("plan", "$31 per month for each copy"),
+            plan: ai_plan(
+                "plan",
+                match billed_as {
+                    Billed::InAdvance => "$31 per month for each copy",
+                    Billed::InArrears => "$31 per month for each copy plus $0.50 per delivery",
+                },
+            ),
             actor: "t".into(),
         })
         .await
@@ -131,6 +156,20 @@ async fn scenario(ops: Vec<(u8, Op)>) -> Result<(), TestCaseError> {
         count: 1,
     };
     let calendar = BillingCalendar::new(start, monthly, New_York).unwrap();
+    if billed_as == Billed::InArrears {
+        // A delivery every day at 16:00 UTC (the same local date in New York).
+        let shipments: Vec<ai_billing::usage::Shipment> = (0..300u64)
+            .map(|n| ai_billing::usage::Shipment {
+                id: format!("s{n}"),
+                shipped_at: at(start + Days::new(n), 16),
+                quantity: 1,
+            })
+            .collect();
+        store
+            .insert_shipments(ACCOUNT, CUSTOMER, &shipments)
+            .await
+            .unwrap();
+    }
     let mut oracle = Oracle::default();
     oracle.quantities.insert(NaiveDate::MIN, 1);
     let sub = |id: &str| (ACCOUNT.to_owned(), id.to_owned());
@@ -246,7 +285,12 @@ async fn scenario(ops: Vec<(u8, Op)>) -> Result<(), TestCaseError> {
                     .await;
                 // In advance, the period holding today is billed: the next invoice is the next
                 // period's.
-                let from = if prorate { day(1) } else { current.end };
+                // In arrears it is the period holding today's.
+                let from = match (prorate, billed_as) {
+                    (true, _) => day(1),
+                    (false, Billed::InAdvance) => current.end,
+                    (false, Billed::InArrears) => current.start,
+                };
                 let holds = oracle
                     .quantities
                     .range(..=from)
@@ -296,9 +340,13 @@ async fn scenario(ops: Vec<(u8, Op)>) -> Result<(), TestCaseError> {
     let billed: i64 = invoices.iter().map(|i| i.invoice.subtotal.minor()).sum();
     let credited: i64 = notes.iter().map(|n| n.subtotal.minor()).sum();
     // Due up to the first period that starts on or after the horizon's period (the last billed
-    // in advance is the one holding the horizon).
-    let billed_to = calendar.period_containing(horizon).unwrap().unwrap().end;
-    let due = oracle.due(&calendar, billed_to);
+    // in advance is the one holding the horizon; in arrears, the one before it).
+    let holding = calendar.period_containing(horizon).unwrap().unwrap();
+    let (billed_to, per_delivery) = match billed_as {
+        Billed::InAdvance => (holding.end, None),
+        Billed::InArrears => (holding.start, Some(50)),
+    };
+    let due = oracle.due(&calendar, billed_to, per_delivery);
     prop_assert_eq!(
         billed - credited,
         due,
@@ -356,6 +404,14 @@ proptest! {
         ops in prop::collection::vec((0u8..150, op()), 0..7)
     ) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(scenario(ops))?;
+        runtime.block_on(scenario(Billed::InAdvance, ops))?;
+    }
+
+    #[test]
+    fn in_arrears_too(
+        ops in prop::collection::vec((0u8..150, op()), 0..7)
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(scenario(Billed::InArrears, ops))?;
     }
 }
