@@ -1,8 +1,9 @@
 //! Property tests of subscription changes: any sequence of cancellations, withdrawals, pauses,
 //! resumes and quantity changes, made at any instants between billing runs, on a plan billed in
-//! advance and on one billed in arrears (with a delivery every day). Checked against an oracle that follows the conventions day by day (a day is served
-//! unless on or after the end or inside a pause; a period owes, at each quantity,
-//! `round(price x quantity x days / period_days)`):
+//! advance and on one billed in arrears (with a delivery every day). Checked against an oracle
+//! that follows the conventions day by day (a day is served unless on or after the end or inside
+//! a pause; a period owes, at each quantity, `round(price x quantity x days / period_days)`, and
+//! its deliveries up to the end):
 //! - what was invoiced, net of credit notes, is what the served days owe, to the cent;
 //! - no invoice or credit note is negative, and none bills a day after the end;
 //! - the revenue recognised equals what was billed net of credits.
