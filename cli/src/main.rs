@@ -33,6 +33,7 @@ mod run;
 mod subscriptions;
 mod synth;
 mod tax;
+mod traffic;
 mod usage;
 
 use std::process::ExitCode;
