@@ -6,11 +6,16 @@
 #   bash scripts/bench.sh postgres [--subscriptions N] [--months M] [--runs R] [--workers "1 2 4"]
 #
 # sqlite: generates (once, kept in $BENCH_DIR) N subscriptions starting over January 2026 with M
-#   months of daily deliveries; then R times, each on a fresh copy of that file: times the bare
-#   aggregate (sql/bench/bare_aggregate.sqlite.sql through the sqlite3 CLI) and the run
-#   (`ai-billing run --until 2026-02-28`, under /usr/bin/time -v for its peak memory), checks that
-#   the run read exactly the rows the aggregate counts, and prints each time, the medians and
-#   their ratio.
+#   months of daily deliveries (and, from issue 18 on, change traffic: cancellations, holds, plan
+#   and quantity changes, the changed subscriptions billed up to each change); then R times, each
+#   on a fresh copy of that file: times the bare aggregate (sql/bench/bare_aggregate.sqlite.sql
+#   through the sqlite3 CLI) and the run (`ai-billing run --until 2026-02-28`, under
+#   /usr/bin/time -v for its peak memory), checks that the run read exactly the rows the aggregate
+#   counts, and prints each time, the medians and their ratio. The aggregate's windows are the
+#   calendar's: a cancellation or a plan change cuts a subscription's windows, so when the data
+#   has changes the check (not the timing) is made on the subscriptions no change touched, with
+#   the aggregate restricted to them and the run's usage reads of them; renewals/s counts the
+#   invoices the run issued.
 # postgres: the same data in a database of $PGURL (default postgres://postgres@127.0.0.1:5432),
 #   then for each worker count W, R times: a fresh copy of the database (CREATE DATABASE ...
 #   TEMPLATE), the bare aggregate (sql/bench/bare_aggregate.postgres.sql through psql), and W
@@ -78,7 +83,18 @@ if [ "$store" = sqlite ]; then
         mv "$data.tmp" "$data"; rm -f "$data.tmp-wal" "$data.tmp-shm"
     fi
     echo "shipments: $(sqlite3 "$data" 'SELECT COUNT(*) FROM shipments'), returns: $(sqlite3 "$data" 'SELECT COUNT(*) FROM returns')"
-    bare_times=(); run_times=(); rss=()
+    # Change traffic (issue 18): the subscriptions it touched, and the invoices and credit notes
+    # it issued before any run.
+    changed=0
+    if [ "$(sqlite3 "$data" "SELECT COUNT(*) FROM pragma_table_info('subscriptions') WHERE name = 'changes'")" = 1 ]; then
+        changed=$(sqlite3 "$data" 'SELECT COUNT(*) FROM subscriptions WHERE changes IS NOT NULL')
+        echo "change traffic: $changed subscriptions changed ($(sqlite3 "$data" "SELECT COUNT(*) FROM subscriptions WHERE changes ->> '\$.end' IS NOT NULL AND changes ->> '\$.switch' IS NULL") canceled, $(sqlite3 "$data" "SELECT COUNT(*) FROM subscriptions WHERE changes ->> '\$.switch' IS NOT NULL OR changes ->> '\$.term' IS NOT NULL") plan changes), $(sqlite3 "$data" 'SELECT COUNT(*) FROM invoices') invoices and $(sqlite3 "$data" 'SELECT COUNT(*) FROM credit_notes') credit notes issued by the changes"
+        # The check's aggregate: the same file, on the subscriptions no change touched.
+        sed "s/WHERE s.status = 'active' AND s.next_invoice_at IS NOT NULL/& AND s.changes IS NULL/" \
+            sql/bench/bare_aggregate.sqlite.sql > "$dir/bare_unchanged.sql"
+        grep -q 's.changes IS NULL' "$dir/bare_unchanged.sql" || { echo "the aggregate's subscriptions are no longer selected as bench.sh expects" >&2; exit 1; }
+    fi
+    bare_times=(); run_times=(); rss=(); issued=()
     for i in $(seq "$runs"); do
         db=$dir/run.db
         rm -f "$db" "$db-wal" "$db-shm"
@@ -89,20 +105,35 @@ if [ "$store" = sqlite ]; then
         /usr/bin/time -v -o "$dir/time.txt" "$BIN" run --db "sqlite://$db" --until "$until_date" --json > "$dir/run.json"
         t2=$(now)
         kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt")
-        read_back=$(sqlite3 "$db" "$USAGE_READ")
         bare_times+=("$(elapsed "$t0" "$t1")"); run_times+=("$(elapsed "$t1" "$t2")"); rss+=("$kb")
+        issued+=("$(sed 's/.*"issued":\([0-9]*\).*/\1/' "$dir/run.json")")
         echo "run $i: bare aggregate $(elapsed "$t0" "$t1") s ($bare), run $(elapsed "$t1" "$t2") s $(cat "$dir/run.json"), peak RSS $((kb / 1024)) MB"
-        want=$(echo "$bare" | cut -d'|' -f1,3-6)
+        if [ "$changed" = 0 ]; then
+            want=$(echo "$bare" | cut -d'|' -f1,3-6)
+            read_back=$(sqlite3 "$db" "$USAGE_READ")
+        else
+            # Untimed: the aggregate on the unchanged subscriptions (of the data as generated),
+            # and what the run's own usage reads of them say.
+            want=$(sqlite3 "$data" < "$dir/bare_unchanged.sql" | cut -d'|' -f1,3-6)
+            first=$(sqlite3 "$data" 'SELECT COALESCE(MAX(seq), 0) FROM audit_outbox')
+            read_back=$(sqlite3 "$db" "ATTACH '$data' AS generated; $USAGE_READ AND e.seq > $first
+                AND EXISTS (SELECT 1 FROM generated.subscriptions AS s WHERE s.account_id = e.account_id
+                            AND s.id = e.subject_id AND s.changes IS NULL)")
+        fi
         if [ "$want" != "$read_back" ]; then
             echo "MISMATCH: the run read $read_back (windows|shipments|units|returns|returned units), the aggregate counts $want" >&2
             exit 1
         fi
     done
-    invoices=$(sqlite3 "$dir/run.db" 'SELECT COUNT(*) FROM invoices')
+    invoices=${issued[0]}
     bare_median=$(echo "${bare_times[*]}" | median)
     run_median=$(echo "${run_times[*]}" | median)
     rss_max=$(echo "${rss[*]}" | tr ' ' '\n' | sort -n | tail -1)
-    echo "invoices: $invoices; the run read exactly the rows the aggregate counts"
+    if [ "$changed" = 0 ]; then
+        echo "invoices: $invoices; the run read exactly the rows the aggregate counts"
+    else
+        echo "invoices issued by the run: $invoices ($(sqlite3 "$dir/run.db" 'SELECT COUNT(*) FROM invoices') in all, $(sqlite3 "$dir/run.db" 'SELECT COUNT(*) FROM credit_notes') credit notes); on the $(sqlite3 "$data" 'SELECT COUNT(*) FROM subscriptions WHERE changes IS NULL') unchanged subscriptions the run read exactly the rows the aggregate counts"
+    fi
     echo "median: bare aggregate $bare_median s, run $run_median s ($(awk -v n="$invoices" -v t="$run_median" 'BEGIN { printf "%.0f", n / t }') renewals/s), peak RSS $((rss_max / 1024)) MB"
     echo "ratio run / bare aggregate: $(awk -v a="$run_median" -v b="$bare_median" 'BEGIN { printf "%.2f", a / b }')"
     rm -f "$dir/run.db" "$dir/run.db-wal" "$dir/run.db-shm"
@@ -165,6 +196,21 @@ if [ "$store" = postgres ]; then
         times=(); bare_times=()
         for i in $(seq "$runs"); do
             psql_admin -c "DROP DATABASE IF EXISTS bench_run" -c "CREATE DATABASE bench_run TEMPLATE $data"
+            # Change traffic (issue 18), untimed: what was issued before the run, and the check's
+            # aggregate on the subscriptions no change touched (as on SQLite, above).
+            pre_invoices=$(psql "$base/bench_run" -tAc 'SELECT count(*) FROM invoices')
+            first=$(psql "$base/bench_run" -tAc 'SELECT COALESCE(max(seq), 0) FROM audit_outbox')
+            changed=$(psql "$base/bench_run" -tAc "SELECT count(*) FROM information_schema.columns WHERE table_name = 'subscriptions' AND column_name = 'changes'")
+            if [ "$changed" != 0 ]; then
+                changed=$(psql "$base/bench_run" -tAc 'SELECT count(*) FROM subscriptions WHERE changes IS NOT NULL')
+            fi
+            unchanged_filter=""
+            if [ "$changed" != 0 ]; then
+                psql "$base/bench_run" -q -v ON_ERROR_STOP=1 -c "CREATE TABLE bench_unchanged AS SELECT account_id, id FROM subscriptions WHERE changes IS NULL"
+                want=$(sed "s/WHERE s.status = 'active' AND s.next_invoice_at IS NOT NULL/& AND s.changes IS NULL/" sql/bench/bare_aggregate.postgres.sql \
+                    | psql "$base/bench_run" -v ON_ERROR_STOP=1 -tA -F'|' | cut -d'|' -f1,3-6)
+                unchanged_filter="AND e.seq > $first AND EXISTS (SELECT 1 FROM bench_unchanged AS u WHERE u.account_id = e.account_id AND u.id = e.subject_id)"
+            fi
             t0=$(now)
             bare=$(psql "$base/bench_run" -v ON_ERROR_STOP=1 -tA -F'|' -f sql/bench/bare_aggregate.postgres.sql)
             t1=$(now)
@@ -195,18 +241,19 @@ if [ "$store" = postgres ]; then
                 sum(CASE WHEN v.key = 'returned_units' THEN n::bigint END)
                 FROM audit_outbox AS e, json_each(e.data -> 'usage') AS v,
                      json_array_elements_text(v.value) AS n
-                WHERE e.action = 'usage_queried'")
-            if [ "$(echo "$bare" | cut -d'|' -f1,3-6)" != "$read_back" ]; then
-                echo "MISMATCH: the runs read $read_back, the aggregate counts $bare" >&2
+                WHERE e.action = 'usage_queried' $unchanged_filter")
+            if [ "$changed" = 0 ]; then want=$(echo "$bare" | cut -d'|' -f1,3-6); fi
+            if [ "$want" != "$read_back" ]; then
+                echo "MISMATCH: the runs read $read_back, the aggregate counts $want" >&2
                 exit 1
             fi
-            if [ "$invoices" != "$distinct" ] || [ "$invoices" != "$issued" ] || [ "$due" != 0 ]; then
+            if [ "$invoices" != "$distinct" ] || [ "$((invoices - pre_invoices))" != "$issued" ] || [ "$due" != 0 ]; then
                 echo "MISMATCH: duplicates or subscriptions left due" >&2
                 exit 1
             fi
         done
         t=$(echo "${times[*]}" | median)
-        echo "workers $w: median run $t s, $(awk -v n="$invoices" -v t="$t" 'BEGIN { printf "%.0f", n / t }') renewals/s; median bare aggregate $(echo "${bare_times[*]}" | median) s"
+        echo "workers $w: median run $t s, $(awk -v n="$((invoices - pre_invoices))" -v t="$t" 'BEGIN { printf "%.0f", n / t }') renewals/s; median bare aggregate $(echo "${bare_times[*]}" | median) s"
     done
     psql_admin -c "DROP DATABASE IF EXISTS bench_run"
     rmdir /sys/fs/cgroup/ai-billing-bench-* /sys/fs/cgroup/cpu/ai-billing-bench-* 2>/dev/null || true

@@ -2,8 +2,9 @@
 //! refused by the option itself, with the rule in the message: `--quantity 0` says the range,
 //! `--start 01/15/2026` the date format.
 
+use ai_billing::changes::Effective;
 use ai_billing::engine::MAX_QUANTITY;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// A subscription quantity: a whole number from 1 to [`MAX_QUANTITY`]. Options using it also
 /// set `allow_negative_numbers`, so `--quantity -2` reaches it instead of looking like a flag.
@@ -24,6 +25,29 @@ pub fn date(text: &str) -> Result<NaiveDate, String> {
     text.trim().parse().map_err(|_| {
         format!("{text:?} is not a date: write it as YYYY-MM-DD, for example 2026-01-15")
     })
+}
+
+/// When a change takes effect: `immediately` (the next local midnight), `period_end`, or a local
+/// date `YYYY-MM-DD`, as the API spells it.
+pub fn effective(text: &str) -> Result<Effective, String> {
+    match text.trim() {
+        "immediately" => Ok(Effective::Immediately),
+        "period_end" => Ok(Effective::PeriodEnd),
+        other => other.parse().map(Effective::On).map_err(|_| {
+            format!(
+                "{text:?} is not an effective date: write immediately, period_end or a date YYYY-MM-DD"
+            )
+        }),
+    }
+}
+
+/// An instant, written in RFC 3339 (`2026-02-03T15:00:00Z`).
+pub fn instant(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|at| at.to_utc())
+        .map_err(|_| {
+            format!("{text:?} is not an RFC 3339 instant: write it as 2026-02-03T15:00:00Z")
+        })
 }
 
 #[cfg(test)]
@@ -57,5 +81,25 @@ mod tests {
         let message = date("01/15/2026").unwrap_err();
         assert!(message.contains("YYYY-MM-DD"), "{message}");
         assert!(date("2026-02-30").is_err());
+    }
+
+    #[test]
+    fn an_effective_date_is_a_word_or_a_date() {
+        assert_eq!(effective("immediately"), Ok(Effective::Immediately));
+        assert_eq!(effective("period_end"), Ok(Effective::PeriodEnd));
+        let on = NaiveDate::from_ymd_opt(2026, 3, 1).ok_or_else(String::new);
+        assert_eq!(effective("2026-03-01"), on.map(Effective::On));
+        let message = effective("now").unwrap_err();
+        assert!(
+            message.contains("immediately, period_end or a date"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_instant_is_rfc_3339() {
+        let at = instant("2026-02-03T10:00:00-05:00").unwrap();
+        assert_eq!(at.to_rfc3339(), "2026-02-03T15:00:00+00:00");
+        assert!(instant("2026-02-03").unwrap_err().contains("RFC 3339"));
     }
 }

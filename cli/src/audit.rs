@@ -294,6 +294,12 @@ fn summary(action: AuditAction, data: &Value) -> String {
             d("first_invoice"),
             d("first_invoice_at")
         ),
+        AuditAction::QuantityChanged if d("proration") == "prorate" => format!(
+            "{} -> {} from {}, prorated by day",
+            d("old_quantity"),
+            d("new_quantity"),
+            d("effective_from")
+        ),
         AuditAction::QuantityChanged => format!(
             "{} -> {}, from the invoice of period {}",
             d("old_quantity"),
@@ -410,6 +416,44 @@ fn summary(action: AuditAction, data: &Value) -> String {
         AuditAction::PlanCreated | AuditAction::PlanChanged => {
             format!("version {}, {}", d("version"), d("invoice_timing"))
         }
+        AuditAction::CancelScheduled => format!(
+            "{}: ends on {}, unserved days credited: {}",
+            d("requested"),
+            d("ends_on"),
+            d("credit_unused")
+        ),
+        AuditAction::CancelWithdrawn => format!("the end on {} withdrawn", d("ends_on")),
+        AuditAction::SubscriptionEnded => format!("{} from {}", d("status"), d("ended_on")),
+        AuditAction::SubscriptionPaused => format!("from {} until {}", d("from"), d("until")),
+        AuditAction::SubscriptionResumed => format!(
+            "served again on {} (the pause from {})",
+            d("on"),
+            d("pause_from")
+        ),
+        AuditAction::PlanChangeScheduled => format!(
+            "{} -> {} v{}, {}: from {}",
+            d("old_plan_id"),
+            d("new_plan_id"),
+            d("new_plan_version"),
+            d("requested"),
+            d("starts_on")
+        ),
+        AuditAction::PlanSwitched => format!(
+            "{} -> {} from {}",
+            d("old_plan_id"),
+            d("new_plan_id"),
+            d("starts_on")
+        ),
+        AuditAction::CreditNoteIssued => format!(
+            "{}, {}: {} + tax {} = {} {} against {}",
+            d("issue_date"),
+            d("reason"),
+            d("subtotal"),
+            d("tax"),
+            d("total"),
+            d("currency"),
+            d("invoice_id")
+        ),
         _ => data.to_string(),
     }
 }

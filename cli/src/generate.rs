@@ -5,10 +5,14 @@
 //! not billed, free allowance, graduated tiers, minimum, cap, credited returns per copy); one
 //! customer per subscription with a tax address (some exempt); subscriptions starting on different
 //! days of the first four weeks, mostly quantity 1 to 3, some larger; daily deliveries for every
-//! customer over the whole horizon with a few returns. The same seed gives the same data.
+//! customer over the whole horizon with a few returns; and change traffic over that horizon
+//! ([`crate::traffic`]: cancellations, vacation holds, plan changes, prorated quantities). The same
+//! seed gives the same data.
 //!
-//! Subscriptions are created as of the day before `--start`, so none is billed yet: the first
-//! invoice of each (in advance or in arrears) is issued by `ai-billing run`.
+//! Subscriptions are created as of the day before `--start`, so none is billed at creation. The
+//! subscriptions that change (about one in five) are billed up to each change as it is made, as a
+//! platform billing every day would have billed them; every other invoice is issued by
+//! `ai-billing run`.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -28,6 +32,7 @@ use crate::database::{DbArgs, Setup, block_on};
 use crate::failure::{CliResult, Failure};
 use crate::render::count;
 use crate::synth::{Lcg, deliveries};
+use crate::traffic::{Generated, Traffic};
 
 /// Arguments of `generate`.
 #[derive(Debug, clap::Args)]
@@ -158,6 +163,11 @@ struct Summary {
     subscriptions: u64,
     shipments: u64,
     returns: u64,
+    /// The change traffic, by kind.
+    changes: Traffic,
+    /// Invoices issued while generating: what the changed subscriptions owed when each change
+    /// was made.
+    invoices: u64,
     seconds: String,
 }
 
@@ -194,6 +204,31 @@ pub fn run(args: &Args) -> CliResult {
             count(summary.shipments, "shipment"),
             count(summary.returns, "return"),
             summary.seconds
+        )?;
+        let c = &summary.changes;
+        writeln!(
+            out,
+            "Changes: {}: {} canceled (at period end {}, immediately {}, on a date {}; {} without credit; {} withdrawn), {} ({} over several periods), {} left open ({} resumed), {} (at period end {}, immediately {}), {} prorated; {} and {} issued on the way.",
+            count(c.changes(), "change"),
+            c.canceled_period_end + c.canceled_immediately + c.canceled_on_date,
+            c.canceled_period_end,
+            c.canceled_immediately,
+            c.canceled_on_date,
+            c.canceled_without_credit,
+            c.cancels_withdrawn,
+            count(c.holds, "vacation hold"),
+            c.holds_over_several_periods,
+            count(c.holds_open, "hold"),
+            c.holds_resumed,
+            count(
+                c.plan_changes_period_end + c.plan_changes_immediately,
+                "plan change"
+            ),
+            c.plan_changes_period_end,
+            c.plan_changes_immediately,
+            count(c.quantity_changes_prorated, "quantity change"),
+            count(c.credit_notes, "credit note"),
+            count(summary.invoices, "invoice"),
         )?;
     }
     Ok(())
@@ -244,17 +279,23 @@ async fn generate(args: &Args) -> CliResult<Summary> {
         }
     }
 
-    let results: Vec<(u64, u64)> = stream::iter(0..args.subscriptions)
-        .map(|n| subscription(&engine, &store, args, n))
+    let plans: Vec<String> = PLANS
+        .iter()
+        .map(|(suffix, _, _)| format!("plan_{suffix}"))
+        .collect();
+    let results: Vec<(u64, u64, Traffic)> = stream::iter(0..args.subscriptions)
+        .map(|n| subscription(&engine, &store, args, &plans, n))
         .buffer_unordered(8)
         .try_collect()
         .await?;
-    for (shipments, returns) in results {
+    for (shipments, returns, changes) in results {
         summary.customers += 1;
         summary.subscriptions += 1;
         summary.shipments += shipments;
         summary.returns += returns;
+        summary.changes.add(&changes);
     }
+    summary.invoices = engine.store().stats().await?.invoices;
     Ok(summary)
 }
 
@@ -266,13 +307,16 @@ fn currency_symbol(currency: Currency) -> &'static str {
     }
 }
 
-/// Creates subscription `n`: its customer, the subscription, and the customer's deliveries.
+/// Creates subscription `n`: its customer, the subscription, the customer's deliveries, then the
+/// changes it gets over that history (drawn from a stream of their own, so the rest of the data
+/// is what the same seed always gave).
 async fn subscription(
     engine: &Engine,
     store: &Arc<dyn FixtureStore>,
     args: &Args,
+    plans: &[String],
     n: u32,
-) -> CliResult<(u64, u64)> {
+) -> CliResult<(u64, u64, Traffic)> {
     let mut rng = Lcg(args.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(n)));
     rng.next();
     let account_index = (rng.below(ACCOUNTS.len() as u64)) as usize;
@@ -315,5 +359,24 @@ async fn subscription(
     store
         .insert_returns(account_id, &customer_id, &returns)
         .await?;
-    Ok((shipments.len() as u64, returns.len() as u64))
+    let mut changes_rng = Lcg(args
+        .seed
+        .wrapping_mul(2_000_029)
+        .wrapping_add(0x9E37_79B9)
+        .wrapping_add(u64::from(n)));
+    changes_rng.next();
+    let id = format!("sub_{n:07}");
+    let plan_id = format!("plan_{plan_suffix}");
+    let generated = Generated {
+        account_id,
+        tz,
+        id: &id,
+        plan_id: &plan_id,
+        plans,
+        quantity,
+        start,
+        end,
+    };
+    let changes = crate::traffic::make(engine, &generated, &mut changes_rng).await?;
+    Ok((shipments.len() as u64, returns.len() as u64, changes))
 }

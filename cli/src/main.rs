@@ -6,7 +6,8 @@
 //! - `demo`: three plain-language plans billed for six months from an embedded SQLite file;
 //! - `init`, `generate`, `run`, `stats`: a database of plans and subscriptions, and its billing
 //!   runs;
-//! - `account`, `customer`, `plan`, `subscription`, `invoices`: what the database holds;
+//! - `account`, `customer`, `plan`, `subscription`, `invoices`, `credit-notes`: what the database
+//!   holds, and the changes of a subscription (cancel, pause, resume, plan, prorated quantity);
 //! - `usage load`: shipments and returns from a CSV or JSON-lines file.
 //!
 //! Exit status: 0 success; 1 any other failure; 2 malformed input (the message names the field);
@@ -15,6 +16,8 @@
 mod accounts;
 mod arguments;
 mod audit;
+mod changes;
+mod credit_notes;
 mod database;
 mod demo;
 mod failure;
@@ -30,6 +33,7 @@ mod run;
 mod subscriptions;
 mod synth;
 mod tax;
+mod traffic;
 mod usage;
 
 use std::process::ExitCode;
@@ -75,13 +79,15 @@ enum Command {
     /// Plans in the platform's shape, versioned.
     #[command(subcommand)]
     Plan(plans::PlanCommand),
-    /// Subscriptions: create, change the quantity, show, preview the next invoice.
+    /// Subscriptions: create, change the quantity, cancel, pause, resume, change the plan, show,
+    /// preview the next invoice.
     #[command(subcommand)]
     Subscription(subscriptions::SubscriptionCommand),
     /// Usage: load the platform's shipments and returns from a file.
     #[command(subcommand)]
     Usage(usage::UsageCommand),
     Invoices(invoices::Args),
+    CreditNotes(credit_notes::Args),
     /// The audit trail: every action, input, model answer and result.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
         Command::Subscription(command) => subscriptions::run(command),
         Command::Usage(command) => usage::run(command),
         Command::Invoices(args) => invoices::run(args),
+        Command::CreditNotes(args) => credit_notes::run(args),
         Command::Audit(command) => audit::run(command),
     };
     match result {

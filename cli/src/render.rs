@@ -147,6 +147,60 @@ pub fn credit_note(note: &ai_billing::credit_note::CreditNote) -> String {
     out
 }
 
+/// Credit notes as a table, one row each: id, subscription, the invoice credited, issue date,
+/// reason, subtotal, tax and total with the currency. Columns are as wide as their widest cell.
+pub fn credit_note_table(notes: &[ai_billing::credit_note::CreditNote]) -> String {
+    let header = [
+        "CREDIT NOTE",
+        "SUBSCRIPTION",
+        "INVOICE",
+        "ISSUED",
+        "REASON",
+        "SUBTOTAL",
+        "TAX",
+        "TOTAL",
+    ];
+    let rows: Vec<[String; 8]> = notes
+        .iter()
+        .map(|note| {
+            [
+                note.id.clone(),
+                note.subscription_id.clone(),
+                note.invoice_id.clone(),
+                note.issue_date.to_string(),
+                note.reason.clone(),
+                note.subtotal.to_major().to_string(),
+                note.tax.to_major().to_string(),
+                money(&note.total),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[&str]| {
+        let mut text = String::new();
+        for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            // Text columns to the left, amounts (the last three) to the right.
+            if i >= 5 {
+                let _ = write!(text, "{cell:>width$}  ");
+            } else {
+                let _ = write!(text, "{cell:<width$}  ");
+            }
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    line(&header);
+    for row in &rows {
+        line(&row.each_ref().map(String::as_str));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,12 @@
-//! `ai-billing subscription ...`: create, change the quantity, show, preview the next invoice.
+//! `ai-billing subscription ...`: create, change the quantity, show, preview the next invoice; the
+//! other changes (cancel, pause, resume, plan) are in [`crate::changes`].
 
 use std::io::Write;
 
-use ai_billing::engine::{ChangeQuantity, CreateSubscription};
+use ai_billing::changes::Effective;
+use ai_billing::credit_note::CreditNote;
+use ai_billing::engine::{ChangeQuantity, CreateSubscription, Proration};
+use ai_billing::store::CreditNoteQuery;
 use ai_billing::{Error, Subscription};
 use chrono::NaiveDate;
 
@@ -16,8 +20,19 @@ use crate::tax::TaxArgs;
 pub enum SubscriptionCommand {
     /// Create a subscription; a plan billed in advance is invoiced now if it has started.
     Create(CreateArgs),
-    /// Change the quantity now, with no renewal: the next invoice issued bills it.
+    /// Change the quantity: from the next invoice issued, or with --prorate from a date, the
+    /// days at each quantity billed.
     Quantity(QuantityArgs),
+    /// Cancel: at the period's end, immediately or on a date; unserved days billed are credited.
+    Cancel(crate::changes::CancelArgs),
+    /// Withdraw a cancellation that has not taken effect.
+    WithdrawCancel(crate::changes::WithdrawArgs),
+    /// Pause (a vacation hold) from a date, until a date or until resumed.
+    Pause(crate::changes::PauseArgs),
+    /// End a pause: the subscription is served again from a date.
+    Resume(crate::changes::ResumeArgs),
+    /// Move to another plan in the same currency, at the period's end, immediately or on a date.
+    Plan(crate::changes::PlanArgs),
     /// Show a subscription's state.
     Show(ShowArgs),
     /// The next invoice as it would be issued now, without writing anything.
@@ -51,6 +66,10 @@ pub struct CreateArgs {
     pub tax: TaxArgs,
     #[command(flatten)]
     pub model: crate::model::ModelArgs,
+    /// When it is created, an RFC 3339 instant (default: now): a plan billed in advance is
+    /// invoiced then if its start has come.
+    #[arg(long, value_name = "INSTANT", value_parser = crate::arguments::instant)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
     /// Who creates it, for the audit trail (default: $USER).
     #[arg(long)]
     pub actor: Option<String>,
@@ -61,21 +80,25 @@ pub struct CreateArgs {
 
 /// Arguments of `subscription quantity`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  ai-billing subscription quantity --account acct_1 --id sub_1 --quantity 3\n  \
+                        ai-billing subscription quantity --account acct_1 --id sub_1 --quantity 3 --prorate --at 2026-04-10T15:00:00Z"
+)]
 pub struct QuantityArgs {
     #[command(flatten)]
-    pub db: DbArgs,
-    /// The account.
-    #[arg(long)]
-    pub account: String,
-    /// The subscription.
-    #[arg(long)]
-    pub id: String,
+    pub change: crate::changes::ChangeArgs,
     /// The new quantity, 1 to 100000.
     #[arg(long, allow_negative_numbers = true, value_parser = crate::arguments::quantity)]
     pub quantity: u32,
-    /// Who changes it, for the audit trail (default: $USER).
+    /// Bill the days at each quantity: the new quantity holds from --effective, and a period
+    /// already billed is settled (a credit note for a decrease, a line on the next invoice for an
+    /// increase). Without it the new quantity applies from the next invoice issued.
     #[arg(long)]
-    pub actor: Option<String>,
+    pub prorate: bool,
+    /// With --prorate: `immediately` (the next local midnight, the default), `period_end` or a
+    /// local date YYYY-MM-DD.
+    #[arg(long, value_name = "WHEN", requires = "prorate", value_parser = crate::arguments::effective)]
+    pub effective: Option<Effective>,
 }
 
 /// Arguments of `subscription show`.
@@ -117,6 +140,11 @@ pub fn run(command: &SubscriptionCommand) -> CliResult {
     match command {
         SubscriptionCommand::Create(args) => create(args),
         SubscriptionCommand::Quantity(args) => quantity(args),
+        SubscriptionCommand::Cancel(args) => crate::changes::cancel(args),
+        SubscriptionCommand::WithdrawCancel(args) => crate::changes::withdraw(args),
+        SubscriptionCommand::Pause(args) => crate::changes::pause(args),
+        SubscriptionCommand::Resume(args) => crate::changes::resume(args),
+        SubscriptionCommand::Plan(args) => crate::changes::plan(args),
         SubscriptionCommand::Show(args) => show(args),
         SubscriptionCommand::Preview(args) => preview(args),
     }
@@ -132,6 +160,10 @@ fn create(args: &CreateArgs) -> CliResult {
                 ..Setup::default()
             })
             .await?;
+        let engine = match args.at {
+            Some(at) => engine.with_clock(std::sync::Arc::new(ai_billing::FixedClock::new(at))),
+            None => engine,
+        };
         Ok(engine
             .create_subscription(&CreateSubscription {
                 account_id: args.account.clone(),
@@ -165,27 +197,75 @@ fn create(args: &CreateArgs) -> CliResult {
 }
 
 fn quantity(args: &QuantityArgs) -> CliResult {
-    let changed = block_on(async {
-        let engine = args.db.engine(Setup::default()).await?;
-        Ok(engine
-            .change_quantity(&ChangeQuantity {
-                account_id: args.account.clone(),
-                subscription_id: args.id.clone(),
-                quantity: args.quantity,
-                proration: Default::default(),
-                effective: ai_billing::changes::Effective::Immediately,
-                actor: actor(args.actor.as_deref()),
-            })
-            .await?)
+    let change = &args.change;
+    let request = ChangeQuantity {
+        account_id: change.account.clone(),
+        subscription_id: change.id.clone(),
+        quantity: args.quantity,
+        proration: if args.prorate {
+            Proration::Prorate
+        } else {
+            Proration::None
+        },
+        effective: args.effective.unwrap_or(Effective::Immediately),
+        actor: actor(change.actor.as_deref()),
+    };
+    let (changed, credit_note) = block_on(async {
+        let engine = crate::changes::engine(&change.db, &change.tax, change.at).await?;
+        let refused = |e| crate::changes::refused(e, "change the quantity of", &change.id);
+        let before = engine
+            .store()
+            .subscription(&change.account, &change.id)
+            .await?
+            .map_or(0, |subscription| subscription.changes.credit_notes);
+        let changed = engine.change_quantity(&request).await.map_err(refused)?;
+        // `change_quantity` gives the subscription; the credit note it issued, if any, is the
+        // one numbered after those it had.
+        let credit_note = if changed.changes.credit_notes > before {
+            latest_credit_note(&engine, &changed).await?
+        } else {
+            None
+        };
+        Ok((changed, credit_note))
     })?;
-    writeln!(
-        std::io::stdout(),
-        "Subscription {} now has quantity {}; it applies from the invoice for period {}.",
-        changed.id,
-        changed.quantity,
-        changed.next_invoice_period
-    )?;
-    Ok(())
+    if !change.json && !args.prorate {
+        writeln!(
+            std::io::stdout(),
+            "Subscription {} now has quantity {}; it applies from the invoice for period {}.",
+            changed.id,
+            changed.quantity,
+            changed.next_invoice_period
+        )?;
+        return Ok(());
+    }
+    let from = changed
+        .changes
+        .quantities
+        .last()
+        .map(|step| step.from.to_string())
+        .unwrap_or_else(|| "the next invoice".to_owned());
+    let said = format!(
+        "Subscription {} has quantity {} from {from}, prorated by day.",
+        changed.id, changed.quantity
+    );
+    crate::changes::print_changed(change.json, &changed, credit_note.as_ref(), &said)
+}
+
+/// The last credit note of `subscription`.
+async fn latest_credit_note(
+    engine: &ai_billing::Engine,
+    subscription: &Subscription,
+) -> CliResult<Option<CreditNote>> {
+    let notes = engine
+        .credit_notes(&CreditNoteQuery {
+            account_id: subscription.account_id.clone(),
+            subscription_id: Some(subscription.id.clone()),
+            limit: None,
+        })
+        .await?;
+    Ok(notes
+        .into_iter()
+        .find(|note| note.number == subscription.changes.credit_notes))
 }
 
 fn show(args: &ShowArgs) -> CliResult {
@@ -226,7 +306,9 @@ fn preview(args: &PreviewArgs) -> CliResult {
     Ok(())
 }
 
-fn describe(subscription: &Subscription) -> String {
+/// A subscription in one sentence (its plan, quantity, status, period and next invoice), then
+/// one line for each change scheduled or in force (a cancellation, a pause, a plan change).
+pub fn describe(subscription: &Subscription) -> String {
     let next = match subscription.next_invoice_at {
         Some(at) => format!(
             "next invoice for period {} due at {}",
@@ -235,8 +317,30 @@ fn describe(subscription: &Subscription) -> String {
         ),
         None => "no more invoices".to_owned(),
     };
+    let mut changes = String::new();
+    // A plan change waiting for its day ends the old plan there: it is told as the change.
+    if let (Some(end), None) = (subscription.changes.end, &subscription.changes.switch) {
+        let credit = if end.credit_unused {
+            ""
+        } else {
+            " (unserved days not credited)"
+        };
+        changes.push_str(&format!("  Canceled from {}{credit}.\n", end.on));
+    }
+    for pause in &subscription.changes.pauses {
+        let until = pause
+            .until
+            .map_or("further notice".to_owned(), |until| until.to_string());
+        changes.push_str(&format!("  Paused from {} until {until}.\n", pause.from));
+    }
+    if let Some(switch) = &subscription.changes.switch {
+        changes.push_str(&format!(
+            "  Plan {} from {}.\n",
+            switch.plan_id, switch.term.starts_on
+        ));
+    }
     format!(
-        "Subscription {} of account {}: customer {}, plan {}, quantity {}, {}; period {} from {} to {}; {}.\n",
+        "Subscription {} of account {}: customer {}, plan {}, quantity {}, {}; period {} from {} to {}; {}.\n{changes}",
         subscription.id,
         subscription.account_id,
         subscription.customer_id,

@@ -1,8 +1,10 @@
 //! Billing runs as the platform runs them, through the `ai-billing` binary on real databases:
 //! a run killed with SIGKILL mid-way (held there by the CLI's test hook, so the kill lands
 //! however fast or slow the machine is) and at random moments, then resumed, ends with exactly
-//! the invoices of an uninterrupted run, and two runs at once issue every invoice once. On SQLite
-//! and PostgreSQL.
+//! the invoices, credit notes and subscription states of an uninterrupted run, and two runs at
+//! once issue every invoice once. On SQLite and PostgreSQL. The data has change traffic
+//! (`generate` cancels, pauses, resumes and changes plans and quantities over its history), so the
+//! runs bill canceled, paused and switched subscriptions too.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -41,11 +43,12 @@ fn ok(args: &[&str]) -> String {
 }
 
 fn generate(db: &str) {
-    generate_subscriptions(db, SUBSCRIPTIONS);
+    let _summary = generate_subscriptions(db, SUBSCRIPTIONS);
 }
 
-fn generate_subscriptions(db: &str, subscriptions: &str) {
-    ok(&[
+/// Generates the data set; returns its summary (`--json`).
+fn generate_subscriptions(db: &str, subscriptions: &str) -> Value {
+    let summary = ok(&[
         "generate",
         "--db",
         db,
@@ -57,7 +60,37 @@ fn generate_subscriptions(db: &str, subscriptions: &str) {
         "3",
         "--seed",
         "11",
+        "--json",
     ]);
+    serde_json::from_str(&summary).unwrap()
+}
+
+/// The accounts `generate` makes.
+const ACCOUNTS: [&str; 3] = ["acct_gazette", "acct_pacific", "acct_lemonde"];
+
+/// Every credit note of a database, by id, whole but for when it was written.
+fn credit_notes(db: &str) -> BTreeMap<String, Value> {
+    let mut by_id = BTreeMap::new();
+    for account in ACCOUNTS {
+        let listed: Vec<Value> = serde_json::from_str(&ok(&[
+            "credit-notes",
+            "--db",
+            db,
+            "--account",
+            account,
+            "--json",
+        ]))
+        .unwrap();
+        for mut note in listed {
+            note.as_object_mut().unwrap().remove("created_at");
+            let id = format!("{account}/{}", note["id"].as_str().unwrap());
+            assert!(
+                by_id.insert(id.clone(), note).is_none(),
+                "{id} listed twice"
+            );
+        }
+    }
+    by_id
 }
 
 /// Every invoice of a database, keyed by (subscription, period start), with what it bills.
@@ -188,8 +221,23 @@ fn crash_and_resume(db: &str, run_time: Duration, expected: usize) -> u64 {
 }
 
 fn check_crash_resume(reference: &str, crashed: &str) {
-    generate_subscriptions(reference, SUBSCRIPTIONS_OVER_A_PAGE);
+    let summary = generate_subscriptions(reference, SUBSCRIPTIONS_OVER_A_PAGE);
     generate_subscriptions(crashed, SUBSCRIPTIONS_OVER_A_PAGE);
+    // The data has change traffic of every kind, and its credit notes.
+    let changes = &summary["changes"];
+    for kind in [
+        "canceled_period_end",
+        "canceled_immediately",
+        "canceled_on_date",
+        "holds",
+        "holds_open",
+        "plan_changes_period_end",
+        "plan_changes_immediately",
+        "quantity_changes_prorated",
+        "credit_notes",
+    ] {
+        assert!(changes[kind].as_u64().unwrap() > 0, "no {kind}: {summary}");
+    }
     let started = Instant::now();
     let uninterrupted = run(reference);
     let took = started.elapsed();
@@ -207,13 +255,53 @@ fn check_crash_resume(reference: &str, crashed: &str) {
     for (key, billed) in &expected {
         assert_eq!(got.get(key), Some(billed), "invoice {key:?}");
     }
+    let expected_notes = credit_notes(reference);
+    assert!(!expected_notes.is_empty());
+    assert_eq!(credit_notes(crashed), expected_notes);
     // Everything due is billed: a further run issues nothing.
     assert_eq!(run(crashed)["issued"], 0);
+}
+
+/// `scripts/compare-runs.sh --dbs`: every billing table of two SQLite files equal (invoices and
+/// their rows, credit notes and theirs, subscriptions with their changes), when `sqlite3` is
+/// installed (the script dumps through it); said and skipped otherwise.
+fn compare_sqlite_files(reference: &Path, crashed: &Path) {
+    if Command::new("sqlite3").arg("--version").output().is_err() {
+        eprintln!("sqlite3 is not installed: the table-by-table comparison is skipped");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/compare-runs.sh");
+    let out = Command::new("bash")
+        .args([script, "--dbs"])
+        .arg(reference)
+        .arg(crashed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "compare-runs.sh --dbs: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    for table in [
+        "invoices",
+        "credit_notes",
+        "credit_note_line_items",
+        "subscriptions",
+    ] {
+        assert!(
+            said.contains(&format!("{table}: ")),
+            "{table} compared: {said}"
+        );
+    }
 }
 
 fn check_concurrent_runs(db: &str, reference: &str) {
     generate(db);
     generate(reference);
+    // The changed subscriptions were billed up to each change by `generate`.
+    let before = invoice_count(db);
     run(reference);
     let spawn = || {
         Command::new(BIN)
@@ -238,16 +326,17 @@ fn check_concurrent_runs(db: &str, reference: &str) {
     };
     let expected = invoices(reference);
     let got = invoices(db);
-    // Both runs together issued every invoice exactly once (generate bills nothing itself).
+    // Both runs together issued every invoice exactly once.
     assert_eq!(got.len(), expected.len());
     assert_eq!(
         issued(&a) + issued(&b),
-        expected.len() as u64,
+        expected.len() as u64 - before,
         "the two runs issued {} and {}",
         issued(&a),
         issued(&b)
     );
     assert_eq!(got, expected);
+    assert_eq!(credit_notes(db), credit_notes(reference));
 }
 
 /// Two fresh PostgreSQL databases, dropped when the test ends (even when it fails).
@@ -290,6 +379,10 @@ fn sqlite_run_killed_and_resumed_bills_exactly_once() {
         &sqlite_url(dir.path(), "reference.db"),
         &sqlite_url(dir.path(), "crashed.db"),
     );
+    compare_sqlite_files(
+        &dir.path().join("reference.db"),
+        &dir.path().join("crashed.db"),
+    );
 }
 
 #[test]
@@ -308,10 +401,14 @@ fn stats_count_what_a_run_wrote() {
     generate(&db);
     let before: Value = serde_json::from_str(&ok(&["stats", "--db", &db, "--json"])).unwrap();
     assert_eq!(before["subscriptions"], 150);
-    assert_eq!(before["invoices"], 0);
+    // What the changed subscriptions owed when `generate` made their changes.
+    let billed = before["invoices"].as_u64().unwrap();
     let report = run(&db);
     let after: Value = serde_json::from_str(&ok(&["stats", "--db", &db, "--json"])).unwrap();
-    assert_eq!(after["invoices"], report["issued"]);
+    assert_eq!(
+        after["invoices"].as_u64().unwrap(),
+        billed + report["issued"].as_u64().unwrap()
+    );
     assert!(after["audit_events"].as_u64().unwrap() > before["audit_events"].as_u64().unwrap());
     assert_eq!(after["audit_pending"], after["audit_events"]);
 }

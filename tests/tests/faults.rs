@@ -3,15 +3,18 @@
 //! over a model that fails in every way the agent can meet. After each fault the store must hold
 //! no partial invoice, no period advanced without its invoice, exactly one `invoice_issued`
 //! event per invoice and no event twice; then a clean run must finish the work and leave exactly
-//! what a run without faults leaves (the reference).
+//! what a run without faults leaves (the reference). The same for a subscription change (issue
+//! 18): a cancellation whose store calls fail in turn leaves its end and its credit note written
+//! together or not at all, and made again it ends as the one made without a fault.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use ai_billing::FixtureStore;
-use ai_billing::engine::{BillingMode, CreateSubscription, SavePlan};
+use ai_billing::changes::Effective;
+use ai_billing::engine::{BillingMode, CancelSubscription, CreateSubscription, SavePlan};
 use ai_billing::model::{LanguageModel, ModelAnswer, ScriptedModel};
-use ai_billing::store::InvoiceQuery;
+use ai_billing::store::{CreditNoteQuery, InvoiceQuery};
 use ai_billing::usage::Shipment;
 use ai_billing::{
     Account, AuditAction, BillingInterval, Currency, Customer, Engine, FixedClock, IntervalUnit,
@@ -338,4 +341,150 @@ async fn every_way_a_model_fails_leaves_nothing_partial_and_the_next_run_finishe
         tried += 1;
     }
     eprintln!("model faults injected and survived: {tried}");
+}
+
+/// What a cancellation of `sub_seats` leaves: its end, status and next period, its invoices
+/// (period, total) and credit notes (number, invoice, subtotal, tax).
+type Canceled = (
+    Option<NaiveDate>,
+    String,
+    u32,
+    Vec<(u32, i64)>,
+    Vec<(u32, String, i64, i64)>,
+);
+
+/// Cancels `sub_seats` (3 seats at $10, billed in advance from Jan 1) immediately on Feb 10: the
+/// cancellation first issues the Feb 1 invoice, then credits Feb 11-28.
+async fn cancel_seats(
+    engine: &Engine,
+    clock: &FixedClock,
+) -> ai_billing::Result<ai_billing::engine::ChangedSubscription> {
+    clock.set(ny(2026, 2, 10, 12));
+    engine
+        .cancel_subscription(&CancelSubscription {
+            account_id: "acct".into(),
+            subscription_id: "sub_seats".into(),
+            effective: Effective::Immediately,
+            credit_unused: true,
+            actor: "admin".into(),
+        })
+        .await
+}
+
+/// Checks that a cancellation is whole or absent (its end with its credit note and one
+/// `credit_note_issued` event each), and returns what the store holds of `sub_seats`.
+async fn canceled(store: &Arc<dyn FixtureStore>, what: &str) -> Canceled {
+    let subscription = store
+        .subscription("acct", "sub_seats")
+        .await
+        .unwrap()
+        .unwrap();
+    let notes = store
+        .credit_notes(&CreditNoteQuery {
+            account_id: "acct".into(),
+            subscription_id: Some("sub_seats".into()),
+            limit: None,
+        })
+        .await
+        .unwrap();
+    let end = subscription.changes.end.map(|end| end.on);
+    assert_eq!(
+        end.is_some(),
+        !notes.is_empty(),
+        "{what}: the end without its credit note, or the reverse: {end:?}, {notes:?}"
+    );
+    assert!(notes.len() <= 1, "{what}: {notes:?}");
+    let events = store.pending_events(100_000).await.unwrap();
+    for note in &notes {
+        let issued = events
+            .iter()
+            .filter(|e| e.action == AuditAction::CreditNoteIssued && e.subject_id == note.id)
+            .count();
+        assert_eq!(issued, 1, "{what}: events of {}", note.id);
+    }
+    let invoices = store
+        .invoices(&InvoiceQuery {
+            account_id: Some("acct".into()),
+            subscription_id: Some("sub_seats".into()),
+            ..InvoiceQuery::default()
+        })
+        .await
+        .unwrap();
+    (
+        end,
+        subscription.status.as_str().to_owned(),
+        subscription.next_invoice_period,
+        invoices
+            .iter()
+            .map(|i| (i.invoice.period_index, i.invoice.total.minor()))
+            .collect(),
+        notes
+            .iter()
+            .map(|n| {
+                (
+                    n.number,
+                    n.invoice_id.clone(),
+                    n.subtotal.minor(),
+                    n.tax.minor(),
+                )
+            })
+            .collect(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_store_call_of_a_cancellation_failing_leaves_it_whole_or_absent() {
+    // The reference: the cancellation made with no fault, then a run to April.
+    let store = fresh("sqlite").await;
+    let clock = set_up(store.clone()).await;
+    let engine = Engine::new(store.clone()).with_clock(clock.clone());
+    let made = cancel_seats(&engine, &clock).await.unwrap();
+    assert!(made.credit_note.is_some());
+    run(&engine, &clock).await.unwrap();
+    let reference = canceled(&store, "reference").await;
+    // Feb 1 billed 30.00; Feb 11-28 (18 of 28 days) credited: 30.00 - round(30 x 10/28) = 19.29.
+    assert_eq!(reference.1, "canceled");
+    assert_eq!(reference.3, [(1, 3000), (2, 3000)]);
+    assert_eq!(reference.4[0].2, 1929);
+
+    let mut tried = 0;
+    for kind in ["sqlite", "memory"] {
+        let inner = fresh(kind).await;
+        let clock = set_up(inner.clone()).await;
+        let faulty = FaultyStore::new(inner);
+        let engine = Engine::new(Arc::new(faulty.clone())).with_clock(clock.clone());
+        faulty.set_fault(None);
+        cancel_seats(&engine, &clock).await.unwrap();
+        let calls = faulty.calls();
+        assert!(calls.contains_key("commit"), "{calls:?}");
+        for (method, count) in &calls {
+            for nth in 1..=*count {
+                for after in [false, true] {
+                    let inner = fresh(kind).await;
+                    let clock = set_up(inner.clone()).await;
+                    let faulty = FaultyStore::new(inner.clone());
+                    let engine = Engine::new(Arc::new(faulty.clone())).with_clock(clock.clone());
+                    faulty.set_fault(Some(Fault { method, nth, after }));
+                    let what = format!(
+                        "{kind}: cancel with {method} #{nth} failing {}",
+                        if after { "after" } else { "before" }
+                    );
+                    let _ = cancel_seats(&engine, &clock).await;
+                    assert_eq!(faulty.injected(), 1, "{what}");
+                    canceled(&inner, &what).await;
+                    // Made again with no fault (as a caller retries), then billed: the same.
+                    faulty.set_fault(None);
+                    cancel_seats(&engine, &clock)
+                        .await
+                        .unwrap_or_else(|e| panic!("{what}: the retry failed: {e}"));
+                    let report = run(&engine, &clock).await.unwrap();
+                    assert_eq!(report.failed, 0, "{what}: {report:?}");
+                    assert_eq!(canceled(&inner, &what).await, reference, "{what}");
+                    tried += 1;
+                }
+            }
+        }
+    }
+    eprintln!("cancellation faults injected and survived: {tried}");
+    assert!(tried >= 10, "{tried}");
 }
