@@ -103,11 +103,8 @@ struct Renewed {
 #[derive(Debug, Default)]
 struct Driven {
     renewed: Renewed,
-    /// The store did not take a renewal as it was, or a plan change took effect: renew it
-    /// again from its state then.
+    /// The store did not take a renewal as it was: renew it again from its state then.
     again: bool,
-    /// A plan change took effect (so `again` is no conflict).
-    switched: bool,
     /// Another writer held the subscription (so `again` is no conflict, after a wait).
     busy: bool,
 }
@@ -135,8 +132,11 @@ impl Failed {
 /// One subscription of a batch: what it is billed under, the periods it owes, its failure.
 #[derive(Debug, Default)]
 struct Subject {
-    terms: Option<Terms>,
-    renewals: Vec<Renewal>,
+    /// What it is billed under: one terms, and one more for each plan change that takes effect
+    /// in the batch.
+    terms: Vec<Terms>,
+    /// The periods it owes, each with the index of its terms.
+    renewals: Vec<(usize, Renewal)>,
     failure: Option<Failed>,
 }
 
@@ -423,14 +423,13 @@ impl Engine {
             let mut renewed = first.renewed;
             let mut again = first.again;
             let mut conflicts = 0;
-            let mut switched = first.switched;
             let mut busy = first.busy;
             let (since, mut waits) = (std::time::Instant::now(), 0);
             while again {
                 if std::mem::take(&mut busy) && wait_busy(since, waits).await {
                     // Another writer holds it: waited for, no conflict.
                     waits += 1;
-                } else if !std::mem::take(&mut switched) {
+                } else {
                     conflicts += 1;
                 }
                 let current = match self.store.subscription(&key.0, &key.1).await {
@@ -463,7 +462,6 @@ impl Engine {
                 renewed.held += retried.renewed.held;
                 renewed.failure = retried.renewed.failure;
                 again = retried.again;
-                switched = retried.switched;
                 busy = retried.busy;
             }
             out.push((key, renewed));
@@ -504,7 +502,6 @@ impl Engine {
                             ..Renewed::default()
                         },
                         again: false,
-                        switched: false,
                         busy: false,
                     }]
                 }
@@ -547,7 +544,7 @@ impl Engine {
         }
         let requests: Vec<UsageRequest> = subjects
             .iter()
-            .flat_map(|s| s.renewals.iter().filter_map(|r| r.usage.clone()))
+            .flat_map(|s| s.renewals.iter().filter_map(|(_, r)| r.usage.clone()))
             .collect();
         let usages = self.store.usage_many(&requests).await?;
         if usages.len() != requests.len() {
@@ -556,12 +553,11 @@ impl Engine {
         let mut usages = usages.into_iter();
 
         // Bill each period with the step.
-        let mut switched = vec![false; count];
         let mut commits: Vec<SubscriptionCommit> = Vec::new();
         let mut commit_of = Vec::new();
         for (index, subject) in subjects.iter_mut().enumerate() {
             let renewals = std::mem::take(&mut subject.renewals);
-            for renewal in renewals {
+            for (terms_index, renewal) in renewals {
                 let usage = match renewal.usage {
                     Some(_) => usages.next().map(|usage| usage.map(Some)),
                     None => Some(Ok(None)),
@@ -569,13 +565,12 @@ impl Engine {
                 if subject.failure.is_some() {
                     continue;
                 }
-                let Some(terms) = subject.terms.as_ref() else {
+                let Some(terms) = subject.terms.get(terms_index) else {
                     continue;
                 };
                 let correlation = new_id();
                 let trail = self.trail(SYSTEM_ACTOR, Some(run_id), &correlation, written_at);
                 if !renewal.issues_invoice() {
-                    switched[index] |= renewal.kind == step::RenewalKind::Switch;
                     commit_of.push((index, None));
                     commits.push(step::close_commit(&renewal, &trail));
                     continue;
@@ -635,13 +630,6 @@ impl Engine {
                 Err(_) => driven[index].again = true,
             }
         }
-        for (index, switched) in switched.into_iter().enumerate() {
-            // A plan change took effect: what the new plan owes is renewed with its terms.
-            if switched && subjects[index].failure.is_none() {
-                driven[index].again = true;
-                driven[index].switched = true;
-            }
-        }
         for (subject, driven) in subjects.into_iter().zip(driven.iter_mut()) {
             if driven.again {
                 continue;
@@ -673,20 +661,55 @@ impl Engine {
                 .ok_or_else(|| Error::not_found("customer", subscription.customer_id.clone()))?;
             Terms::new(subscription, account, customer, plan)
         };
-        match terms.await {
-            Ok(terms) => {
-                let (renewals, failure) = step::owed(&terms, subscription, now, written_at);
-                Subject {
-                    renewals,
-                    failure: failure.map(|(state, error)| Failed::new(state, error)),
-                    terms: Some(terms),
+        let terms = match terms.await {
+            Ok(terms) => terms,
+            Err(error) => {
+                return Subject {
+                    failure: Some(Failed::new(subscription.clone(), error)),
+                    ..Subject::default()
+                };
+            }
+        };
+        let mut subject = Subject::default();
+        let mut state = subscription.clone();
+        let mut terms = terms;
+        loop {
+            let (renewals, failure) = step::owed(&terms, &state, now, written_at);
+            let index = subject.terms.len();
+            // A plan change that takes effect ends what the old terms plan: the new plan's
+            // periods are planned with its own, in the same batch.
+            let switched = renewals
+                .last()
+                .filter(|renewal| renewal.kind == step::RenewalKind::Switch)
+                .map(|renewal| renewal.next.clone());
+            subject
+                .renewals
+                .extend(renewals.into_iter().map(|renewal| (index, renewal)));
+            let account = terms.account.clone();
+            let customer = terms.customer.clone();
+            subject.terms.push(terms);
+            if let Some((state, error)) = failure {
+                subject.failure = Some(Failed::new(state, error));
+                break;
+            }
+            let Some(next) = switched else {
+                break;
+            };
+            let plan = self
+                .cached_plan(cache, &next.account_id, &next.plan_id)
+                .await;
+            match plan.and_then(|plan| Terms::new(&next, account, customer, plan)) {
+                Ok(new_terms) => {
+                    terms = new_terms;
+                    state = next;
+                }
+                Err(error) => {
+                    subject.failure = Some(Failed::new(next, error));
+                    break;
                 }
             }
-            Err(error) => Subject {
-                failure: Some(Failed::new(subscription.clone(), error)),
-                ..Subject::default()
-            },
         }
+        subject
     }
 
     /// The usage a renewal is billed from, read through the plan's query (`None` for programs
