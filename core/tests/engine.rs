@@ -394,6 +394,44 @@ async fn bad_subscriptions_are_refused_by_name() {
     assert_eq!(f.store.stats().await.unwrap().subscriptions, 1);
 }
 
+/// A plan whose interval no subscription's calendar takes is refused when it is saved (by the
+/// same check), not later when it is subscribed to.
+#[tokio::test]
+async fn a_plan_no_subscription_could_use_is_refused_when_saved() {
+    let f = fixture(true).await;
+    for (prompt, count) in [("$5 every 100000 months", 100_000), ("$5 per month", 0)] {
+        let plan = Plan {
+            interval_count: count,
+            ..ai_plan("long", prompt)
+        };
+        let err = save(&f, plan).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == "plan.interval_count"),
+            "{err}"
+        );
+    }
+    let saved = f
+        .store
+        .list_plans(&ai_billing::store::PlanListQuery {
+            account_id: ACCOUNT.into(),
+            after: None,
+            limit: None,
+        })
+        .await
+        .unwrap();
+    assert!(saved.is_empty(), "nothing was saved: {saved:?}");
+    // The most a calendar takes is saved, and subscribed to.
+    let plan = Plan {
+        interval_count: 1000,
+        ..ai_plan("long", "$5 every 1000 months")
+    };
+    save(&f, plan).await.unwrap();
+    f.clock.set(ny(2026, 1, 1, 9));
+    subscribe(&f, "s", "long", 1, date(2026, 1, 1))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_failed_renewal_leaves_nothing_and_the_run_goes_on() {
     let f = fixture(true).await;
