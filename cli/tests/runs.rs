@@ -412,3 +412,50 @@ fn a_run_until_a_date_after_now_is_refused_and_writes_nothing() {
     assert_eq!(run(&db)["failed"], 0);
     assert!(invoices(&db).len() > before.len());
 }
+
+/// `generate` writes all or nothing: a run that fails half-way leaves no new file behind, and one
+/// into a database an earlier generate filled is refused before it writes anything.
+#[test]
+fn generate_writes_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // Some subscriptions would start in the year 3000: refused after the accounts, plans and
+    // first subscriptions were written.
+    let path = dir.path().join("failed.db");
+    let db = format!("sqlite://{}", path.display());
+    let out = ai_billing(&[
+        "generate",
+        "--db",
+        &db,
+        "--subscriptions",
+        "50",
+        "--start",
+        "2999-12-20",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("subscription.start_date"));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing left behind: {left:?}");
+
+    let db = sqlite_url(dir.path(), "filled.db");
+    generate(&db);
+    let stats = || ok(&["stats", "--db", &db, "--json"]);
+    let before = stats();
+    let out = ai_billing(&[
+        "generate",
+        "--db",
+        &db,
+        "--subscriptions",
+        "5",
+        "--start",
+        "2026-01-01",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("acct_gazette"), "{stderr}");
+    assert_eq!(stats(), before, "nothing was written");
+    assert!(path_exists(&db));
+}
+
+fn path_exists(url: &str) -> bool {
+    Path::new(url.trim_start_matches("sqlite://")).exists()
+}
