@@ -17,8 +17,8 @@ use crate::failure::{CliResult, Failure};
 /// The database a command works on.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
-    /// The database: `sqlite://PATH` (created if missing), `sqlite::memory:`, or
-    /// `postgres://USER@HOST:PORT/DB`. Defaults to $AI_BILLING_DB.
+    /// The database: `sqlite://PATH` (created if missing) or `postgres://USER@HOST:PORT/DB`
+    /// (not `sqlite::memory:`: it would not outlive the command). Defaults to $AI_BILLING_DB.
     #[arg(long, value_name = "URL", env = "AI_BILLING_DB")]
     pub db: String,
 }
@@ -58,6 +58,7 @@ impl DbArgs {
 /// Opens `url` through [`BillingEngine::open`] with `setup`; errors say which database, a
 /// missing PostgreSQL database how to create it, a model without a key how to do without.
 pub async fn open_engine(url: &str, setup: Setup<'_>) -> CliResult<Engine> {
+    persistent(url)?;
     let model = setup.model.cloned().unwrap_or_default();
     let concurrency = setup
         .concurrency
@@ -101,6 +102,7 @@ pub use ai_billing::api::redact_url as redact;
 /// The usage tables of the database `url`, schema brought up to date (see
 /// [`DbArgs::open_with_fixtures`]).
 pub async fn open_fixtures(url: &str) -> CliResult<Arc<dyn FixtureStore>> {
+    persistent(url)?;
     let context = || format!("cannot open the database {}", redact(url));
     let store = ai_billing::connect_with_fixtures(url)
         .await
@@ -110,6 +112,20 @@ pub async fn open_fixtures(url: &str) -> CliResult<Arc<dyn FixtureStore>> {
         .await
         .map_err(|e| Failure::from(e).context(context()))?;
     Ok(store)
+}
+
+/// Refuses a database that lives in memory (`sqlite::memory:`, `sqlite://` with no path): each
+/// command is a process of its own, so what one writes (`init`'s schema, a plan) would be gone
+/// before the next, which would fail with "no such table".
+fn persistent(url: &str) -> CliResult<()> {
+    if ai_billing::sqlite::lives_in_memory(url) {
+        return Err(Failure::invalid_input(
+            format!("invalid --db {url:?}"),
+            "this SQLite database lives in memory only while one command runs: what it writes \
+             is gone before the next command; use a file (sqlite://PATH) or PostgreSQL",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `url` names a PostgreSQL database.

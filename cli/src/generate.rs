@@ -13,8 +13,12 @@
 //! subscriptions that change (about one in five) are billed up to each change as it is made, as a
 //! platform billing every day would have billed them; every other invoice is issued by
 //! `ai-billing run`.
+//!
+//! All or nothing: a new SQLite file is removed again when the run fails, and a database an
+//! earlier generate filled is refused before anything is written.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -186,7 +190,13 @@ pub fn run(args: &Args) -> CliResult {
         ));
     }
     let started = Instant::now();
-    let mut summary = block_on(generate(args))?;
+    // All or nothing: a SQLite file this run creates is removed again when it fails.
+    let created = new_sqlite_file(&args.db.db);
+    let generated = block_on(generate(args));
+    if let (Err(_), Some(path)) = (&generated, &created) {
+        remove_sqlite_file(path);
+    }
+    let mut summary = generated?;
     summary.seconds = format!("{:.1}", started.elapsed().as_secs_f64());
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -243,6 +253,18 @@ async fn generate(args: &Args) -> CliResult<Summary> {
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .ok_or_else(|| Failure::invalid_input("invalid --start", "the date is out of range"))?
         .and_utc();
+    // Into an existing database: what an earlier generate wrote would conflict half-way through,
+    // so it is refused before anything is written.
+    for (id, ..) in ACCOUNTS {
+        if engine.store().account(id).await?.is_some() {
+            return Err(Failure::invalid_input(
+                format!("invalid --db {}", crate::database::redact(&args.db.db)),
+                format!(
+                    "it already holds account {id:?} (an earlier generate): generate fills a new database"
+                ),
+            ));
+        }
+    }
     let clock = Arc::new(FixedClock::new(before));
     let engine = engine.with_clock(clock);
     let actor = "generate";
@@ -297,6 +319,23 @@ async fn generate(args: &Args) -> CliResult<Summary> {
     }
     summary.invoices = engine.store().stats().await?.invoices;
     Ok(summary)
+}
+
+/// The file of a SQLite `url` when it does not exist yet (so this run would create it); `None`
+/// for memory, PostgreSQL, or a file that is already there (never removed).
+fn new_sqlite_file(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite://")?.split('?').next()?;
+    let path = PathBuf::from(path);
+    (!path.as_os_str().is_empty() && !path.exists()).then_some(path)
+}
+
+/// Removes a SQLite file and its WAL files (best effort: what cannot be removed is left).
+fn remove_sqlite_file(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
 }
 
 fn currency_symbol(currency: Currency) -> &'static str {

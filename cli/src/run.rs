@@ -21,16 +21,18 @@ use crate::tax::TaxArgs;
                   through the plan's query, the agent payload, tax on the final amount, the revenue \
                   schedule and the invoice, then the next period, in one transaction per invoice. A \
                   subscription that owes several periods is caught up. Safe to re-run, to resume \
-                  after a crash, and to run twice at once: no period is billed twice or skipped.\n\n\
+                  after a crash, and to run twice at once: no period is billed twice or skipped. \
+                  --until cannot be later than now: an invoice is never issued before its time.\n\n\
                   Exit status: 0 when every renewal succeeded; 1 when some failed (each left its \
-                  subscription untouched and wrote a renewal_failed audit event).",
+                  subscription untouched and wrote a renewal_failed audit event); 2 for an \
+                  --until later than now.",
     after_help = "Examples:\n  ai-billing run --db sqlite://bench.db --until 2026-04-30\n  ai-billing run --db postgres://postgres@127.0.0.1/billing --until 2026-04-30T05:00:00Z --json"
 )]
 pub struct Args {
     #[command(flatten)]
     pub db: DbArgs,
-    /// Bill what is due up to this moment: a date (the end of that day, UTC) or an RFC 3339
-    /// instant.
+    /// Bill what is due up to this moment, not later than now: a date (the end of that day,
+    /// UTC) or an RFC 3339 instant.
     #[arg(long, value_name = "DATE", value_parser = parse_until)]
     pub until: DateTime<Utc>,
     #[command(flatten)]
@@ -107,7 +109,21 @@ pub fn run(args: &Args) -> CliResult {
             }
             _ => None,
         };
-        Ok((report?, shipped))
+        // A run later than now is refused by the engine (field `now`); say it was --until.
+        let report = report.map_err(|error| {
+            let ahead =
+                matches!(&error, ai_billing::Error::InvalidInput { field, .. } if field == "now");
+            let failure = Failure::from(error);
+            if ahead {
+                failure.context(format!(
+                    "cannot run up to --until {}",
+                    args.until.to_rfc3339()
+                ))
+            } else {
+                failure
+            }
+        })?;
+        Ok((report, shipped))
     })?;
     if let Some((summary, error)) = &shipped {
         let mut err = std::io::stderr().lock();

@@ -147,9 +147,12 @@ fn the_api_key_never_reaches_the_output_the_errors_or_the_audit_trail() {
             .output()
             .expect("the binary runs")
     };
+    // A run bills only what is due by now (the CLI's clock is the system's): the subscription
+    // starts 4 months back, the first run bills up to 2 months back, the second up to now.
     let today = chrono::Utc::now().date_naive();
-    let later = (today + chrono::Months::new(2)).to_string();
-    let today = today.to_string();
+    let start = (today - chrono::Months::new(4)).to_string();
+    let later = (today - chrono::Months::new(2)).to_string();
+    let far = chrono::Utc::now().to_rfc3339();
     let mut everything = String::new();
     let mut keep = |output: Output| -> Output {
         everything.push_str(&String::from_utf8_lossy(&output.stdout));
@@ -206,7 +209,7 @@ fn the_api_key_never_reaches_the_output_the_errors_or_the_audit_trail() {
             "--quantity",
             "2",
             "--start",
-            &today,
+            &start,
             "--mode",
             "agent",
         ],
@@ -230,7 +233,6 @@ fn the_api_key_never_reaches_the_output_the_errors_or_the_audit_trail() {
         fail_every: Some(1),
         ..MockBehaviour::default()
     });
-    let far = (chrono::Utc::now().date_naive() + chrono::Months::new(4)).to_string();
     let failed = keep(run(&[
         "run", "--db", &db, "--until", &far, "--mode", "agent",
     ]));

@@ -380,3 +380,31 @@ fn help_explains_every_command() {
         );
     }
 }
+
+/// An in-memory SQLite database cannot outlive one command: `init` on it would report success
+/// and every later command fail with "no such table". Refused by name, nothing on stdout.
+#[test]
+fn an_in_memory_database_is_refused_for_commands_that_keep_state() {
+    for url in ["sqlite::memory:", "sqlite://"] {
+        for args in [
+            vec!["init", "--db", url],
+            vec!["stats", "--db", url],
+            vec!["run", "--db", url, "--until", "2026-01-31"],
+            vec![
+                "generate",
+                "--db",
+                url,
+                "--subscriptions",
+                "1",
+                "--start",
+                "2026-01-01",
+            ],
+        ] {
+            let output = run(&args);
+            assert_malformed(&output, &["--db", url, "sqlite://PATH"]);
+        }
+    }
+    // The scenario preview bills in memory of its own, and keeps working.
+    let output = preview(&valid());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

@@ -479,3 +479,80 @@ fn a_run_taxes_each_customer_by_the_rate_table() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rate"));
 }
+
+/// A run up to a date that has not come yet is refused (exit 2, naming the date and now), and
+/// writes nothing: its invoices would be issued before their time, on the usage known today.
+#[test]
+fn a_run_until_a_date_after_now_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path(), "ahead.db");
+    generate(&db);
+    let before = invoices(&db);
+    let out = ai_billing(&["run", "--db", &db, "--until", "2099-12-31", "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("--until 2099-12-31T23:59:59.999999"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2099-12-31T23:59:59.999999Z"), "{stderr}");
+    // ... and now on the clock, the CLI's being the system's.
+    let (_, clock) = stderr.split_once("clock (").expect("names now");
+    let clock = chrono::DateTime::parse_from_rfc3339(clock.split(')').next().unwrap()).unwrap();
+    assert!(
+        (chrono::Utc::now() - clock.to_utc()).num_minutes().abs() < 10,
+        "{stderr}"
+    );
+    assert_eq!(invoices(&db), before, "nothing was billed");
+    // The same run up to a date that has come bills as usual.
+    assert_eq!(run(&db)["failed"], 0);
+    assert!(invoices(&db).len() > before.len());
+}
+
+/// `generate` writes all or nothing: a run that fails half-way leaves no new file behind, and one
+/// into a database an earlier generate filled is refused before it writes anything.
+#[test]
+fn generate_writes_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // Some subscriptions would start in the year 3000: refused after the accounts, plans and
+    // first subscriptions were written.
+    let path = dir.path().join("failed.db");
+    let db = format!("sqlite://{}", path.display());
+    let out = ai_billing(&[
+        "generate",
+        "--db",
+        &db,
+        "--subscriptions",
+        "50",
+        "--start",
+        "2999-12-20",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("subscription.start_date"));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing left behind: {left:?}");
+
+    let db = sqlite_url(dir.path(), "filled.db");
+    generate(&db);
+    let stats = || ok(&["stats", "--db", &db, "--json"]);
+    let before = stats();
+    let out = ai_billing(&[
+        "generate",
+        "--db",
+        &db,
+        "--subscriptions",
+        "5",
+        "--start",
+        "2026-01-01",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("acct_gazette"), "{stderr}");
+    assert_eq!(stats(), before, "nothing was written");
+    assert!(path_exists(&db));
+}
+
+fn path_exists(url: &str) -> bool {
+    Path::new(url.trim_start_matches("sqlite://")).exists()
+}

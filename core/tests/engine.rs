@@ -394,6 +394,44 @@ async fn bad_subscriptions_are_refused_by_name() {
     assert_eq!(f.store.stats().await.unwrap().subscriptions, 1);
 }
 
+/// A plan whose interval no subscription's calendar takes is refused when it is saved (by the
+/// same check), not later when it is subscribed to.
+#[tokio::test]
+async fn a_plan_no_subscription_could_use_is_refused_when_saved() {
+    let f = fixture(true).await;
+    for (prompt, count) in [("$5 every 100000 months", 100_000), ("$5 per month", 0)] {
+        let plan = Plan {
+            interval_count: count,
+            ..ai_plan("long", prompt)
+        };
+        let err = save(&f, plan).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == "plan.interval_count"),
+            "{err}"
+        );
+    }
+    let saved = f
+        .store
+        .list_plans(&ai_billing::store::PlanListQuery {
+            account_id: ACCOUNT.into(),
+            after: None,
+            limit: None,
+        })
+        .await
+        .unwrap();
+    assert!(saved.is_empty(), "nothing was saved: {saved:?}");
+    // The most a calendar takes is saved, and subscribed to.
+    let plan = Plan {
+        interval_count: 1000,
+        ..ai_plan("long", "$5 every 1000 months")
+    };
+    save(&f, plan).await.unwrap();
+    f.clock.set(ny(2026, 1, 1, 9));
+    subscribe(&f, "s", "long", 1, date(2026, 1, 1))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_failed_renewal_leaves_nothing_and_the_run_goes_on() {
     let f = fixture(true).await;
@@ -448,6 +486,65 @@ async fn a_failed_renewal_leaves_nothing_and_the_run_goes_on() {
         .expect("the failure is audited");
     assert_eq!(failed.data["code"], "PROMPT_NOT_UNDERSTOOD");
     assert_eq!(totals(&invoices(&f, "good").await), ["10.00", "10.00"]);
+}
+
+#[tokio::test]
+async fn a_run_ahead_of_the_clock_is_refused_and_writes_nothing() {
+    let f = fixture(true).await;
+    save(&f, ai_plan("flat", "$10 per month")).await.unwrap();
+    f.clock.set(ny(2026, 1, 1, 9));
+    subscribe(&f, "s", "flat", 1, date(2026, 1, 1))
+        .await
+        .unwrap();
+    let before = f.store.subscription(ACCOUNT, "s").await.unwrap().unwrap();
+    let trail_before = f.store.events_for(ACCOUNT, "s").await.unwrap().len();
+    // On Jan 20, a run (or one renewal) up to Jun 30 would issue the invoices of Feb to Jun now.
+    f.clock.set(ny(2026, 1, 20, 9));
+    let later = ny(2026, 6, 30, 9);
+    let refused = [
+        f.engine
+            .run_due(&RunDue {
+                now: Some(later),
+                progress: None,
+            })
+            .await
+            .map(|_| ()),
+        f.engine
+            .renew_subscription(ACCOUNT, "s", later)
+            .await
+            .map(|_| ()),
+    ];
+    for result in refused {
+        match result {
+            Err(Error::InvalidInput { field, reason }) => {
+                assert_eq!(field, "now");
+                assert!(reason.contains("2026-06-30T13:00:00Z"), "{reason}");
+                assert!(reason.contains("2026-01-20T14:00:00Z"), "{reason}");
+            }
+            other => panic!("expected an invalid now, got {other:?}"),
+        }
+    }
+    assert_eq!(invoices(&f, "s").await.len(), 1, "only the first invoice");
+    assert_eq!(
+        f.store.subscription(ACCOUNT, "s").await.unwrap().unwrap(),
+        before
+    );
+    assert_eq!(
+        f.store.events_for(ACCOUNT, "s").await.unwrap().len(),
+        trail_before
+    );
+    // Up to the clock's now (or before it) is fine; so is no `now` at all.
+    let now = ny(2026, 1, 20, 9);
+    let report = f
+        .engine
+        .run_due(&RunDue {
+            now: Some(now),
+            progress: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.issued, 0);
+    assert_eq!(run(&f, ny(2026, 2, 1, 9)).await.issued, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

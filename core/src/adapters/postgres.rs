@@ -65,6 +65,9 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 /// is exhausted or the server is gone.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long connecting waits for the server to answer at all (a refusal fails at once).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The embedded migrations of `sql/migrations/postgres/`, compiled into the library.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../sql/migrations/postgres");
 
@@ -232,6 +235,7 @@ impl PostgresStore {
                 format!("{url:?} is not a PostgreSQL url ({error})"),
             )
         })?;
+        probe(&options).await?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -256,6 +260,37 @@ impl PostgresStore {
             .begin()
             .await
             .map_err(storage(format!("starting to {action}")))
+    }
+}
+
+/// Opens one connection and closes it, so a server that refuses it (nothing listening, a
+/// database that does not exist, a bad password) fails at once with its own answer: the pool
+/// retries a refused connection until its acquire timeout (30 s) and then reports only that.
+/// A server that does not answer at all fails after [`CONNECT_TIMEOUT`].
+async fn probe(options: &PgConnectOptions) -> Result<()> {
+    use sqlx::Connection;
+    let action = format!(
+        "connecting to PostgreSQL at {}:{}",
+        options.get_host(),
+        options.get_port()
+    );
+    match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(options)).await {
+        Ok(Ok(connection)) => {
+            // Closing politely is a courtesy; the connection is dropped either way.
+            let _ = connection.close().await;
+            Ok(())
+        }
+        Ok(Err(error)) => Err(storage(action)(error)),
+        Err(_) => Err(Error::Storage {
+            action,
+            source: Box::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the server did not answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                ),
+            )),
+        }),
     }
 }
 
@@ -705,5 +740,34 @@ impl UsageFixtures for PostgresStore {
         rows: &[Return],
     ) -> Result<()> {
         usage::insert_returns(&self.pool, account_id, customer_id, rows).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port nothing listens on: one the system just gave out, closed again.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_fails_at_once_naming_the_server() {
+        let port = closed_port();
+        let url = format!("postgres://postgres@127.0.0.1:{port}/billing");
+        let started = std::time::Instant::now();
+        let error = PostgresStore::connect(&url).await.unwrap_err();
+        // The pool alone retried for its 30 s acquire timeout; the answer is immediate.
+        assert!(started.elapsed() < Duration::from_secs(10), "{error}");
+        let Error::Storage { action, source } = &error else {
+            panic!("expected a storage error, got {error:?}");
+        };
+        assert_eq!(
+            action,
+            &format!("connecting to PostgreSQL at 127.0.0.1:{port}")
+        );
+        assert!(source.to_string().contains("refused"), "{source}");
     }
 }

@@ -63,8 +63,9 @@ impl SqliteStore {
     /// Opens the database at `url`: `sqlite::memory:`, or `sqlite://PATH` (created if missing).
     /// Call [`BillingState::migrate`](crate::store::BillingState::migrate) before using it.
     ///
-    /// An in-memory database lives as long as this handle (and its clones): its pool holds exactly
-    /// one connection that is never closed, so every query sees the same database. A file database
+    /// An in-memory database (and SQLite's private temporary one, `sqlite://` with no path) lives
+    /// as long as this handle (and its clones): its pool holds exactly one connection that is
+    /// never closed, so every query sees the same database. A file database
     /// uses the WAL journal and keeps its rows across opens. Every connection enforces foreign
     /// keys and waits up to 30 seconds for a lock held by another writer.
     pub async fn open(url: &str) -> Result<Self> {
@@ -78,8 +79,7 @@ impl SqliteStore {
             .map_err(storage("reading the database url"))?
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let pool = if in_memory {
+        let pool = if lives_in_memory(url) {
             SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -134,6 +134,22 @@ impl SqliteStore {
             .await
             .map_err(storage("committing the database migrations"))
     }
+}
+
+/// Whether `url` names a SQLite database that lives only as long as the store opened on it:
+/// memory (`sqlite::memory:`, `mode=memory`) or SQLite's private temporary database (no path:
+/// `sqlite://`). Each connection to such a URL would be a database of its own, so
+/// [`SqliteStore::open`] gives it one connection; a tool that opens the database once per command
+/// (the CLI) refuses it, since what one command writes is gone before the next.
+pub fn lives_in_memory(url: &str) -> bool {
+    if !url.starts_with("sqlite:") {
+        return false;
+    }
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return true;
+    }
+    SqliteConnectOptions::from_str(url)
+        .is_ok_and(|options| options.get_filename().as_os_str().is_empty())
 }
 
 /// Whether `error` is SQLite saying the database is locked by another connection.
@@ -192,5 +208,38 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn urls_that_live_in_memory_are_told_from_files() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://",
+            "sqlite:",
+            "sqlite://db?mode=memory",
+        ] {
+            assert!(lives_in_memory(url), "{url}");
+        }
+        for url in [
+            "sqlite://billing.db",
+            "sqlite:///tmp/b.db",
+            "postgres://h/db",
+        ] {
+            assert!(!lives_in_memory(url), "{url}");
+        }
+    }
+
+    /// Each connection to `sqlite://` is a private temporary database of its own: the store
+    /// holds one, so the schema it migrated is the one every later call sees.
+    #[tokio::test]
+    async fn a_temporary_database_is_one_database() {
+        use crate::store::BillingState;
+        let store = SqliteStore::open("sqlite://").await.unwrap();
+        store.migrate().await.unwrap();
+        let stats = futures_util::future::join_all((0..8).map(|_| store.stats())).await;
+        for stats in stats {
+            assert_eq!(stats.unwrap().subscriptions, 0);
+        }
     }
 }

@@ -63,9 +63,16 @@ impl BillingInterval {
     /// Checks the count is within `1..=`[`MAX_INTERVAL_COUNT`] (for intervals built as struct
     /// literals or deserialised).
     pub fn validate(&self) -> Result<()> {
+        self.validate_as("interval_count")
+    }
+
+    /// [`BillingInterval::validate`] naming the input `field` (`plan.interval_count`): the one
+    /// check of an interval, for a plan when it is saved as for a subscription's calendar, so a
+    /// plan that is saved can always be subscribed to.
+    pub fn validate_as(&self, field: &str) -> Result<()> {
         if self.count == 0 || self.count > MAX_INTERVAL_COUNT {
             return Err(Error::invalid(
-                "interval_count",
+                field,
                 format!(
                     "{} is out of range: a billing interval spans 1 to {MAX_INTERVAL_COUNT} {}s",
                     self.count,

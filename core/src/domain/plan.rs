@@ -213,15 +213,16 @@ impl Plan {
         }
     }
 
-    /// The billing interval; an `interval_count` of 0 is refused (field `plan.interval_count`).
+    /// The billing interval; a count a subscription's calendar would refuse (0, or above
+    /// [`MAX_INTERVAL_COUNT`](crate::domain::calendar::MAX_INTERVAL_COUNT)) is refused here by the same
+    /// check (field `plan.interval_count`), so it is refused when the plan is saved.
     pub fn interval(&self) -> Result<BillingInterval> {
-        if self.interval_count == 0 {
-            return Err(Error::invalid("plan.interval_count", "must be at least 1"));
-        }
-        Ok(BillingInterval {
+        let interval = BillingInterval {
             unit: self.interval,
             count: self.interval_count,
-        })
+        };
+        interval.validate_as("plan.interval_count")?;
+        Ok(interval)
     }
 
     /// Whether `account` may have this plan: AI plans exist only for abstracted accounts
@@ -521,9 +522,16 @@ mod tests {
     }
 
     #[test]
-    fn interval_count_zero_is_refused() {
+    fn interval_counts_a_calendar_refuses_are_refused() {
         let p = plan(r#""type": "standard", "interval_count": 0"#);
         assert_eq!(field_of(&p.interval().unwrap_err()), "plan.interval_count");
+        // Above the most a subscription's calendar takes: refused by the same check.
+        let p = plan(r#""type": "standard", "interval_count": 100000"#);
+        let error = p.validate().unwrap_err();
+        assert_eq!(field_of(&error), "plan.interval_count");
+        assert!(error.to_string().contains("1 to 1000 months"), "{error}");
+        let p = plan(r#""type": "standard", "interval_count": 1000"#);
+        p.validate().unwrap();
         let p = plan(r#""type": "standard", "interval_count": 3"#);
         assert_eq!(
             p.interval().unwrap(),

@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::audit::new_id;
@@ -56,7 +56,8 @@ pub type ProgressFn = Arc<dyn Fn(&RunReport) + Send + Sync>;
 /// A billing run.
 #[derive(Clone, Default)]
 pub struct RunDue {
-    /// Bill everything due at or before this instant; the clock's now when `None`.
+    /// Bill everything due at or before this instant; the clock's now when `None`. Never later
+    /// than the clock's now ([`Error::InvalidInput`] on `now`): no invoice before its time.
     pub now: Option<DateTime<Utc>>,
     /// Told the totals so far after each subscription (for a progress bar).
     pub progress: Option<ProgressFn>,
@@ -143,13 +144,15 @@ struct Subject {
 impl Engine {
     /// Renews one subscription as [`Engine::run_due`] would at `now` (every period it owes, in
     /// order), but ends with the renewal's error when one fails (after recording it) instead of
-    /// counting it: for callers that bill one subscription and must know why it failed.
+    /// counting it: for callers that bill one subscription and must know why it failed. A `now`
+    /// later than the clock's is refused, as by [`Engine::run_due`].
     pub async fn renew_subscription(
         &self,
         account_id: &str,
         subscription_id: &str,
         now: DateTime<Utc>,
     ) -> Result<RunReport> {
+        self.not_ahead_of_clock(now)?;
         let subscription = self.subscription(account_id, subscription_id).await?;
         let run_id = new_id();
         let renewed = self
@@ -176,7 +179,13 @@ impl Engine {
     /// Errors of the run itself (the store cannot list due subscriptions) end it.
     #[tracing::instrument(name = "run_due", skip_all, fields(now = ?request.now, run_id = tracing::field::Empty, mode = self.mode.as_str()))]
     pub async fn run_due(&self, request: &RunDue) -> Result<RunReport> {
-        let now = request.now.unwrap_or_else(|| self.clock.now());
+        let now = match request.now {
+            Some(now) => {
+                self.not_ahead_of_clock(now)?;
+                now
+            }
+            None => self.clock.now(),
+        };
         let mut report = RunReport {
             run_id: new_id(),
             ..RunReport::default()
@@ -242,6 +251,27 @@ impl Engine {
             "run finished"
         );
         Ok(report)
+    }
+
+    /// Refuses to bill up to an instant the clock has not reached: the invoices due by then would
+    /// be issued before their issue instant, on whatever usage exists now, and the usage that
+    /// comes later in their periods would never be billed. [`Error::InvalidInput`] on `now`,
+    /// naming the instant asked and the clock's now.
+    fn not_ahead_of_clock(&self, now: DateTime<Utc>) -> Result<()> {
+        let clock = self.clock.now();
+        if now <= clock {
+            return Ok(());
+        }
+        let show = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        Err(Error::invalid(
+            "now",
+            format!(
+                "cannot bill up to {}: it is later than now on the engine's clock ({}); a run \
+                 bills only what is due by now, so run again once that time has come",
+                show(now),
+                show(clock)
+            ),
+        ))
     }
 
     /// The page of due subscriptions after `cursor` and the cursor of the next (`None` once a
