@@ -539,14 +539,18 @@ impl BillingState for PostgresStore {
     async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome> {
         request.check_revision()?;
         let mut tx = self.begin("commit a subscription change").await?;
-        // Anything but Committed drops the transaction, which rolls it back: nothing is written.
-        let outcome = commit_one(&mut tx, request).await?;
-        if outcome == CommitOutcome::Committed {
+        let outcome = commit_one(&mut tx, request).await;
+        if let Ok(CommitOutcome::Committed) = outcome {
             tx.commit()
                 .await
                 .map_err(storage("committing a subscription change"))?;
+        } else {
+            // Anything but Committed writes nothing. Rolled back now, not when the pool next
+            // uses the connection: the row lock is gone before the caller goes on (a writer
+            // after it never finds the row held by a change that is over).
+            let _ = tx.rollback().await;
         }
-        Ok(outcome)
+        outcome
     }
 
     async fn customers(&self, keys: &[(String, String)]) -> Result<Vec<Option<Customer>>> {

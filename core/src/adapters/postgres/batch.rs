@@ -254,17 +254,25 @@ pub(crate) async fn commit_claimed(
     };
     let outcomes = if requests.iter().any(|r| !r.credit_notes.is_empty()) {
         // Rare (a change settled at a renewal): each request on its own, in order.
-        commit_each(&mut tx, requests).await?
+        commit_each(&mut tx, requests).await
     } else {
-        write_page(&mut tx, requests).await?
+        write_page(&mut tx, requests).await
     };
-    if outcomes
-        .iter()
-        .all(|outcome| matches!(outcome, Ok(CommitOutcome::Busy)))
-    {
-        // Nothing was written: the transaction is dropped, which rolls it back.
-        return Ok(outcomes);
-    }
+    let outcomes = match outcomes {
+        Ok(outcomes)
+            if !outcomes
+                .iter()
+                .all(|outcome| matches!(outcome, Ok(CommitOutcome::Busy))) =>
+        {
+            outcomes
+        }
+        // Nothing is written: rolled back now, so the page's row locks are gone before the
+        // caller goes on.
+        other => {
+            let _ = tx.rollback().await;
+            return other;
+        }
+    };
     tx.commit()
         .await
         .map_err(storage("committing a page of renewals"))?;
