@@ -283,22 +283,28 @@ test('updateSubscription with proration bills the days at each quantity', async 
   assert.equal(BigInt(updated.changes.increases[0].amount_minor), due - 3100n);
   assert.equal(updated.changes.increases[0].service_start, addDays(today, 1));
 
-  // Down to 2 from a later date: a decrease on the billed period is a credit note, not an answer
-  // field of updateSubscription (it answers the subscription); it is listed.
-  await engine.updateSubscription({
+  // Down to 2 from a later date: the decrease first takes back the increase still waiting for an
+  // invoice (it was never invoiced), so no credit note is issued and the increase is what the
+  // period now owes above what it was billed.
+  const lowered = await engine.updateSubscription({
     account_id: ACCOUNT,
     subscription_id: 'sub_qty',
     quantity: 2,
     proration: 'prorate',
     effective: addDays(today, 4),
   });
-  const notes = await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_qty' });
-  assert.deepEqual(notes.map((n) => n.reason), ['quantity']);
+  const dueNow =
+    roundDiv(3100n * 20n, periodDays) +
+    roundDiv(3100n * 3n * 3n, periodDays) +
+    roundDiv(3100n * 2n * BigInt(periodDays - 23), periodDays);
+  const waiting = lowered.changes.increases.reduce((sum, i) => sum + BigInt(i.amount_minor), 0n);
+  assert.equal(waiting, dueNow - 3100n);
+  assert.deepEqual(await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_qty' }), []);
 
   // Without proration, the default: from the next invoice, nothing settled.
   const plain = await engine.updateSubscription({ account_id: ACCOUNT, subscription_id: 'sub_qty', quantity: 1, proration: 'none' });
   assert.equal(plain.quantity, 1);
-  assert.equal((await engine.listCreditNotes({ account_id: ACCOUNT })).length, 1);
+  assert.equal((await engine.listCreditNotes({ account_id: ACCOUNT })).length, 0);
 
   const bad = await rejection(
     engine.updateSubscription({ account_id: ACCOUNT, subscription_id: 'sub_qty', quantity: 2, proration: 'sometimes' }),
