@@ -3,8 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::query_builder::Separated;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use super::json_rows::JsonRows;
 use super::rows::{self, date_text, micros};
@@ -16,8 +15,8 @@ use crate::subscription::Subscription;
 
 use super::credit_notes::{credited_invoices, insert_credit_notes};
 use super::outbox::{event_rows, insert_event_rows, insert_events};
-use super::store::bind_subscription;
-use super::tx::{CHUNK, Tx, is_unique_violation};
+use super::rows::{bind_subscription, insert_children};
+use super::tx::{Tx, is_unique_violation};
 
 /// Inserts an invoice and its children. `Ok(false)`, with nothing of the invoice written, when an
 /// invoice for the same period (or with the same id) exists; the caller then rolls back.
@@ -593,28 +592,4 @@ pub(super) async fn commit_page(
     execute_rows(tx, UPSERT_STATES, states, action).await?;
     insert_event_rows(tx, events).await?;
     Ok(decided.outcomes)
-}
-
-/// Inserts one child table of an invoice (`insert_into` names its columns, the key and position
-/// first), chunked multi-row INSERTs of (account, invoice, position) then what `push` binds for
-/// an item. The three child tables differ only in their columns.
-pub(super) async fn insert_children<T>(
-    conn: &mut SqliteConnection,
-    (account_id, invoice_id): (&str, &str),
-    insert_into: &'static str,
-    items: &[T],
-    push: impl Fn(&mut Separated<'_, Sqlite, &'static str>, &T),
-) -> std::result::Result<(), sqlx::Error> {
-    let items: Vec<_> = items.iter().enumerate().collect();
-    for chunk in items.chunks(CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(insert_into);
-        insert.push_values(chunk, |mut row, (position, item)| {
-            row.push_bind(account_id.to_owned())
-                .push_bind(invoice_id.to_owned())
-                .push_bind(*position as i64);
-            push(&mut row, item);
-        });
-        insert.build().execute(&mut *conn).await?;
-    }
-    Ok(())
 }

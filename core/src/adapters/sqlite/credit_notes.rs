@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::commits::insert_children;
 use super::rows::{self, CREDIT_NOTE_COLUMNS, INVOICE_COLUMNS, date_text, micros};
+use super::rows::{by_parent, insert_children};
 use super::storage;
-use super::store::by_parent;
 use super::tx::{fetch_failed, roll_back};
 use crate::credit_note::CreditNote;
 use crate::error::Result;

@@ -2,6 +2,7 @@
 //! written (an unknown status, a negative quantity, a malformed date) with [`Error::Storage`]
 //! naming the table and column, and the few encodings shared by the writes.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,7 +10,11 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use sqlx::query_builder::Separated;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
 use super::SqliteError;
+use super::tx::CHUNK;
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
 use crate::changes::Changes;
 use crate::credit_note::CreditNote;
@@ -507,4 +512,75 @@ pub(super) fn rejected_event(row: &SqliteRow) -> Result<(AuditEvent, String)> {
 pub(super) fn total(row: &SqliteRow, table: &'static str, column: &'static str) -> Result<u64> {
     let value: i64 = get(row, table, column)?;
     u64::try_from(value).map_err(|_| corrupt(table, column, format!("a count of {value}")))
+}
+
+/// The subscription's columns, bound in [`SUBSCRIPTION_COLUMNS`] order (`?1` to `?16`).
+pub(super) fn bind_subscription<'q>(
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    subscription: &Subscription,
+) -> Result<sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>> {
+    let changes = changes_json(&subscription.changes)?;
+    Ok(query
+        .bind(subscription.account_id.clone())
+        .bind(subscription.id.clone())
+        .bind(subscription.customer_id.clone())
+        .bind(subscription.plan_id.clone())
+        .bind(i64::from(subscription.quantity))
+        .bind(date_text(subscription.start_date))
+        .bind(subscription.status.as_str())
+        .bind(i64::from(subscription.current_period))
+        .bind(date_text(subscription.current_period_start))
+        .bind(date_text(subscription.current_period_end))
+        .bind(i64::from(subscription.next_invoice_period))
+        .bind(subscription.next_invoice_at.map(micros))
+        .bind(subscription.revision)
+        .bind(micros(subscription.created_at))
+        .bind(micros(subscription.updated_at))
+        .bind(changes))
+}
+
+/// Groups the rows of a child `table` by the key of their document (the account and the
+/// `parent` column), each read in its document's currency; rows of no document in `heads` are
+/// skipped.
+pub(super) fn by_parent<T>(
+    rows: &[SqliteRow],
+    table: &'static str,
+    parent: &'static str,
+    heads: &HashMap<(String, String), crate::money::Currency>,
+    read: impl Fn(&SqliteRow, &'static str, crate::money::Currency) -> Result<T>,
+) -> Result<HashMap<(String, String), Vec<T>>> {
+    let mut grouped: HashMap<(String, String), Vec<T>> = HashMap::new();
+    for row in rows {
+        let key = child_key(row, table, parent)?;
+        let Some(currency) = heads.get(&key) else {
+            continue;
+        };
+        let item = read(row, table, *currency)?;
+        grouped.entry(key).or_default().push(item);
+    }
+    Ok(grouped)
+}
+
+/// Inserts one child table of an invoice (`insert_into` names its columns, the key and position
+/// first), chunked multi-row INSERTs of (account, invoice, position) then what `push` binds for
+/// an item. The three child tables differ only in their columns.
+pub(super) async fn insert_children<T>(
+    conn: &mut SqliteConnection,
+    (account_id, invoice_id): (&str, &str),
+    insert_into: &'static str,
+    items: &[T],
+    push: impl Fn(&mut Separated<'_, Sqlite, &'static str>, &T),
+) -> std::result::Result<(), sqlx::Error> {
+    let items: Vec<_> = items.iter().enumerate().collect();
+    for chunk in items.chunks(CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(insert_into);
+        insert.push_values(chunk, |mut row, (position, item)| {
+            row.push_bind(account_id.to_owned())
+                .push_bind(invoice_id.to_owned())
+                .push_bind(*position as i64);
+            push(&mut row, item);
+        });
+        insert.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::rows::{self, INVOICE_COLUMNS, SUBSCRIPTION_COLUMNS, date_text, micros};
+use super::rows::{
+    self, INVOICE_COLUMNS, SUBSCRIPTION_COLUMNS, bind_subscription, by_parent, micros,
+};
 use super::{SqliteStore, storage};
 use crate::audit::AuditEvent;
 use crate::credit_note::CreditNote;
@@ -55,31 +57,6 @@ pub(super) async fn require_account(conn: &mut SqliteConnection, account_id: &st
     }
 }
 
-/// The subscription's columns, bound in [`SUBSCRIPTION_COLUMNS`] order (`?1` to `?16`).
-pub(super) fn bind_subscription<'q>(
-    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
-    subscription: &Subscription,
-) -> Result<sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>> {
-    let changes = rows::changes_json(&subscription.changes)?;
-    Ok(query
-        .bind(subscription.account_id.clone())
-        .bind(subscription.id.clone())
-        .bind(subscription.customer_id.clone())
-        .bind(subscription.plan_id.clone())
-        .bind(i64::from(subscription.quantity))
-        .bind(date_text(subscription.start_date))
-        .bind(subscription.status.as_str())
-        .bind(i64::from(subscription.current_period))
-        .bind(date_text(subscription.current_period_start))
-        .bind(date_text(subscription.current_period_end))
-        .bind(i64::from(subscription.next_invoice_period))
-        .bind(subscription.next_invoice_at.map(micros))
-        .bind(subscription.revision)
-        .bind(micros(subscription.created_at))
-        .bind(micros(subscription.updated_at))
-        .bind(changes))
-}
-
 /// The due query: `?1` due by, `?2` limit, and with `after`, `?3`/`?4` the cursor. The literal
 /// `status = 'active' AND next_invoice_at IS NOT NULL` matches the WHERE of the partial index
 /// `subscriptions_due`, which is in (account_id, id) order: SQLite walks it from the cursor and
@@ -107,28 +84,6 @@ pub(super) const LIST_PLANS: &str = "SELECT account_id, plan_id, version, plan_j
        AND version = (SELECT MAX(version) FROM plan_versions AS p \
                       WHERE p.account_id = v.account_id AND p.plan_id = v.plan_id) \
      ORDER BY plan_id LIMIT ?3";
-
-/// Groups the rows of a child `table` by the key of their document (the account and the
-/// `parent` column), each read in its document's currency; rows of no document in `heads` are
-/// skipped.
-pub(super) fn by_parent<T>(
-    rows: &[SqliteRow],
-    table: &'static str,
-    parent: &'static str,
-    heads: &HashMap<(String, String), crate::money::Currency>,
-    read: impl Fn(&SqliteRow, &'static str, crate::money::Currency) -> Result<T>,
-) -> Result<HashMap<(String, String), Vec<T>>> {
-    let mut grouped: HashMap<(String, String), Vec<T>> = HashMap::new();
-    for row in rows {
-        let key = rows::child_key(row, table, parent)?;
-        let Some(currency) = heads.get(&key) else {
-            continue;
-        };
-        let item = read(row, table, *currency)?;
-        grouped.entry(key).or_default().push(item);
-    }
-    Ok(grouped)
-}
 
 #[async_trait]
 impl BillingState for SqliteStore {
