@@ -14,6 +14,7 @@ pub mod error;
 pub mod interpreter;
 pub mod invoice;
 pub mod json;
+pub mod late_usage;
 pub mod money;
 pub mod plan;
 pub mod pricing;

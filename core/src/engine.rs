@@ -28,6 +28,7 @@ pub mod agent;
 mod cache;
 mod changes;
 mod events;
+mod late;
 pub mod period;
 mod plans;
 mod run;
@@ -80,6 +81,7 @@ pub struct Engine {
     concurrency: usize,
     mode: BillingMode,
     model: Option<Arc<dyn LanguageModel>>,
+    lookback: u32,
 }
 
 fn api_actor() -> String {
@@ -98,6 +100,7 @@ impl Engine {
             concurrency: 4,
             mode: BillingMode::Compiled,
             model: None,
+            lookback: crate::late_usage::DEFAULT_LOOKBACK,
         }
     }
 
@@ -155,6 +158,28 @@ impl Engine {
     pub fn with_concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
+    }
+
+    /// The engine reading `periods` billed periods again at each renewal for late usage (0 turns
+    /// late usage off; at most [`crate::late_usage::MAX_LOOKBACK`], else
+    /// [`Error::InvalidInput`] on `late_usage_lookback`).
+    pub fn with_late_usage_lookback(mut self, periods: u32) -> Result<Self> {
+        if periods > crate::late_usage::MAX_LOOKBACK {
+            return Err(Error::invalid(
+                "late_usage_lookback",
+                format!(
+                    "{periods} periods is more than the {} a renewal reads again",
+                    crate::late_usage::MAX_LOOKBACK
+                ),
+            ));
+        }
+        self.lookback = periods;
+        Ok(self)
+    }
+
+    /// How many billed periods a renewal reads again for late usage.
+    pub fn late_usage_lookback(&self) -> u32 {
+        self.lookback
     }
 
     /// The store.

@@ -54,8 +54,8 @@ pub use adapters::postgres;
 pub use adapters::sqlite;
 pub use api::{connect, scenario, schema};
 pub use domain::{
-    agent, calendar, changes, chat, clock, credit_note, error, interpreter, invoice, json, money,
-    plan, pricing, proration, revrec, subscription, tax, usage,
+    agent, calendar, changes, chat, clock, credit_note, error, interpreter, invoice, json,
+    late_usage, money, plan, pricing, proration, revrec, subscription, tax, usage,
 };
 pub use ports::{audit, llm_interpreter, model, store};
 

@@ -149,6 +149,7 @@ fn subscription(revision: i64) -> Subscription {
         next_invoice_period: 1,
         next_invoice_at: Some(at("2026-01-01T05:00:00Z")),
         changes: Default::default(),
+        billed_usage: Default::default(),
         revision,
         created_at: at("2026-01-01T00:00:00Z"),
         updated_at: at("2026-01-01T00:00:00Z"),
@@ -181,6 +182,7 @@ async fn two_pools_committing_over_one_revision_commit_once() {
             subscription: Subscription {
                 quantity: Quantity::new(quantity).unwrap(),
                 changes: Default::default(),
+                billed_usage: Default::default(),
                 revision: expected + 1,
                 updated_at: at("2026-01-02T00:00:00Z") + Duration::seconds(round),
                 ..subscription(expected + 1)

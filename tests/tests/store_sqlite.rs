@@ -134,6 +134,7 @@ fn subscription(id: &str) -> Subscription {
         next_invoice_period: 1,
         next_invoice_at: Some(at("2026-01-15T05:00:00Z")),
         changes: Default::default(),
+        billed_usage: Default::default(),
         revision: 1,
         created_at: at("2026-01-15T05:00:00.654321Z"),
         updated_at: at("2026-01-15T05:00:00.654321Z"),
@@ -161,6 +162,7 @@ fn invoice(subscription: &Subscription, period_start: NaiveDate) -> IssuedInvoic
         billing_reason: BillingReason::SubscriptionCycle,
         status: InvoiceStatus::Open,
         created_at: at("2026-01-15T05:00:00.999999Z"),
+        usage: Default::default(),
         invoice: Invoice {
             period_index: subscription.next_invoice_period.max(1),
             issue_date: period_start,

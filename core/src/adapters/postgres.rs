@@ -122,15 +122,16 @@ const LIST_PLANS: &str = "SELECT account_id, plan_id, version, plan::text AS pla
 const INSERT_SUBSCRIPTION: &str = "INSERT INTO subscriptions (account_id, id, customer_id, \
      plan_id, quantity, start_date, status, current_period, current_period_start, \
      current_period_end, next_invoice_period, next_invoice_at, revision, created_at, updated_at, \
-     changes) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::json) \
+     changes, billed_usage) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::json, \
+         $17::json) \
      ON CONFLICT DO NOTHING \
      RETURNING id";
 
 const UPDATE_SUBSCRIPTION: &str = "UPDATE subscriptions SET customer_id = $3, plan_id = $4, \
      quantity = $5, start_date = $6, status = $7, current_period = $8, current_period_start = $9, \
      current_period_end = $10, next_invoice_period = $11, next_invoice_at = $12, revision = $13, \
-     created_at = $14, updated_at = $15, changes = $16::json \
+     created_at = $14, updated_at = $15, changes = $16::json, billed_usage = $17::json \
      WHERE account_id = $1 AND id = $2";
 
 /// `NOWAIT`: a change never waits, holding a pooled connection, for a row a run's page holds
@@ -315,6 +316,7 @@ fn bind_subscription<'q>(
     subscription: &'q Subscription,
 ) -> Result<sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>> {
     let changes = rows::changes_json(&subscription.changes)?;
+    let billed_usage = rows::billed_usage_json(&subscription.billed_usage)?;
     Ok(query
         .bind(&subscription.account_id)
         .bind(&subscription.id)
@@ -331,7 +333,8 @@ fn bind_subscription<'q>(
         .bind(subscription.revision)
         .bind(subscription.created_at)
         .bind(subscription.updated_at)
-        .bind(changes))
+        .bind(changes)
+        .bind(billed_usage))
 }
 
 fn to_json<T: serde::Serialize>(value: &T, field: &str) -> Result<String> {

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::late_usage::InvoiceUsage;
 use crate::money::{Currency, Money};
 use crate::pricing::ChargeKind;
 use crate::revrec::RevenueEntry;
@@ -79,6 +80,10 @@ pub struct IssuedInvoice {
     pub status: InvoiceStatus,
     /// When it was written.
     pub created_at: DateTime<Utc>,
+    /// The usage it was billed on: its period's per local weekday, and the periods billed before
+    /// whose late usage it settled.
+    #[serde(default, skip_serializing_if = "InvoiceUsage::is_empty")]
+    pub usage: InvoiceUsage,
     /// What it bills.
     #[serde(flatten)]
     pub invoice: Invoice,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::changes::Changes;
 use crate::error::Error;
+use crate::late_usage::UsageHistory;
 use crate::tax::TaxAddress;
 
 /// The largest subscription quantity (copies, seats) accepted.
@@ -238,6 +239,10 @@ pub struct Subscription {
     /// and increases waiting for the next invoice. Empty (and absent in JSON) when nothing has.
     #[serde(default, skip_serializing_if = "Changes::is_empty")]
     pub changes: Changes,
+    /// The periods billed recently with the usage each was billed on, read again at the next
+    /// renewal for late usage; empty for plans without usage charges.
+    #[serde(default, skip_serializing_if = "UsageHistory::is_empty")]
+    pub billed_usage: UsageHistory,
     /// Bumped by every change; a change is written only over the revision it was computed from.
     pub revision: i64,
     /// When it was created.

@@ -39,7 +39,9 @@ pub struct Return {
 }
 
 /// Usage of one period, indexed by local weekday, Monday = 0 ... Sunday = 6.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct PeriodUsage {
     /// Shipments (rows) whose local `shipped_at` falls in the period.
     pub shipments: [u64; 7],

@@ -16,6 +16,7 @@ use super::Engine;
 pub(crate) struct RunCache {
     accounts: Mutex<HashMap<String, Account>>,
     plans: Mutex<HashMap<(String, String), PlanVersion>>,
+    versions: Mutex<HashMap<(String, String, u32), PlanVersion>>,
 }
 
 impl Engine {
@@ -72,6 +73,34 @@ impl Engine {
         }
         let plan = self.latest_plan(account_id, plan_id).await?;
         lock(&cache.plans).insert(key, plan.clone());
+        Ok(plan)
+    }
+}
+
+impl Engine {
+    /// Version `version` of a plan, read once per run: late usage is priced by the version that
+    /// billed its period.
+    pub(crate) async fn cached_plan_version(
+        &self,
+        cache: &RunCache,
+        account_id: &str,
+        plan_id: &str,
+        version: u32,
+    ) -> Result<PlanVersion> {
+        let key = (account_id.to_owned(), plan_id.to_owned(), version);
+        if let Some(plan) = lock(&cache.versions).get(&key) {
+            return Ok(plan.clone());
+        }
+        let plan = self
+            .store
+            .plan_version(&PlanQuery {
+                account_id: account_id.to_owned(),
+                plan_id: plan_id.to_owned(),
+                version: Some(version),
+            })
+            .await?
+            .ok_or_else(|| Error::not_found("plan", format!("{plan_id} version {version}")))?;
+        lock(&cache.versions).insert(key, plan.clone());
         Ok(plan)
     }
 }

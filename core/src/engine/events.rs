@@ -272,6 +272,33 @@ pub(crate) fn credit_note_event(note: &CreditNote, trail: &Trail<'_>) -> AuditEv
         }))
 }
 
+/// The `late_usage_ignored` event of a period past the look-back whose usage changed after it
+/// was billed: what it was billed on, what the tables hold now, and what changed.
+pub(crate) fn late_usage_ignored(
+    state: &Subscription,
+    ignored: &crate::late_usage::Reread,
+    lookback: u32,
+    trail: &Trail<'_>,
+) -> AuditEvent {
+    trail
+        .event(
+            &state.account_id,
+            AuditAction::LateUsageIgnored,
+            SubjectKind::Subscription,
+            &state.id,
+        )
+        .with_data(json!({
+            "invoice_id": ignored.invoice_id,
+            "period": ignored.period,
+            "period_start": ignored.start,
+            "period_end": ignored.end,
+            "lookback": lookback,
+            "changed": ignored.counts(),
+            "billed": ignored.billed,
+            "now": ignored.now,
+        }))
+}
+
 /// The `plan_switched` event of a plan change taking effect: from `state`'s plan to `next`'s.
 pub(crate) fn switched_event(
     state: &Subscription,

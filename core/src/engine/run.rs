@@ -26,6 +26,7 @@ use crate::usage::PeriodUsage;
 use super::agent::{self, AgentCall};
 use super::cache::RunCache;
 use super::events::{self, Trail};
+use super::late;
 use super::step::{self, Renewal, Settled, Terms};
 use super::{Engine, MAX_ATTEMPTS, SYSTEM_ACTOR, wait_busy};
 
@@ -572,9 +573,28 @@ impl Engine {
                     .await,
             );
         }
+        // The first period each subscription owes reads again the periods billed before it.
+        for subject in &mut subjects {
+            let first = subject
+                .renewals
+                .iter_mut()
+                .find(|(_, renewal)| renewal.kind == step::RenewalKind::Period);
+            if let Some((terms_index, renewal)) = first
+                && let Some(terms) = subject.terms.get(*terms_index)
+            {
+                renewal.late_reads = late::reads(terms, &renewal.state, terms.lookback);
+            }
+        }
         let requests: Vec<UsageRequest> = subjects
             .iter()
-            .flat_map(|s| s.renewals.iter().filter_map(|(_, r)| r.usage.clone()))
+            .flat_map(|s| {
+                s.renewals.iter().flat_map(|(_, r)| {
+                    r.usage
+                        .iter()
+                        .cloned()
+                        .chain(r.late_reads.iter().map(|read| read.request.clone()))
+                })
+            })
             .collect();
         let usages = self.store.usage_many(&requests).await?;
         if usages.len() != requests.len() {
@@ -587,13 +607,20 @@ impl Engine {
         let mut commit_of = Vec::new();
         for (index, subject) in subjects.iter_mut().enumerate() {
             let renewals = std::mem::take(&mut subject.renewals);
-            for (terms_index, renewal) in renewals {
+            let mut previous: Option<Subscription> = None;
+            for (terms_index, mut renewal) in renewals {
                 let usage = match renewal.usage {
                     Some(_) => usages.next().map(|usage| usage.map(Some)),
                     None => Some(Ok(None)),
                 };
+                let late_usage: Option<Result<Vec<PeriodUsage>>> = (0..renewal.late_reads.len())
+                    .map(|_| usages.next())
+                    .collect::<Option<Result<Vec<_>>>>();
                 if subject.failure.is_some() {
                     continue;
+                }
+                if let Some(previous) = &previous {
+                    renewal.follow(previous);
                 }
                 let Some(terms) = subject.terms.get(terms_index) else {
                     continue;
@@ -602,21 +629,29 @@ impl Engine {
                 let trail = self.trail(SYSTEM_ACTOR, Some(run_id), &correlation, written_at);
                 if !renewal.issues_invoice() {
                     commit_of.push((index, None));
-                    commits.push(step::close_commit(&renewal, &trail));
+                    let commit = step::close_commit(&renewal, &trail);
+                    previous = Some(commit.subscription.clone());
+                    commits.push(commit);
                     continue;
                 }
                 let mut calls = Vec::new();
-                let billed = match usage {
-                    Some(Ok(usage)) => {
-                        self.bill_renewal(terms, &renewal, usage, &trail, &mut calls)
-                            .await
+                let billed = match (usage, late_usage) {
+                    (Some(Ok(usage)), Some(Ok(late_usage))) => {
+                        match self.read(terms, &renewal, usage, &late_usage, cache).await {
+                            Ok(read) => {
+                                self.bill_renewal(terms, &renewal, read, &trail, &mut calls)
+                                    .await
+                            }
+                            Err(error) => Err(error),
+                        }
                     }
-                    Some(Err(error)) => Err(error),
-                    None => Err(Error::overflow("the usage of a page")),
+                    (Some(Err(error)), _) | (_, Some(Err(error))) => Err(error),
+                    _ => Err(Error::overflow("the usage of a page")),
                 };
                 match billed {
                     Ok(settled) => {
                         commit_of.push((index, Some(settled.invoice.status)));
+                        previous = Some(settled.next.clone());
                         commits.push(settled.into_commit());
                     }
                     Err(error) => {
@@ -690,6 +725,7 @@ impl Engine {
             let customer = customer
                 .ok_or_else(|| Error::not_found("customer", subscription.customer_id.clone()))?;
             Terms::new(subscription, account, customer, plan)
+                .map(|terms| terms.with_lookback(self.lookback))
         };
         let terms = match terms.await {
             Ok(terms) => terms,
@@ -728,7 +764,8 @@ impl Engine {
             let plan = self
                 .cached_plan(cache, &next.account_id, &next.plan_id)
                 .await;
-            match plan.and_then(|plan| Terms::new(&next, account, customer, plan)) {
+            let new_terms = plan.and_then(|plan| Terms::new(&next, account, customer, plan));
+            match new_terms.map(|terms| terms.with_lookback(self.lookback)) {
                 Ok(new_terms) => {
                     terms = new_terms;
                     state = next;
@@ -751,28 +788,46 @@ impl Engine {
         }
     }
 
+    /// What `renewal` read: its period's `usage`, and what the late usage read for it
+    /// (`late_usage`, in the order of its reads) settles.
+    pub(crate) async fn read(
+        &self,
+        terms: &Terms,
+        renewal: &Renewal,
+        usage: Option<PeriodUsage>,
+        late_usage: &[PeriodUsage],
+        cache: &RunCache,
+    ) -> Result<step::Read> {
+        let issue_date = terms.issue_date(&renewal.period);
+        let late = self
+            .settle_late(renewal, late_usage, issue_date, cache)
+            .await?;
+        Ok(step::Read { usage, late })
+    }
+
     /// Bills one planned renewal from its usage with the step: priced, judged by the billing
     /// mode (the model asked in the agent modes), taxed, settled into what it writes.
     pub(crate) async fn bill_renewal(
         &self,
         terms: &Terms,
         renewal: &Renewal,
-        usage: Option<PeriodUsage>,
+        read: step::Read,
         trail: &Trail<'_>,
         calls: &mut Vec<AgentCall>,
     ) -> Result<Settled> {
-        let priced = step::price(terms, renewal, usage.as_ref())?;
+        let usage = read.usage.as_ref();
+        let priced = step::price(terms, renewal, usage, &read.late.lines)?;
         let payload = match &self.model {
             // A settlement at the end bills no rule: the program's lines are all there is.
             Some(model) if self.mode.uses_model() && renewal.kind != step::RenewalKind::Close => {
-                let input = renewal.agent_input(terms, usage.as_ref())?;
+                let input = renewal.agent_input(terms, usage, &read.late.lines)?;
                 Some(agent::ask(model.as_ref(), &input, calls).await?)
             }
             _ => None,
         };
         let judged = step::judge(terms, priced, self.mode, payload)?;
         let taxed = self.tax.compute(&judged.tax_request(terms)).await?;
-        step::settle(terms, renewal, usage, judged, taxed, calls, trail)
+        step::settle(terms, renewal, read, judged, taxed, calls, trail)
     }
 
     /// Logs a failed renewal and writes its `renewal_failed` event (after the model calls of the

@@ -23,8 +23,10 @@ use crate::agent::AgentPayload;
 use crate::audit::AuditEvent;
 use crate::calendar::{BillingCalendar, Period};
 use crate::changes::Term;
+use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
+use crate::late_usage::{BilledPeriod, InvoiceUsage};
 use crate::money::Money;
 use crate::plan::{Account, PlanVersion};
 use crate::pricing::{ChargeKind, InvoiceTiming};
@@ -39,6 +41,7 @@ use crate::usage::PeriodUsage;
 use super::BillingMode;
 use super::agent::{self, AgentCall, AgentInput, CrossCheck};
 use super::events::{self, Trail};
+use super::late::{Late, LateRead};
 use super::period::{PricedPeriod, SettledLine, price_served};
 
 /// What a subscription is billed under, read once for all the periods it owes: its account, its
@@ -53,6 +56,8 @@ pub(crate) struct Terms {
     pub calendar: BillingCalendar,
     /// Where the plan's periods start on the calendar.
     pub term: Term,
+    /// How many billed periods a renewal reads again for late usage.
+    pub lookback: u32,
 }
 
 impl Terms {
@@ -74,7 +79,14 @@ impl Terms {
             plan,
             calendar,
             term,
+            lookback: crate::late_usage::DEFAULT_LOOKBACK,
         })
+    }
+
+    /// These terms reading `lookback` billed periods again at each renewal.
+    pub fn with_lookback(mut self, lookback: u32) -> Self {
+        self.lookback = lookback;
+        self
     }
 
     /// The plan's period `index` (from the day the plan began, for its period 1), and the days
@@ -98,6 +110,14 @@ impl Terms {
 
     fn timing(&self) -> InvoiceTiming {
         self.plan.program.invoice_timing()
+    }
+
+    /// The local date the invoice of `period` is issued: its start (in advance) or its end.
+    pub fn issue_date(&self, period: &Period) -> chrono::NaiveDate {
+        match self.timing() {
+            InvoiceTiming::AtStart => period.start,
+            InvoiceTiming::AtRenewal => period.end,
+        }
     }
 }
 
@@ -134,6 +154,9 @@ pub(crate) struct Renewal {
     pub reason: BillingReason,
     /// The instant written as the invoice's `created_at` and the state's `updated_at`.
     pub written_at: DateTime<Utc>,
+    /// The periods billed before that it reads again for late usage (the driver sets them on
+    /// the first period a batch bills).
+    pub late_reads: Vec<LateRead>,
 }
 
 impl Renewal {
@@ -159,6 +182,7 @@ impl Renewal {
             next,
             reason,
             written_at,
+            late_reads: Vec::new(),
         })
     }
 
@@ -198,6 +222,7 @@ impl Renewal {
                 next,
                 reason: BillingReason::SubscriptionCycle,
                 written_at,
+                late_reads: Vec::new(),
             });
         }
         let start = state
@@ -227,7 +252,18 @@ impl Renewal {
             next,
             reason: BillingReason::SubscriptionEnd,
             written_at,
+            late_reads: Vec::new(),
         })
+    }
+
+    /// This renewal after `previous` (the state the renewal before it in the same batch
+    /// writes): what that one settled of the usage history and the credit notes it numbered,
+    /// which the plan could not know.
+    pub fn follow(&mut self, previous: &Subscription) {
+        for state in [&mut self.state, &mut self.next] {
+            state.billed_usage = previous.billed_usage.clone();
+            state.changes.credit_notes = previous.changes.credit_notes;
+        }
     }
 
     /// Whether the renewal issues an invoice: every period does; a close only when it settles
@@ -275,6 +311,7 @@ impl Renewal {
         &'a self,
         terms: &'a Terms,
         usage: Option<&'a PeriodUsage>,
+        late: &[SettledLine],
     ) -> Result<AgentInput<'a>> {
         let program = &terms.plan.program;
         let served = self.served();
@@ -283,6 +320,7 @@ impl Renewal {
             settlements: self
                 .settled_lines(terms)?
                 .into_iter()
+                .chain(late.iter().cloned())
                 .map(|settled| settled.line)
                 .collect(),
             rule: terms
@@ -432,6 +470,7 @@ pub(crate) fn price(
     terms: &Terms,
     renewal: &Renewal,
     usage: Option<&PeriodUsage>,
+    late: &[SettledLine],
 ) -> Result<PricedPeriod> {
     let served = match renewal.kind {
         RenewalKind::Period => Some(renewal.served()),
@@ -443,7 +482,11 @@ pub(crate) fn price(
         &terms.calendar,
         &renewal.period,
         served.as_ref(),
-        renewal.settled_lines(terms)?,
+        renewal
+            .settled_lines(terms)?
+            .into_iter()
+            .chain(late.iter().cloned())
+            .collect(),
         usage.unwrap_or(&PeriodUsage::default()),
     )
 }
@@ -512,6 +555,8 @@ pub(crate) struct Settled {
     /// The revision `next` was computed from.
     pub expected_revision: i64,
     pub next: Subscription,
+    /// The credit notes of late returns, against the invoices of their periods.
+    pub credit_notes: Vec<CreditNote>,
     pub events: Vec<AuditEvent>,
 }
 
@@ -522,7 +567,7 @@ impl Settled {
             expected_revision: self.expected_revision,
             subscription: self.next,
             invoice: Some(self.invoice),
-            credit_notes: Vec::new(),
+            credit_notes: self.credit_notes,
             events: self.events,
         }
     }
@@ -534,13 +579,14 @@ impl Settled {
 pub(crate) fn settle(
     terms: &Terms,
     renewal: &Renewal,
-    usage: Option<PeriodUsage>,
+    read: Read,
     judged: Judged,
     taxed: TaxResult,
     calls: &[AgentCall],
     trail: &Trail<'_>,
 ) -> Result<Settled> {
     let state = &renewal.state;
+    let Read { usage, late } = read;
     let invoice = IssuedInvoice {
         id: invoice_id(&state.id, renewal.period.start),
         account_id: state.account_id.clone(),
@@ -552,8 +598,19 @@ pub(crate) fn settle(
         billing_reason: renewal.reason,
         status: judged.status,
         created_at: renewal.written_at,
+        usage: InvoiceUsage {
+            period: usage,
+            late: late.settled.clone(),
+        },
         invoice: judged.priced.finish(taxed)?,
     };
+    let mut next = renewal.next.clone();
+    next.billed_usage = late.next_history(billed_period(terms, renewal, &invoice), terms.lookback);
+    next.changes.credit_notes = state
+        .changes
+        .credit_notes
+        .checked_add(u32::try_from(late.credit_notes.len()).unwrap_or(u32::MAX))
+        .ok_or_else(|| Error::overflow("the credit note number"))?;
     let usage = renewal.usage.clone().zip(usage);
     let mut events = events::model_events(calls, state, trail);
     events.extend(events::billing_events(
@@ -562,14 +619,60 @@ pub(crate) fn settle(
         judged.cross_check.as_ref(),
         trail,
     ));
+    events.extend(
+        late.credit_notes
+            .iter()
+            .map(|note| events::credit_note_event(note, trail)),
+    );
+    events.extend(
+        late.ignored
+            .iter()
+            .map(|ignored| events::late_usage_ignored(state, ignored, terms.lookback, trail)),
+    );
     if renewal.kind == RenewalKind::Close {
         events.push(events::ended_event(state, renewal.period.end, trail));
     }
     Ok(Settled {
         invoice,
         expected_revision: state.revision,
-        next: renewal.next.clone(),
+        next,
+        credit_notes: late.credit_notes,
         events,
+    })
+}
+
+/// What a renewal read: its period's usage (`None` for programs without usage charges) and what
+/// the late usage of the periods before it settles.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Read {
+    pub usage: Option<PeriodUsage>,
+    pub late: Late,
+}
+
+/// The period `invoice` billed, as the usage history remembers it: only for programs with usage
+/// charges, and only a period the renewal bills (a close's settlement bills none).
+fn billed_period(
+    terms: &Terms,
+    renewal: &Renewal,
+    invoice: &IssuedInvoice,
+) -> Option<BilledPeriod> {
+    if renewal.kind != RenewalKind::Period {
+        return None;
+    }
+    let request = renewal.usage.as_ref()?;
+    Some(BilledPeriod {
+        period: renewal.period.index,
+        plan_id: terms.plan.plan_id().to_owned(),
+        plan_version: terms.plan.version,
+        query: request.query.clone(),
+        start: renewal.period.start,
+        end: renewal.period.end,
+        from: request.from,
+        to: request.to,
+        served: renewal.served(),
+        invoice_id: invoice.id.clone(),
+        usage: invoice.usage.period.unwrap_or_default(),
+        age: 0,
     })
 }
 
@@ -657,6 +760,7 @@ mod tests {
             next_invoice_period: 1,
             next_invoice_at: None,
             changes: Default::default(),
+            billed_usage: Default::default(),
             revision: 1,
             created_at: at("2026-01-01T00:00:00Z"),
             updated_at: at("2026-01-01T00:00:00Z"),
@@ -701,17 +805,18 @@ mod tests {
     ) -> Result<Settled> {
         let now = at("2026-06-01T12:00:00Z");
         let renewal = Renewal::plan(terms, state, now)?;
-        let priced = price(terms, &renewal, usage.as_ref())?;
+        let priced = price(terms, &renewal, usage.as_ref(), &[])?;
         let payload = payload(&priced);
         let judged = judge(terms, priced, mode, payload)?;
         let taxed = tax
             .compute(&judged.tax_request(terms))
             .now_or_never()
             .expect("the tax answers at once")?;
+        let late = Late::none(&renewal.state);
         settle(
             terms,
             &renewal,
-            usage,
+            Read { usage, late },
             judged,
             taxed,
             &[],

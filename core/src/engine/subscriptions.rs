@@ -14,7 +14,9 @@ use crate::subscription::{Subscription, SubscriptionStatus};
 
 #[cfg(doc)]
 use super::MAX_QUANTITY;
+use super::cache::RunCache;
 use super::changes::{Change, Proration};
+use super::late::{self, Late};
 use super::step::{self, Renewal, Terms};
 use super::{Engine, Quantity, api_actor, check_id, events};
 
@@ -121,11 +123,13 @@ impl Engine {
             next_invoice_period: 1,
             next_invoice_at: None,
             changes: Default::default(),
+            billed_usage: Default::default(),
             revision: 1,
             created_at: now,
             updated_at: now,
         };
-        let terms = Terms::new(&subscription, account, customer, plan)?;
+        let terms =
+            Terms::new(&subscription, account, customer, plan)?.with_lookback(self.lookback);
         let (first, _) = terms.period(1)?;
         step::position(&mut subscription, &terms.calendar, timing, &first, None);
         let start_at = terms.calendar.local_midnight(first.start).to_utc();
@@ -169,7 +173,11 @@ impl Engine {
             let billed = match Renewal::plan(&terms, &subscription, now) {
                 Ok(renewal) => match self.usage_of(&renewal).await {
                     Ok(usage) => {
-                        self.bill_renewal(&terms, &renewal, usage, &trail, &mut calls)
+                        let read = step::Read {
+                            usage,
+                            late: Late::none(&subscription),
+                        };
+                        self.bill_renewal(&terms, &renewal, read, &trail, &mut calls)
                             .await
                     }
                     Err(error) => Err(error),
@@ -264,9 +272,10 @@ impl Engine {
         let account = self.account(account_id).await?;
         let customer = self.customer(account_id, &subscription.customer_id).await?;
         let plan = self.latest_plan(account_id, &subscription.plan_id).await?;
-        let terms = Terms::new(&subscription, account, customer, plan)?;
+        let terms =
+            Terms::new(&subscription, account, customer, plan)?.with_lookback(self.lookback);
         let now = self.clock.now();
-        let renewal = Renewal::plan(&terms, &subscription, now)?;
+        let mut renewal = Renewal::plan(&terms, &subscription, now)?;
         if !renewal.issues_invoice() {
             // Its end comes before another period: canceled then, or on its new plan.
             let (what, on) = match &subscription.changes.switch {
@@ -285,8 +294,24 @@ impl Engine {
         }
         let trail = self.trail(super::SYSTEM_ACTOR, None, "", now);
         let usage = self.usage_of(&renewal).await?;
+        // The late usage the next renewal would settle, as it would read it.
+        renewal.late_reads = late::reads(&terms, &renewal.state, terms.lookback);
+        let requests: Vec<_> = renewal
+            .late_reads
+            .iter()
+            .map(|read| read.request.clone())
+            .collect();
+        let late_usage = self
+            .store
+            .usage_many(&requests)
+            .await?
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
+        let read = self
+            .read(&terms, &renewal, usage, &late_usage, &RunCache::default())
+            .await?;
         let settled = self
-            .bill_renewal(&terms, &renewal, usage, &trail, &mut Vec::new())
+            .bill_renewal(&terms, &renewal, read, &trail, &mut Vec::new())
             .await?;
         Ok(settled.invoice.invoice)
     }

@@ -76,6 +76,9 @@ pub enum AuditAction {
     PlanChangeScheduled,
     /// A subscription's plan change took effect: the new plan bills from then on.
     PlanSwitched,
+    /// Usage of a period past the late-usage look-back changed after it was billed: reported,
+    /// never billed.
+    LateUsageIgnored,
 }
 
 impl AuditAction {
@@ -108,6 +111,7 @@ impl AuditAction {
             AuditAction::CreditNoteIssued => "credit_note_issued",
             AuditAction::PlanChangeScheduled => "plan_change_scheduled",
             AuditAction::PlanSwitched => "plan_switched",
+            AuditAction::LateUsageIgnored => "late_usage_ignored",
         }
     }
 }

@@ -45,11 +45,13 @@ const SELECT_CUSTOMERS: &str = "SELECT account_id, id, tax_country, tax_region, 
 const INSERT_INVOICES: &str = "INSERT INTO invoices (account_id, id, subscription_id, \
      customer_id, plan_id, plan_version, quantity, billing_reason, status, created_at, \
      period_index, issue_date, period_start, period_end, currency, subtotal_minor, tax_minor, \
-     tax_inclusive, total_minor) \
-     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+     tax_inclusive, total_minor, usage) \
+     SELECT a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t::json \
+     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
          $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], \
          $12::date[], $13::date[], $14::date[], $15::text[], $16::bigint[], $17::bigint[], \
-         $18::bool[], $19::bigint[]) \
+         $18::bool[], $19::bigint[], $20::text[]) \
+       AS u (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t) \
      ON CONFLICT DO NOTHING \
      RETURNING account_id, id";
 
@@ -73,13 +75,14 @@ const UPDATE_STATES: &str = "UPDATE subscriptions AS s SET customer_id = n.custo
      current_period = n.current_period, current_period_start = n.current_period_start, \
      current_period_end = n.current_period_end, next_invoice_period = n.next_invoice_period, \
      next_invoice_at = n.next_invoice_at, revision = n.revision, created_at = n.created_at, \
-     updated_at = n.updated_at, changes = n.changes::json \
+     updated_at = n.updated_at, changes = n.changes::json, \
+     billed_usage = n.billed_usage::json \
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::date[], \
          $7::text[], $8::bigint[], $9::date[], $10::date[], $11::bigint[], $12::timestamptz[], \
-         $13::bigint[], $14::timestamptz[], $15::timestamptz[], $16::text[]) \
+         $13::bigint[], $14::timestamptz[], $15::timestamptz[], $16::text[], $17::text[]) \
        AS n (account_id, id, customer_id, plan_id, quantity, start_date, status, current_period, \
              current_period_start, current_period_end, next_invoice_period, next_invoice_at, \
-             revision, created_at, updated_at, changes) \
+             revision, created_at, updated_at, changes, billed_usage) \
      WHERE s.account_id = n.account_id AND s.id = n.id";
 
 /// The claim's transaction, kept in the [`ClaimedPage`].
@@ -526,6 +529,12 @@ async fn insert_heads<'a>(
                 .map(|i| i.invoice.total.minor())
                 .collect::<Vec<_>>(),
         )
+        .bind(
+            invoices
+                .iter()
+                .map(|i| rows::invoice_usage_json(&i.usage))
+                .collect::<Result<Vec<_>>>()?,
+        )
         .fetch_all(&mut *conn)
         .await
         .map_err(storage("writing a page of invoices"))?;
@@ -711,6 +720,12 @@ async fn update_states(conn: &mut PgConnection, states: &[&Subscription]) -> Res
             states
                 .iter()
                 .map(|s| rows::changes_json(&s.changes))
+                .collect::<Result<Vec<_>>>()?,
+        )
+        .bind(
+            states
+                .iter()
+                .map(|s| rows::billed_usage_json(&s.billed_usage))
                 .collect::<Result<Vec<_>>>()?,
         )
         .execute(&mut *conn)

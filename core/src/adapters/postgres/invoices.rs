@@ -8,7 +8,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool};
 
 use super::error::{corrupt, storage};
-use super::rows::{get, get_u32};
+use super::rows::{self, get, get_u32};
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, IssuedInvoice, LineItem};
 use crate::money::{Currency, Money};
@@ -23,8 +23,10 @@ use crate::tax::TaxLine;
 /// while its transaction stays usable.
 const INSERT_INVOICE: &str = "INSERT INTO invoices (account_id, id, subscription_id, customer_id, \
      plan_id, plan_version, quantity, billing_reason, status, created_at, period_index, issue_date, \
-     period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+     period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor, \
+     usage) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         $20::json) \
      ON CONFLICT DO NOTHING \
      RETURNING id";
 
@@ -48,8 +50,8 @@ const INSERT_REVENUE: &str = "INSERT INTO revenue_schedule \
 
 const SELECT_INVOICES: &str = "SELECT account_id, id, subscription_id, customer_id, plan_id, \
      plan_version, quantity, billing_reason, status, created_at, period_index, issue_date, \
-     period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor \
-     FROM invoices \
+     period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor, \
+     usage::text AS usage FROM invoices \
      WHERE ($1::text IS NULL OR account_id = $1) AND ($2::text IS NULL OR subscription_id = $2) \
      ORDER BY account_id, subscription_id, period_start \
      LIMIT $3";
@@ -58,7 +60,7 @@ const SELECT_INVOICES: &str = "SELECT account_id, id, subscription_id, customer_
 pub(crate) const SELECT_INVOICE: &str = "SELECT account_id, id, subscription_id, customer_id, \
      plan_id, plan_version, quantity, billing_reason, status, created_at, period_index, \
      issue_date, period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, \
-     total_minor FROM invoices WHERE account_id = $1 AND id = $2";
+     total_minor, usage::text AS usage FROM invoices WHERE account_id = $1 AND id = $2";
 
 /// The child rows of a set of invoices, given as parallel (account id, invoice id) arrays.
 const SELECT_LINE_ITEMS: &str = "SELECT account_id, invoice_id, description, kind, amount_minor \
@@ -154,6 +156,7 @@ pub(crate) async fn insert_invoice(
         .bind(tax)
         .bind(invoice.tax_inclusive)
         .bind(total)
+        .bind(rows::invoice_usage_json(&issued.usage)?)
         .fetch_optional(&mut *conn)
         .await
         .map_err(storage(action()))?;
@@ -377,6 +380,7 @@ pub(crate) fn invoice_head(row: &PgRow) -> Result<IssuedInvoice> {
         status: InvoiceStatus::parse(&status)
             .ok_or_else(|| corrupt(T, "status", format!("{status:?}, not a status")))?,
         created_at: get(row, T, "created_at")?,
+        usage: rows::json_or_default(row, T, "usage")?,
         invoice: Invoice {
             period_index: get_u32(row, T, "period_index")?,
             issue_date: get(row, T, "issue_date")?,

@@ -11,6 +11,7 @@ use super::error::{PgError, corrupt, storage_error};
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
 use crate::changes::Changes;
 use crate::error::Result;
+use crate::late_usage::{InvoiceUsage, UsageHistory};
 use crate::plan::{Account, PlanVersion};
 use crate::store::stored_tax_address;
 use crate::subscription::{Customer, Quantity, Subscription, SubscriptionStatus};
@@ -20,7 +21,8 @@ macro_rules! subscription_columns {
     () => {
         "account_id, id, customer_id, plan_id, quantity, start_date, status, current_period, \
          current_period_start, current_period_end, next_invoice_period, next_invoice_at, \
-         revision, created_at, updated_at, changes::text AS changes"
+         revision, created_at, updated_at, changes::text AS changes, \
+         billed_usage::text AS billed_usage"
     };
 }
 
@@ -159,7 +161,8 @@ pub(crate) fn subscription(row: &PgRow) -> Result<Subscription> {
         current_period_end: get(row, T, "current_period_end")?,
         next_invoice_period: get_u32(row, T, "next_invoice_period")?,
         next_invoice_at: get(row, T, "next_invoice_at")?,
-        changes: changes(row, T, "changes")?,
+        changes: json_or_default(row, T, "changes")?,
+        billed_usage: json_or_default(row, T, "billed_usage")?,
         revision: get(row, T, "revision")?,
         created_at: get(row, T, "created_at")?,
         updated_at: get(row, T, "updated_at")?,
@@ -169,21 +172,41 @@ pub(crate) fn subscription(row: &PgRow) -> Result<Subscription> {
 /// A subscription's changes as stored: the JSON of [`Changes`], or NULL when there are none (most
 /// subscriptions), so an unchanged row costs nothing to write or read.
 pub(crate) fn changes_json(changes: &Changes) -> Result<Option<String>> {
-    if changes.is_empty() {
+    json_unless_empty(changes, changes.is_empty(), "subscription.changes")
+}
+
+/// A subscription's usage history as stored: its JSON, or NULL for plans without usage.
+pub(crate) fn billed_usage_json(history: &UsageHistory) -> Result<Option<String>> {
+    json_unless_empty(history, history.is_empty(), "subscription.billed_usage")
+}
+
+/// An invoice's usage as stored: its JSON, or NULL for programs without usage.
+pub(crate) fn invoice_usage_json(usage: &InvoiceUsage) -> Result<Option<String>> {
+    json_unless_empty(usage, usage.is_empty(), "invoice.usage")
+}
+
+/// `value`'s JSON text, or NULL when it is `empty`.
+fn json_unless_empty<T: serde::Serialize>(
+    value: &T,
+    empty: bool,
+    field: &str,
+) -> Result<Option<String>> {
+    if empty {
         return Ok(None);
     }
-    serde_json::to_string(changes).map(Some).map_err(|error| {
-        crate::error::Error::invalid(
-            "subscription.changes",
-            format!("cannot be written as JSON: {error}"),
-        )
+    serde_json::to_string(value).map(Some).map_err(|error| {
+        crate::error::Error::invalid(field, format!("cannot be written as JSON: {error}"))
     })
 }
 
-/// The changes column (selected as text): empty when NULL (nothing is parsed), else its JSON.
-fn changes(row: &PgRow, table: &'static str, column: &'static str) -> Result<Changes> {
+/// A JSON column (selected as text): the default when NULL (nothing is parsed), else its JSON.
+pub(crate) fn json_or_default<T: serde::de::DeserializeOwned + Default>(
+    row: &PgRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<T> {
     match get::<Option<String>>(row, table, column)? {
-        None => Ok(Changes::default()),
+        None => Ok(T::default()),
         Some(text) => serde_json::from_str(&text)
             .map_err(|error| corrupt(table, column, format!("bad JSON: {error}"))),
     }

@@ -30,8 +30,9 @@ pub(super) async fn insert_invoice(
     let inserted = sqlx::query(
         "INSERT INTO invoices (account_id, id, subscription_id, customer_id, plan_id, \
          plan_version, quantity, billing_reason, status, period_index, issue_date, period_start, \
-         period_end, currency, subtotal, tax, tax_inclusive, total, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+         period_end, currency, subtotal, tax, tax_inclusive, total, created_at, usage) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+         ?20)",
     )
     .bind(issued.account_id.clone())
     .bind(issued.id.clone())
@@ -52,6 +53,7 @@ pub(super) async fn insert_invoice(
     .bind(invoice.tax_inclusive)
     .bind(invoice.total.minor())
     .bind(micros(issued.created_at))
+    .bind(rows::invoice_usage_json(&issued.usage)?)
     .execute(&mut *conn)
     .await;
     match inserted {
@@ -106,14 +108,14 @@ pub(super) async fn insert_invoice(
     Ok(true)
 }
 
-/// Replaces a subscription's state over its revision, in `SUBSCRIPTION_COLUMNS` order, `?17`
+/// Replaces a subscription's state over its revision, in `SUBSCRIPTION_COLUMNS` order, `?18`
 /// the expected revision.
 const UPDATE_SUBSCRIPTION: &str = "UPDATE subscriptions SET account_id = ?1, id = ?2, \
      customer_id = ?3, plan_id = ?4, quantity = ?5, start_date = ?6, status = ?7, \
      current_period = ?8, current_period_start = ?9, current_period_end = ?10, \
      next_invoice_period = ?11, next_invoice_at = ?12, revision = ?13, created_at = ?14, \
-     updated_at = ?15, changes = ?16 \
-     WHERE account_id = ?1 AND id = ?2 AND revision = ?17";
+     updated_at = ?15, changes = ?16, billed_usage = ?17 \
+     WHERE account_id = ?1 AND id = ?2 AND revision = ?18";
 
 /// One change (its revision already checked by the caller) in the caller's write transaction,
 /// as [`BillingState::commit`] makes it: the revision compared, the invoice, the events, the
@@ -202,11 +204,11 @@ pub(super) const SELECT_REVISIONS: &str = "SELECT s.account_id, s.id, s.revision
 /// has an invoice is skipped (the caller compares the count written).
 pub(super) const INSERT_HEADS: &str = "INSERT INTO invoices (account_id, id, subscription_id, customer_id, \
      plan_id, plan_version, quantity, billing_reason, status, period_index, issue_date, \
-     period_start, period_end, currency, subtotal, tax, tax_inclusive, total, created_at) \
+     period_start, period_end, currency, subtotal, tax, tax_inclusive, total, created_at, usage) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
          value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
          value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, \
-         value ->> 18 \
+         value ->> 18, value ->> 19 \
      FROM jsonb_each(?1) WHERE true ORDER BY key \
      ON CONFLICT DO NOTHING";
 
@@ -229,10 +231,11 @@ pub(super) const INSERT_REVENUE: &str = "INSERT INTO revenue_schedule \
 /// Each subscription's new state, over its existing row.
 pub(super) const UPSERT_STATES: &str = "INSERT INTO subscriptions (account_id, id, customer_id, plan_id, \
      quantity, start_date, status, current_period, current_period_start, current_period_end, \
-     next_invoice_period, next_invoice_at, revision, created_at, updated_at, changes) \
+     next_invoice_period, next_invoice_at, revision, created_at, updated_at, changes, \
+     billed_usage) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
          value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
-         value ->> 12, value ->> 13, value ->> 14, value ->> 15 \
+         value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16 \
      FROM jsonb_each(?1) WHERE true ORDER BY key \
      ON CONFLICT (account_id, id) DO UPDATE SET customer_id = excluded.customer_id, \
      plan_id = excluded.plan_id, quantity = excluded.quantity, \
@@ -243,7 +246,7 @@ pub(super) const UPSERT_STATES: &str = "INSERT INTO subscriptions (account_id, i
      next_invoice_period = excluded.next_invoice_period, \
      next_invoice_at = excluded.next_invoice_at, revision = excluded.revision, \
      created_at = excluded.created_at, updated_at = excluded.updated_at, \
-     changes = excluded.changes";
+     changes = excluded.changes, billed_usage = excluded.billed_usage";
 
 /// What a page's requests come to: each one's outcome, the accepted ones in order, each
 /// subscription's last new state (in the order first met) and the invoice heads to write.
@@ -327,7 +330,7 @@ pub(super) async fn decide<'a>(
 /// The head of one invoice; `false` when its id or its period already has an invoice.
 pub(super) async fn insert_head(tx: &mut Tx, issued: &IssuedInvoice) -> Result<bool> {
     let written = sqlx::query(INSERT_HEADS)
-        .bind(head_rows(&[issued]).finish())
+        .bind(head_rows(&[issued])?.finish())
         .execute(&mut **tx)
         .await
         .map_err(storage(format!("writing invoice {:?}", issued.id)))?;
@@ -335,7 +338,7 @@ pub(super) async fn insert_head(tx: &mut Tx, issued: &IssuedInvoice) -> Result<b
 }
 
 /// Invoice heads as the rows of [`INSERT_HEADS`].
-pub(super) fn head_rows(heads: &[&IssuedInvoice]) -> JsonRows {
+pub(super) fn head_rows(heads: &[&IssuedInvoice]) -> Result<JsonRows> {
     let mut json = JsonRows::new();
     for issued in heads {
         let invoice = &issued.invoice;
@@ -358,9 +361,10 @@ pub(super) fn head_rows(heads: &[&IssuedInvoice]) -> JsonRows {
             .int(invoice.tax.minor())
             .bool(invoice.tax_inclusive)
             .int(invoice.total.minor())
-            .int(micros(issued.created_at));
+            .int(micros(issued.created_at))
+            .opt_text(rows::invoice_usage_json(&issued.usage)?.as_deref());
     }
-    json
+    Ok(json)
 }
 
 pub(super) async fn run_sql(tx: &mut Tx, sql: &'static str, action: &str) -> Result<()> {
@@ -420,7 +424,7 @@ impl<'a> PreparedPage<'a> {
     pub(super) async fn new(requests: &'a [SubscriptionCommit]) -> Result<Self> {
         let expected = expected_revisions(requests);
         let decided = decide(requests, expected.clone(), Heads::Assume).await?;
-        let heads = head_rows(&decided.heads);
+        let heads = head_rows(&decided.heads)?;
         let rows = PageRows::new(&decided)?;
         Ok(PreparedPage {
             requests,
@@ -500,7 +504,8 @@ impl PageRows {
                 .int(subscription.revision)
                 .int(micros(subscription.created_at))
                 .int(micros(subscription.updated_at))
-                .opt_text(rows::changes_json(&subscription.changes)?.as_deref());
+                .opt_text(rows::changes_json(&subscription.changes)?.as_deref())
+                .opt_text(rows::billed_usage_json(&subscription.billed_usage)?.as_deref());
         }
         let events = event_rows(decided.accepted.iter().flat_map(|r| r.events.iter()))?;
         Ok(PageRows {
@@ -562,7 +567,10 @@ pub(super) async fn commit_page(
     let mut rebuild = heads.is_none();
     if !decided.heads.is_empty() {
         run_sql(tx, "SAVEPOINT page_heads", action).await?;
-        let json = heads.unwrap_or_else(|| head_rows(&decided.heads));
+        let json = match heads {
+            Some(json) => json,
+            None => head_rows(&decided.heads)?,
+        };
         let written = execute_rows(tx, INSERT_HEADS, json, action).await?;
         if written != decided.heads.len() as u64 {
             run_sql(tx, "ROLLBACK TO page_heads", action).await?;

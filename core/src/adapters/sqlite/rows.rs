@@ -20,6 +20,7 @@ use crate::changes::Changes;
 use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, IssuedInvoice, LineItem};
+use crate::late_usage::{InvoiceUsage, UsageHistory};
 use crate::money::{Currency, Money};
 use crate::plan::{Account, PlanVersion};
 use crate::pricing::ChargeKind;
@@ -33,7 +34,8 @@ use crate::tax::TaxLine;
 /// The columns of `subscriptions`, in the order [`subscription`] reads them.
 pub(super) const SUBSCRIPTION_COLUMNS: &str = "account_id, id, customer_id, plan_id, quantity, \
      start_date, status, current_period, current_period_start, current_period_end, \
-     next_invoice_period, next_invoice_at, revision, created_at, updated_at, changes";
+     next_invoice_period, next_invoice_at, revision, created_at, updated_at, changes, \
+     billed_usage";
 
 /// The columns of `audit_outbox` that make an event.
 pub(super) const EVENT_COLUMNS: &str = "id, time, account_id, actor, action, subject_kind, \
@@ -47,7 +49,7 @@ pub(super) const CREDIT_NOTE_COLUMNS: &str = "account_id, id, number, subscripti
 /// The columns of `invoices`, without the children.
 pub(super) const INVOICE_COLUMNS: &str = "account_id, id, subscription_id, customer_id, plan_id, \
      plan_version, quantity, billing_reason, status, period_index, issue_date, period_start, \
-     period_end, currency, subtotal, tax, tax_inclusive, total, created_at";
+     period_end, currency, subtotal, tax, tax_inclusive, total, created_at, usage";
 
 /// A stored value the core cannot accept.
 pub(super) fn corrupt(table: &'static str, column: &'static str, problem: String) -> Error {
@@ -259,7 +261,8 @@ pub(super) fn subscription(row: &SqliteRow) -> Result<Subscription> {
         current_period_end: date(row, T, "current_period_end")?,
         next_invoice_period: count(row, T, "next_invoice_period", 0)?,
         next_invoice_at: optional_instant(row, T, "next_invoice_at")?,
-        changes: changes(row, T, "changes")?,
+        changes: json_or_default(row, T, "changes")?,
+        billed_usage: json_or_default(row, T, "billed_usage")?,
         revision: get(row, T, "revision")?,
         created_at: instant(row, T, "created_at")?,
         updated_at: instant(row, T, "updated_at")?,
@@ -269,23 +272,41 @@ pub(super) fn subscription(row: &SqliteRow) -> Result<Subscription> {
 /// A subscription's changes as stored: the JSON text of [`Changes`], or NULL when there are none
 /// (most subscriptions), so an unchanged row costs nothing to write or read.
 pub(super) fn changes_json(changes: &Changes) -> Result<Option<String>> {
-    if changes.is_empty() {
+    json_unless_empty(changes, changes.is_empty(), "a subscription's changes")
+}
+
+/// A subscription's usage history as stored: its JSON text, or NULL for plans without usage.
+pub(super) fn billed_usage_json(history: &UsageHistory) -> Result<Option<String>> {
+    json_unless_empty(history, history.is_empty(), "a subscription's billed usage")
+}
+
+/// `value`'s JSON text, or NULL when it is `empty`.
+fn json_unless_empty<T: serde::Serialize>(
+    value: &T,
+    empty: bool,
+    what: &str,
+) -> Result<Option<String>> {
+    if empty {
         return Ok(None);
     }
-    serde_json::to_string(changes)
+    serde_json::to_string(value)
         .map(Some)
         .map_err(|source| Error::Storage {
-            action: "encoding a subscription's changes".to_owned(),
+            action: format!("encoding {what}"),
             source: Box::new(source),
         })
 }
 
-/// The changes column: empty when NULL (nothing is parsed), else its JSON.
-fn changes(row: &SqliteRow, table: &'static str, column: &'static str) -> Result<Changes> {
+/// A JSON column: the default when NULL (nothing is parsed), else its JSON.
+fn json_or_default<T: serde::de::DeserializeOwned + Default>(
+    row: &SqliteRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<T> {
     match get::<Option<String>>(row, table, column)? {
-        None => Ok(Changes::default()),
+        None => Ok(T::default()),
         Some(text) => serde_json::from_str(&text)
-            .map_err(|error| corrupt(table, column, format!("changes that do not read: {error}"))),
+            .map_err(|error| corrupt(table, column, format!("JSON that does not read: {error}"))),
     }
 }
 
@@ -310,6 +331,7 @@ pub(super) struct InvoiceHead {
     pub(super) tax_inclusive: bool,
     pub(super) total: i64,
     pub(super) created_at: DateTime<Utc>,
+    pub(super) usage: InvoiceUsage,
 }
 
 /// A row of `invoices`.
@@ -346,7 +368,13 @@ pub(super) fn invoice_head(row: &SqliteRow) -> Result<InvoiceHead> {
         tax_inclusive: flag(row, T, "tax_inclusive")?,
         total: get(row, T, "total")?,
         created_at: instant(row, T, "created_at")?,
+        usage: json_or_default(row, T, "usage")?,
     })
+}
+
+/// An invoice's usage as stored: its JSON text, or NULL for programs without usage.
+pub(super) fn invoice_usage_json(usage: &InvoiceUsage) -> Result<Option<String>> {
+    json_unless_empty(usage, usage.is_empty(), "an invoice's usage")
 }
 
 impl InvoiceHead {
@@ -383,6 +411,7 @@ impl InvoiceHead {
             billing_reason: self.billing_reason,
             status: self.status,
             created_at: self.created_at,
+            usage: self.usage,
         }
     }
 }
@@ -520,6 +549,7 @@ pub(super) fn bind_subscription<'q>(
     subscription: &Subscription,
 ) -> Result<sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>> {
     let changes = changes_json(&subscription.changes)?;
+    let billed_usage = billed_usage_json(&subscription.billed_usage)?;
     Ok(query
         .bind(subscription.account_id.clone())
         .bind(subscription.id.clone())
@@ -536,7 +566,8 @@ pub(super) fn bind_subscription<'q>(
         .bind(subscription.revision)
         .bind(micros(subscription.created_at))
         .bind(micros(subscription.updated_at))
-        .bind(changes))
+        .bind(changes)
+        .bind(billed_usage))
 }
 
 /// Groups the rows of a child `table` by the key of their document (the account and the

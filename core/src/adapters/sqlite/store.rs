@@ -267,7 +267,7 @@ impl BillingState for SqliteStore {
         let insert = bind_subscription(
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
             ))),
             subscription,
         )?;

@@ -84,6 +84,15 @@ impl PricingProgram {
         Ok(lines)
     }
 
+    /// The usage lines of a period that `served` those days with `usage`, as
+    /// [`PricingProgram::evaluate_served`] prices them: what late usage is settled on.
+    pub fn usage_due(&self, served: &Served, usage: &PeriodUsage) -> Result<Vec<PricedLine>> {
+        let mut lines = Vec::with_capacity(self.usage.len());
+        let prorated = served.whole_at().is_none().then_some(served);
+        self.usage_lines(usage, prorated, &mut lines)?;
+        Ok(lines)
+    }
+
     /// The recurring lines due for the days `served` of period `period_index`, by charge (its
     /// index in the program, and its lines: one per segment, or one for a period served whole).
     /// What a change settles on a period already billed is the difference of these sums.

@@ -170,6 +170,7 @@ pub(super) fn subscription(
         next_invoice_period: 2,
         next_invoice_at,
         changes: Default::default(),
+        billed_usage: Default::default(),
         revision: 1,
         created_at: at("2026-01-15T05:00:00.654321Z"),
         updated_at: at("2026-01-15T05:00:01.000001Z"),
@@ -182,6 +183,24 @@ pub(super) fn next_state(subscription: &Subscription) -> Subscription {
     next.revision += 1;
     next.quantity = quantity(next.quantity.get() + 1);
     next.updated_at += chrono::Duration::microseconds(1_000_001);
+    // The usage history is written with the state, and read back whole.
+    next.billed_usage = crate::late_usage::UsageHistory(vec![crate::late_usage::BilledPeriod {
+        period: subscription.next_invoice_period,
+        plan_id: subscription.plan_id.clone(),
+        plan_version: 1,
+        query: "shipments_by_weekday".into(),
+        start: subscription.current_period_start,
+        end: subscription.current_period_end,
+        from: at("2026-01-15T05:00:00Z"),
+        to: at("2026-02-15T05:00:00Z"),
+        served: crate::proration::Served::whole(subscription.quantity, 31),
+        invoice_id: invoice_id(&subscription.id, subscription.current_period_start),
+        usage: crate::usage::PeriodUsage {
+            shipments: [3, 0, 0, 0, 0, 0, 1],
+            ..Default::default()
+        },
+        age: 0,
+    }]);
     next
 }
 
@@ -296,6 +315,16 @@ pub(super) fn invoice(
             InvoiceStatus::Open
         },
         created_at: at("2026-01-15T05:00:00.999999Z"),
+        // Kept with the invoice as written: a store must give it back whole.
+        usage: crate::late_usage::InvoiceUsage {
+            period: Some(crate::usage::PeriodUsage {
+                shipments: [1, 2, 3, 4, 5, 6, 7],
+                units: [2, 4, 6, 8, 10, 12, 14],
+                returned_shipments: [0, 0, 1, 0, 0, 0, 0],
+                returned_units: [0, 0, 2, 0, 0, 0, 0],
+            }),
+            late: Vec::new(),
+        },
         invoice: Invoice {
             period_index,
             issue_date: period_start,
