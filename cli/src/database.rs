@@ -33,6 +33,8 @@ pub struct Setup<'a> {
     pub model: Option<&'a crate::model::ModelArgs>,
     /// Renewals in flight at once (the engine's default when `None`).
     pub concurrency: Option<usize>,
+    /// Billed periods each renewal reads again for late usage (the engine's default when `None`).
+    pub late_usage_lookback: Option<u32>,
 }
 
 impl DbArgs {
@@ -79,6 +81,7 @@ pub async fn open_engine(url: &str, setup: Setup<'_>) -> CliResult<Engine> {
             .transpose()?
             .flatten(),
         concurrency,
+        late_usage_lookback: setup.late_usage_lookback,
     };
     let opened = BillingEngine::open(&options).await.map_err(|e| {
         let missing = is_postgres(url) && is_missing_database(&e);

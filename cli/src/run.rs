@@ -48,6 +48,10 @@ pub struct Args {
     /// Renewals in flight at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
+    /// Billed periods each renewal reads again for usage recorded late (0 turns it off, at most
+    /// 12); usage later than that is reported in the audit trail as `late_usage_ignored`.
+    #[arg(long, value_name = "PERIODS", default_value_t = 2)]
+    pub late_usage_lookback: u32,
     /// Print `{"issued": N, "held": N, "failed": N}` at the end instead of text.
     #[arg(long)]
     pub json: bool,
@@ -78,6 +82,7 @@ pub fn run(args: &Args) -> CliResult {
                 tax: Some(&args.tax),
                 model: Some(&args.model),
                 concurrency: Some(args.concurrency),
+                late_usage_lookback: Some(args.late_usage_lookback),
             })
             .await?;
         let store = engine.store().clone();

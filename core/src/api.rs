@@ -166,6 +166,7 @@ mod tests {
                 rules: None,
             }),
             concurrency: None,
+            late_usage_lookback: None,
         })
         .await
         .unwrap();

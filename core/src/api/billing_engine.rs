@@ -50,6 +50,9 @@ impl BillingEngine {
             }
             engine = engine.with_concurrency(concurrency as usize);
         }
+        if let Some(lookback) = options.late_usage_lookback {
+            engine = engine.with_late_usage_lookback(lookback)?;
+        }
         if let Some(tax) = &options.tax {
             engine = engine.with_tax(tax.calculator()?);
         }

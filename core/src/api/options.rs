@@ -48,6 +48,10 @@ pub struct EngineOptions {
     /// Renewals billed side by side in a run (default 4).
     #[serde(default)]
     pub concurrency: Option<u32>,
+    /// How many billed periods each renewal reads again for usage recorded late (default 2; 0
+    /// turns late usage off; at most 12). Later usage is reported as `late_usage_ignored`.
+    #[serde(default)]
+    pub late_usage_lookback: Option<u32>,
 }
 
 impl std::fmt::Debug for EngineOptions {
@@ -60,6 +64,7 @@ impl std::fmt::Debug for EngineOptions {
             .field("opensearch", &self.opensearch)
             .field("tax", &self.tax)
             .field("concurrency", &self.concurrency)
+            .field("late_usage_lookback", &self.late_usage_lookback)
             .finish()
     }
 }
