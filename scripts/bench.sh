@@ -2,7 +2,7 @@
 # The performance benchmark of BENCHMARKS.md ("Performance and scale"): a billing run against the
 # bare SQL aggregate of the usage it reads, on data made by `ai-billing generate`.
 #
-#   bash scripts/bench.sh sqlite   [--subscriptions N] [--months M] [--runs R]
+#   bash scripts/bench.sh sqlite   [--subscriptions N] [--months M] [--runs R] [--lookback]
 #   bash scripts/bench.sh postgres [--subscriptions N] [--months M] [--runs R] [--workers "1 2 4"]
 #
 # sqlite: generates (once, kept in $BENCH_DIR) N subscriptions starting over January 2026 with M
@@ -16,6 +16,13 @@
 #   has changes the check (not the timing) is made on the subscriptions no change touched, with
 #   the aggregate restricted to them and the run's usage reads of them; renewals/s counts the
 #   invoices the run issued.
+# sqlite --lookback (issue 19, late usage): the data has 3 months of deliveries and is billed
+#   (untimed, once, kept in $BENCH_DIR) up to 2026-02-28 and 2026-03-31, so every usage renewal of
+#   the timed run has its last 2 billed periods to read again; then 2% of the shipment rows of
+#   those periods are added late (copies under new ids). The timed run bills up to 2026-04-30 with
+#   the look-back on (the engine's default, 2), and the bare aggregate covers the same reads: each
+#   renewal's own window and the windows of the 2 periods billed before it. The check compares the
+#   run's own-period reads with the aggregate of the own windows.
 # postgres: the same data in a database of $PGURL (default postgres://postgres@127.0.0.1:5432),
 #   then for each worker count W, R times: a fresh copy of the database (CREATE DATABASE ...
 #   TEMPLATE), the bare aggregate (sql/bench/bare_aggregate.postgres.sql through psql), and W
@@ -39,12 +46,14 @@ months=1
 runs=3
 workers="1 2 4"
 until_date=2026-02-28
+lookback=0
 while [ $# -gt 0 ]; do
     case $1 in
         --subscriptions) subscriptions=$2; shift 2 ;;
         --months) months=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --workers) workers=$2; shift 2 ;;
+        --lookback) lookback=1; months=3; until_date=2026-04-30; shift ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -75,12 +84,34 @@ USAGE_READ="SELECT COUNT(DISTINCT e.id), SUM(CASE WHEN v.key = 'shipments' THEN 
 if [ "$store" = sqlite ]; then
     command -v sqlite3 >/dev/null || { echo "sqlite3 is missing: apt-get install -y sqlite3" >&2; exit 2; }
     data=$dir/data-$subscriptions-$months.db
+    [ "$lookback" = 1 ] && data=$dir/data-$subscriptions-$months-billed.db
     if [ ! -f "$data" ]; then
         echo "generating $data ..."
         "$BIN" generate --db "sqlite://$data.tmp" --subscriptions "$subscriptions" \
             --start 2026-01-01 --months "$months" --seed 7
+        if [ "$lookback" = 1 ]; then
+            for billed in 2026-02-28 2026-03-31; do
+                echo "billing up to $billed (untimed) ..."
+                "$BIN" run --db "sqlite://$data.tmp" --until "$billed" --json
+            done
+            # 2% of the billed periods' shipment rows arrive late.
+            sqlite3 "$data.tmp" "INSERT INTO shipments (id, account_id, customer_id, shipped_at, quantity)
+                SELECT id || '_late', account_id, customer_id, shipped_at, quantity FROM shipments
+                WHERE shipped_at < unixepoch('2026-03-01') AND abs(random()) % 50 = 0;"
+            # The outbox as shipped: the timed run's events are the only pending ones.
+            sqlite3 "$data.tmp" "SELECT COUNT(*) || ' late rows' FROM shipments WHERE id LIKE '%_late'"
+        fi
         sqlite3 "$data.tmp" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
         mv "$data.tmp" "$data"; rm -f "$data.tmp-wal" "$data.tmp-shm"
+    fi
+    # The aggregate of the timed run's reads: its windows up to --until, and with the look-back
+    # each renewal's 2 billed periods before its own.
+    sed "s/2026-02-28 23:59:59/$until_date 23:59:59/" sql/bench/bare_aggregate.sqlite.sql > "$dir/bare_own.sql"
+    if [ "$lookback" = 1 ]; then
+        sed "s/u.months, s.next_invoice_period$/u.months, max(1, s.next_invoice_period - 2)/" "$dir/bare_own.sql" > "$dir/bare.sql"
+        grep -q 'max(1, s.next_invoice_period - 2)' "$dir/bare.sql" || { echo "the aggregate's first period is no longer selected as bench.sh expects" >&2; exit 1; }
+    else
+        cp "$dir/bare_own.sql" "$dir/bare.sql"
     fi
     echo "shipments: $(sqlite3 "$data" 'SELECT COUNT(*) FROM shipments'), returns: $(sqlite3 "$data" 'SELECT COUNT(*) FROM returns')"
     # Change traffic (issue 18): the subscriptions it touched, and the invoices and credit notes
@@ -91,7 +122,7 @@ if [ "$store" = sqlite ]; then
         echo "change traffic: $changed subscriptions changed ($(sqlite3 "$data" "SELECT COUNT(*) FROM subscriptions WHERE changes ->> '\$.end' IS NOT NULL AND changes ->> '\$.switch' IS NULL") canceled, $(sqlite3 "$data" "SELECT COUNT(*) FROM subscriptions WHERE changes ->> '\$.switch' IS NOT NULL OR changes ->> '\$.term' IS NOT NULL") plan changes), $(sqlite3 "$data" 'SELECT COUNT(*) FROM invoices') invoices and $(sqlite3 "$data" 'SELECT COUNT(*) FROM credit_notes') credit notes issued by the changes"
         # The check's aggregate: the same file, on the subscriptions no change touched.
         sed "s/WHERE s.status = 'active' AND s.next_invoice_at IS NOT NULL/& AND s.changes IS NULL/" \
-            sql/bench/bare_aggregate.sqlite.sql > "$dir/bare_unchanged.sql"
+            "$dir/bare_own.sql" > "$dir/bare_unchanged.sql"
         grep -q 's.changes IS NULL' "$dir/bare_unchanged.sql" || { echo "the aggregate's subscriptions are no longer selected as bench.sh expects" >&2; exit 1; }
     fi
     bare_times=(); run_times=(); rss=(); issued=()
@@ -100,7 +131,7 @@ if [ "$store" = sqlite ]; then
         rm -f "$db" "$db-wal" "$db-shm"
         cp "$data" "$db"
         t0=$(now)
-        bare=$(sqlite3 "$db" < sql/bench/bare_aggregate.sqlite.sql)
+        bare=$(sqlite3 "$db" < "$dir/bare.sql")
         t1=$(now)
         /usr/bin/time -v -o "$dir/time.txt" "$BIN" run --db "sqlite://$db" --until "$until_date" --json > "$dir/run.json"
         t2=$(now)
@@ -108,7 +139,7 @@ if [ "$store" = sqlite ]; then
         bare_times+=("$(elapsed "$t0" "$t1")"); run_times+=("$(elapsed "$t1" "$t2")"); rss+=("$kb")
         issued+=("$(sed 's/.*"issued":\([0-9]*\).*/\1/' "$dir/run.json")")
         echo "run $i: bare aggregate $(elapsed "$t0" "$t1") s ($bare), run $(elapsed "$t1" "$t2") s $(cat "$dir/run.json"), peak RSS $((kb / 1024)) MB"
-        if [ "$changed" = 0 ]; then
+        if [ "$changed" = 0 ] && [ "$lookback" = 0 ]; then
             want=$(echo "$bare" | cut -d'|' -f1,3-6)
             read_back=$(sqlite3 "$db" "$USAGE_READ")
         else
