@@ -283,6 +283,14 @@ export interface CreditNoteQuery {
   subscription_id?: string | null;
   /** At most this many (all when null). */
   limit?: number | null;
+  /** Only this customer's. */
+  customer_id?: string | null;
+  /** Only those crediting this invoice. */
+  invoice_id?: string | null;
+  /** Only those issued on or after this local date... */
+  issued_from?: string | null;
+  /** ...and on or before this one. */
+  issued_to?: string | null;
 }
 
 /** A customer of an account: who subscriptions bill, and where they are taxed. */
@@ -513,14 +521,26 @@ export interface LineItem {
   amount: string;
 }
 
-/** Which invoices to list: one account's, optionally one subscription's, oldest first. */
+/** A page of an account's invoices, oldest (or newest) first, by the filters given. */
 export interface ListInvoices {
   /** The account. */
   account_id: string;
   /** Only this subscription's. */
   subscription_id?: string | null;
-  /** At most this many. */
+  /** Only this customer's. */
+  customer_id?: string | null;
+  /** Only those in this status. */
+  status?: InvoiceStatus | null;
+  /** Only those issued on or after this local date (YYYY-MM-DD)... */
+  issued_from?: string | null;
+  /** ...and on or before this one. */
+  issued_to?: string | null;
+  /** asc (oldest first, the default) or desc. */
+  order?: Order | null;
+  /** At most this many (1 to 500; 100 when absent). */
   limit?: number | null;
+  /** next_cursor of the page before. */
+  cursor?: string | null;
 }
 
 /** The OpenAI API settings. Debug never shows the key. */
@@ -550,6 +570,9 @@ export interface OpenSearchOptions {
   /** Basic-auth password (with username). */
   password?: string | null;
 }
+
+/** Oldest first or newest first. */
+export type Order = "asc" | "desc";
 
 /** A vacation hold: the days from .. until - 1 are not served. */
 export interface Pause {

@@ -342,9 +342,12 @@ ai_billing_result ai_billing_run_due(const ai_billing_engine *engine,
                                      char **out_json);
 
 /**
- * An account's invoices, or one subscription's, oldest first. Request:
- * `{"account_id":"acct_1","subscription_id":"sub_1","limit":100}` (only `account_id` is
- * required). Answers a JSON array of invoices, each with `total` as a decimal string.
+ * A page of an account's invoices, oldest (or newest) first. Request:
+ * `{"account_id":"acct_1","subscription_id":"sub_1","customer_id":"cus_1","status":"open",
+ * "issued_from":"2026-01-01","issued_to":"2026-03-31","order":"desc","limit":100,
+ * "cursor":"..."}` (only `account_id` is required; `limit` 1 to 500, 100 by default). Answers
+ * `{"data":[invoices...],"next_cursor":"..."}`: pass `next_cursor` as `cursor` for the next
+ * page; it is `null` on the last.
  *
  * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
  * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
@@ -474,10 +477,12 @@ ai_billing_result ai_billing_change_plan(const ai_billing_engine *engine,
                                          char **out_json);
 
 /**
- * An account's credit notes, or one subscription's, by subscription and number. Request:
- * `{"account_id":"acct_1","subscription_id":"sub_1","limit":100}` (only `account_id` is
- * required). Answers a JSON array of credit notes, each with `invoice_id` (the invoice it
- * credits), `issue_date`, `reason`, and `subtotal`, `tax`, `total` as decimal strings.
+ * A page of an account's credit notes, oldest (or newest) first. Request:
+ * `{"account_id":"acct_1","subscription_id":"sub_1","customer_id":"cus_1","invoice_id":"...",
+ * "issued_from":"2026-01-01","issued_to":"2026-03-31","order":"asc","limit":100,
+ * "cursor":"..."}` (only `account_id` is required). Answers `{"data":[...],"next_cursor":...}`,
+ * each credit note with `invoice_id` (the invoice it credits), `issue_date`, `reason`, and
+ * `subtotal`, `tax`, `total` as decimal strings; `next_cursor` is `null` on the last page.
  *
  * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
  * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
@@ -493,6 +498,47 @@ ai_billing_result ai_billing_change_plan(const ai_billing_engine *engine,
 ai_billing_result ai_billing_list_credit_notes(const ai_billing_engine *engine,
                                                const char *request_json,
                                                char **out_json);
+
+/**
+ * A page of an account's subscriptions, oldest (or newest) first. Request:
+ * `{"account_id":"acct_1","status":"active","plan_id":"plan_1","customer_id":"cus_1",
+ * "order":"desc","limit":100,"cursor":"..."}` (only `account_id` is required; `limit` 1 to 500,
+ * 100 by default). Answers `{"data":[subscriptions...],"next_cursor":"..."}`.
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request or cursor gives `AI_BILLING_INVALID_INPUT` naming the field.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_list_subscriptions(const ai_billing_engine *engine,
+                                                const char *request_json,
+                                                char **out_json);
+
+/**
+ * A page of an account's customers, by id. Request: `{"account_id":"acct_1","order":"asc",
+ * "limit":100,"cursor":"..."}` (only `account_id` is required). Answers
+ * `{"data":[customers...],"next_cursor":"..."}`.
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request or cursor gives `AI_BILLING_INVALID_INPUT` naming the field.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_list_customers(const ai_billing_engine *engine,
+                                            const char *request_json,
+                                            char **out_json);
 
 /**
  * The message of this thread's last failed call, with its cause chain: for example

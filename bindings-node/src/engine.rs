@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use ai_billing::Result;
 use ai_billing::api::{
-    self, AccountRef, EngineOptions, ListInvoices, RunDueRequest, SaveAccount, SaveCustomer,
-    SubscriptionRef,
+    self, AccountRef, EngineOptions, ListCreditNotes, ListCustomers, ListInvoices,
+    ListSubscriptions, RunDueRequest, SaveAccount, SaveCustomer, SubscriptionRef,
 };
 use ai_billing::engine::{
     CancelSubscription, ChangePlan, ChangeQuantity, CreateSubscription, PauseSubscription,
     ResumeSubscription, SavePlan, WithdrawCancel,
 };
-use ai_billing::store::{CreditNoteQuery, PlanListQuery, PlanQuery};
+use ai_billing::store::{PlanListQuery, PlanQuery};
 use napi::Env;
 use napi::bindgen_prelude::{AsyncBlock, Unknown};
 use napi_derive::napi;
@@ -326,11 +326,12 @@ impl BillingEngine {
         promise::answer(env, async move { engine.run_due(&request?).await })
     }
 
-    /// An account's invoices, or one subscription's, oldest first
-    /// (`{ account_id, subscription_id?, limit? }`).
+    /// A page of an account's invoices by the filters given, oldest (or newest) first
+    /// (`{ account_id, subscription_id?, customer_id?, status?, issued_from?, issued_to?,
+    /// order?, limit?, cursor? }`); pass `next_cursor` as `cursor` for the next page.
     #[napi(
         ts_args_type = "request: ListInvoices",
-        ts_return_type = "Promise<IssuedInvoice[]>"
+        ts_return_type = "Promise<InvoicePage>"
     )]
     pub fn list_invoices(
         &self,
@@ -342,19 +343,53 @@ impl BillingEngine {
         })
     }
 
-    /// An account's credit notes, or one subscription's, by subscription and number
-    /// (`{ account_id, subscription_id?, limit? }`).
+    /// A page of an account's credit notes by the filters given, oldest (or newest) first.
     #[napi(
-        ts_args_type = "request: CreditNoteQuery",
-        ts_return_type = "Promise<CreditNote[]>"
+        ts_args_type = "request: ListCreditNotes",
+        ts_return_type = "Promise<CreditNotePage>"
     )]
     pub fn list_credit_notes(
         &self,
         env: &Env,
         request: Unknown<'_>,
     ) -> napi::Result<AsyncBlock<Value>> {
-        self.call(env, request, |engine, request: CreditNoteQuery| async move {
+        self.call(env, request, |engine, request: ListCreditNotes| async move {
             engine.list_credit_notes(&request).await
+        })
+    }
+
+    /// A page of an account's subscriptions by status, plan or customer, oldest (or newest)
+    /// first.
+    #[napi(
+        ts_args_type = "request: ListSubscriptions",
+        ts_return_type = "Promise<SubscriptionPage>"
+    )]
+    pub fn list_subscriptions(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(
+            env,
+            request,
+            |engine, request: ListSubscriptions| async move {
+                engine.list_subscriptions(&request).await
+            },
+        )
+    }
+
+    /// A page of an account's customers, by id.
+    #[napi(
+        ts_args_type = "request: ListCustomers",
+        ts_return_type = "Promise<CustomerPage>"
+    )]
+    pub fn list_customers(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: ListCustomers| async move {
+            engine.list_customers(&request).await
         })
     }
 

@@ -114,6 +114,7 @@ impl Fixture {
                 account_id: Some(ACCOUNT.into()),
                 subscription_id: Some("sub".into()),
                 limit: None,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -144,6 +145,7 @@ impl Fixture {
                 account_id: ACCOUNT.into(),
                 subscription_id: Some("sub".into()),
                 limit: None,
+                ..Default::default()
             })
             .await
             .unwrap()

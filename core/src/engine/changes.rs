@@ -424,6 +424,7 @@ impl Engine {
                 account_id: Some(subscription.account_id.clone()),
                 subscription_id: Some(subscription.id.clone()),
                 limit: None,
+                ..Default::default()
             })
             .await?;
         Ok(invoices

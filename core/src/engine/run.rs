@@ -968,6 +968,7 @@ mod tests {
                 account_id: Some("acct".into()),
                 subscription_id: Some("sub".into()),
                 limit: None,
+                ..Default::default()
             })
             .await
             .unwrap();

@@ -41,6 +41,7 @@ use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
 
 mod checks;
+mod listing;
 pub mod memory;
 mod requests;
 #[cfg(feature = "testkit")]
@@ -48,10 +49,12 @@ pub mod testkit;
 
 pub use checks::check_invoice_currency;
 pub(crate) use checks::*;
+pub use listing::{ListKey, Order, Page};
 pub use memory::MemoryStore;
 pub use requests::{
-    ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery, NewSubscription,
-    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageRequest,
+    ClaimedPage, CommitOutcome, CreditNoteQuery, CustomerQuery, DueQuery, InvoiceQuery,
+    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, SubscriptionQuery,
+    UsageRequest,
 };
 
 /// Persistent state of the billing engine: the billing state, the usage source and the audit
@@ -188,11 +191,19 @@ pub trait BillingState: Send + Sync + fmt::Debug + 'static {
         Ok(outcomes)
     }
 
-    /// Invoices, ordered by (account id, subscription id, period start), ids in byte order.
+    /// Invoices, ordered by (account id, subscription id, period start), ids in byte order; with
+    /// a page, that page by `(created_at, id)`.
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>>;
 
-    /// Credit notes, ordered by (subscription id, number).
+    /// Credit notes, ordered by (subscription id, number); with a page, that page by
+    /// `(created_at, id)`.
     async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>>;
+
+    /// A page of an account's subscriptions, by `(created_at, id)`.
+    async fn list_subscriptions(&self, query: &SubscriptionQuery) -> Result<Vec<Subscription>>;
+
+    /// A page of an account's customers, by id.
+    async fn list_customers(&self, query: &CustomerQuery) -> Result<Vec<Customer>>;
 
     /// Counts of what the store holds.
     async fn stats(&self) -> Result<StoreStats>;

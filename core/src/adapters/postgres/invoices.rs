@@ -8,6 +8,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool};
 
 use super::error::{corrupt, storage};
+use super::listing::Listing;
 use super::rows::{self, get, get_u32};
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, IssuedInvoice, LineItem};
@@ -48,13 +49,10 @@ const INSERT_REVENUE: &str = "INSERT INTO revenue_schedule \
      FROM UNNEST($3::int[], $4::text[], $5::date[], $6::date[], $7::bigint[], $8::bigint[]) \
           AS r (position, month, start_date, end_date, days, amount_minor)";
 
-const SELECT_INVOICES: &str = "SELECT account_id, id, subscription_id, customer_id, plan_id, \
+const INVOICE_HEAD_COLUMNS: &str = "account_id, id, subscription_id, customer_id, plan_id, \
      plan_version, quantity, billing_reason, status, created_at, period_index, issue_date, \
      period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor, \
-     usage::text AS usage FROM invoices \
-     WHERE ($1::text IS NULL OR account_id = $1) AND ($2::text IS NULL OR subscription_id = $2) \
-     ORDER BY account_id, subscription_id, period_start \
-     LIMIT $3";
+     usage::text AS usage";
 
 /// One invoice's head, by its key.
 pub(crate) const SELECT_INVOICE: &str = "SELECT account_id, id, subscription_id, customer_id, \
@@ -249,10 +247,19 @@ pub(crate) async fn select_invoices(
     query: &InvoiceQuery,
 ) -> Result<Vec<IssuedInvoice>> {
     const ACTION: &str = "reading invoices";
-    let rows = sqlx::query(SELECT_INVOICES)
-        .bind(query.account_id.as_deref())
-        .bind(query.subscription_id.as_deref())
-        .bind(query.limit.map(i64::from))
+    let mut select = Listing::select(INVOICE_HEAD_COLUMNS, "invoices");
+    select
+        .eq("account_id", query.account_id.as_deref())
+        .eq("subscription_id", query.subscription_id.as_deref())
+        .eq("customer_id", query.customer_id.as_deref())
+        .eq("status", query.status.map(|status| status.as_str()))
+        .dates("issue_date", query.issued_from, query.issued_to);
+    match &query.page {
+        Some(page) => select.page(page, Some("created_at"), "id"),
+        None => select.limit("account_id, subscription_id, period_start", query.limit),
+    };
+    let rows = select
+        .build()
         .fetch_all(pool)
         .await
         .map_err(storage(ACTION))?;
@@ -356,7 +363,7 @@ pub(crate) fn revenue_entry(
     })
 }
 
-/// An `invoices` row ([`SELECT_INVOICES`]' columns), without its child rows.
+/// An `invoices` row ([`INVOICE_HEAD_COLUMNS`]), without its child rows.
 pub(crate) fn invoice_head(row: &PgRow) -> Result<IssuedInvoice> {
     const T: &str = "invoices";
     let code: String = get(row, T, "currency")?;

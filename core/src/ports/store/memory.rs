@@ -12,11 +12,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    AuditOutbox, BillingState, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery,
-    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures,
-    UsageRequest, UsageSource, check_credit_note, check_event_batch, check_invoice_currency,
-    check_plan_id, credit_note_exists, event_exists, invoice_exists, subscription_exists,
-    usage_row_exists,
+    AuditOutbox, BillingState, CommitOutcome, CreditNoteQuery, CustomerQuery, DueQuery,
+    InvoiceQuery, ListKey, NewSubscription, PlanListQuery, PlanQuery, StoreStats,
+    SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
+    check_credit_note, check_event_batch, check_invoice_currency, check_plan_id,
+    credit_note_exists, event_exists, invoice_exists, subscription_exists, usage_row_exists,
 };
 use crate::audit::AuditEvent;
 use crate::credit_note::CreditNote;
@@ -466,42 +466,59 @@ impl BillingState for MemoryStore {
 
     async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>> {
         let state = self.lock();
-        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
-        Ok(state
+        let found = state
             .credit_notes
             .values()
-            .filter(|note| {
-                note.account_id == query.account_id
-                    && query
-                        .subscription_id
-                        .as_ref()
-                        .is_none_or(|subscription| &note.subscription_id == subscription)
-            })
-            .take(limit)
-            .cloned()
-            .collect())
+            .filter(|note| query.matches(note));
+        if let Some(page) = &query.page {
+            return Ok(page.select(found.cloned(), |note| ListKey {
+                at: note.created_at,
+                id: note.id.clone(),
+            }));
+        }
+        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
+        Ok(found.take(limit).cloned().collect())
     }
 
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
         let state = self.lock();
-        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
         let found = state
             .invoices
             .values()
-            .filter(|invoice| {
-                query
-                    .account_id
-                    .as_ref()
-                    .is_none_or(|account| &invoice.account_id == account)
-                    && query
-                        .subscription_id
-                        .as_ref()
-                        .is_none_or(|subscription| &invoice.subscription_id == subscription)
-            })
-            .take(limit)
-            .cloned()
-            .collect();
-        Ok(found)
+            .filter(|invoice| query.matches(invoice));
+        if let Some(page) = &query.page {
+            return Ok(page.select(found.cloned(), |invoice| ListKey {
+                at: invoice.created_at,
+                id: invoice.id.clone(),
+            }));
+        }
+        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
+        Ok(found.take(limit).cloned().collect())
+    }
+
+    async fn list_subscriptions(&self, query: &SubscriptionQuery) -> Result<Vec<Subscription>> {
+        let state = self.lock();
+        let found = state
+            .subscriptions
+            .values()
+            .filter(|subscription| query.matches(subscription))
+            .cloned();
+        Ok(query.page.select(found, |subscription| ListKey {
+            at: subscription.created_at,
+            id: subscription.id.clone(),
+        }))
+    }
+
+    async fn list_customers(&self, query: &CustomerQuery) -> Result<Vec<Customer>> {
+        let state = self.lock();
+        let found = state
+            .customers
+            .values()
+            .filter(|customer| customer.account_id == query.account_id)
+            .cloned();
+        Ok(query
+            .page
+            .select(found, |customer| ListKey::id_only(customer.id.clone())))
     }
 
     async fn stats(&self) -> Result<StoreStats> {

@@ -34,6 +34,7 @@ use crate::store::{FixtureStore, StoreStats};
 mod catalogue;
 mod changes;
 mod fixtures;
+mod listings;
 mod outbox;
 mod state;
 mod usage;
@@ -45,6 +46,7 @@ pub use catalogue::{
 pub use changes::{
     check_commit_claimed_credit_notes, check_credit_notes, check_subscription_changes,
 };
+pub use listings::check_listings;
 pub use outbox::{
     check_event_round_trip, check_events_for, check_outbox, check_outbox_is_all_or_nothing,
     check_rejected_events,
@@ -102,6 +104,7 @@ where
         check_subscription_changes,
         check_credit_notes,
         check_commit_claimed_credit_notes,
+        check_listings,
     );
 }
 

@@ -126,6 +126,7 @@ async fn notes(
             account_id: account_id.to_owned(),
             subscription_id: subscription_id.map(str::to_owned),
             limit,
+            ..Default::default()
         })
         .await
         .expect("credit_notes")

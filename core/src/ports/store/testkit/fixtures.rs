@@ -452,6 +452,7 @@ pub(super) async fn invoices_of(
             account_id: Some(account_id.to_owned()),
             subscription_id: Some(id.to_owned()),
             limit: None,
+            ..Default::default()
         })
         .await
         .expect("invoices")

@@ -651,6 +651,7 @@ pub async fn check_invoices(store: Arc<dyn FixtureStore>) {
             account_id: account_id.map(str::to_owned),
             subscription_id: subscription_id.map(str::to_owned),
             limit,
+            ..Default::default()
         };
         async move { store.invoices(&query).await.expect("invoices") }
     };
