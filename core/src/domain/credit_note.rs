@@ -190,6 +190,8 @@ mod tests {
             billing_reason: BillingReason::SubscriptionCreate,
             status: InvoiceStatus::Open,
             created_at: "2026-01-15T05:00:00Z".parse().unwrap(),
+            settled: Vec::new(),
+            review: None,
             invoice: Invoice {
                 period_index: 1,
                 issue_date: date(2026, 1, 15),

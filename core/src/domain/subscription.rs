@@ -287,6 +287,9 @@ pub enum InvoiceStatus {
     Open,
     /// Held for review: never sent to the customer until someone releases it.
     Held,
+    /// Voided: withdrawn, its revenue reversed; its period may be billed again by a new invoice
+    /// with a new id (at most one invoice of a period is not void).
+    Void,
 }
 
 impl InvoiceStatus {
@@ -295,6 +298,7 @@ impl InvoiceStatus {
         match self {
             InvoiceStatus::Open => "open",
             InvoiceStatus::Held => "held",
+            InvoiceStatus::Void => "void",
         }
     }
 
@@ -303,6 +307,7 @@ impl InvoiceStatus {
         match text {
             "open" => Some(InvoiceStatus::Open),
             "held" => Some(InvoiceStatus::Held),
+            "void" => Some(InvoiceStatus::Void),
             _ => None,
         }
     }
@@ -324,6 +329,17 @@ impl SubscriptionStatus {
 /// bills, never from anything a model wrote, so the same invoice always has the same id.
 pub fn invoice_id(subscription_id: &str, period_start: NaiveDate) -> String {
     format!("in_{subscription_id}_{}", period_start.format("%Y%m%d"))
+}
+
+/// The id of the invoice that bills a period again after `voided` invoices of it were voided
+/// (`in_{subscription}_{yyyymmdd}_r{n}`, n = 1 + the voided count): derived, like
+/// [`invoice_id`], so re-billing the same period twice at once makes the same id once.
+pub fn rebilled_invoice_id(subscription_id: &str, period_start: NaiveDate, voided: u32) -> String {
+    format!(
+        "{}_r{}",
+        invoice_id(subscription_id, period_start),
+        voided.saturating_add(1)
+    )
 }
 
 #[cfg(test)]

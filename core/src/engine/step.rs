@@ -24,7 +24,7 @@ use crate::audit::AuditEvent;
 use crate::calendar::{BillingCalendar, Period};
 use crate::changes::Term;
 use crate::error::{Error, Result};
-use crate::invoice::IssuedInvoice;
+use crate::invoice::{InvoiceReview, IssuedInvoice};
 use crate::money::Money;
 use crate::plan::{Account, PlanVersion};
 use crate::pricing::{ChargeKind, InvoiceTiming};
@@ -522,6 +522,7 @@ impl Settled {
             expected_revision: self.expected_revision,
             subscription: self.next,
             invoice: Some(self.invoice),
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: self.events,
         }
@@ -541,6 +542,14 @@ pub(crate) fn settle(
     trail: &Trail<'_>,
 ) -> Result<Settled> {
     let state = &renewal.state;
+    let settled = judged.priced.settled_spans();
+    let review = match (&judged.status, &judged.cross_check) {
+        (InvoiceStatus::Held, Some((payload, check))) => Some(InvoiceReview {
+            model: payload.invoice.clone(),
+            differences: check.differences.clone(),
+        }),
+        _ => None,
+    };
     let invoice = IssuedInvoice {
         id: invoice_id(&state.id, renewal.period.start),
         account_id: state.account_id.clone(),
@@ -552,6 +561,8 @@ pub(crate) fn settle(
         billing_reason: renewal.reason,
         status: judged.status,
         created_at: renewal.written_at,
+        settled,
+        review,
         invoice: judged.priced.finish(taxed)?,
     };
     let usage = renewal.usage.clone().zip(usage);
@@ -584,6 +595,7 @@ pub(crate) fn close_commit(renewal: &Renewal, trail: &Trail<'_>) -> Subscription
         expected_revision: renewal.state.revision,
         subscription: renewal.next.clone(),
         invoice: None,
+        invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: vec![event],
     }
@@ -1066,7 +1078,17 @@ mod tests {
                 InvoiceStatus::Open => ("Monthly fee", "10.00"),
                 // Held: the program's lines, so releasing it never bills the model's mistake.
                 InvoiceStatus::Held => ("Base charge (month 2)", "10.00"),
+                InvoiceStatus::Void => unreachable!("a renewal is never void"),
             };
+            // A held invoice keeps the model's answer and what differed, for its reviewer.
+            match &invoice.review {
+                Some(review) => {
+                    assert_eq!(status, InvoiceStatus::Held);
+                    assert_eq!(review.model.amount.to_string(), model_amount);
+                    assert!(!review.differences.is_empty());
+                }
+                None => assert_eq!(status, InvoiceStatus::Open),
+            }
             assert_eq!(
                 lines(&settled),
                 [(expected_line.0.to_owned(), expected_line.1.to_owned())]
@@ -1077,6 +1099,7 @@ mod tests {
             let last = match status {
                 InvoiceStatus::Open => AuditAction::InvoiceIssued,
                 InvoiceStatus::Held => AuditAction::InvoiceHeld,
+                InvoiceStatus::Void => unreachable!("a renewal is never void"),
             };
             assert_eq!(actions.last(), Some(&last));
         }

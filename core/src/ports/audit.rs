@@ -76,6 +76,12 @@ pub enum AuditAction {
     PlanChangeScheduled,
     /// A subscription's plan change took effect: the new plan bills from then on.
     PlanSwitched,
+    /// A held invoice was released: issued as the program computed it.
+    InvoiceReleased,
+    /// An invoice was voided and its revenue reversed.
+    InvoiceVoided,
+    /// A voided invoice's period was billed again by a new invoice.
+    InvoiceRebilled,
 }
 
 impl AuditAction {
@@ -108,6 +114,9 @@ impl AuditAction {
             AuditAction::CreditNoteIssued => "credit_note_issued",
             AuditAction::PlanChangeScheduled => "plan_change_scheduled",
             AuditAction::PlanSwitched => "plan_switched",
+            AuditAction::InvoiceReleased => "invoice_released",
+            AuditAction::InvoiceVoided => "invoice_voided",
+            AuditAction::InvoiceRebilled => "invoice_rebilled",
         }
     }
 }

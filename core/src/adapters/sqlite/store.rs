@@ -357,9 +357,10 @@ impl BillingState for SqliteStore {
         let action = "committing a page of renewals";
         if requests
             .iter()
-            .any(|request| !request.credit_notes.is_empty())
+            .any(|request| !request.credit_notes.is_empty() || !request.invoice_status.is_empty())
         {
-            // Rare (a change settled at a renewal): each request on its own, in order.
+            // Rare (a change settled at a renewal, a correction): each request on its own, in
+            // order.
             let mut tx = self.write(action).await?;
             let outcomes = commit_each(&mut tx, requests).await?;
             commit(tx, action).await?;
@@ -406,7 +407,7 @@ impl BillingState for SqliteStore {
             texts.push(subscription_id.clone());
             chosen.push_str(&format!(" AND subscription_id = ?{}", texts.len()));
         }
-        chosen.push_str(" ORDER BY account_id, subscription_id, period_start");
+        chosen.push_str(" ORDER BY account_id, subscription_id, period_start, id");
         if let Some(limit) = query.limit {
             binds.push(i64::from(limit));
             chosen.push_str(&format!(" LIMIT ?{}", texts.len() + 1));
@@ -427,7 +428,7 @@ impl BillingState for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(fetch_failed("invoices"))?;
         let heads = run(format!(
             "{with}SELECT {INVOICE_COLUMNS} FROM chosen \
-             ORDER BY account_id, subscription_id, period_start"
+             ORDER BY account_id, subscription_id, period_start, id"
         ))
         .fetch_all(&mut *tx)
         .await

@@ -165,6 +165,7 @@ fn crediting(
         events: vec![change_event(&next, tag)],
         subscription: next,
         invoice,
+        invoice_status: Vec::new(),
         credit_notes: notes,
     }
 }
@@ -229,6 +230,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             expected_revision: next.revision - 1,
             subscription: next.clone(),
             invoice: None,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![],
         };
@@ -253,6 +255,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             expected_revision: next.revision - 1,
             subscription: next.clone(),
             invoice: None,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![],
         })
@@ -283,6 +286,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             expected_revision: paused.revision,
             subscription: canceled.clone(),
             invoice: None,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![],
         })
