@@ -342,9 +342,49 @@ pub fn rebilled_invoice_id(subscription_id: &str, period_start: NaiveDate, voide
     )
 }
 
+/// The subscription an invoice id names ([`invoice_id`], [`rebilled_invoice_id`]): what is
+/// between `in_` and the period's `_yyyymmdd` (and a re-billing's `_r{n}`); `None` for a text
+/// that is no invoice id.
+pub fn invoice_subscription_id(invoice_id: &str) -> Option<&str> {
+    let rest = invoice_id.strip_prefix("in_")?;
+    let rest = match rest.rsplit_once("_r") {
+        Some((head, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => rest,
+    };
+    let (subscription, day) = rest.rsplit_once('_')?;
+    let dated = day.len() == 8 && day.bytes().all(|b| b.is_ascii_digit());
+    (dated && !subscription.is_empty()).then_some(subscription)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invoice_id_names_its_subscription() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        for subscription in ["sub_1", "s", "sub_r2", "a_20260115"] {
+            assert_eq!(
+                invoice_subscription_id(&invoice_id(subscription, day)),
+                Some(subscription)
+            );
+            assert_eq!(
+                invoice_subscription_id(&rebilled_invoice_id(subscription, day, 11)),
+                Some(subscription)
+            );
+        }
+        assert_eq!(rebilled_invoice_id("s", day, 0), "in_s_20260115_r1");
+        for bad in [
+            "",
+            "in_",
+            "in__20260115",
+            "cn_s_1",
+            "in_s_2026011",
+            "in_s_20260115_rx",
+        ] {
+            assert_eq!(invoice_subscription_id(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn a_quantity_is_a_whole_number_from_1_to_100000() {

@@ -432,7 +432,7 @@ impl Engine {
         }))
     }
 
-    async fn plan_version(
+    pub(super) async fn plan_version(
         &self,
         account_id: &str,
         plan_id: &str,

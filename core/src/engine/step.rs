@@ -407,7 +407,7 @@ fn advance(
 
 /// The usage window `period` of `subscription` is billed from, through the plan's query;
 /// `None` when the program has no usage charges.
-fn usage_request(
+pub(crate) fn usage_request(
     terms: &Terms,
     subscription: &Subscription,
     period: &Period,
