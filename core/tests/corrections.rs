@@ -575,3 +575,132 @@ async fn bad_requests_are_refused_with_stable_codes_and_write_nothing() {
     assert_eq!(code(&error), "NOT_FOUND", "{error}");
     assert_eq!(f.snapshot().await, before);
 }
+
+/// The API (what Node and C call): the requests read from JSON with their defaults, the
+/// answers written as JSON, on a SQLite file with the system clock.
+#[tokio::test]
+async fn the_api_releases_voids_and_credits_through_json() {
+    use ai_billing::api::{BillingEngine, EngineOptions, ListInvoices, from_json, to_json};
+    let dir = std::env::temp_dir().join(format!(
+        "ai-billing-corrections-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("api.db").display());
+    let options: EngineOptions =
+        from_json("options", &format!(r#"{{"databaseUrl": "{url}"}}"#)).unwrap();
+    let api = BillingEngine::open(&options).await.unwrap();
+    let engine = api.engine().unwrap();
+    engine
+        .save_account(
+            &ai_billing::Account {
+                abstracted: true,
+                ..ai_billing::Account::new(ACCOUNT, New_York)
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    engine
+        .save_customer(&ai_billing::Customer::new(ACCOUNT, CUSTOMER), "admin")
+        .await
+        .unwrap();
+    engine
+        .save_plan(&SavePlan {
+            account_id: ACCOUNT.into(),
+            plan: ai_plan("plan", "$31 per month"),
+            actor: "admin".into(),
+        })
+        .await
+        .unwrap();
+    // Billed in advance from 70 days ago: a run bills two or three periods.
+    engine
+        .create_subscription(&CreateSubscription {
+            account_id: ACCOUNT.into(),
+            id: "sub".into(),
+            customer_id: CUSTOMER.into(),
+            plan_id: "plan".into(),
+            quantity: 1,
+            start_date: (chrono::Utc::now() - chrono::Days::new(70)).date_naive(),
+            actor: "admin".into(),
+        })
+        .await
+        .unwrap();
+    api.run_due(&Default::default()).await.unwrap();
+    let list: ListInvoices =
+        from_json("request", &format!(r#"{{"account_id": "{ACCOUNT}"}}"#)).unwrap();
+    let last = api.list_invoices(&list).await.unwrap().pop().unwrap();
+
+    // A credit of 1.00 by amount, the actor defaulting to `api`.
+    let credit: CreditInvoice = from_json(
+        "request",
+        &format!(
+            r#"{{"account_id": "{ACCOUNT}", "invoice_id": "{}", "amount": 100, "reason": "late"}}"#,
+            last.id
+        ),
+    )
+    .unwrap();
+    assert_eq!(credit.actor, "api");
+    let note = api.credit_invoice(&credit).await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&to_json(&note).unwrap()).unwrap();
+    assert_eq!(json["subtotal"], "1.00");
+    assert_eq!(json["reason"], "manual");
+    // An unknown field, or a missing reason, is refused when the request is read.
+    for bad in [
+        r#"{"account_id": "a", "invoice_id": "i", "reason": "r", "rebill": true, "extra": 1}"#,
+        r#"{"account_id": "a", "invoice_id": "i"}"#,
+    ] {
+        let error = from_json::<VoidInvoice>("request", bad).unwrap_err();
+        assert_eq!(code(&error), "INVALID_INPUT", "{bad}: {error}");
+    }
+    // Void refused (a credit note is against it), then a release refused (it is open).
+    let void: VoidInvoice = from_json(
+        "request",
+        &format!(
+            r#"{{"account_id": "{ACCOUNT}", "invoice_id": "{}", "rebill": true, "reason": "x"}}"#,
+            last.id
+        ),
+    )
+    .unwrap();
+    let error = api.void_invoice(&void).await.unwrap_err();
+    assert_eq!(code(&error), "CONFLICT", "{error}");
+    let release: ReleaseInvoice = from_json(
+        "request",
+        &format!(
+            r#"{{"account_id": "{ACCOUNT}", "invoice_id": "{}", "actor": "carol", "reason": "x"}}"#,
+            last.id
+        ),
+    )
+    .unwrap();
+    let error = api.release_invoice(&release).await.unwrap_err();
+    assert_eq!(code(&error), "CONFLICT", "{error}");
+    // The first invoice (no credit note) is voided and billed again: its JSON answer.
+    // The first invoice (no credit note against it) is voided.
+    let first = api.list_invoices(&list).await.unwrap().remove(0);
+    assert_ne!(first.id, last.id);
+    let void = VoidInvoice {
+        invoice_id: first.id.clone(),
+        rebill: false,
+        ..void
+    };
+    let voided = api.void_invoice(&void).await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&to_json(&voided).unwrap()).unwrap();
+    assert_eq!(json["invoice"]["status"], "void");
+    let reversed: rust_decimal::Decimal = json["revenue_reversed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            entry["amount"]
+                .as_str()
+                .unwrap()
+                .parse::<Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(reversed.to_string(), "31.00");
+    assert!(json.get("rebilled").is_none());
+    api.close().await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
