@@ -12,9 +12,12 @@ use crate::error::{Failure, ai_billing_result};
 use crate::ffi::{OutString, read_str};
 use crate::panic::{boundary, boundary_or};
 
-// After this module's calls in the header: the changes to a subscription.
+// After this module's calls in the header: the changes to a subscription, then the invoice
+// corrections.
 mod changes;
+mod corrections;
 pub use changes::*;
+pub use corrections::*;
 
 /// An open billing engine: a database, an interpreter, a billing mode, and the async runtime
 /// its calls run on. Opaque: created by `ai_billing_engine_open`, freed by
