@@ -10,9 +10,9 @@
 //!
 //! By concept: `plans` saves accounts, customers and plans; `subscriptions` creates them and
 //! changes their quantity; `changes` cancels, pauses and changes plans; `corrections` releases,
-//! voids (and re-bills) and credits invoices; `step` is one renewal, pure; `run` is the batched driver around it
-//! and the billing runs; `events` builds the audit events; `cache` reads what renewals are
-//! billed under.
+//! voids (and re-bills) and credits invoices; `step` is one renewal, pure; `run` is the batched
+//! driver around it and the billing runs; `events` builds the audit events; `cache` reads what
+//! renewals are billed under.
 
 use std::sync::Arc;
 
