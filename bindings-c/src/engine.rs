@@ -12,10 +12,13 @@ use crate::error::{Failure, ai_billing_result};
 use crate::ffi::{OutString, read_str};
 use crate::panic::{boundary, boundary_or};
 
-// After this module's calls in the header: the changes to a subscription.
+// After this module's calls in the header: the changes to a subscription, then the invoice
+// corrections.
 mod changes;
+mod corrections;
 mod listings;
 pub use changes::*;
+pub use corrections::*;
 pub use listings::*;
 
 /// An open billing engine: a database, an interpreter, a billing mode, and the async runtime

@@ -13,8 +13,8 @@ use ai_billing::api::{
     ListSubscriptions, RunDueRequest, SaveAccount, SaveCustomer, SubscriptionRef,
 };
 use ai_billing::engine::{
-    CancelSubscription, ChangePlan, ChangeQuantity, CreateSubscription, PauseSubscription,
-    ResumeSubscription, SavePlan, WithdrawCancel,
+    CancelSubscription, ChangePlan, ChangeQuantity, CreateSubscription, CreditInvoice,
+    PauseSubscription, ReleaseInvoice, ResumeSubscription, SavePlan, VoidInvoice, WithdrawCancel,
 };
 use ai_billing::store::{PlanListQuery, PlanQuery};
 use napi::Env;
@@ -286,6 +286,55 @@ impl BillingEngine {
     pub fn change_plan(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
         self.call(env, request, |engine, request: ChangePlan| async move {
             engine.change_plan(&request).await
+        })
+    }
+
+    /// Releases a held invoice (`{ account_id, invoice_id, reason, actor? }`): it is issued as
+    /// the program computed it. An invoice that is not held rejects with `CONFLICT` naming its
+    /// status, so releasing twice issues it once. Resolves to the invoice, now `open`.
+    #[napi(
+        ts_args_type = "request: ReleaseInvoice",
+        ts_return_type = "Promise<IssuedInvoice>"
+    )]
+    pub fn release_invoice(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: ReleaseInvoice| async move {
+            engine.release_invoice(&request).await
+        })
+    }
+
+    /// Voids a held or open invoice (`{ account_id, invoice_id, reason, rebill?, actor? }`): its
+    /// revenue is reversed, and with `rebill: true` its period is billed again from the current
+    /// data (a new invoice, a new id). An invoice with credit notes against it rejects with
+    /// `CONFLICT` naming them. Resolves to `{ invoice, revenue_reversed, rebilled? }`.
+    #[napi(
+        ts_args_type = "request: VoidInvoice",
+        ts_return_type = "Promise<VoidedInvoice>"
+    )]
+    pub fn void_invoice(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: VoidInvoice| async move {
+            engine.void_invoice(&request).await
+        })
+    }
+
+    /// A manual credit note on an open invoice (`{ account_id, invoice_id, reason, lines?:
+    /// [{ line, amount? }], amount?, actor? }`, amounts in cents): chosen lines (numbered from 1)
+    /// or an amount, never more than is left to credit (`INVALID_INPUT` naming what is left).
+    /// Resolves to the credit note.
+    #[napi(
+        ts_args_type = "request: CreditInvoice",
+        ts_return_type = "Promise<CreditNote>"
+    )]
+    pub fn credit_invoice(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: CreditInvoice| async move {
+            engine.credit_invoice(&request).await
         })
     }
 

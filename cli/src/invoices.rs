@@ -72,6 +72,13 @@ pub fn run(args: &Args) -> CliResult {
                 render::indent(&render::invoice(&issued.invoice), 2)
             )?;
         }
+        if let Some(review) = &issued.review {
+            write!(
+                out,
+                "{}",
+                render::indent(&render::review(issued, review), 2)
+            )?;
+        }
     }
     writeln!(out, "{}", render::count(invoices.len(), "invoice"))?;
     Ok(())

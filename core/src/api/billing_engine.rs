@@ -4,12 +4,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::credit_note::CreditNote;
 use crate::engine::{
     CancelSubscription, ChangePlan, ChangeQuantity, ChangedSubscription, CreateSubscription,
-    CreatedSubscription, PauseSubscription, ResumeSubscription, RunDue, SavePlan, WithdrawCancel,
+    CreatedSubscription, CreditInvoice, PauseSubscription, ReleaseInvoice, ResumeSubscription,
+    RunDue, SavePlan, VoidInvoice, VoidedInvoice, WithdrawCancel,
 };
 use crate::error::{Error, Result};
-use crate::invoice::Invoice;
+use crate::invoice::{Invoice, IssuedInvoice};
 use crate::llm_interpreter::interpreter_for;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
@@ -206,6 +208,25 @@ impl BillingEngine {
     /// default), now, or on a date.
     pub async fn change_plan(&self, request: &ChangePlan) -> Result<ChangedSubscription> {
         self.engine()?.change_plan(request).await
+    }
+
+    /// Releases a held invoice: it is issued as the program computed it. An invoice that is not
+    /// held is a conflict naming its status (releasing twice issues it once).
+    pub async fn release_invoice(&self, request: &ReleaseInvoice) -> Result<IssuedInvoice> {
+        self.engine()?.release_invoice(request).await
+    }
+
+    /// Voids a held or open invoice, its revenue reversed; with `rebill`, its period is billed
+    /// again from the current data (a new invoice, a new id). An invoice with credit notes
+    /// against it is a conflict naming them.
+    pub async fn void_invoice(&self, request: &VoidInvoice) -> Result<VoidedInvoice> {
+        self.engine()?.void_invoice(request).await
+    }
+
+    /// Issues a manual credit note on an open invoice, for chosen lines or an amount, never more
+    /// than is left to credit.
+    pub async fn credit_invoice(&self, request: &CreditInvoice) -> Result<CreditNote> {
+        self.engine()?.credit_invoice(request).await
     }
 
     /// The invoice a subscription's next renewal would issue, from the usage so far; writes

@@ -15,7 +15,7 @@ use crate::invoice::{Invoice, IssuedInvoice, LineItem};
 use crate::money::{Currency, Money};
 use crate::pricing::ChargeKind;
 use crate::revrec::RevenueEntry;
-use crate::store::{InvoiceQuery, check_invoice_currency};
+use crate::store::{InvoiceQuery, check_invoice_currency, invoice_extras_json};
 use crate::subscription::{BillingReason, InvoiceStatus};
 use crate::tax::TaxLine;
 
@@ -25,9 +25,9 @@ use crate::tax::TaxLine;
 const INSERT_INVOICE: &str = "INSERT INTO invoices (account_id, id, subscription_id, customer_id, \
      plan_id, plan_version, quantity, billing_reason, status, created_at, period_index, issue_date, \
      period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor, \
-     usage) \
+     usage, settled, review) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20::json) \
+         $20::json, $21, $22) \
      ON CONFLICT DO NOTHING \
      RETURNING id";
 
@@ -52,13 +52,13 @@ const INSERT_REVENUE: &str = "INSERT INTO revenue_schedule \
 const INVOICE_HEAD_COLUMNS: &str = "account_id, id, subscription_id, customer_id, plan_id, \
      plan_version, quantity, billing_reason, status, created_at, period_index, issue_date, \
      period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor, \
-     usage::text AS usage";
+     usage::text AS usage, settled, review";
 
 /// One invoice's head, by its key.
 pub(crate) const SELECT_INVOICE: &str = "SELECT account_id, id, subscription_id, customer_id, \
      plan_id, plan_version, quantity, billing_reason, status, created_at, period_index, \
      issue_date, period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, \
-     total_minor, usage::text AS usage FROM invoices WHERE account_id = $1 AND id = $2";
+     total_minor, usage::text AS usage, settled, review FROM invoices WHERE account_id = $1 AND id = $2";
 
 /// The child rows of a set of invoices, given as parallel (account id, invoice id) arrays.
 const SELECT_LINE_ITEMS: &str = "SELECT account_id, invoice_id, description, kind, amount_minor \
@@ -114,6 +114,7 @@ pub(crate) async fn insert_invoice(
 ) -> Result<Inserted> {
     let invoice = &issued.invoice;
     check_invoice_currency(invoice)?;
+    let (settled, review) = invoice_extras_json(issued)?;
     let subtotal = invoice.subtotal.minor();
     let tax = invoice.tax.minor();
     let total = invoice.total.minor();
@@ -155,6 +156,8 @@ pub(crate) async fn insert_invoice(
         .bind(invoice.tax_inclusive)
         .bind(total)
         .bind(rows::invoice_usage_json(&issued.usage)?)
+        .bind(settled)
+        .bind(review)
         .fetch_optional(&mut *conn)
         .await
         .map_err(storage(action()))?;
@@ -363,6 +366,20 @@ pub(crate) fn revenue_entry(
     })
 }
 
+/// A nullable JSON text column: `None` when NULL, else its value.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &PgRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<Option<T>> {
+    match get::<Option<String>>(row, table, column)? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| corrupt(table, column, format!("JSON that does not read: {error}"))),
+    }
+}
+
 /// An `invoices` row ([`INVOICE_HEAD_COLUMNS`]), without its child rows.
 pub(crate) fn invoice_head(row: &PgRow) -> Result<IssuedInvoice> {
     const T: &str = "invoices";
@@ -388,6 +405,8 @@ pub(crate) fn invoice_head(row: &PgRow) -> Result<IssuedInvoice> {
             .ok_or_else(|| corrupt(T, "status", format!("{status:?}, not a status")))?,
         created_at: get(row, T, "created_at")?,
         usage: rows::json_or_default(row, T, "usage")?,
+        settled: json_column(row, T, "settled")?.unwrap_or_default(),
+        review: json_column(row, T, "review")?,
         invoice: Invoice {
             period_index: get_u32(row, T, "period_index")?,
             issue_date: get(row, T, "issue_date")?,

@@ -358,9 +358,10 @@ impl BillingState for SqliteStore {
         let action = "committing a page of renewals";
         if requests
             .iter()
-            .any(|request| !request.credit_notes.is_empty())
+            .any(|request| !request.credit_notes.is_empty() || !request.invoice_status.is_empty())
         {
-            // Rare (a change settled at a renewal): each request on its own, in order.
+            // Rare (a change settled at a renewal, a correction): each request on its own, in
+            // order.
             let mut tx = self.write(action).await?;
             let outcomes = commit_each(&mut tx, requests).await?;
             commit(tx, action).await?;

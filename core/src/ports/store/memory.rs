@@ -23,7 +23,7 @@ use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
-use crate::subscription::{Customer, Subscription, SubscriptionStatus};
+use crate::subscription::{Customer, InvoiceStatus, Subscription, SubscriptionStatus};
 use crate::usage::{self, PeriodUsage, Return, Shipment};
 
 /// A [`Store`](crate::store::Store) in memory: the reference implementation of the store's contract, used by tests,
@@ -36,6 +36,9 @@ pub struct MemoryStore {
 /// (account id, id): how every account-scoped thing is keyed.
 type Key = (String, String);
 
+/// (account, subscription, period start, id): the invoice listing's order.
+type InvoiceKey = (String, String, NaiveDate, String);
+
 /// Everything the store holds.
 #[derive(Debug, Default)]
 struct State {
@@ -44,8 +47,8 @@ struct State {
     /// (account, plan, version).
     plan_versions: BTreeMap<(String, String, u32), PlanVersion>,
     subscriptions: BTreeMap<Key, Subscription>,
-    /// (account, subscription, period start): the invoice's identity.
-    invoices: BTreeMap<(String, String, NaiveDate), IssuedInvoice>,
+    /// (account, subscription, period start, id): at most one of a period is not void.
+    invoices: BTreeMap<InvoiceKey, IssuedInvoice>,
     /// (account, subscription, number).
     credit_notes: BTreeMap<(String, String, u32), CreditNote>,
     /// (account, shipment id) -> (customer, row).
@@ -134,12 +137,52 @@ impl State {
         }
     }
 
-    /// `invoice`, when one for its period is already stored.
+    /// `invoice`, when its id is already stored, or an invoice of its period that is not void
+    /// (or not voided by `voiding`, the ids the same commit voids).
     fn existing_invoice<'a>(
         &self,
         invoice: Option<&'a IssuedInvoice>,
+        voiding: &[&str],
     ) -> Option<&'a IssuedInvoice> {
-        invoice.filter(|invoice| self.invoices.contains_key(&State::invoice_key(invoice)))
+        invoice.filter(|invoice| {
+            let (account_id, subscription_id, start, _) = State::invoice_key(invoice);
+            let from = (
+                account_id.clone(),
+                subscription_id.clone(),
+                start,
+                String::new(),
+            );
+            let same_period = self
+                .invoices
+                .range(from..)
+                .take_while(|((a, s, p, _), _)| {
+                    *a == account_id && *s == subscription_id && *p == start
+                })
+                .any(|(_, stored)| {
+                    stored.status != InvoiceStatus::Void && !voiding.contains(&stored.id.as_str())
+                });
+            same_period
+                || self
+                    .invoices
+                    .values()
+                    .any(|stored| stored.account_id == account_id && stored.id == invoice.id)
+        })
+    }
+
+    /// The key of the invoice `id` of the subscription `key`, when it is stored with `status`.
+    fn invoice_with_status(
+        &self,
+        key: &Key,
+        id: &str,
+        status: InvoiceStatus,
+    ) -> Option<InvoiceKey> {
+        self.invoices
+            .iter()
+            .find(|(_, stored)| {
+                stored.account_id == key.0 && stored.subscription_id == key.1 && stored.id == id
+            })
+            .filter(|(_, stored)| stored.status == status)
+            .map(|(invoice_key, _)| invoice_key.clone())
     }
 
     /// Writes a checked subscription change: the new state, its invoice and its events. Cannot
@@ -189,11 +232,12 @@ impl State {
         Ok(())
     }
 
-    fn invoice_key(invoice: &IssuedInvoice) -> (String, String, NaiveDate) {
+    fn invoice_key(invoice: &IssuedInvoice) -> InvoiceKey {
         (
             invoice.account_id.clone(),
             invoice.subscription_id.clone(),
             invoice.invoice.period_start,
+            invoice.id.clone(),
         )
     }
 
@@ -400,7 +444,7 @@ impl BillingState for MemoryStore {
         if let Some(issued) = &request.invoice {
             check_invoice_currency(&issued.invoice)?;
         }
-        if let Some(invoice) = state.existing_invoice(request.invoice.as_ref()) {
+        if let Some(invoice) = state.existing_invoice(request.invoice.as_ref(), &[]) {
             return Err(invoice_exists(invoice));
         }
         state.check_events(&request.events)?;
@@ -430,11 +474,33 @@ impl BillingState for MemoryStore {
         if let Some(issued) = &request.invoice {
             check_invoice_currency(&issued.invoice)?;
         }
-        if state.existing_invoice(request.invoice.as_ref()).is_some() {
+        // Each status change over the status it was computed from, or nothing is written.
+        let mut statuses = Vec::with_capacity(request.invoice_status.len());
+        for change in &request.invoice_status {
+            match state.invoice_with_status(&sub_key, &change.invoice_id, change.from) {
+                Some(invoice_key) => statuses.push((invoice_key, change.to)),
+                None => return Ok(CommitOutcome::Stale),
+            }
+        }
+        let voiding: Vec<&str> = request
+            .invoice_status
+            .iter()
+            .filter(|change| change.to == InvoiceStatus::Void)
+            .map(|change| change.invoice_id.as_str())
+            .collect();
+        if state
+            .existing_invoice(request.invoice.as_ref(), &voiding)
+            .is_some()
+        {
             return Ok(CommitOutcome::InvoiceExists);
         }
         state.check_events(&request.events)?;
         state.check_credit_notes(&request.credit_notes)?;
+        for (invoice_key, status) in statuses {
+            if let Some(stored) = state.invoices.get_mut(&invoice_key) {
+                stored.status = status;
+            }
+        }
         state.write_change(
             sub_key,
             subscription,

@@ -106,6 +106,10 @@ pub struct SubscriptionCommit {
     pub subscription: Subscription,
     /// The invoice the change issues, if any.
     pub invoice: Option<IssuedInvoice>,
+    /// Invoices of the subscription whose status the change sets (a release, a void), each
+    /// written only over the status it was computed from, and before `invoice`: a void frees
+    /// its period for the invoice that bills it again in the same commit.
+    pub invoice_status: Vec<InvoiceStatusChange>,
     /// The credit notes the change issues (a decrease settled on a period already billed).
     pub credit_notes: Vec<CreditNote>,
     /// The events of the change.
@@ -130,6 +134,19 @@ impl SubscriptionCommit {
     }
 }
 
+/// One invoice's status set by a commit ([`SubscriptionCommit::invoice_status`]): written only
+/// when the invoice, of the commit's subscription, still has status `from`; otherwise nothing of
+/// the commit is written and it is [`CommitOutcome::Stale`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceStatusChange {
+    /// The invoice.
+    pub invoice_id: String,
+    /// The status it was read with.
+    pub from: InvoiceStatus,
+    /// The status it gets.
+    pub to: InvoiceStatus,
+}
+
 /// What [`BillingState::commit`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOutcome {
@@ -138,7 +155,7 @@ pub enum CommitOutcome {
     /// The subscription is no longer at the expected revision (or no longer exists): nothing was
     /// written. Read it again and recompute.
     Stale,
-    /// An invoice for the same period already exists: nothing was written.
+    /// An invoice for the same period that is not void already exists: nothing was written.
     InvoiceExists,
     /// Another writer holds the subscription right now (a run's page being billed): nothing
     /// was written and nothing was waited for, so no connection is held while the other

@@ -116,6 +116,7 @@ pub async fn check_listings(store: Arc<dyn FixtureStore>) {
                     expected_revision: sub.revision,
                     subscription: next.clone(),
                     invoice: Some(issued),
+                    invoice_status: Vec::new(),
                     credit_notes: Vec::new(),
                     events: vec![],
                 })
