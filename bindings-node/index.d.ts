@@ -49,6 +49,37 @@ export interface AuditShipping {
   error?: string | null;
 }
 
+/**
+ * One period a subscription was billed for, and the usage it has been billed on so far (the
+ * invoice's, plus any late usage settled since).
+ */
+export interface BilledPeriod {
+  /** The plan's period index. */
+  period: number;
+  /** The plan it was billed by... */
+  plan_id: string;
+  /** ...at this version: late usage is priced by the program that billed the period. */
+  plan_version: number;
+  /** The plan's usage query, which read the period. */
+  query: string;
+  /** The local dates it billed, [start, end). */
+  start: string;
+  /** The day after the last day it billed. */
+  end: string;
+  /** Its usage window in UTC, as the plan's usage query read it. */
+  from: string;
+  /** The end of the window (exclusive). */
+  to: string;
+  /** The days it served, by quantity: late usage is priced for the same days. */
+  served: Served;
+  /** The invoice that billed it: a late return is credited against it. */
+  invoice_id: string;
+  /** What it has been billed on so far. */
+  usage: PeriodUsage;
+  /** Renewals since it was billed: 0 for the one just billed. */
+  age: number;
+}
+
 /** A billing interval: count units (interval + interval_count on a plan). */
 export interface BillingInterval {
   /** The unit. */
@@ -252,6 +283,14 @@ export interface CreditNoteQuery {
   subscription_id?: string | null;
   /** At most this many (all when null). */
   limit?: number | null;
+  /** Only this customer's. */
+  customer_id?: string | null;
+  /** Only those crediting this invoice. */
+  invoice_id?: string | null;
+  /** Only those issued on or after this local date... */
+  issued_from?: string | null;
+  /** ...and on or before this one. */
+  issued_to?: string | null;
 }
 
 /** A customer of an account: who subscriptions bill, and where they are taxed. */
@@ -303,6 +342,11 @@ export interface EngineOptions {
   tax?: TaxOptions | null;
   /** Renewals billed side by side in a run (default 4). */
   concurrency?: number | null;
+  /**
+   * How many billed periods each renewal reads again for usage recorded late (default 2; 0
+   * turns late usage off; at most 12). Later usage is reported as late_usage_ignored.
+   */
+  lateUsageLookback?: number | null;
 }
 
 /** An increase settled on a period already billed, waiting for the subscription's next invoice. */
@@ -394,6 +438,20 @@ export type InvoiceStatus = "open" | "held";
 /** When a plan's invoice for a period is issued. */
 export type InvoiceTiming = "at_start" | "at_renewal";
 
+/**
+ * The usage an invoice was billed on, kept with it: its own period's (per local weekday), and
+ * each period billed before that it settled late usage for.
+ */
+export interface InvoiceUsage {
+  /** The usage of the invoice's own period; null when its program has no usage charges. */
+  period?: PeriodUsage | null;
+  /**
+   * The periods read again whose difference this invoice (or a credit note issued with it)
+   * settled.
+   */
+  late?: Reread[];
+}
+
 /** An invoice as a store keeps it: the billed Invoice with who it bills and why. */
 export interface IssuedInvoice {
   /**
@@ -419,6 +477,11 @@ export interface IssuedInvoice {
   status: InvoiceStatus;
   /** When it was written. */
   created_at: string;
+  /**
+   * The usage it was billed on: its period's per local weekday, and the periods billed before
+   * whose late usage it settled.
+   */
+  usage?: InvoiceUsage;
   /** The period it bills, 1 for the first. */
   period_index: number;
   /** The local date it is issued: the period's start (in advance) or end (in arrears). */
@@ -458,14 +521,26 @@ export interface LineItem {
   amount: string;
 }
 
-/** Which invoices to list: one account's, optionally one subscription's, oldest first. */
+/** A page of an account's invoices, oldest (or newest) first, by the filters given. */
 export interface ListInvoices {
   /** The account. */
   account_id: string;
   /** Only this subscription's. */
   subscription_id?: string | null;
-  /** At most this many. */
+  /** Only this customer's. */
+  customer_id?: string | null;
+  /** Only those in this status. */
+  status?: InvoiceStatus | null;
+  /** Only those issued on or after this local date (YYYY-MM-DD)... */
+  issued_from?: string | null;
+  /** ...and on or before this one. */
+  issued_to?: string | null;
+  /** asc (oldest first, the default) or desc. */
+  order?: Order | null;
+  /** At most this many (1 to 500; 100 when absent). */
   limit?: number | null;
+  /** next_cursor of the page before. */
+  cursor?: string | null;
 }
 
 /** The OpenAI API settings. Debug never shows the key. */
@@ -495,6 +570,9 @@ export interface OpenSearchOptions {
   /** Basic-auth password (with username). */
   password?: string | null;
 }
+
+/** Oldest first or newest first. */
+export type Order = "asc" | "desc";
 
 /** A vacation hold: the days from .. until - 1 are not served. */
 export interface Pause {
@@ -546,6 +624,18 @@ export interface PayloadLineItem {
   description: string;
   /** The amount in major units, exact to the currency's minor unit. */
   amount: number;
+}
+
+/** Usage of one period, indexed by local weekday, Monday = 0 ... Sunday = 6. */
+export interface PeriodUsage {
+  /** Shipments (rows) whose local shipped_at falls in the period. */
+  shipments: number[];
+  /** Units (sum of quantity) of those shipments. */
+  units: number[];
+  /** Returns whose returned_at falls in the period, on the local weekday of their shipment. */
+  returned_shipments: number[];
+  /** Units (sum of the return's quantity) of those returns. */
+  returned_units: number[];
 }
 
 /** One phase of a recurring charge: a price for a range of periods, possibly stepping. */
@@ -730,6 +820,25 @@ export interface RecurringCharge {
   description: string;
   /** Phases in period order, the first from period 1, each starting where the previous ended. */
   phases: Phase[];
+}
+
+/**
+ * A period billed before, read again: the usage it had been billed on and the usage the tables
+ * hold now.
+ */
+export interface Reread {
+  /** The period read again. */
+  period: number;
+  /** Its local dates, [start, end). */
+  start: string;
+  /** The day after its last day. */
+  end: string;
+  /** The invoice that billed it. */
+  invoice_id: string;
+  /** The usage it had been billed on. */
+  billed: PeriodUsage;
+  /** The usage the tables hold now. */
+  now: PeriodUsage;
 }
 
 /** A scenario's resume. */
@@ -917,6 +1026,25 @@ export interface ScheduledEnd {
   credit_unused: boolean;
 }
 
+/** The days of one state of a period: all the served days at one quantity, contiguous or not. */
+export interface Segment {
+  /** The subscription's quantity on those days. */
+  quantity: number;
+  /** How many local days. */
+  days: number;
+}
+
+/**
+ * What a period serves: its length (the days of the whole anchored period, the denominator of
+ * every share) and its served days, grouped into segments in the order they first occur.
+ */
+export interface Served {
+  /** The days of the whole period. */
+  period_days: number;
+  /** The served days by state; empty when no day is served. */
+  segments: Segment[];
+}
+
 /** A regular change of a recurring price. */
 export interface Step {
   /** The price changes once every this many periods. */
@@ -965,6 +1093,11 @@ export interface Subscription {
    * and increases waiting for the next invoice. Empty (and absent in JSON) when nothing has.
    */
   changes?: Changes;
+  /**
+   * The periods billed recently with the usage each was billed on, read again at the next
+   * renewal for late usage; empty for plans without usage charges.
+   */
+  billed_usage?: UsageHistory;
   /** Bumped by every change; a change is written only over the revision it was computed from. */
   revision: number;
   /** When it was created. */
@@ -1063,6 +1196,12 @@ export interface UsageCharge {
   /** The charge is at most this much per period, in major units. */
   cap?: string | null;
 }
+
+/**
+ * The periods a subscription was billed for recently, newest last: only those with usage
+ * charges, and only as far back as the look-back reaches (plus the one read to report).
+ */
+export type UsageHistory = BilledPeriod[];
 
 /** What a usage charge counts. */
 export type UsageMetric = "shipments" | "units";
@@ -1241,15 +1380,20 @@ export declare class BillingEngine {
    */
   runDue(request?: RunDueRequest | undefined | null): Promise<RunDueReport>
   /**
-   * An account's invoices, or one subscription's, oldest first
-   * (`{ account_id, subscription_id?, limit? }`).
+   * A page of an account's invoices by the filters given, oldest (or newest) first
+   * (`{ account_id, subscription_id?, customer_id?, status?, issued_from?, issued_to?,
+   * order?, limit?, cursor? }`); pass `next_cursor` as `cursor` for the next page.
    */
-  listInvoices(request: ListInvoices): Promise<IssuedInvoice[]>
+  listInvoices(request: ListInvoices): Promise<InvoicePage>
+  /** A page of an account's credit notes by the filters given, oldest (or newest) first. */
+  listCreditNotes(request: ListCreditNotes): Promise<CreditNotePage>
   /**
-   * An account's credit notes, or one subscription's, by subscription and number
-   * (`{ account_id, subscription_id?, limit? }`).
+   * A page of an account's subscriptions by status, plan or customer, oldest (or newest)
+   * first.
    */
-  listCreditNotes(request: CreditNoteQuery): Promise<CreditNote[]>
+  listSubscriptions(request: ListSubscriptions): Promise<SubscriptionPage>
+  /** A page of an account's customers, by id. */
+  listCustomers(request: ListCustomers): Promise<CustomerPage>
   /**
    * Closes the database connections, waiting for calls in flight. Every later call rejects
    * with `CLOSED`; closing twice is harmless.

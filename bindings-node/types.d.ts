@@ -226,6 +226,35 @@ export interface CreatedSubscription {
   invoice?: IssuedInvoice | null;
 }
 
+/**
+ * A manual credit note on an open invoice: chosen lines, or an amount spread over the lines
+ * by what each has left (exactly one of the two). Never more than is left to credit: the
+ * invoice's subtotal (and total) less every credit note against it, each line likewise. Tax at
+ * the invoice's rates; the revenue of the credited share reversed over the days it concerns.
+ */
+export interface CreditInvoice {
+  /** The account. */
+  account_id: string;
+  /** The open invoice. */
+  invoice_id: string;
+  /** The lines credited, each all it has left or an amount of it. */
+  lines?: CreditLine[];
+  /** An amount to credit over the invoice's lines, in minor units (cents), before tax. */
+  amount?: number | null;
+  /** Who credits it, for the audit trail (api when absent). */
+  actor?: string;
+  /** Why, for the audit trail (required). */
+  reason: string;
+}
+
+/** One line credited. */
+export interface CreditLine {
+  /** The line's number on the invoice, from 1. */
+  line: number;
+  /** How much of it, in minor units (cents), before tax; all it has left when absent. */
+  amount?: number | null;
+}
+
 /** A credit note against an issued invoice. Its amounts are positive: what is credited. */
 export interface CreditNote {
   /**
@@ -283,6 +312,14 @@ export interface CreditNoteQuery {
   subscription_id?: string | null;
   /** At most this many (all when null). */
   limit?: number | null;
+  /** Only this customer's. */
+  customer_id?: string | null;
+  /** Only those crediting this invoice. */
+  invoice_id?: string | null;
+  /** Only those issued on or after this local date... */
+  issued_from?: string | null;
+  /** ...and on or before this one. */
+  issued_to?: string | null;
 }
 
 /** A customer of an account: who subscriptions bill, and where they are taxed. */
@@ -424,8 +461,19 @@ export interface Invoice {
   revenue_schedule: RevenueEntry[];
 }
 
+/**
+ * Both answers of a held invoice: the model's (its amount and lines, as it wrote them) and what
+ * differed from the program's (the invoice's own lines).
+ */
+export interface InvoiceReview {
+  /** The invoice the model wrote (amount before tax and lines, in major units). */
+  model: PayloadInvoice;
+  /** What differed from the program's lines, in words. */
+  differences: string[];
+}
+
 /** An invoice's status. */
-export type InvoiceStatus = "open" | "held";
+export type InvoiceStatus = "open" | "held" | "void";
 
 /** When a plan's invoice for a period is issued. */
 export type InvoiceTiming = "at_start" | "at_renewal";
@@ -465,7 +513,7 @@ export interface IssuedInvoice {
   quantity: number;
   /** The first invoice, or a renewal. */
   billing_reason: BillingReason;
-  /** Open (issued) or held for review. */
+  /** Open (issued), held for review, or void. */
   status: InvoiceStatus;
   /** When it was written. */
   created_at: string;
@@ -474,6 +522,18 @@ export interface IssuedInvoice {
    * whose late usage it settled.
    */
   usage?: InvoiceUsage;
+  /**
+   * The lines that settle other periods (increases of changes), with the days each concerns:
+   * what a re-billing of the period carries over unchanged. Empty (and absent in JSON) for
+   * most invoices.
+   */
+  settled?: SettledSpan[];
+  /**
+   * For an invoice held because a model's answer disagreed with the program: the model's
+   * answer and what differed (the program's answer is the invoice's own lines), so a
+   * reviewer can decide. Absent otherwise.
+   */
+  review?: InvoiceReview | null;
   /** The period it bills, 1 for the first. */
   period_index: number;
   /** The local date it is issued: the period's start (in advance) or end (in arrears). */
@@ -513,14 +573,26 @@ export interface LineItem {
   amount: string;
 }
 
-/** Which invoices to list: one account's, optionally one subscription's, oldest first. */
+/** A page of an account's invoices, oldest (or newest) first, by the filters given. */
 export interface ListInvoices {
   /** The account. */
   account_id: string;
   /** Only this subscription's. */
   subscription_id?: string | null;
-  /** At most this many. */
+  /** Only this customer's. */
+  customer_id?: string | null;
+  /** Only those in this status. */
+  status?: InvoiceStatus | null;
+  /** Only those issued on or after this local date (YYYY-MM-DD)... */
+  issued_from?: string | null;
+  /** ...and on or before this one. */
+  issued_to?: string | null;
+  /** asc (oldest first, the default) or desc. */
+  order?: Order | null;
+  /** At most this many (1 to 500; 100 when absent). */
   limit?: number | null;
+  /** next_cursor of the page before. */
+  cursor?: string | null;
 }
 
 /** The OpenAI API settings. Debug never shows the key. */
@@ -550,6 +622,9 @@ export interface OpenSearchOptions {
   /** Basic-auth password (with username). */
   password?: string | null;
 }
+
+/** Oldest first or newest first. */
+export type Order = "asc" | "desc";
 
 /** A vacation hold: the days from .. until - 1 are not served. */
 export interface Pause {
@@ -800,6 +875,22 @@ export interface RecurringCharge {
 }
 
 /**
+ * Releasing a held invoice: it is issued as the program computed it (a held invoice already
+ * carries the program's lines). An invoice that is not held (released already, issued, or
+ * void) is Error::Conflict naming its status: releasing twice issues it once.
+ */
+export interface ReleaseInvoice {
+  /** The account. */
+  account_id: string;
+  /** The held invoice. */
+  invoice_id: string;
+  /** Who releases it, for the audit trail (api when absent). */
+  actor?: string;
+  /** Why, for the audit trail (required). */
+  reason: string;
+}
+
+/**
  * A period billed before, read again: the usage it had been billed on and the usage the tables
  * hold now.
  */
@@ -1022,6 +1113,19 @@ export interface Served {
   segments: Segment[];
 }
 
+/**
+ * A line of an invoice that settles another period than the invoice's own: its position among
+ * the invoice's lines (from 0) and the local days [start, end) it concerns.
+ */
+export interface SettledSpan {
+  /** The line's position among the invoice's line items, from 0. */
+  position: number;
+  /** The first day the line concerns. */
+  start: string;
+  /** The day after the last day it concerns. */
+  end: string;
+}
+
 /** A regular change of a recurring price. */
 export interface Step {
   /** The price changes once every this many periods. */
@@ -1223,6 +1327,40 @@ export interface UsageQuery {
   dialects: string[];
   /** Whether plans use it when they name none. */
   default: boolean;
+}
+
+/**
+ * Voiding a held or open invoice: it becomes void and its revenue schedule is reversed. With
+ * rebill, the same commit bills its period again from the current data (a new invoice, a new
+ * id). An invoice with credit notes against it is Error::Conflict naming them.
+ */
+export interface VoidInvoice {
+  /** The account. */
+  account_id: string;
+  /** The invoice. */
+  invoice_id: string;
+  /**
+   * Whether its period is billed again from the current data (false when absent); only
+   * the period billed last can be.
+   */
+  rebill?: boolean;
+  /** Who voids it, for the audit trail (api when absent). */
+  actor?: string;
+  /** Why, for the audit trail (required). */
+  reason: string;
+}
+
+/** A voided invoice, the revenue its void reversed, and the invoice that bills its period again. */
+export interface VoidedInvoice {
+  /** The invoice, now void. */
+  invoice: IssuedInvoice;
+  /**
+   * The revenue taken back, per calendar month (positive amounts: what is reversed): its
+   * whole schedule, entry by entry, so the reversal sums to it to the cent.
+   */
+  revenue_reversed: RevenueEntry[];
+  /** The invoice that bills its period again, when asked for. */
+  rebilled?: IssuedInvoice | null;
 }
 
 /** Withdrawing a cancellation that has not taken effect. */

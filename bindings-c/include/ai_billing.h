@@ -342,9 +342,12 @@ ai_billing_result ai_billing_run_due(const ai_billing_engine *engine,
                                      char **out_json);
 
 /**
- * An account's invoices, or one subscription's, oldest first. Request:
- * `{"account_id":"acct_1","subscription_id":"sub_1","limit":100}` (only `account_id` is
- * required). Answers a JSON array of invoices, each with `total` as a decimal string.
+ * A page of an account's invoices, oldest (or newest) first. Request:
+ * `{"account_id":"acct_1","subscription_id":"sub_1","customer_id":"cus_1","status":"open",
+ * "issued_from":"2026-01-01","issued_to":"2026-03-31","order":"desc","limit":100,
+ * "cursor":"..."}` (only `account_id` is required; `limit` 1 to 500, 100 by default). Answers
+ * `{"data":[invoices...],"next_cursor":"..."}`: pass `next_cursor` as `cursor` for the next
+ * page; it is `null` on the last.
  *
  * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
  * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
@@ -474,10 +477,12 @@ ai_billing_result ai_billing_change_plan(const ai_billing_engine *engine,
                                          char **out_json);
 
 /**
- * An account's credit notes, or one subscription's, by subscription and number. Request:
- * `{"account_id":"acct_1","subscription_id":"sub_1","limit":100}` (only `account_id` is
- * required). Answers a JSON array of credit notes, each with `invoice_id` (the invoice it
- * credits), `issue_date`, `reason`, and `subtotal`, `tax`, `total` as decimal strings.
+ * A page of an account's credit notes, oldest (or newest) first. Request:
+ * `{"account_id":"acct_1","subscription_id":"sub_1","customer_id":"cus_1","invoice_id":"...",
+ * "issued_from":"2026-01-01","issued_to":"2026-03-31","order":"asc","limit":100,
+ * "cursor":"..."}` (only `account_id` is required). Answers `{"data":[...],"next_cursor":...}`,
+ * each credit note with `invoice_id` (the invoice it credits), `issue_date`, `reason`, and
+ * `subtotal`, `tax`, `total` as decimal strings; `next_cursor` is `null` on the last page.
  *
  * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
  * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
@@ -493,6 +498,116 @@ ai_billing_result ai_billing_change_plan(const ai_billing_engine *engine,
 ai_billing_result ai_billing_list_credit_notes(const ai_billing_engine *engine,
                                                const char *request_json,
                                                char **out_json);
+
+/**
+ * Releases a held invoice: it is issued as the program computed it. Request:
+ * `{"account_id":"acct_1","invoice_id":"in_sub_1_20260101","reason":"checked","actor":"ops"}`
+ * (`actor` defaults to `api`). An invoice that is not held gives `AI_BILLING_CONFLICT` naming
+ * its status, so releasing twice issues it once; an unknown invoice `AI_BILLING_NOT_FOUND`.
+ * Answers the invoice, now `"status":"open"`.
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_release_invoice(const ai_billing_engine *engine,
+                                             const char *request_json,
+                                             char **out_json);
+
+/**
+ * Voids a held or open invoice, its revenue reversed; with `"rebill":true` its period is billed
+ * again from the current data (a new invoice, a new id: `{id}_r1`). Request:
+ * `{"account_id":"acct_1","invoice_id":"in_sub_1_20260101","rebill":true,"reason":"wrong data",
+ * "actor":"ops"}`. An invoice with credit notes against it, one already void, or a re-billing
+ * of a period before the one billed last gives `AI_BILLING_CONFLICT`. Answers
+ * `{"invoice":{...},"revenue_reversed":[...],"rebilled":{...}}` (`rebilled` absent without
+ * `rebill`).
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_void_invoice(const ai_billing_engine *engine,
+                                          const char *request_json,
+                                          char **out_json);
+
+/**
+ * A manual credit note on an open invoice, for chosen lines (numbered from 1, each all it has
+ * left or an `amount` of it) or an `amount`, in cents before tax, never more than is left to
+ * credit. Request: `{"account_id":"acct_1","invoice_id":"in_sub_1_20260101",
+ * "lines":[{"line":1,"amount":500}],"reason":"missed delivery"}` or `{..., "amount":500, ...}`.
+ * More than is left gives `AI_BILLING_INVALID_INPUT` naming what is left; a held or void
+ * invoice `AI_BILLING_CONFLICT`. Answers the credit note.
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_credit_invoice(const ai_billing_engine *engine,
+                                            const char *request_json,
+                                            char **out_json);
+
+/**
+ * A page of an account's subscriptions, oldest (or newest) first. Request:
+ * `{"account_id":"acct_1","status":"active","plan_id":"plan_1","customer_id":"cus_1",
+ * "order":"desc","limit":100,"cursor":"..."}` (only `account_id` is required; `limit` 1 to 500,
+ * 100 by default). Answers `{"data":[subscriptions...],"next_cursor":"..."}`.
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request or cursor gives `AI_BILLING_INVALID_INPUT` naming the field.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_list_subscriptions(const ai_billing_engine *engine,
+                                                const char *request_json,
+                                                char **out_json);
+
+/**
+ * A page of an account's customers, by id. Request: `{"account_id":"acct_1","order":"asc",
+ * "limit":100,"cursor":"..."}` (only `account_id` is required). Answers
+ * `{"data":[customers...],"next_cursor":"..."}`.
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request or cursor gives `AI_BILLING_INVALID_INPUT` naming the field.
+ * - `out_json`: must not be NULL. On `AI_BILLING_OK`, `*out_json` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_json` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_list_customers(const ai_billing_engine *engine,
+                                            const char *request_json,
+                                            char **out_json);
 
 /**
  * The message of this thread's last failed call, with its cause chain: for example

@@ -12,9 +12,14 @@ use crate::error::{Failure, ai_billing_result};
 use crate::ffi::{OutString, read_str};
 use crate::panic::{boundary, boundary_or};
 
-// After this module's calls in the header: the changes to a subscription.
+// After this module's calls in the header: the changes to a subscription, then the invoice
+// corrections.
 mod changes;
+mod corrections;
+mod listings;
 pub use changes::*;
+pub use corrections::*;
+pub use listings::*;
 
 /// An open billing engine: a database, an interpreter, a billing mode, and the async runtime
 /// its calls run on. Opaque: created by `ai_billing_engine_open`, freed by
@@ -442,9 +447,12 @@ pub unsafe extern "C" fn ai_billing_run_due(
     unsafe { call(engine, request_json, out_json, BillingEngine::run_due) }
 }
 
-/// An account's invoices, or one subscription's, oldest first. Request:
-/// `{"account_id":"acct_1","subscription_id":"sub_1","limit":100}` (only `account_id` is
-/// required). Answers a JSON array of invoices, each with `total` as a decimal string.
+/// A page of an account's invoices, oldest (or newest) first. Request:
+/// `{"account_id":"acct_1","subscription_id":"sub_1","customer_id":"cus_1","status":"open",
+/// "issued_from":"2026-01-01","issued_to":"2026-03-31","order":"desc","limit":100,
+/// "cursor":"..."}` (only `account_id` is required; `limit` 1 to 500, 100 by default). Answers
+/// `{"data":[invoices...],"next_cursor":"..."}`: pass `next_cursor` as `cursor` for the next
+/// page; it is `null` on the last.
 ///
 /// - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
 /// - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the

@@ -45,6 +45,9 @@ fn engine_fn(op: &str) -> EngineFn {
         "resume_subscription" => ai_billing_resume_subscription,
         "change_plan" => ai_billing_change_plan,
         "list_credit_notes" => ai_billing_list_credit_notes,
+        "release_invoice" => ai_billing_release_invoice,
+        "void_invoice" => ai_billing_void_invoice,
+        "credit_invoice" => ai_billing_credit_invoice,
         other => panic!("no C function for {other}"),
     }
 }

@@ -170,7 +170,7 @@ fn a_cancel_immediately_credits_the_unserved_days_and_the_note_is_listed() {
         ai_billing_list_credit_notes,
         json!({"account_id": "acct", "subscription_id": "sub"}),
     );
-    assert_eq!(notes, json!([note]));
+    assert_eq!(notes, json!({"data": [note], "next_cursor": null}));
     // Worked numbers of the conventions, by the same rule.
     assert_eq!(credit(3100, 20, 31), (1100, 91));
 }
@@ -252,7 +252,7 @@ fn changes_give_stable_result_codes_and_leave_the_out_parameter_alone() {
     let withdrawn = engine.ok(ai_billing_withdraw_cancel, sub(json!({"actor": "c-test"})));
     assert_eq!(withdrawn["subscription"]["status"], "active");
     let notes = engine.ok(ai_billing_list_credit_notes, json!({"account_id": "acct"}));
-    assert_eq!(notes.as_array().unwrap().len(), 1, "{notes}");
+    assert_eq!(notes["data"].as_array().unwrap().len(), 1, "{notes}");
 
     // NULL arguments and a closed engine, as for every engine call.
     let mut out = sentinel();

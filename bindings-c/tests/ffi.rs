@@ -350,7 +350,7 @@ fn an_engine_bills_a_subscription_and_refuses_calls_once_closed() {
     // The run billed periods 2 and 3; the change, made now, first issued every period due up to
     // now (billing runs come first), at the quantity before it: $5, $6, $7, ... at 1 copy.
     let invoices = engine.ok(ai_billing_list_invoices, r#"{"account_id":"acct_1"}"#);
-    let invoices = invoices.as_array().unwrap();
+    let invoices = invoices["data"].as_array().unwrap();
     assert!(invoices.len() >= 3, "{invoices:?}");
     for (i, invoice) in invoices.iter().enumerate() {
         assert_eq!(invoice["total"], format!("{}.00", 5 + i), "{invoice}");
@@ -361,6 +361,29 @@ fn an_engine_bills_a_subscription_and_refuses_calls_once_closed() {
         r#"{"account_id":"acct_1","subscription_id":"sub_1"}"#,
     );
     assert_eq!(next["total"], format!("{}.00", 2 * (5 + invoices.len())));
+    // Listings answer pages: a full page carries the cursor of the next, the last one null.
+    let first = engine.ok(
+        ai_billing_list_subscriptions,
+        r#"{"account_id":"acct_1","status":"active","limit":1}"#,
+    );
+    assert_eq!(first["data"][0]["id"], "sub_1", "{first}");
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a full page has a next cursor");
+    let rest = engine.ok(
+        ai_billing_list_subscriptions,
+        &format!(r#"{{"account_id":"acct_1","status":"active","limit":1,"cursor":"{cursor}"}}"#),
+    );
+    assert_eq!(rest, serde_json::json!({"data": [], "next_cursor": null}));
+    let customers = engine.ok(ai_billing_list_customers, r#"{"account_id":"acct_1"}"#);
+    assert_eq!(customers["data"][0]["id"], "cus_1", "{customers}");
+    assert_eq!(customers["next_cursor"], Value::Null);
+    let (result, _) = engine.call(
+        ai_billing_list_invoices,
+        r#"{"account_id":"acct_1","cursor":"nonsense"}"#,
+    );
+    assert_eq!(result, AI_BILLING_INVALID_INPUT);
+    assert!(last_error().contains("cursor"), "{}", last_error());
 
     // SAFETY: a live handle.
     assert_eq!(unsafe { ai_billing_engine_close(engine.0) }, AI_BILLING_OK);

@@ -147,7 +147,7 @@ fn fuzz_c_engine_requests() {
         check("setup", result, out);
         assert_eq!(result, ai_billing_result::AI_BILLING_OK);
     }
-    let targets: [(EngineFn, &str); 11] = [
+    let targets: [(EngineFn, &str); 14] = [
         (
             ai_billing_create_plan,
             r#"{"account_id": "acct", "plan": {"id": "plan_2", "nickname": "Box", "amount": 1200, "currency": "USD", "interval": "month", "interval_count": 1, "type": "standard", "metadata": {"a": 1}}}"#,
@@ -188,6 +188,18 @@ fn fuzz_c_engine_requests() {
         (
             ai_billing_list_credit_notes,
             r#"{"account_id": "acct", "subscription_id": "sub", "limit": 10}"#,
+        ),
+        (
+            ai_billing_release_invoice,
+            r#"{"account_id": "acct", "invoice_id": "in_sub_20260101", "reason": "fuzz"}"#,
+        ),
+        (
+            ai_billing_void_invoice,
+            r#"{"account_id": "acct", "invoice_id": "in_sub_20260101", "rebill": true, "reason": "fuzz"}"#,
+        ),
+        (
+            ai_billing_credit_invoice,
+            r#"{"account_id": "acct", "invoice_id": "in_sub_20260101", "lines": [{"line": 1, "amount": 5}], "reason": "fuzz"}"#,
         ),
     ];
     let seeds: Vec<Vec<u8>> = targets

@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use ai_billing::Result;
 use ai_billing::api::{
-    self, AccountRef, EngineOptions, ListInvoices, RunDueRequest, SaveAccount, SaveCustomer,
-    SubscriptionRef,
+    self, AccountRef, EngineOptions, ListCreditNotes, ListCustomers, ListInvoices,
+    ListSubscriptions, RunDueRequest, SaveAccount, SaveCustomer, SubscriptionRef,
 };
 use ai_billing::engine::{
-    CancelSubscription, ChangePlan, ChangeQuantity, CreateSubscription, PauseSubscription,
-    ResumeSubscription, SavePlan, WithdrawCancel,
+    CancelSubscription, ChangePlan, ChangeQuantity, CreateSubscription, CreditInvoice,
+    PauseSubscription, ReleaseInvoice, ResumeSubscription, SavePlan, VoidInvoice, WithdrawCancel,
 };
-use ai_billing::store::{CreditNoteQuery, PlanListQuery, PlanQuery};
+use ai_billing::store::{PlanListQuery, PlanQuery};
 use napi::Env;
 use napi::bindgen_prelude::{AsyncBlock, Unknown};
 use napi_derive::napi;
@@ -289,6 +289,55 @@ impl BillingEngine {
         })
     }
 
+    /// Releases a held invoice (`{ account_id, invoice_id, reason, actor? }`): it is issued as
+    /// the program computed it. An invoice that is not held rejects with `CONFLICT` naming its
+    /// status, so releasing twice issues it once. Resolves to the invoice, now `open`.
+    #[napi(
+        ts_args_type = "request: ReleaseInvoice",
+        ts_return_type = "Promise<IssuedInvoice>"
+    )]
+    pub fn release_invoice(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: ReleaseInvoice| async move {
+            engine.release_invoice(&request).await
+        })
+    }
+
+    /// Voids a held or open invoice (`{ account_id, invoice_id, reason, rebill?, actor? }`): its
+    /// revenue is reversed, and with `rebill: true` its period is billed again from the current
+    /// data (a new invoice, a new id). An invoice with credit notes against it rejects with
+    /// `CONFLICT` naming them. Resolves to `{ invoice, revenue_reversed, rebilled? }`.
+    #[napi(
+        ts_args_type = "request: VoidInvoice",
+        ts_return_type = "Promise<VoidedInvoice>"
+    )]
+    pub fn void_invoice(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: VoidInvoice| async move {
+            engine.void_invoice(&request).await
+        })
+    }
+
+    /// A manual credit note on an open invoice (`{ account_id, invoice_id, reason, lines?:
+    /// [{ line, amount? }], amount?, actor? }`, amounts in cents): chosen lines (numbered from 1)
+    /// or an amount, never more than is left to credit (`INVALID_INPUT` naming what is left).
+    /// Resolves to the credit note.
+    #[napi(
+        ts_args_type = "request: CreditInvoice",
+        ts_return_type = "Promise<CreditNote>"
+    )]
+    pub fn credit_invoice(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: CreditInvoice| async move {
+            engine.credit_invoice(&request).await
+        })
+    }
+
     /// The invoice a subscription's next renewal would issue, from the usage so far
     /// (`{ account_id, subscription_id }`). Writes nothing.
     #[napi(
@@ -326,11 +375,12 @@ impl BillingEngine {
         promise::answer(env, async move { engine.run_due(&request?).await })
     }
 
-    /// An account's invoices, or one subscription's, oldest first
-    /// (`{ account_id, subscription_id?, limit? }`).
+    /// A page of an account's invoices by the filters given, oldest (or newest) first
+    /// (`{ account_id, subscription_id?, customer_id?, status?, issued_from?, issued_to?,
+    /// order?, limit?, cursor? }`); pass `next_cursor` as `cursor` for the next page.
     #[napi(
         ts_args_type = "request: ListInvoices",
-        ts_return_type = "Promise<IssuedInvoice[]>"
+        ts_return_type = "Promise<InvoicePage>"
     )]
     pub fn list_invoices(
         &self,
@@ -342,19 +392,53 @@ impl BillingEngine {
         })
     }
 
-    /// An account's credit notes, or one subscription's, by subscription and number
-    /// (`{ account_id, subscription_id?, limit? }`).
+    /// A page of an account's credit notes by the filters given, oldest (or newest) first.
     #[napi(
-        ts_args_type = "request: CreditNoteQuery",
-        ts_return_type = "Promise<CreditNote[]>"
+        ts_args_type = "request: ListCreditNotes",
+        ts_return_type = "Promise<CreditNotePage>"
     )]
     pub fn list_credit_notes(
         &self,
         env: &Env,
         request: Unknown<'_>,
     ) -> napi::Result<AsyncBlock<Value>> {
-        self.call(env, request, |engine, request: CreditNoteQuery| async move {
+        self.call(env, request, |engine, request: ListCreditNotes| async move {
             engine.list_credit_notes(&request).await
+        })
+    }
+
+    /// A page of an account's subscriptions by status, plan or customer, oldest (or newest)
+    /// first.
+    #[napi(
+        ts_args_type = "request: ListSubscriptions",
+        ts_return_type = "Promise<SubscriptionPage>"
+    )]
+    pub fn list_subscriptions(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(
+            env,
+            request,
+            |engine, request: ListSubscriptions| async move {
+                engine.list_subscriptions(&request).await
+            },
+        )
+    }
+
+    /// A page of an account's customers, by id.
+    #[napi(
+        ts_args_type = "request: ListCustomers",
+        ts_return_type = "Promise<CustomerPage>"
+    )]
+    pub fn list_customers(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: ListCustomers| async move {
+            engine.list_customers(&request).await
         })
     }
 

@@ -109,7 +109,9 @@ test('every bad input of the catalogue rejects with its code', async () => {
       try {
         const answer = await call();
         if (expect.code === 'OK') {
-          outcome = entry.expect_empty ? Array.isArray(answer) && answer.length === 0 : true;
+          // A listing answers a page: its data is the list.
+          const list = answer !== null && typeof answer === 'object' && 'data' in answer ? answer.data : answer;
+          outcome = entry.expect_empty ? Array.isArray(list) && list.length === 0 : true;
         } else if (entry.op === 'interpret' && expect.code === 'PROMPT_NOT_UNDERSTOOD') {
           // A refusal is an answer.
           outcome = answer.outcome === 'refused' && answer.reason.includes(expect.message);

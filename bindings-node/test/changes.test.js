@@ -163,18 +163,18 @@ test('cancelSubscription immediately credits the unserved days of an in-advance 
   assert.equal(changed.subscription.revision, created.subscription.revision + 1);
 
   // The credit note is listed, for the account and for the subscription.
-  assert.deepEqual(await engine.listCreditNotes({ account_id: ACCOUNT }), [note]);
+  assert.deepEqual((await engine.listCreditNotes({ account_id: ACCOUNT })).data, [note]);
   assert.deepEqual(
-    await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_cancel', limit: 10 }),
+    (await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_cancel', limit: 10 })).data,
     [note],
   );
-  assert.deepEqual(await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_other' }), []);
+  assert.deepEqual((await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_other' })).data, []);
   assert.deepEqual(await engine.getSubscription({ account_id: ACCOUNT, subscription_id: 'sub_cancel' }), changed.subscription);
 
   // Canceling again now is allowed (it replaces the cancellation); nothing more is credited.
   const again = await engine.cancelSubscription({ account_id: ACCOUNT, subscription_id: 'sub_cancel', effective: 'immediately' });
   assert.equal(again.credit_note, null);
-  assert.equal((await engine.listCreditNotes({ account_id: ACCOUNT })).length, 1);
+  assert.equal(((await engine.listCreditNotes({ account_id: ACCOUNT })).data).length, 1);
 });
 
 test('cancel without credit, at period end, and withdrawn', async (t) => {
@@ -203,7 +203,7 @@ test('cancel without credit, at period end, and withdrawn', async (t) => {
   });
   assert.equal(kept.credit_note, null, 'credit_unused: false issues no credit note');
   assert.equal(kept.subscription.changes.end.on, addDays(today, 2));
-  assert.deepEqual(await engine.listCreditNotes({ account_id: ACCOUNT }), []);
+  assert.deepEqual((await engine.listCreditNotes({ account_id: ACCOUNT })).data, []);
 });
 
 test('a backdated cancel is INVALID_INPUT naming the field', async (t) => {
@@ -257,7 +257,7 @@ test('pauseSubscription and resumeSubscription; overlapping pauses are a CONFLIC
   assert.deepEqual(resumed.subscription.changes.pauses, [{ from, until: addDays(today, 5) }]);
   assert.equal(resumed.credit_note, null, 'an increase is billed on the next invoice, never credited');
   assert.equal(resumed.subscription.changes.increases.length, 1);
-  const notes = await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_hold' });
+  const notes = (await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_hold' })).data;
   assert.deepEqual(notes, [paused.credit_note]);
 
   // The first day of a pause removes it.
@@ -299,12 +299,12 @@ test('updateSubscription with proration bills the days at each quantity', async 
     roundDiv(3100n * 2n * BigInt(periodDays - 23), periodDays);
   const waiting = lowered.changes.increases.reduce((sum, i) => sum + BigInt(i.amount_minor), 0n);
   assert.equal(waiting, dueNow - 3100n);
-  assert.deepEqual(await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_qty' }), []);
+  assert.deepEqual((await engine.listCreditNotes({ account_id: ACCOUNT, subscription_id: 'sub_qty' })).data, []);
 
   // Without proration, the default: from the next invoice, nothing settled.
   const plain = await engine.updateSubscription({ account_id: ACCOUNT, subscription_id: 'sub_qty', quantity: 1, proration: 'none' });
   assert.equal(plain.quantity, 1);
-  assert.equal((await engine.listCreditNotes({ account_id: ACCOUNT })).length, 0);
+  assert.equal(((await engine.listCreditNotes({ account_id: ACCOUNT })).data).length, 0);
 
   const bad = await rejection(
     engine.updateSubscription({ account_id: ACCOUNT, subscription_id: 'sub_qty', quantity: 2, proration: 'sometimes' }),

@@ -142,7 +142,8 @@ async function flow(databaseUrl) {
     assert.equal(after.period_index, 4);
     assert.equal(after.total, '16.00', '$8 for period 4, two copies');
 
-    const invoices = await engine.listInvoices({ account_id: ACCOUNT, subscription_id: 'sub_1' });
+    const { data: invoices, next_cursor } = await engine.listInvoices({ account_id: ACCOUNT, subscription_id: 'sub_1' });
+    assert.equal(next_cursor, null, 'one page holds them all');
     assert.deepEqual(
       invoices.map((i) => [i.period_index, i.quantity, i.billing_reason, i.total]),
       [
@@ -151,7 +152,12 @@ async function flow(databaseUrl) {
         [3, 1, 'subscription_cycle', '7.00'],
       ],
     );
-    assert.deepEqual(await engine.listInvoices({ account_id: ACCOUNT, limit: 1 }), invoices.slice(0, 1));
+    const first = await engine.listInvoices({ account_id: ACCOUNT, limit: 1 });
+    assert.deepEqual(first.data, invoices.slice(0, 1));
+    const second = await engine.listInvoices({ account_id: ACCOUNT, limit: 1, cursor: first.next_cursor });
+    assert.deepEqual(second.data, invoices.slice(1, 2));
+    const newest = await engine.listInvoices({ account_id: ACCOUNT, limit: 1, order: 'desc' });
+    assert.deepEqual(newest.data, invoices.slice(-1));
     // A second run finds nothing due.
     assert.equal((await engine.runDue({ now: new Date().toISOString() })).issued, 0);
   } finally {

@@ -44,6 +44,7 @@ pub fn run(args: &Args) -> CliResult {
                 account_id: args.account.clone(),
                 subscription_id: args.subscription.clone(),
                 limit: args.limit,
+                ..Default::default()
             })
             .await?)
     })?;

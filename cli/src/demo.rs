@@ -353,6 +353,7 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
                 account_id: Some(account.id.clone()),
                 subscription_id: Some(plan.subscription.id.clone()),
                 limit: None,
+                ..Default::default()
             })
             .await?;
     }

@@ -40,6 +40,7 @@ pub fn run(args: &Args) -> CliResult {
                 account_id: args.account.clone(),
                 subscription_id: args.subscription.clone(),
                 limit: args.limit,
+                ..Default::default()
             })
             .await?)
     })?;
@@ -69,6 +70,13 @@ pub fn run(args: &Args) -> CliResult {
                 out,
                 "{}",
                 render::indent(&render::invoice(&issued.invoice), 2)
+            )?;
+        }
+        if let Some(review) = &issued.review {
+            write!(
+                out,
+                "{}",
+                render::indent(&render::review(issued, review), 2)
             )?;
         }
     }

@@ -17,6 +17,7 @@ mod accounts;
 mod arguments;
 mod audit;
 mod changes;
+mod corrections;
 mod credit_notes;
 mod database;
 mod demo;
@@ -87,6 +88,9 @@ enum Command {
     #[command(subcommand)]
     Usage(usage::UsageCommand),
     Invoices(invoices::Args),
+    /// Correct an invoice: release a held one, void one (and bill its period again), credit one.
+    #[command(subcommand)]
+    Invoice(corrections::InvoiceCommand),
     CreditNotes(credit_notes::Args),
     /// The audit trail: every action, input, model answer and result.
     #[command(subcommand)]
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
         Command::Subscription(command) => subscriptions::run(command),
         Command::Usage(command) => usage::run(command),
         Command::Invoices(args) => invoices::run(args),
+        Command::Invoice(command) => corrections::run(command),
         Command::CreditNotes(args) => credit_notes::run(args),
         Command::Audit(command) => audit::run(command),
     };

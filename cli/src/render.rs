@@ -116,6 +116,47 @@ pub fn invoice(invoice: &Invoice) -> String {
     out
 }
 
+/// A held invoice's review, for the reviewer who releases or voids it: the model's answer, the
+/// program's (the invoice's own lines) and what differed.
+pub fn review(
+    issued: &ai_billing::IssuedInvoice,
+    review: &ai_billing::invoice::InvoiceReview,
+) -> String {
+    let mut out = String::new();
+    let invoice = &issued.invoice;
+    let _ = writeln!(
+        out,
+        "Held for review: the model's answer and the program's differ (release it as the program          computed it, or void it: `ai-billing invoice release|void --id {}`).",
+        issued.id
+    );
+    let _ = writeln!(
+        out,
+        "  The model's answer: {} {}",
+        review.model.amount,
+        review.model.currency.code()
+    );
+    for line in &review.model.line_items {
+        row(&mut out, &line.description, &line.amount.to_string());
+    }
+    let _ = writeln!(
+        out,
+        "  The program's answer (the invoice's lines): {}",
+        money(&invoice.subtotal)
+    );
+    for line in &invoice.line_items {
+        row(
+            &mut out,
+            &line.description,
+            &line.amount.to_major().to_string(),
+        );
+    }
+    let _ = writeln!(out, "  What differed:");
+    for difference in &review.differences {
+        let _ = writeln!(out, "    - {difference}");
+    }
+    out
+}
+
 /// A credit note as the terminal shows it: what it credits, its lines, tax and total.
 pub fn credit_note(note: &ai_billing::credit_note::CreditNote) -> String {
     let mut out = String::new();

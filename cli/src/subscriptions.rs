@@ -261,6 +261,7 @@ async fn latest_credit_note(
             account_id: subscription.account_id.clone(),
             subscription_id: Some(subscription.id.clone()),
             limit: None,
+            ..Default::default()
         })
         .await?;
     Ok(notes

@@ -63,6 +63,9 @@ fn engine_args(
         "list_invoices" => &["invoices"],
         "run_due" => &["run"],
         "engine_open" => &["stats"],
+        "release_invoice" => &["invoice", "release"],
+        "void_invoice" => &["invoice", "void"],
+        "credit_invoice" => &["invoice", "credit"],
         other => panic!("no command line for {other}"),
     };
     args.extend(command.iter().map(|s| s.to_string()));
@@ -122,6 +125,31 @@ fn engine_args(
             args.push("--json".to_owned());
         }
         "run_due" => flag(&mut args, "until", &request["now"]),
+        "release_invoice" | "void_invoice" | "credit_invoice" => {
+            flag(&mut args, "account", &request["account_id"]);
+            flag(&mut args, "id", &request["invoice_id"]);
+            flag(&mut args, "reason", &request["reason"]);
+            flag(&mut args, "rebill", &request["rebill"]);
+            // The request's amounts are in cents; the command line takes the currency's unit.
+            let major = |cents: &Value| {
+                cents
+                    .as_i64()
+                    .map(|c| format!("{}.{:02}", c / 100, c % 100))
+            };
+            if let Some(amount) = major(&request["amount"]) {
+                args.extend(["--amount".to_owned(), amount]);
+            }
+            if let Some(lines) = request["lines"].as_array() {
+                let lines: Vec<String> = lines
+                    .iter()
+                    .map(|line| match major(&line["amount"]) {
+                        Some(amount) => format!("{}:{amount}", line["line"]),
+                        None => line["line"].to_string(),
+                    })
+                    .collect();
+                args.extend(["--lines".to_owned(), lines.join(",")]);
+            }
+        }
         _ => {}
     }
     args

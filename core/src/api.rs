@@ -12,6 +12,7 @@ pub mod scenario;
 pub mod schema;
 
 mod billing_engine;
+pub mod cursor;
 mod json;
 mod messages;
 mod options;
@@ -28,8 +29,9 @@ pub use options::{
 pub use prompt::preview_scenario;
 pub use prompt::{Interpretation, UsageQuery, interpret_prompt, usage_queries};
 pub use requests::{
-    AccountRef, AuditShipping, ListInvoices, PlanPage, RunDueReport, RunDueRequest, SaveAccount,
-    SaveCustomer, SubscriptionRef,
+    AccountRef, AuditShipping, CreditNotePage, CustomerPage, InvoicePage, ListCreditNotes,
+    ListCustomers, ListInvoices, ListSubscriptions, PlanPage, RunDueReport, RunDueRequest,
+    SaveAccount, SaveCustomer, SubscriptionPage, SubscriptionRef,
 };
 
 pub use crate::engine::DEFAULT_ACTOR;
@@ -228,7 +230,8 @@ mod tests {
         let invoices = engine
             .list_invoices(&from_value("r", json!({"account_id": "acct"})).unwrap())
             .await
-            .unwrap();
+            .unwrap()
+            .data;
         let totals: Vec<String> = invoices
             .iter()
             .map(|i| i.invoice.total.to_string())

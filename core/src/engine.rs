@@ -9,9 +9,10 @@
 //! leaves each renewal either done or not started, and two runs at once never bill a period twice.
 //!
 //! By concept: `plans` saves accounts, customers and plans; `subscriptions` creates them and
-//! changes their quantity; `step` is one renewal, pure; `run` is the batched driver around it
-//! and the billing runs; `events` builds the audit events; `cache` reads what renewals are
-//! billed under.
+//! changes their quantity; `changes` cancels, pauses and changes plans; `corrections` releases,
+//! voids (and re-bills) and credits invoices; `step` is one renewal, pure; `run` is the batched
+//! driver around it and the billing runs; `events` builds the audit events; `cache` reads what
+//! renewals are billed under.
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ use crate::tax::{NoTax, TaxCalculator};
 pub mod agent;
 mod cache;
 mod changes;
+mod corrections;
 mod events;
 mod late;
 pub mod period;
@@ -42,6 +44,7 @@ pub use changes::{
     CancelSubscription, ChangePlan, ChangedSubscription, PauseSubscription, Proration,
     ResumeSubscription, WithdrawCancel,
 };
+pub use corrections::{CreditInvoice, CreditLine, ReleaseInvoice, VoidInvoice, VoidedInvoice};
 pub use period::{NO_CHARGE_DESCRIPTION, PricedPeriod, bill_period, price_period};
 pub use plans::SavePlan;
 pub use run::{ProgressFn, RunDue, RunReport};

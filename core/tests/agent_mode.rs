@@ -290,6 +290,14 @@ async fn a_payload_that_disagrees_with_the_program_is_held_with_both_answers() {
     assert_eq!(invoices[0].status, InvoiceStatus::Held);
     // The held invoice carries the program's amounts: releasing it bills what the rule says.
     assert_eq!(invoices[0].invoice.total.to_major().to_string(), "2.00");
+    // And both answers, for its reviewer: the model's, and what differed from the program's.
+    let review = invoices[0]
+        .review
+        .as_ref()
+        .expect("a held invoice keeps its review");
+    assert_eq!(review.model.amount.to_string(), "2.50");
+    assert_eq!(review.model.line_items[0].description, "Deliveries");
+    assert!(review.differences[0].contains("2.50"), "{review:?}");
     let trail = f.store.events_for(ACCOUNT, "sub_u").await.unwrap();
     let check = trail
         .iter()

@@ -94,6 +94,7 @@ impl Fixture {
                 account_id: Some(ACCOUNT.into()),
                 subscription_id: Some("sub".into()),
                 limit: None,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -118,6 +119,7 @@ impl Fixture {
                 account_id: ACCOUNT.into(),
                 subscription_id: Some("sub".into()),
                 limit: None,
+                ..Default::default()
             })
             .await
             .unwrap()

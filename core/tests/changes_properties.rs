@@ -327,6 +327,7 @@ async fn scenario(billed_as: Billed, ops: Vec<(u8, Op)>) -> Result<(), TestCaseE
             account_id: Some(ACCOUNT.into()),
             subscription_id: Some("sub".into()),
             limit: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -335,6 +336,7 @@ async fn scenario(billed_as: Billed, ops: Vec<(u8, Op)>) -> Result<(), TestCaseE
             account_id: ACCOUNT.into(),
             subscription_id: Some("sub".into()),
             limit: None,
+            ..Default::default()
         })
         .await
         .unwrap();

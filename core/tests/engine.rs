@@ -86,6 +86,7 @@ async fn invoices(f: &Fixture, subscription: &str) -> Vec<IssuedInvoice> {
             account_id: Some(ACCOUNT.into()),
             subscription_id: Some(subscription.into()),
             limit: None,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -114,6 +114,7 @@ impl Fixture {
                 account_id: Some(ACCOUNT.into()),
                 subscription_id: Some("sub".into()),
                 limit: None,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -144,6 +145,7 @@ impl Fixture {
                 account_id: ACCOUNT.into(),
                 subscription_id: Some("sub".into()),
                 limit: None,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -454,4 +456,62 @@ async fn late_usage_of_a_prorated_period_keeps_its_served_days() {
         .sum();
     // Period 1 as billed: the minimum applied (3 deliveries); now 15 deliveries are 15.00.
     assert_eq!(first.minor() + late, 1500, "{invoices:#?}");
+}
+
+#[tokio::test]
+async fn a_rebilled_period_takes_its_late_rows_and_a_voided_one_bills_none() {
+    use ai_billing::subscription::InvoiceStatus;
+    // Period 1 billed on 10 rows; 4 more recorded late, then the invoice is voided and billed
+    // again from the current data: the new invoice bills 14, and the next renewal finds nothing
+    // late (it compares with what the new invoice was billed on).
+    let f = subscribed("$0.50 per delivery", 2, None).await;
+    f.deliver(&days(2026, 1, 16, 10)).await;
+    f.run(2026, 2, 15).await;
+    f.clock.set(at(2026, 2, 20));
+    f.deliver(&[at(2026, 2, 10); 4]).await;
+    let first = f.invoices().await[0].id.clone();
+    let voided = void(&f, first, true).await;
+    let rebilled = voided.rebilled.unwrap();
+    assert_eq!(rebilled.invoice.total.to_major().to_string(), "7.00");
+    assert_eq!(rebilled.usage.period.unwrap().total_shipments(), 14);
+    f.run(2026, 3, 15).await;
+    let march = f.invoices().await.pop().unwrap();
+    assert_eq!(
+        march
+            .invoice
+            .line_items
+            .iter()
+            .map(|l| l.description.as_str())
+            .collect::<Vec<_>>(),
+        ["Usage (Shipment) charge (0 shipments)"],
+        "the re-billing billed the late rows; nothing is billed twice"
+    );
+
+    // Voided without a re-billing, the period is billed by nothing: rows recorded late for it
+    // are neither billed on a later invoice nor credited against the void one.
+    let f = subscribed("$0.50 per delivery", 2, None).await;
+    f.deliver(&days(2026, 1, 16, 10)).await;
+    f.run(2026, 2, 15).await;
+    let first = f.invoices().await[0].id.clone();
+    f.clock.set(at(2026, 2, 20));
+    void(&f, first, false).await;
+    f.deliver(&[at(2026, 2, 10); 4]).await;
+    f.run(2026, 3, 15).await;
+    let invoices = f.invoices().await;
+    assert_eq!(invoices[0].status, InvoiceStatus::Void);
+    assert_eq!(invoices[1].invoice.line_items.len(), 1, "{:?}", invoices[1]);
+    assert!(f.credit_notes().await.is_empty());
+}
+
+async fn void(f: &Fixture, invoice_id: String, rebill: bool) -> ai_billing::engine::VoidedInvoice {
+    f.engine
+        .void_invoice(&ai_billing::engine::VoidInvoice {
+            account_id: ACCOUNT.into(),
+            invoice_id,
+            rebill,
+            actor: "ops".into(),
+            reason: "issued on wrong data".into(),
+        })
+        .await
+        .unwrap()
 }

@@ -66,7 +66,7 @@ async function main() {
     const run = await engine.runDue({ now: new Date().toISOString() });
     console.log(`Run: ${run.issued} invoices issued for ${run.subscriptions} subscription(s), ${run.failed} failed`);
 
-    const invoices = await engine.listInvoices({ account_id: 'acct_1', subscription_id: 'sub_1' });
+    const { data: invoices } = await engine.listInvoices({ account_id: 'acct_1', subscription_id: 'sub_1' });
     console.log('Invoices:');
     for (const invoice of invoices) {
       console.log(`  period ${invoice.period_index} from ${invoice.period_start}: ${invoice.total} ${invoice.currency} (${invoice.billing_reason})`);

@@ -196,6 +196,22 @@ impl BillingState for FaultyStore {
             .await
     }
 
+    async fn list_subscriptions(
+        &self,
+        query: &ai_billing::store::SubscriptionQuery,
+    ) -> Result<Vec<Subscription>> {
+        self.gate("list_subscriptions", self.inner.list_subscriptions(query))
+            .await
+    }
+
+    async fn list_customers(
+        &self,
+        query: &ai_billing::store::CustomerQuery,
+    ) -> Result<Vec<Customer>> {
+        self.gate("list_customers", self.inner.list_customers(query))
+            .await
+    }
+
     async fn stats(&self) -> Result<StoreStats> {
         self.gate("stats", self.inner.stats()).await
     }

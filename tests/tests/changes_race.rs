@@ -178,6 +178,7 @@ async fn documents(store: &dyn FixtureStore) -> (Vec<String>, Vec<String>) {
             account_id: Some(ACCOUNT.into()),
             subscription_id: None,
             limit: None,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -209,6 +210,7 @@ async fn documents(store: &dyn FixtureStore) -> (Vec<String>, Vec<String>) {
             account_id: ACCOUNT.into(),
             subscription_id: None,
             limit: None,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -384,6 +384,7 @@ async fn canceled(store: &Arc<dyn FixtureStore>, what: &str) -> Canceled {
             account_id: "acct".into(),
             subscription_id: Some("sub_seats".into()),
             limit: None,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -202,6 +202,7 @@ async fn bill(data: &DataSet, with_late: bool) -> (BTreeMap<String, i64>, usize)
                     account_id: Some(ACCOUNT.into()),
                     subscription_id: Some(format!("sub_{n}")),
                     limit: None,
+                    ..Default::default()
                 })
                 .await
                 .unwrap()
@@ -252,6 +253,7 @@ async fn bill(data: &DataSet, with_late: bool) -> (BTreeMap<String, i64>, usize)
             account_id: Some(ACCOUNT.into()),
             subscription_id: None,
             limit: None,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -264,6 +266,7 @@ async fn bill(data: &DataSet, with_late: bool) -> (BTreeMap<String, i64>, usize)
             account_id: ACCOUNT.into(),
             subscription_id: None,
             limit: None,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -304,6 +304,7 @@ async fn check_invariants(store: &PostgresStore, quantities: &BTreeMap<String, V
             account_id: Some(ACCOUNT.into()),
             subscription_id: None,
             limit: None,
+            ..Default::default()
         })
         .await
         .unwrap();

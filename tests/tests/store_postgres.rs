@@ -79,6 +79,7 @@ conformance!(
     check_subscription_changes,
     check_credit_notes,
     check_commit_claimed_credit_notes,
+    check_invoice_corrections,
 );
 
 /// The whole suite through its one entry point, a fresh database per check, all dropped after.
@@ -188,6 +189,7 @@ async fn two_pools_committing_over_one_revision_commit_once() {
                 ..subscription(expected + 1)
             },
             invoice: None,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: Vec::new(),
         };
@@ -537,6 +539,7 @@ async fn claims_of_two_pools_never_share_a_subscription() {
                 expected_revision: s.revision,
                 subscription: next,
                 invoice: None,
+                invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: Vec::new(),
             }
@@ -599,6 +602,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
             ..state.clone()
         },
         invoice: None,
+        invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: Vec::new(),
     };

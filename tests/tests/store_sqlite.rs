@@ -163,6 +163,8 @@ fn invoice(subscription: &Subscription, period_start: NaiveDate) -> IssuedInvoic
         status: InvoiceStatus::Open,
         created_at: at("2026-01-15T05:00:00.999999Z"),
         usage: Default::default(),
+        settled: Vec::new(),
+        review: None,
         invoice: Invoice {
             period_index: subscription.next_invoice_period.max(1),
             issue_date: period_start,
@@ -243,6 +245,7 @@ fn renewal(sub: &Subscription, period_start: NaiveDate, tag: &str) -> Subscripti
     SubscriptionCommit {
         expected_revision: sub.revision,
         invoice: Some(invoice(sub, period_start)),
+        invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: vec![event(SubjectKind::Invoice, tag, Some(tag))],
         subscription: next,
@@ -730,6 +733,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
         expected_revision: second.subscription.revision,
         subscription: paused.clone(),
         invoice: None,
+        invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: Vec::new(),
     };
@@ -757,6 +761,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
         expected_revision: paused.revision,
         subscription: resumed,
         invoice: None,
+        invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: Vec::new(),
     };

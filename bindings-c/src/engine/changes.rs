@@ -172,10 +172,12 @@ pub unsafe extern "C" fn ai_billing_change_plan(
     unsafe { call(engine, request_json, out_json, BillingEngine::change_plan) }
 }
 
-/// An account's credit notes, or one subscription's, by subscription and number. Request:
-/// `{"account_id":"acct_1","subscription_id":"sub_1","limit":100}` (only `account_id` is
-/// required). Answers a JSON array of credit notes, each with `invoice_id` (the invoice it
-/// credits), `issue_date`, `reason`, and `subtotal`, `tax`, `total` as decimal strings.
+/// A page of an account's credit notes, oldest (or newest) first. Request:
+/// `{"account_id":"acct_1","subscription_id":"sub_1","customer_id":"cus_1","invoice_id":"...",
+/// "issued_from":"2026-01-01","issued_to":"2026-03-31","order":"asc","limit":100,
+/// "cursor":"..."}` (only `account_id` is required). Answers `{"data":[...],"next_cursor":...}`,
+/// each credit note with `invoice_id` (the invoice it credits), `issue_date`, `reason`, and
+/// `subtotal`, `tax`, `total` as decimal strings; `next_cursor` is `null` on the last page.
 ///
 /// - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
 /// - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the

@@ -33,10 +33,10 @@ use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery,
-    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures,
-    UsageRequest, UsageSource, check_event_batch, check_plan_id, invoice_exists,
-    subscription_exists,
+    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, CustomerQuery,
+    DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, StoreStats,
+    SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
+    check_event_batch, check_plan_id, invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
@@ -49,6 +49,7 @@ mod credit_notes;
 mod error;
 mod events;
 mod invoices;
+mod listing;
 mod usage;
 
 use commits::commit_one;
@@ -597,6 +598,42 @@ impl BillingState for PostgresStore {
 
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
         select_invoices(&self.pool, query).await
+    }
+
+    async fn list_subscriptions(&self, query: &SubscriptionQuery) -> Result<Vec<Subscription>> {
+        let mut select = listing::Listing::select(subscription_columns!(), "subscriptions");
+        select
+            .eq("account_id", Some(&query.account_id))
+            .eq("status", query.status.map(|status| status.as_str()))
+            .eq("plan_id", query.plan_id.as_deref())
+            .eq("customer_id", query.customer_id.as_deref())
+            .page(&query.page, Some("created_at"), "id");
+        select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage("listing subscriptions"))?
+            .iter()
+            .map(rows::subscription)
+            .collect()
+    }
+
+    async fn list_customers(&self, query: &CustomerQuery) -> Result<Vec<Customer>> {
+        let mut select = listing::Listing::select(
+            "account_id, id, tax_country, tax_region, tax_postal_code, tax_exempt",
+            "customers",
+        );
+        select
+            .eq("account_id", Some(&query.account_id))
+            .page(&query.page, None, "id");
+        select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage("listing customers"))?
+            .iter()
+            .map(rows::customer)
+            .collect()
     }
 
     async fn close(&self) -> Result<()> {

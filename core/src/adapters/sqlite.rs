@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 
 mod commits;
 mod credit_notes;
+mod filters;
 mod json_rows;
 mod outbox;
 mod rows;

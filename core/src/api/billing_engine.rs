@@ -7,21 +7,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::credit_note::CreditNote;
 use crate::engine::{
     CancelSubscription, ChangePlan, ChangeQuantity, ChangedSubscription, CreateSubscription,
-    CreatedSubscription, PauseSubscription, ResumeSubscription, RunDue, SavePlan, WithdrawCancel,
+    CreatedSubscription, CreditInvoice, PauseSubscription, ReleaseInvoice, ResumeSubscription,
+    RunDue, SavePlan, VoidInvoice, VoidedInvoice, WithdrawCancel,
 };
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, IssuedInvoice};
 use crate::llm_interpreter::interpreter_for;
 use crate::plan::{Account, PlanVersion};
-use crate::store::{CreditNoteQuery, InvoiceQuery, PlanListQuery, PlanQuery, Store};
+use crate::store::{
+    CreditNoteQuery, CustomerQuery, InvoiceQuery, ListKey, PlanListQuery, PlanQuery, Store,
+    SubscriptionQuery,
+};
 use crate::subscription::{Customer, Subscription};
 use crate::{AuditSink, Engine};
 
+use super::cursor;
 use super::messages::error_message;
 use super::options::{EngineOptions, audit_sink, language_model};
 use super::requests::{
-    AccountRef, AuditShipping, ListInvoices, PlanPage, RunDueReport, RunDueRequest, SaveAccount,
-    SaveCustomer, SubscriptionRef,
+    AccountRef, AuditShipping, CreditNotePage, CustomerPage, InvoicePage, ListCreditNotes,
+    ListCustomers, ListInvoices, ListSubscriptions, PlanPage, RunDueReport, RunDueRequest,
+    SaveAccount, SaveCustomer, SubscriptionPage, SubscriptionRef,
 };
 
 /// The most plans one [`BillingEngine::list_plans`] call returns.
@@ -204,9 +210,23 @@ impl BillingEngine {
         self.engine()?.change_plan(request).await
     }
 
-    /// An account's credit notes (or one subscription's), by subscription and number.
-    pub async fn list_credit_notes(&self, request: &CreditNoteQuery) -> Result<Vec<CreditNote>> {
-        self.engine()?.credit_notes(request).await
+    /// Releases a held invoice: it is issued as the program computed it. An invoice that is not
+    /// held is a conflict naming its status (releasing twice issues it once).
+    pub async fn release_invoice(&self, request: &ReleaseInvoice) -> Result<IssuedInvoice> {
+        self.engine()?.release_invoice(request).await
+    }
+
+    /// Voids a held or open invoice, its revenue reversed; with `rebill`, its period is billed
+    /// again from the current data (a new invoice, a new id). An invoice with credit notes
+    /// against it is a conflict naming them.
+    pub async fn void_invoice(&self, request: &VoidInvoice) -> Result<VoidedInvoice> {
+        self.engine()?.void_invoice(request).await
+    }
+
+    /// Issues a manual credit note on an open invoice, for chosen lines or an amount, never more
+    /// than is left to credit.
+    pub async fn credit_invoice(&self, request: &CreditInvoice) -> Result<CreditNote> {
+        self.engine()?.credit_invoice(request).await
     }
 
     /// The invoice a subscription's next renewal would issue, from the usage so far; writes
@@ -233,15 +253,89 @@ impl BillingEngine {
         Ok(RunDueReport { run, audit })
     }
 
-    /// An account's invoices (or one subscription's), oldest first.
-    pub async fn list_invoices(&self, request: &ListInvoices) -> Result<Vec<IssuedInvoice>> {
-        self.store()?
+    /// A page of an account's invoices by the filters given, oldest (or newest) first.
+    pub async fn list_invoices(&self, request: &ListInvoices) -> Result<InvoicePage> {
+        let page = cursor::page(request.order, request.limit, request.cursor.as_deref())?;
+        let data = self
+            .store()?
             .invoices(&InvoiceQuery {
                 account_id: Some(request.account_id.clone()),
                 subscription_id: request.subscription_id.clone(),
-                limit: request.limit,
+                customer_id: request.customer_id.clone(),
+                status: request.status,
+                issued_from: request.issued_from,
+                issued_to: request.issued_to,
+                page: Some(page.clone()),
+                limit: None,
             })
-            .await
+            .await?;
+        let next_cursor = cursor::next(&page, &data, |invoice| ListKey {
+            at: invoice.created_at,
+            id: invoice.id.clone(),
+        });
+        Ok(InvoicePage { data, next_cursor })
+    }
+
+    /// A page of an account's credit notes by the filters given, oldest (or newest) first.
+    pub async fn list_credit_notes(&self, request: &ListCreditNotes) -> Result<CreditNotePage> {
+        let page = cursor::page(request.order, request.limit, request.cursor.as_deref())?;
+        let data = self
+            .store()?
+            .credit_notes(&CreditNoteQuery {
+                account_id: request.account_id.clone(),
+                subscription_id: request.subscription_id.clone(),
+                customer_id: request.customer_id.clone(),
+                invoice_id: request.invoice_id.clone(),
+                issued_from: request.issued_from,
+                issued_to: request.issued_to,
+                page: Some(page.clone()),
+                limit: None,
+            })
+            .await?;
+        let next_cursor = cursor::next(&page, &data, |note| ListKey {
+            at: note.created_at,
+            id: note.id.clone(),
+        });
+        Ok(CreditNotePage { data, next_cursor })
+    }
+
+    /// A page of an account's subscriptions by the filters given, oldest (or newest) first.
+    pub async fn list_subscriptions(
+        &self,
+        request: &ListSubscriptions,
+    ) -> Result<SubscriptionPage> {
+        let page = cursor::page(request.order, request.limit, request.cursor.as_deref())?;
+        let data = self
+            .store()?
+            .list_subscriptions(&SubscriptionQuery {
+                account_id: request.account_id.clone(),
+                status: request.status,
+                plan_id: request.plan_id.clone(),
+                customer_id: request.customer_id.clone(),
+                page: page.clone(),
+            })
+            .await?;
+        let next_cursor = cursor::next(&page, &data, |subscription| ListKey {
+            at: subscription.created_at,
+            id: subscription.id.clone(),
+        });
+        Ok(SubscriptionPage { data, next_cursor })
+    }
+
+    /// A page of an account's customers, by id.
+    pub async fn list_customers(&self, request: &ListCustomers) -> Result<CustomerPage> {
+        let page = cursor::page(request.order, request.limit, request.cursor.as_deref())?;
+        let data = self
+            .store()?
+            .list_customers(&CustomerQuery {
+                account_id: request.account_id.clone(),
+                page: page.clone(),
+            })
+            .await?;
+        let next_cursor = cursor::next(&page, &data, |customer| {
+            ListKey::id_only(customer.id.clone())
+        });
+        Ok(CustomerPage { data, next_cursor })
     }
 
     /// Closes the engine: the database connections are closed, and every later call fails

@@ -1,13 +1,16 @@
 //! The requests and answers of the [`BillingEngine`](super::BillingEngine) operations that the
 //! engine's own types do not already spell (accounts, customers, pages, runs, audit shipping).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::credit_note::CreditNote;
 use crate::engine::{DEFAULT_ACTOR, RunReport};
+use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
-use crate::subscription::Customer;
+use crate::store::Order;
+use crate::subscription::{Customer, InvoiceStatus, Subscription, SubscriptionStatus};
 
 /// One account.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -59,8 +62,8 @@ pub struct PlanPage {
     pub next_after: Option<String>,
 }
 
-/// Which invoices to list: one account's, optionally one subscription's, oldest first.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+/// A page of an account's invoices, oldest (or newest) first, by the filters given.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListInvoices {
     /// The account.
@@ -68,9 +71,138 @@ pub struct ListInvoices {
     /// Only this subscription's.
     #[serde(default)]
     pub subscription_id: Option<String>,
-    /// At most this many.
+    /// Only this customer's.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Only those in this status.
+    #[serde(default)]
+    pub status: Option<InvoiceStatus>,
+    /// Only those issued on or after this local date (YYYY-MM-DD)...
+    #[serde(default)]
+    pub issued_from: Option<NaiveDate>,
+    /// ...and on or before this one.
+    #[serde(default)]
+    pub issued_to: Option<NaiveDate>,
+    /// `asc` (oldest first, the default) or `desc`.
+    #[serde(default)]
+    pub order: Option<Order>,
+    /// At most this many (1 to 500; 100 when absent).
     #[serde(default)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the page before.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// A page of an account's credit notes, oldest (or newest) first, by the filters given.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListCreditNotes {
+    /// The account.
+    pub account_id: String,
+    /// Only this subscription's.
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    /// Only this customer's.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Only those crediting this invoice.
+    #[serde(default)]
+    pub invoice_id: Option<String>,
+    /// Only those issued on or after this local date (YYYY-MM-DD)...
+    #[serde(default)]
+    pub issued_from: Option<NaiveDate>,
+    /// ...and on or before this one.
+    #[serde(default)]
+    pub issued_to: Option<NaiveDate>,
+    /// `asc` (oldest first, the default) or `desc`.
+    #[serde(default)]
+    pub order: Option<Order>,
+    /// At most this many (1 to 500; 100 when absent).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the page before.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// A page of an account's subscriptions, oldest (or newest) first, by the filters given.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListSubscriptions {
+    /// The account.
+    pub account_id: String,
+    /// Only those in this status.
+    #[serde(default)]
+    pub status: Option<SubscriptionStatus>,
+    /// Only those on this plan.
+    #[serde(default)]
+    pub plan_id: Option<String>,
+    /// Only this customer's.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// `asc` (oldest first, the default) or `desc`.
+    #[serde(default)]
+    pub order: Option<Order>,
+    /// At most this many (1 to 500; 100 when absent).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the page before.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// A page of an account's customers, by id.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListCustomers {
+    /// The account.
+    pub account_id: String,
+    /// `asc` (the default) or `desc`, by id.
+    #[serde(default)]
+    pub order: Option<Order>,
+    /// At most this many (1 to 500; 100 when absent).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the page before.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// A page of invoices.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct InvoicePage {
+    /// The invoices, in the order asked.
+    pub data: Vec<IssuedInvoice>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of credit notes.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct CreditNotePage {
+    /// The credit notes, in the order asked.
+    pub data: Vec<CreditNote>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of subscriptions.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct SubscriptionPage {
+    /// The subscriptions, in the order asked.
+    pub data: Vec<Subscription>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of customers.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct CustomerPage {
+    /// The customers, by id.
+    pub data: Vec<Customer>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// A billing run: everything due at or before `now`.

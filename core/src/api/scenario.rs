@@ -667,6 +667,7 @@ async fn bill_scenario(
             account_id: Some(account.id.clone()),
             subscription_id: Some(SCENARIO_SUBSCRIPTION_ID.to_owned()),
             limit: None,
+            ..Default::default()
         })
         .await?;
     issued.sort_by_key(|i| (i.invoice.issue_date, i.invoice.period_start));
@@ -675,6 +676,7 @@ async fn bill_scenario(
             account_id: account.id.clone(),
             subscription_id: Some(SCENARIO_SUBSCRIPTION_ID.to_owned()),
             limit: None,
+            ..Default::default()
         })
         .await?;
     credit_notes.sort_by_key(|note| (note.issue_date, note.number));

@@ -191,6 +191,8 @@ mod tests {
             status: InvoiceStatus::Open,
             created_at: "2026-01-15T05:00:00Z".parse().unwrap(),
             usage: Default::default(),
+            settled: Vec::new(),
+            review: None,
             invoice: Invoice {
                 period_index: 1,
                 issue_date: date(2026, 1, 15),

@@ -3,7 +3,9 @@
 //! as local `YYYY-MM-DD` in the account's time zone.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::agent::PayloadInvoice;
 
 use crate::late_usage::InvoiceUsage;
 use crate::money::{Currency, Money};
@@ -76,7 +78,7 @@ pub struct IssuedInvoice {
     pub quantity: u32,
     /// The first invoice, or a renewal.
     pub billing_reason: BillingReason,
-    /// Open (issued) or held for review.
+    /// Open (issued), held for review, or void.
     pub status: InvoiceStatus,
     /// When it was written.
     pub created_at: DateTime<Utc>,
@@ -84,6 +86,16 @@ pub struct IssuedInvoice {
     /// whose late usage it settled.
     #[serde(default, skip_serializing_if = "InvoiceUsage::is_empty")]
     pub usage: InvoiceUsage,
+    /// The lines that settle other periods (increases of changes), with the days each concerns:
+    /// what a re-billing of the period carries over unchanged. Empty (and absent in JSON) for
+    /// most invoices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settled: Vec<SettledSpan>,
+    /// For an invoice held because a model's answer disagreed with the program: the model's
+    /// answer and what differed (the program's answer is the invoice's own lines), so a
+    /// reviewer can decide. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<InvoiceReview>,
     /// What it bills.
     #[serde(flatten)]
     pub invoice: Invoice,
@@ -100,4 +112,27 @@ pub struct LineItem {
     #[serde(serialize_with = "crate::money::serialize_major")]
     #[schemars(with = "crate::json::DecimalString")]
     pub amount: Money,
+}
+
+/// A line of an invoice that settles another period than the invoice's own: its position among
+/// the invoice's lines (from 0) and the local days `[start, end)` it concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SettledSpan {
+    /// The line's position among the invoice's line items, from 0.
+    pub position: u32,
+    /// The first day the line concerns.
+    pub start: NaiveDate,
+    /// The day after the last day it concerns.
+    pub end: NaiveDate,
+}
+
+/// Both answers of a held invoice: the model's (its amount and lines, as it wrote them) and what
+/// differed from the program's (the invoice's own lines).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceReview {
+    /// The invoice the model wrote (amount before tax and lines, in major units).
+    pub model: PayloadInvoice,
+    /// What differed from the program's lines, in words.
+    pub differences: Vec<String>,
 }

@@ -91,6 +91,28 @@ impl UsageHistory {
             .collect()
     }
 
+    /// The history after the invoice `voided` was voided: its period is billed by `rebilled`
+    /// (the new invoice's id and the usage it was priced on, when its program reads usage), so
+    /// late usage is measured against that; or, without a re-billing, the period is billed by
+    /// nothing and no late usage of it is billed or reported.
+    pub fn after_void(&mut self, voided: &str, rebilled: Option<(&str, Option<&PeriodUsage>)>) {
+        match rebilled {
+            None => self.0.retain(|billed| billed.invoice_id != voided),
+            Some((id, usage)) => {
+                for billed in self
+                    .0
+                    .iter_mut()
+                    .filter(|billed| billed.invoice_id == voided)
+                {
+                    billed.invoice_id = id.to_owned();
+                    if let Some(usage) = usage {
+                        billed.usage = usage.clone();
+                    }
+                }
+            }
+        }
+    }
+
     /// The history after a renewal billed one more period (`billed`, when it has usage charges):
     /// every period one renewal older, those past the look-back forgotten.
     pub fn after_renewal(&self, billed: Option<BilledPeriod>, lookback: u32) -> UsageHistory {

@@ -292,6 +292,9 @@ pub enum InvoiceStatus {
     Open,
     /// Held for review: never sent to the customer until someone releases it.
     Held,
+    /// Voided: withdrawn, its revenue reversed; its period may be billed again by a new invoice
+    /// with a new id (at most one invoice of a period is not void).
+    Void,
 }
 
 impl InvoiceStatus {
@@ -300,6 +303,7 @@ impl InvoiceStatus {
         match self {
             InvoiceStatus::Open => "open",
             InvoiceStatus::Held => "held",
+            InvoiceStatus::Void => "void",
         }
     }
 
@@ -308,6 +312,7 @@ impl InvoiceStatus {
         match text {
             "open" => Some(InvoiceStatus::Open),
             "held" => Some(InvoiceStatus::Held),
+            "void" => Some(InvoiceStatus::Void),
             _ => None,
         }
     }
@@ -331,9 +336,60 @@ pub fn invoice_id(subscription_id: &str, period_start: NaiveDate) -> String {
     format!("in_{subscription_id}_{}", period_start.format("%Y%m%d"))
 }
 
+/// The id of the invoice that bills a period again after `voided` invoices of it were voided
+/// (`in_{subscription}_{yyyymmdd}_r{n}`, n = 1 + the voided count): derived, like
+/// [`invoice_id`], so re-billing the same period twice at once makes the same id once.
+pub fn rebilled_invoice_id(subscription_id: &str, period_start: NaiveDate, voided: u32) -> String {
+    format!(
+        "{}_r{}",
+        invoice_id(subscription_id, period_start),
+        voided.saturating_add(1)
+    )
+}
+
+/// The subscription an invoice id names ([`invoice_id`], [`rebilled_invoice_id`]): what is
+/// between `in_` and the period's `_yyyymmdd` (and a re-billing's `_r{n}`); `None` for a text
+/// that is no invoice id.
+pub fn invoice_subscription_id(invoice_id: &str) -> Option<&str> {
+    let rest = invoice_id.strip_prefix("in_")?;
+    let rest = match rest.rsplit_once("_r") {
+        Some((head, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => rest,
+    };
+    let (subscription, day) = rest.rsplit_once('_')?;
+    let dated = day.len() == 8 && day.bytes().all(|b| b.is_ascii_digit());
+    (dated && !subscription.is_empty()).then_some(subscription)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invoice_id_names_its_subscription() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        for subscription in ["sub_1", "s", "sub_r2", "a_20260115"] {
+            assert_eq!(
+                invoice_subscription_id(&invoice_id(subscription, day)),
+                Some(subscription)
+            );
+            assert_eq!(
+                invoice_subscription_id(&rebilled_invoice_id(subscription, day, 11)),
+                Some(subscription)
+            );
+        }
+        assert_eq!(rebilled_invoice_id("s", day, 0), "in_s_20260115_r1");
+        for bad in [
+            "",
+            "in_",
+            "in__20260115",
+            "cn_s_1",
+            "in_s_2026011",
+            "in_s_20260115_rx",
+        ] {
+            assert_eq!(invoice_subscription_id(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn a_quantity_is_a_whole_number_from_1_to_100000() {

@@ -21,7 +21,7 @@ use crate::invoice::IssuedInvoice;
 use crate::plan::PlanVersion;
 use crate::pricing::InvoiceTiming;
 use crate::store::{CommitOutcome, CreditNoteQuery, InvoiceQuery, PlanQuery, SubscriptionCommit};
-use crate::subscription::{Subscription, SubscriptionStatus};
+use crate::subscription::{InvoiceStatus, Subscription, SubscriptionStatus};
 
 use super::settlement::{ChangeTold, settle_change};
 use super::step::{self, Terms};
@@ -389,6 +389,7 @@ impl Engine {
                     expected_revision: current.revision,
                     subscription: next.clone(),
                     invoice: None,
+                    invoice_status: Vec::new(),
                     credit_notes: credit_note.iter().cloned().collect(),
                     events: audit,
                 })
@@ -412,7 +413,7 @@ impl Engine {
     }
 
     /// The invoice that billed the period starting on `start` of `subscription`, if one was
-    /// issued.
+    /// issued (a void one does not count: its period was billed again, or is billed by none).
     async fn invoice_of(
         &self,
         subscription: &Subscription,
@@ -424,15 +425,15 @@ impl Engine {
                 account_id: Some(subscription.account_id.clone()),
                 subscription_id: Some(subscription.id.clone()),
                 limit: None,
+                ..Default::default()
             })
             .await?;
-        Ok(invoices
-            .into_iter()
-            .rev()
-            .find(|invoice| invoice.invoice.period_start == start))
+        Ok(invoices.into_iter().rev().find(|invoice| {
+            invoice.invoice.period_start == start && invoice.status != InvoiceStatus::Void
+        }))
     }
 
-    async fn plan_version(
+    pub(super) async fn plan_version(
         &self,
         account_id: &str,
         plan_id: &str,

@@ -191,6 +191,8 @@ pub(crate) fn billing_events(
     let action = match issued.status {
         InvoiceStatus::Open => AuditAction::InvoiceIssued,
         InvoiceStatus::Held => AuditAction::InvoiceHeld,
+        // Never written void; told as what it is.
+        InvoiceStatus::Void => AuditAction::InvoiceVoided,
     };
     events.push(
         trail

@@ -170,6 +170,7 @@ impl Engine {
                 account_id: Some(state.account_id.clone()),
                 subscription_id: Some(state.id.clone()),
                 limit: None,
+                ..Default::default()
             })
             .await?
             .into_iter()

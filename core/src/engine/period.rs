@@ -183,6 +183,22 @@ impl PricedPeriod {
         Ok(schedule)
     }
 
+    /// Where the settled lines sit among the line items (they come last) and the days each
+    /// concerns, as the issued invoice keeps them.
+    pub(crate) fn settled_spans(&self) -> Vec<crate::invoice::SettledSpan> {
+        let first = self.line_items.len().saturating_sub(self.settled.len());
+        self.settled
+            .iter()
+            .enumerate()
+            .map(|(i, settled)| crate::invoice::SettledSpan {
+                // An invoice has far fewer than 2^32 lines.
+                position: u32::try_from(first + i).unwrap_or(u32::MAX),
+                start: settled.start,
+                end: settled.end,
+            })
+            .collect()
+    }
+
     /// The tax request for this period's subtotal (add the customer's address and exemption and
     /// the site's inclusiveness with the `with_` methods).
     pub fn tax_request(&self) -> TaxRequest {

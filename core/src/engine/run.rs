@@ -677,7 +677,8 @@ impl Engine {
                 Ok(CommitOutcome::Committed) => match status {
                     Some(InvoiceStatus::Open) => renewed.issued += 1,
                     Some(InvoiceStatus::Held) => renewed.held += 1,
-                    None => {}
+                    // A renewal never writes a void invoice.
+                    Some(InvoiceStatus::Void) | None => {}
                 },
                 Ok(CommitOutcome::Busy) => {
                     driven[index].again = true;
@@ -968,6 +969,7 @@ mod tests {
                 account_id: Some("acct".into()),
                 subscription_id: Some("sub".into()),
                 limit: None,
+                ..Default::default()
             })
             .await
             .unwrap();

@@ -25,7 +25,7 @@ use crate::calendar::{BillingCalendar, Period};
 use crate::changes::Term;
 use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
-use crate::invoice::IssuedInvoice;
+use crate::invoice::{InvoiceReview, IssuedInvoice};
 use crate::late_usage::{BilledPeriod, InvoiceUsage};
 use crate::money::Money;
 use crate::plan::{Account, PlanVersion};
@@ -445,7 +445,7 @@ fn advance(
 
 /// The usage window `period` of `subscription` is billed from, through the plan's query;
 /// `None` when the program has no usage charges.
-fn usage_request(
+pub(crate) fn usage_request(
     terms: &Terms,
     subscription: &Subscription,
     period: &Period,
@@ -567,6 +567,7 @@ impl Settled {
             expected_revision: self.expected_revision,
             subscription: self.next,
             invoice: Some(self.invoice),
+            invoice_status: Vec::new(),
             credit_notes: self.credit_notes,
             events: self.events,
         }
@@ -587,6 +588,14 @@ pub(crate) fn settle(
 ) -> Result<Settled> {
     let state = &renewal.state;
     let Read { usage, late } = read;
+    let settled = judged.priced.settled_spans();
+    let review = match (&judged.status, &judged.cross_check) {
+        (InvoiceStatus::Held, Some((payload, check))) => Some(InvoiceReview {
+            model: payload.invoice.clone(),
+            differences: check.differences.clone(),
+        }),
+        _ => None,
+    };
     let invoice = IssuedInvoice {
         id: invoice_id(&state.id, renewal.period.start),
         account_id: state.account_id.clone(),
@@ -602,6 +611,8 @@ pub(crate) fn settle(
             period: usage,
             late: late.settled.clone(),
         },
+        settled,
+        review,
         invoice: judged.priced.finish(taxed)?,
     };
     let mut next = renewal.next.clone();
@@ -687,6 +698,7 @@ pub(crate) fn close_commit(renewal: &Renewal, trail: &Trail<'_>) -> Subscription
         expected_revision: renewal.state.revision,
         subscription: renewal.next.clone(),
         invoice: None,
+        invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: vec![event],
     }
@@ -1171,7 +1183,17 @@ mod tests {
                 InvoiceStatus::Open => ("Monthly fee", "10.00"),
                 // Held: the program's lines, so releasing it never bills the model's mistake.
                 InvoiceStatus::Held => ("Base charge (month 2)", "10.00"),
+                InvoiceStatus::Void => unreachable!("a renewal is never void"),
             };
+            // A held invoice keeps the model's answer and what differed, for its reviewer.
+            match &invoice.review {
+                Some(review) => {
+                    assert_eq!(status, InvoiceStatus::Held);
+                    assert_eq!(review.model.amount.to_string(), model_amount);
+                    assert!(!review.differences.is_empty());
+                }
+                None => assert_eq!(status, InvoiceStatus::Open),
+            }
             assert_eq!(
                 lines(&settled),
                 [(expected_line.0.to_owned(), expected_line.1.to_owned())]
@@ -1182,6 +1204,7 @@ mod tests {
             let last = match status {
                 InvoiceStatus::Open => AuditAction::InvoiceIssued,
                 InvoiceStatus::Held => AuditAction::InvoiceHeld,
+                InvoiceStatus::Void => unreachable!("a renewal is never void"),
             };
             assert_eq!(actions.last(), Some(&last));
         }

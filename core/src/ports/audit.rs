@@ -79,6 +79,12 @@ pub enum AuditAction {
     /// Usage of a period past the late-usage look-back changed after it was billed: reported,
     /// never billed.
     LateUsageIgnored,
+    /// A held invoice was released: issued as the program computed it.
+    InvoiceReleased,
+    /// An invoice was voided and its revenue reversed.
+    InvoiceVoided,
+    /// A voided invoice's period was billed again by a new invoice.
+    InvoiceRebilled,
 }
 
 impl AuditAction {
@@ -112,6 +118,9 @@ impl AuditAction {
             AuditAction::PlanChangeScheduled => "plan_change_scheduled",
             AuditAction::PlanSwitched => "plan_switched",
             AuditAction::LateUsageIgnored => "late_usage_ignored",
+            AuditAction::InvoiceReleased => "invoice_released",
+            AuditAction::InvoiceVoided => "invoice_voided",
+            AuditAction::InvoiceRebilled => "invoice_rebilled",
         }
     }
 }

@@ -19,9 +19,13 @@
 //!   otherwise. On PostgreSQL the row is locked (`SELECT ... FOR UPDATE`) for the check; on SQLite
 //!   the transaction takes the write lock first (`BEGIN IMMEDIATE`) and waits when the database is
 //!   busy.
-//! - **One invoice per period.** An invoice's identity is (account, subscription, period start),
-//!   enforced by a unique index: a second invoice for the same period is
-//!   [`CommitOutcome::InvoiceExists`] and nothing of that commit is written.
+//! - **One invoice per period.** At most one invoice of (account, subscription, period start) is
+//!   not void, enforced by a partial unique index: a second one is
+//!   [`CommitOutcome::InvoiceExists`] and nothing of that commit is written. A voided invoice
+//!   stays, and its period may be billed again by an invoice with another id
+//!   ([`crate::subscription::rebilled_invoice_id`]), voided and written in one commit.
+//! - **Status over status.** A commit's invoice status changes ([`InvoiceStatusChange`]) are
+//!   written only over the status they were computed from (otherwise [`CommitOutcome::Stale`]).
 //! - **One currency per invoice.** Its lines and taxes are in the invoice's currency
 //!   ([`check_invoice_currency`], which every store calls before it writes).
 //! - **Exact amounts.** Money is kept in integer minor units with its currency; rates as decimal
@@ -41,6 +45,7 @@ use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
 
 mod checks;
+mod listing;
 pub mod memory;
 mod requests;
 #[cfg(feature = "testkit")]
@@ -48,10 +53,12 @@ pub mod testkit;
 
 pub use checks::check_invoice_currency;
 pub(crate) use checks::*;
+pub use listing::{ListKey, Order, Page};
 pub use memory::MemoryStore;
 pub use requests::{
-    ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery, NewSubscription,
-    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageRequest,
+    ClaimedPage, CommitOutcome, CreditNoteQuery, CustomerQuery, DueQuery, InvoiceQuery,
+    InvoiceStatusChange, NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit,
+    SubscriptionQuery, UsageRequest,
 };
 
 /// Persistent state of the billing engine: the billing state, the usage source and the audit
@@ -188,11 +195,20 @@ pub trait BillingState: Send + Sync + fmt::Debug + 'static {
         Ok(outcomes)
     }
 
-    /// Invoices, ordered by (account id, subscription id, period start), ids in byte order.
+    /// Invoices, ordered by (account id, subscription id, period start, id), ids in byte order
+    /// (a period billed again has its void invoices listed with it); with a page, that page by
+    /// `(created_at, id)`.
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>>;
 
-    /// Credit notes, ordered by (subscription id, number).
+    /// Credit notes, ordered by (subscription id, number); with a page, that page by
+    /// `(created_at, id)`.
     async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>>;
+
+    /// A page of an account's subscriptions, by `(created_at, id)`.
+    async fn list_subscriptions(&self, query: &SubscriptionQuery) -> Result<Vec<Subscription>>;
+
+    /// A page of an account's customers, by id.
+    async fn list_customers(&self, query: &CustomerQuery) -> Result<Vec<Customer>>;
 
     /// Counts of what the store holds.
     async fn stats(&self) -> Result<StoreStats>;

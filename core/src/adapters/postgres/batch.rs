@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::store::{
     ClaimedPage, CommitOutcome, DueQuery, SubscriptionCommit, UsageRequest, check_event_batch,
-    check_invoice_currency, check_usage_window,
+    check_invoice_currency, check_usage_window, invoice_extras_json,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, check_scope, find_query};
@@ -45,13 +45,13 @@ const SELECT_CUSTOMERS: &str = "SELECT account_id, id, tax_country, tax_region, 
 const INSERT_INVOICES: &str = "INSERT INTO invoices (account_id, id, subscription_id, \
      customer_id, plan_id, plan_version, quantity, billing_reason, status, created_at, \
      period_index, issue_date, period_start, period_end, currency, subtotal_minor, tax_minor, \
-     tax_inclusive, total_minor, usage) \
-     SELECT a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t::json \
+     tax_inclusive, total_minor, usage, settled, review) \
+     SELECT a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t::json, u, v \
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
          $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], \
          $12::date[], $13::date[], $14::date[], $15::text[], $16::bigint[], $17::bigint[], \
-         $18::bool[], $19::bigint[], $20::text[]) \
-       AS u (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t) \
+         $18::bool[], $19::bigint[], $20::text[], $21::text[], $22::text[]) \
+       AS x (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v) \
      ON CONFLICT DO NOTHING \
      RETURNING account_id, id";
 
@@ -255,8 +255,11 @@ pub(crate) async fn commit_claimed(
             .await
             .map_err(storage("starting to commit a page of renewals"))?,
     };
-    let outcomes = if requests.iter().any(|r| !r.credit_notes.is_empty()) {
-        // Rare (a change settled at a renewal): each request on its own, in order.
+    let outcomes = if requests
+        .iter()
+        .any(|r| !r.credit_notes.is_empty() || !r.invoice_status.is_empty())
+    {
+        // Rare (a change settled at a renewal, a correction): each request on its own, in order.
         commit_each(&mut tx, requests).await
     } else {
         write_page(&mut tx, requests).await
@@ -424,6 +427,15 @@ async fn insert_heads<'a>(
     if invoices.is_empty() {
         return Ok(HashSet::new());
     }
+    let (mut settled, mut review) = (
+        Vec::with_capacity(invoices.len()),
+        Vec::with_capacity(invoices.len()),
+    );
+    for issued in &invoices {
+        let (spans, answers) = invoice_extras_json(issued)?;
+        settled.push(spans);
+        review.push(answers);
+    }
     let rows = sqlx::query(INSERT_INVOICES)
         .bind(
             invoices
@@ -535,6 +547,8 @@ async fn insert_heads<'a>(
                 .map(|i| rows::invoice_usage_json(&i.usage))
                 .collect::<Result<Vec<_>>>()?,
         )
+        .bind(settled)
+        .bind(review)
         .fetch_all(&mut *conn)
         .await
         .map_err(storage("writing a page of invoices"))?;

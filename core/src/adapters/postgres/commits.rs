@@ -41,6 +41,27 @@ pub(crate) async fn commit_one(
     if revision != Some(request.expected_revision) {
         return Ok(CommitOutcome::Stale);
     }
+    // Each status change over the status it was read with (a void first frees its period).
+    for change in &request.invoice_status {
+        let updated = sqlx::query(
+            "UPDATE invoices SET status = $1 \
+             WHERE account_id = $2 AND subscription_id = $3 AND id = $4 AND status = $5",
+        )
+        .bind(change.to.as_str())
+        .bind(&subscription.account_id)
+        .bind(&subscription.id)
+        .bind(&change.invoice_id)
+        .bind(change.from.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(storage(format!(
+            "setting invoice {:?}'s status",
+            change.invoice_id
+        )))?;
+        if updated.rows_affected() != 1 {
+            return Ok(CommitOutcome::Stale);
+        }
+    }
     let credited = credited_invoices(conn, &request.credit_notes).await?;
     if let Some(invoice) = &request.invoice
         && insert_invoice(conn, invoice).await? == Inserted::Exists

@@ -10,6 +10,7 @@ use super::invoices::{
     SELECT_INVOICE, children, invoice_head, kind_name, line_item, positions, revenue_entry,
     tax_line,
 };
+use super::listing::Listing;
 use super::rows::{get, get_u32};
 use crate::credit_note::CreditNote;
 use crate::error::Result;
@@ -48,12 +49,9 @@ const INSERT_REVENUE: &str = "INSERT INTO credit_note_revenue \
      FROM UNNEST($3::int[], $4::text[], $5::date[], $6::date[], $7::bigint[], $8::bigint[]) \
           AS r (position, month, start_date, end_date, days, amount_minor)";
 
-const SELECT_NOTES: &str = "SELECT account_id, id, number, subscription_id, customer_id, \
+const NOTE_COLUMNS: &str = "account_id, id, number, subscription_id, customer_id, \
      invoice_id, invoice_period_start, issue_date, reason, currency, subtotal_minor, tax_minor, \
-     tax_inclusive, total_minor, created_at FROM credit_notes \
-     WHERE account_id = $1 AND ($2::text IS NULL OR subscription_id = $2) \
-     ORDER BY subscription_id, number \
-     LIMIT $3";
+     tax_inclusive, total_minor, created_at";
 
 const SELECT_LINE_ITEMS: &str = "SELECT account_id, credit_note_id, description, kind, \
      amount_minor FROM credit_note_line_items \
@@ -209,10 +207,19 @@ pub(crate) async fn select_credit_notes(
     pool: &PgPool,
     query: &CreditNoteQuery,
 ) -> Result<Vec<CreditNote>> {
-    let rows = sqlx::query(SELECT_NOTES)
-        .bind(&query.account_id)
-        .bind(query.subscription_id.as_deref())
-        .bind(query.limit.map(i64::from))
+    let mut select = Listing::select(NOTE_COLUMNS, "credit_notes");
+    select
+        .eq("account_id", Some(&query.account_id))
+        .eq("subscription_id", query.subscription_id.as_deref())
+        .eq("customer_id", query.customer_id.as_deref())
+        .eq("invoice_id", query.invoice_id.as_deref())
+        .dates("issue_date", query.issued_from, query.issued_to);
+    match &query.page {
+        Some(page) => select.page(page, Some("created_at"), "id"),
+        None => select.limit("subscription_id, number", query.limit),
+    };
+    let rows = select
+        .build()
         .fetch_all(pool)
         .await
         .map_err(storage("reading credit notes"))?;

@@ -8,13 +8,14 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool};
 
 use super::error::{corrupt, storage};
+use super::listing::Listing;
 use super::rows::{self, get, get_u32};
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, IssuedInvoice, LineItem};
 use crate::money::{Currency, Money};
 use crate::pricing::ChargeKind;
 use crate::revrec::RevenueEntry;
-use crate::store::{InvoiceQuery, check_invoice_currency};
+use crate::store::{InvoiceQuery, check_invoice_currency, invoice_extras_json};
 use crate::subscription::{BillingReason, InvoiceStatus};
 use crate::tax::TaxLine;
 
@@ -24,9 +25,9 @@ use crate::tax::TaxLine;
 const INSERT_INVOICE: &str = "INSERT INTO invoices (account_id, id, subscription_id, customer_id, \
      plan_id, plan_version, quantity, billing_reason, status, created_at, period_index, issue_date, \
      period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor, \
-     usage) \
+     usage, settled, review) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20::json) \
+         $20::json, $21, $22) \
      ON CONFLICT DO NOTHING \
      RETURNING id";
 
@@ -48,19 +49,16 @@ const INSERT_REVENUE: &str = "INSERT INTO revenue_schedule \
      FROM UNNEST($3::int[], $4::text[], $5::date[], $6::date[], $7::bigint[], $8::bigint[]) \
           AS r (position, month, start_date, end_date, days, amount_minor)";
 
-const SELECT_INVOICES: &str = "SELECT account_id, id, subscription_id, customer_id, plan_id, \
+const INVOICE_HEAD_COLUMNS: &str = "account_id, id, subscription_id, customer_id, plan_id, \
      plan_version, quantity, billing_reason, status, created_at, period_index, issue_date, \
      period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, total_minor, \
-     usage::text AS usage FROM invoices \
-     WHERE ($1::text IS NULL OR account_id = $1) AND ($2::text IS NULL OR subscription_id = $2) \
-     ORDER BY account_id, subscription_id, period_start \
-     LIMIT $3";
+     usage::text AS usage, settled, review";
 
 /// One invoice's head, by its key.
 pub(crate) const SELECT_INVOICE: &str = "SELECT account_id, id, subscription_id, customer_id, \
      plan_id, plan_version, quantity, billing_reason, status, created_at, period_index, \
      issue_date, period_start, period_end, currency, subtotal_minor, tax_minor, tax_inclusive, \
-     total_minor, usage::text AS usage FROM invoices WHERE account_id = $1 AND id = $2";
+     total_minor, usage::text AS usage, settled, review FROM invoices WHERE account_id = $1 AND id = $2";
 
 /// The child rows of a set of invoices, given as parallel (account id, invoice id) arrays.
 const SELECT_LINE_ITEMS: &str = "SELECT account_id, invoice_id, description, kind, amount_minor \
@@ -116,6 +114,7 @@ pub(crate) async fn insert_invoice(
 ) -> Result<Inserted> {
     let invoice = &issued.invoice;
     check_invoice_currency(invoice)?;
+    let (settled, review) = invoice_extras_json(issued)?;
     let subtotal = invoice.subtotal.minor();
     let tax = invoice.tax.minor();
     let total = invoice.total.minor();
@@ -157,6 +156,8 @@ pub(crate) async fn insert_invoice(
         .bind(invoice.tax_inclusive)
         .bind(total)
         .bind(rows::invoice_usage_json(&issued.usage)?)
+        .bind(settled)
+        .bind(review)
         .fetch_optional(&mut *conn)
         .await
         .map_err(storage(action()))?;
@@ -249,10 +250,19 @@ pub(crate) async fn select_invoices(
     query: &InvoiceQuery,
 ) -> Result<Vec<IssuedInvoice>> {
     const ACTION: &str = "reading invoices";
-    let rows = sqlx::query(SELECT_INVOICES)
-        .bind(query.account_id.as_deref())
-        .bind(query.subscription_id.as_deref())
-        .bind(query.limit.map(i64::from))
+    let mut select = Listing::select(INVOICE_HEAD_COLUMNS, "invoices");
+    select
+        .eq("account_id", query.account_id.as_deref())
+        .eq("subscription_id", query.subscription_id.as_deref())
+        .eq("customer_id", query.customer_id.as_deref())
+        .eq("status", query.status.map(|status| status.as_str()))
+        .dates("issue_date", query.issued_from, query.issued_to);
+    match &query.page {
+        Some(page) => select.page(page, Some("created_at"), "id"),
+        None => select.limit("account_id, subscription_id, period_start", query.limit),
+    };
+    let rows = select
+        .build()
         .fetch_all(pool)
         .await
         .map_err(storage(ACTION))?;
@@ -356,7 +366,21 @@ pub(crate) fn revenue_entry(
     })
 }
 
-/// An `invoices` row ([`SELECT_INVOICES`]' columns), without its child rows.
+/// A nullable JSON text column: `None` when NULL, else its value.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &PgRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<Option<T>> {
+    match get::<Option<String>>(row, table, column)? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| corrupt(table, column, format!("JSON that does not read: {error}"))),
+    }
+}
+
+/// An `invoices` row ([`INVOICE_HEAD_COLUMNS`]), without its child rows.
 pub(crate) fn invoice_head(row: &PgRow) -> Result<IssuedInvoice> {
     const T: &str = "invoices";
     let code: String = get(row, T, "currency")?;
@@ -381,6 +405,8 @@ pub(crate) fn invoice_head(row: &PgRow) -> Result<IssuedInvoice> {
             .ok_or_else(|| corrupt(T, "status", format!("{status:?}, not a status")))?,
         created_at: get(row, T, "created_at")?,
         usage: rows::json_or_default(row, T, "usage")?,
+        settled: json_column(row, T, "settled")?.unwrap_or_default(),
+        review: json_column(row, T, "review")?,
         invoice: Invoice {
             period_index: get_u32(row, T, "period_index")?,
             issue_date: get(row, T, "issue_date")?,

@@ -10,7 +10,10 @@ use super::rows::{self, date_text, micros};
 use super::storage;
 use crate::error::Result;
 use crate::invoice::IssuedInvoice;
-use crate::store::{CommitOutcome, SubscriptionCommit, check_event_batch, check_invoice_currency};
+use crate::store::{
+    CommitOutcome, SubscriptionCommit, check_event_batch, check_invoice_currency,
+    invoice_extras_json,
+};
 use crate::subscription::Subscription;
 
 use super::credit_notes::{credited_invoices, insert_credit_notes};
@@ -26,13 +29,15 @@ pub(super) async fn insert_invoice(
 ) -> Result<bool> {
     let invoice = &issued.invoice;
     check_invoice_currency(invoice)?;
+    let (settled, review) = invoice_extras_json(issued)?;
     let action = || format!("writing invoice {:?}", issued.id);
     let inserted = sqlx::query(
         "INSERT INTO invoices (account_id, id, subscription_id, customer_id, plan_id, \
          plan_version, quantity, billing_reason, status, period_index, issue_date, period_start, \
-         period_end, currency, subtotal, tax, tax_inclusive, total, created_at, usage) \
+         period_end, currency, subtotal, tax, tax_inclusive, total, created_at, usage, settled, \
+         review) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-         ?20)",
+         ?20, ?21, ?22)",
     )
     .bind(issued.account_id.clone())
     .bind(issued.id.clone())
@@ -54,6 +59,8 @@ pub(super) async fn insert_invoice(
     .bind(invoice.total.minor())
     .bind(micros(issued.created_at))
     .bind(rows::invoice_usage_json(&issued.usage)?)
+    .bind(settled)
+    .bind(review)
     .execute(&mut *conn)
     .await;
     match inserted {
@@ -136,6 +143,27 @@ pub(super) async fn commit_one(tx: &mut Tx, request: &SubscriptionCommit) -> Res
     if revision != Some(request.expected_revision) {
         return Ok(CommitOutcome::Stale);
     }
+    // Each status change over the status it was read with (a void first frees its period).
+    for change in &request.invoice_status {
+        let updated = sqlx::query(
+            "UPDATE invoices SET status = ?1 \
+             WHERE account_id = ?2 AND subscription_id = ?3 AND id = ?4 AND status = ?5",
+        )
+        .bind(change.to.as_str())
+        .bind(subscription.account_id.clone())
+        .bind(subscription.id.clone())
+        .bind(change.invoice_id.clone())
+        .bind(change.from.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(storage(format!(
+            "setting invoice {:?}'s status",
+            change.invoice_id
+        )))?;
+        if updated.rows_affected() != 1 {
+            return Ok(CommitOutcome::Stale);
+        }
+    }
     let credited = credited_invoices(tx, &request.credit_notes).await?;
     if let Some(invoice) = &request.invoice
         && !insert_invoice(tx, invoice).await?
@@ -159,8 +187,8 @@ pub(super) async fn commit_one(tx: &mut Tx, request: &SubscriptionCommit) -> Res
 /// A page of changes written one by one in the caller's write transaction, each under a
 /// savepoint, exactly as [`BillingState::commit_claimed`]'s default: what one request writes is
 /// kept only when it is `Committed`, and a request after one of the same subscription that was
-/// not is `Stale`. The page path for requests that carry credit notes, which the set-based
-/// [`commit_page`] does not write.
+/// not is `Stale`. The page path for requests that carry credit notes or invoice status
+/// changes, which the set-based [`commit_page`] does not write.
 ///
 /// [`BillingState::commit_claimed`]: crate::store::BillingState::commit_claimed
 pub(super) async fn commit_each(
@@ -204,11 +232,12 @@ pub(super) const SELECT_REVISIONS: &str = "SELECT s.account_id, s.id, s.revision
 /// has an invoice is skipped (the caller compares the count written).
 pub(super) const INSERT_HEADS: &str = "INSERT INTO invoices (account_id, id, subscription_id, customer_id, \
      plan_id, plan_version, quantity, billing_reason, status, period_index, issue_date, \
-     period_start, period_end, currency, subtotal, tax, tax_inclusive, total, created_at, usage) \
+     period_start, period_end, currency, subtotal, tax, tax_inclusive, total, created_at, usage, \
+     settled, review) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
          value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
          value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, \
-         value ->> 18, value ->> 19 \
+         value ->> 18, value ->> 19, value ->> 20, value ->> 21 \
      FROM jsonb_each(?1) WHERE true ORDER BY key \
      ON CONFLICT DO NOTHING";
 
@@ -342,6 +371,7 @@ pub(super) fn head_rows(heads: &[&IssuedInvoice]) -> Result<JsonRows> {
     let mut json = JsonRows::new();
     for issued in heads {
         let invoice = &issued.invoice;
+        let (settled, review) = invoice_extras_json(issued)?;
         json.row()
             .text(&issued.account_id)
             .text(&issued.id)
@@ -362,7 +392,9 @@ pub(super) fn head_rows(heads: &[&IssuedInvoice]) -> Result<JsonRows> {
             .bool(invoice.tax_inclusive)
             .int(invoice.total.minor())
             .int(micros(issued.created_at))
-            .opt_text(rows::invoice_usage_json(&issued.usage)?.as_deref());
+            .opt_text(rows::invoice_usage_json(&issued.usage)?.as_deref())
+            .opt_text(settled.as_deref())
+            .opt_text(review.as_deref());
     }
     Ok(json)
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{SqliteConnection, SqlitePool};
 
+use super::filters::Filters;
 use super::rows::{self, CREDIT_NOTE_COLUMNS, INVOICE_COLUMNS, date_text, micros};
 use super::rows::{by_parent, insert_children};
 use super::storage;
@@ -162,31 +163,29 @@ pub(super) async fn select_credit_notes(
     pool: &SqlitePool,
     query: &CreditNoteQuery,
 ) -> Result<Vec<CreditNote>> {
-    let mut chosen = String::from("SELECT * FROM credit_notes WHERE account_id = ?1");
-    let mut texts = vec![query.account_id.clone()];
-    if let Some(subscription_id) = &query.subscription_id {
-        texts.push(subscription_id.clone());
-        chosen.push_str(" AND subscription_id = ?2");
-    }
-    chosen.push_str(" ORDER BY subscription_id, number");
-    if query.limit.is_some() {
-        chosen.push_str(&format!(" LIMIT ?{}", texts.len() + 1));
-    }
-    let with = format!("WITH chosen AS ({chosen}) ");
-    let run = |sql: String| {
-        let mut select = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for text in &texts {
-            select = select.bind(text.clone());
+    let mut filters = Filters::default();
+    filters
+        .eq("account_id", Some(&query.account_id))
+        .eq("subscription_id", query.subscription_id.as_deref())
+        .eq("customer_id", query.customer_id.as_deref())
+        .eq("invoice_id", query.invoice_id.as_deref())
+        .dates("issue_date", query.issued_from, query.issued_to);
+    let order = match &query.page {
+        Some(page) => {
+            filters.page(page, Some("created_at"), "id");
+            format!("created_at {0}, id {0}", page.order.sql())
         }
-        if let Some(limit) = query.limit {
-            select = select.bind(i64::from(limit));
+        None => {
+            filters.limit("subscription_id, number", query.limit);
+            "subscription_id, number".to_owned()
         }
-        select
     };
+    let with = format!("WITH chosen AS ({}) ", filters.select("*", "credit_notes"));
+    let run = |sql: String| filters.bind(sqlx::query(sqlx::AssertSqlSafe(sql)));
 
     let mut tx = pool.begin().await.map_err(fetch_failed("credit_notes"))?;
     let heads = run(format!(
-        "{with}SELECT {CREDIT_NOTE_COLUMNS} FROM chosen ORDER BY subscription_id, number"
+        "{with}SELECT {CREDIT_NOTE_COLUMNS} FROM chosen ORDER BY {order}"
     ))
     .fetch_all(&mut *tx)
     .await

@@ -19,7 +19,7 @@ use crate::audit::{AuditAction, AuditEvent, SubjectKind};
 use crate::changes::Changes;
 use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
-use crate::invoice::{Invoice, IssuedInvoice, LineItem};
+use crate::invoice::{Invoice, InvoiceReview, IssuedInvoice, LineItem, SettledSpan};
 use crate::late_usage::{InvoiceUsage, UsageHistory};
 use crate::money::{Currency, Money};
 use crate::plan::{Account, PlanVersion};
@@ -49,7 +49,7 @@ pub(super) const CREDIT_NOTE_COLUMNS: &str = "account_id, id, number, subscripti
 /// The columns of `invoices`, without the children.
 pub(super) const INVOICE_COLUMNS: &str = "account_id, id, subscription_id, customer_id, plan_id, \
      plan_version, quantity, billing_reason, status, period_index, issue_date, period_start, \
-     period_end, currency, subtotal, tax, tax_inclusive, total, created_at, usage";
+     period_end, currency, subtotal, tax, tax_inclusive, total, created_at, usage, settled, review";
 
 /// A stored value the core cannot accept.
 pub(super) fn corrupt(table: &'static str, column: &'static str, problem: String) -> Error {
@@ -310,6 +310,20 @@ fn json_or_default<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
+/// A nullable JSON column: `None` when NULL, else its value.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<Option<T>> {
+    match get::<Option<String>>(row, table, column)? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| corrupt(table, column, format!("JSON that does not read: {error}"))),
+    }
+}
+
 /// The invoice columns of a row of `invoices` ([`INVOICE_COLUMNS`]), without its children.
 pub(super) struct InvoiceHead {
     pub(super) account_id: String,
@@ -332,6 +346,8 @@ pub(super) struct InvoiceHead {
     pub(super) total: i64,
     pub(super) created_at: DateTime<Utc>,
     pub(super) usage: InvoiceUsage,
+    pub(super) settled: Vec<SettledSpan>,
+    pub(super) review: Option<InvoiceReview>,
 }
 
 /// A row of `invoices`.
@@ -369,6 +385,8 @@ pub(super) fn invoice_head(row: &SqliteRow) -> Result<InvoiceHead> {
         total: get(row, T, "total")?,
         created_at: instant(row, T, "created_at")?,
         usage: json_or_default(row, T, "usage")?,
+        settled: json_column(row, T, "settled")?.unwrap_or_default(),
+        review: json_column(row, T, "review")?,
     })
 }
 
@@ -412,6 +430,8 @@ impl InvoiceHead {
             status: self.status,
             created_at: self.created_at,
             usage: self.usage,
+            settled: self.settled,
+            review: self.review,
         }
     }
 }

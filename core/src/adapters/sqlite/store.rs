@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
+use super::filters::Filters;
 use super::rows::{
     self, INVOICE_COLUMNS, SUBSCRIPTION_COLUMNS, bind_subscription, by_parent, micros,
 };
@@ -18,9 +19,9 @@ use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery,
-    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, check_plan_id,
-    invoice_exists, subscription_exists,
+    BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, CustomerQuery, DueQuery,
+    InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit,
+    SubscriptionQuery, check_plan_id, invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 
@@ -357,9 +358,10 @@ impl BillingState for SqliteStore {
         let action = "committing a page of renewals";
         if requests
             .iter()
-            .any(|request| !request.credit_notes.is_empty())
+            .any(|request| !request.credit_notes.is_empty() || !request.invoice_status.is_empty())
         {
-            // Rare (a change settled at a renewal): each request on its own, in order.
+            // Rare (a change settled at a renewal, a correction): each request on its own, in
+            // order.
             let mut tx = self.write(action).await?;
             let outcomes = commit_each(&mut tx, requests).await?;
             commit(tx, action).await?;
@@ -393,41 +395,71 @@ impl BillingState for SqliteStore {
         select_credit_notes(&self.pool, query).await
     }
 
+    async fn list_subscriptions(&self, query: &SubscriptionQuery) -> Result<Vec<Subscription>> {
+        let mut filters = Filters::default();
+        filters
+            .eq("account_id", Some(&query.account_id))
+            .eq("status", query.status.map(|status| status.as_str()))
+            .eq("plan_id", query.plan_id.as_deref())
+            .eq("customer_id", query.customer_id.as_deref())
+            .page(&query.page, Some("created_at"), "id");
+        let sql = filters.select(SUBSCRIPTION_COLUMNS, "subscriptions");
+        filters
+            .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(fetch_failed("subscriptions"))?
+            .iter()
+            .map(rows::subscription)
+            .collect()
+    }
+
+    async fn list_customers(&self, query: &CustomerQuery) -> Result<Vec<Customer>> {
+        let mut filters = Filters::default();
+        filters
+            .eq("account_id", Some(&query.account_id))
+            .page(&query.page, None, "id");
+        let sql = filters.select(
+            "account_id, id, tax_country, tax_region, tax_postal_code, tax_exempt",
+            "customers",
+        );
+        filters
+            .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(fetch_failed("customers"))?
+            .iter()
+            .map(rows::customer)
+            .collect()
+    }
+
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
         // The chosen invoices, as a CTE the children are joined to, so each table is read once.
-        let mut chosen = String::from("SELECT * FROM invoices WHERE 1 = 1");
-        let mut binds: Vec<i64> = Vec::new();
-        let mut texts: Vec<String> = Vec::new();
-        if let Some(account_id) = &query.account_id {
-            texts.push(account_id.clone());
-            chosen.push_str(&format!(" AND account_id = ?{}", texts.len()));
-        }
-        if let Some(subscription_id) = &query.subscription_id {
-            texts.push(subscription_id.clone());
-            chosen.push_str(&format!(" AND subscription_id = ?{}", texts.len()));
-        }
-        chosen.push_str(" ORDER BY account_id, subscription_id, period_start");
-        if let Some(limit) = query.limit {
-            binds.push(i64::from(limit));
-            chosen.push_str(&format!(" LIMIT ?{}", texts.len() + 1));
-        }
-        let with = format!("WITH chosen AS ({chosen}) ");
-        let run = |sql: String| {
-            let mut select = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for text in &texts {
-                select = select.bind(text.clone());
+        let mut filters = Filters::default();
+        filters
+            .eq("account_id", query.account_id.as_deref())
+            .eq("subscription_id", query.subscription_id.as_deref())
+            .eq("customer_id", query.customer_id.as_deref())
+            .eq("status", query.status.map(|status| status.as_str()))
+            .dates("issue_date", query.issued_from, query.issued_to);
+        let order = match &query.page {
+            Some(page) => {
+                filters.page(page, Some("created_at"), "id");
+                format!("created_at {0}, id {0}", page.order.sql())
             }
-            for value in &binds {
-                select = select.bind(*value);
+            None => {
+                const BY_PERIOD: &str = "account_id, subscription_id, period_start";
+                filters.limit(BY_PERIOD, query.limit);
+                BY_PERIOD.to_owned()
             }
-            select
         };
+        let with = format!("WITH chosen AS ({}) ", filters.select("*", "invoices"));
+        let run = |sql: String| filters.bind(sqlx::query(sqlx::AssertSqlSafe(sql)));
 
         // One read transaction: the invoices and their children from the same snapshot.
         let mut tx = self.pool.begin().await.map_err(fetch_failed("invoices"))?;
         let heads = run(format!(
-            "{with}SELECT {INVOICE_COLUMNS} FROM chosen \
-             ORDER BY account_id, subscription_id, period_start"
+            "{with}SELECT {INVOICE_COLUMNS} FROM chosen ORDER BY {order}"
         ))
         .fetch_all(&mut *tx)
         .await

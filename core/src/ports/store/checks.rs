@@ -173,3 +173,25 @@ pub(crate) fn stored_tax_address(
         None => Err("NULL while the address has a region or postal code"),
     }
 }
+
+/// The JSON text of an invoice's two optional columns, `settled` and `review` (NULL when empty,
+/// as almost every invoice is), as every database store writes them.
+pub(crate) fn invoice_extras_json(
+    invoice: &IssuedInvoice,
+) -> Result<(Option<String>, Option<String>)> {
+    let encode = |what: &str, value: serde_json::Result<String>| {
+        value.map_err(|source| Error::Storage {
+            action: format!("encoding invoice {:?}'s {what}", invoice.id),
+            source: Box::new(source),
+        })
+    };
+    let settled = match invoice.settled.as_slice() {
+        [] => None,
+        spans => Some(encode("settled lines", serde_json::to_string(spans))?),
+    };
+    let review = match &invoice.review {
+        None => None,
+        Some(review) => Some(encode("review", serde_json::to_string(review))?),
+    };
+    Ok((settled, review))
+}

@@ -12,18 +12,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    AuditOutbox, BillingState, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery,
-    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures,
-    UsageRequest, UsageSource, check_credit_note, check_event_batch, check_invoice_currency,
-    check_plan_id, credit_note_exists, event_exists, invoice_exists, subscription_exists,
-    usage_row_exists,
+    AuditOutbox, BillingState, CommitOutcome, CreditNoteQuery, CustomerQuery, DueQuery,
+    InvoiceQuery, ListKey, NewSubscription, PlanListQuery, PlanQuery, StoreStats,
+    SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
+    check_credit_note, check_event_batch, check_invoice_currency, check_plan_id,
+    credit_note_exists, event_exists, invoice_exists, subscription_exists, usage_row_exists,
 };
 use crate::audit::AuditEvent;
 use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
-use crate::subscription::{Customer, Subscription, SubscriptionStatus};
+use crate::subscription::{Customer, InvoiceStatus, Subscription, SubscriptionStatus};
 use crate::usage::{self, PeriodUsage, Return, Shipment};
 
 /// A [`Store`](crate::store::Store) in memory: the reference implementation of the store's contract, used by tests,
@@ -36,6 +36,9 @@ pub struct MemoryStore {
 /// (account id, id): how every account-scoped thing is keyed.
 type Key = (String, String);
 
+/// (account, subscription, period start, id): the invoice listing's order.
+type InvoiceKey = (String, String, NaiveDate, String);
+
 /// Everything the store holds.
 #[derive(Debug, Default)]
 struct State {
@@ -44,8 +47,8 @@ struct State {
     /// (account, plan, version).
     plan_versions: BTreeMap<(String, String, u32), PlanVersion>,
     subscriptions: BTreeMap<Key, Subscription>,
-    /// (account, subscription, period start): the invoice's identity.
-    invoices: BTreeMap<(String, String, NaiveDate), IssuedInvoice>,
+    /// (account, subscription, period start, id): at most one of a period is not void.
+    invoices: BTreeMap<InvoiceKey, IssuedInvoice>,
     /// (account, subscription, number).
     credit_notes: BTreeMap<(String, String, u32), CreditNote>,
     /// (account, shipment id) -> (customer, row).
@@ -134,12 +137,52 @@ impl State {
         }
     }
 
-    /// `invoice`, when one for its period is already stored.
+    /// `invoice`, when its id is already stored, or an invoice of its period that is not void
+    /// (or not voided by `voiding`, the ids the same commit voids).
     fn existing_invoice<'a>(
         &self,
         invoice: Option<&'a IssuedInvoice>,
+        voiding: &[&str],
     ) -> Option<&'a IssuedInvoice> {
-        invoice.filter(|invoice| self.invoices.contains_key(&State::invoice_key(invoice)))
+        invoice.filter(|invoice| {
+            let (account_id, subscription_id, start, _) = State::invoice_key(invoice);
+            let from = (
+                account_id.clone(),
+                subscription_id.clone(),
+                start,
+                String::new(),
+            );
+            let same_period = self
+                .invoices
+                .range(from..)
+                .take_while(|((a, s, p, _), _)| {
+                    *a == account_id && *s == subscription_id && *p == start
+                })
+                .any(|(_, stored)| {
+                    stored.status != InvoiceStatus::Void && !voiding.contains(&stored.id.as_str())
+                });
+            same_period
+                || self
+                    .invoices
+                    .values()
+                    .any(|stored| stored.account_id == account_id && stored.id == invoice.id)
+        })
+    }
+
+    /// The key of the invoice `id` of the subscription `key`, when it is stored with `status`.
+    fn invoice_with_status(
+        &self,
+        key: &Key,
+        id: &str,
+        status: InvoiceStatus,
+    ) -> Option<InvoiceKey> {
+        self.invoices
+            .iter()
+            .find(|(_, stored)| {
+                stored.account_id == key.0 && stored.subscription_id == key.1 && stored.id == id
+            })
+            .filter(|(_, stored)| stored.status == status)
+            .map(|(invoice_key, _)| invoice_key.clone())
     }
 
     /// Writes a checked subscription change: the new state, its invoice and its events. Cannot
@@ -189,11 +232,12 @@ impl State {
         Ok(())
     }
 
-    fn invoice_key(invoice: &IssuedInvoice) -> (String, String, NaiveDate) {
+    fn invoice_key(invoice: &IssuedInvoice) -> InvoiceKey {
         (
             invoice.account_id.clone(),
             invoice.subscription_id.clone(),
             invoice.invoice.period_start,
+            invoice.id.clone(),
         )
     }
 
@@ -400,7 +444,7 @@ impl BillingState for MemoryStore {
         if let Some(issued) = &request.invoice {
             check_invoice_currency(&issued.invoice)?;
         }
-        if let Some(invoice) = state.existing_invoice(request.invoice.as_ref()) {
+        if let Some(invoice) = state.existing_invoice(request.invoice.as_ref(), &[]) {
             return Err(invoice_exists(invoice));
         }
         state.check_events(&request.events)?;
@@ -430,11 +474,33 @@ impl BillingState for MemoryStore {
         if let Some(issued) = &request.invoice {
             check_invoice_currency(&issued.invoice)?;
         }
-        if state.existing_invoice(request.invoice.as_ref()).is_some() {
+        // Each status change over the status it was computed from, or nothing is written.
+        let mut statuses = Vec::with_capacity(request.invoice_status.len());
+        for change in &request.invoice_status {
+            match state.invoice_with_status(&sub_key, &change.invoice_id, change.from) {
+                Some(invoice_key) => statuses.push((invoice_key, change.to)),
+                None => return Ok(CommitOutcome::Stale),
+            }
+        }
+        let voiding: Vec<&str> = request
+            .invoice_status
+            .iter()
+            .filter(|change| change.to == InvoiceStatus::Void)
+            .map(|change| change.invoice_id.as_str())
+            .collect();
+        if state
+            .existing_invoice(request.invoice.as_ref(), &voiding)
+            .is_some()
+        {
             return Ok(CommitOutcome::InvoiceExists);
         }
         state.check_events(&request.events)?;
         state.check_credit_notes(&request.credit_notes)?;
+        for (invoice_key, status) in statuses {
+            if let Some(stored) = state.invoices.get_mut(&invoice_key) {
+                stored.status = status;
+            }
+        }
         state.write_change(
             sub_key,
             subscription,
@@ -466,42 +532,59 @@ impl BillingState for MemoryStore {
 
     async fn credit_notes(&self, query: &CreditNoteQuery) -> Result<Vec<CreditNote>> {
         let state = self.lock();
-        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
-        Ok(state
+        let found = state
             .credit_notes
             .values()
-            .filter(|note| {
-                note.account_id == query.account_id
-                    && query
-                        .subscription_id
-                        .as_ref()
-                        .is_none_or(|subscription| &note.subscription_id == subscription)
-            })
-            .take(limit)
-            .cloned()
-            .collect())
+            .filter(|note| query.matches(note));
+        if let Some(page) = &query.page {
+            return Ok(page.select(found.cloned(), |note| ListKey {
+                at: note.created_at,
+                id: note.id.clone(),
+            }));
+        }
+        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
+        Ok(found.take(limit).cloned().collect())
     }
 
     async fn invoices(&self, query: &InvoiceQuery) -> Result<Vec<IssuedInvoice>> {
         let state = self.lock();
-        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
         let found = state
             .invoices
             .values()
-            .filter(|invoice| {
-                query
-                    .account_id
-                    .as_ref()
-                    .is_none_or(|account| &invoice.account_id == account)
-                    && query
-                        .subscription_id
-                        .as_ref()
-                        .is_none_or(|subscription| &invoice.subscription_id == subscription)
-            })
-            .take(limit)
-            .cloned()
-            .collect();
-        Ok(found)
+            .filter(|invoice| query.matches(invoice));
+        if let Some(page) = &query.page {
+            return Ok(page.select(found.cloned(), |invoice| ListKey {
+                at: invoice.created_at,
+                id: invoice.id.clone(),
+            }));
+        }
+        let limit = query.limit.map_or(usize::MAX, |limit| limit as usize);
+        Ok(found.take(limit).cloned().collect())
+    }
+
+    async fn list_subscriptions(&self, query: &SubscriptionQuery) -> Result<Vec<Subscription>> {
+        let state = self.lock();
+        let found = state
+            .subscriptions
+            .values()
+            .filter(|subscription| query.matches(subscription))
+            .cloned();
+        Ok(query.page.select(found, |subscription| ListKey {
+            at: subscription.created_at,
+            id: subscription.id.clone(),
+        }))
+    }
+
+    async fn list_customers(&self, query: &CustomerQuery) -> Result<Vec<Customer>> {
+        let state = self.lock();
+        let found = state
+            .customers
+            .values()
+            .filter(|customer| customer.account_id == query.account_id)
+            .cloned();
+        Ok(query
+            .page
+            .select(found, |customer| ListKey::id_only(customer.id.clone())))
     }
 
     async fn stats(&self) -> Result<StoreStats> {

@@ -3,14 +3,16 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::audit::AuditEvent;
 use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
-use crate::subscription::Subscription;
+use crate::subscription::{InvoiceStatus, Subscription, SubscriptionStatus};
+
+use super::listing::Page;
 
 #[cfg(doc)]
 use crate::store::{AuditOutbox, BillingState};
@@ -104,6 +106,10 @@ pub struct SubscriptionCommit {
     pub subscription: Subscription,
     /// The invoice the change issues, if any.
     pub invoice: Option<IssuedInvoice>,
+    /// Invoices of the subscription whose status the change sets (a release, a void), each
+    /// written only over the status it was computed from, and before `invoice`: a void frees
+    /// its period for the invoice that bills it again in the same commit.
+    pub invoice_status: Vec<InvoiceStatusChange>,
     /// The credit notes the change issues (a decrease settled on a period already billed).
     pub credit_notes: Vec<CreditNote>,
     /// The events of the change.
@@ -128,6 +134,19 @@ impl SubscriptionCommit {
     }
 }
 
+/// One invoice's status set by a commit ([`SubscriptionCommit::invoice_status`]): written only
+/// when the invoice, of the commit's subscription, still has status `from`; otherwise nothing of
+/// the commit is written and it is [`CommitOutcome::Stale`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceStatusChange {
+    /// The invoice.
+    pub invoice_id: String,
+    /// The status it was read with.
+    pub from: InvoiceStatus,
+    /// The status it gets.
+    pub to: InvoiceStatus,
+}
+
 /// What [`BillingState::commit`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOutcome {
@@ -136,7 +155,7 @@ pub enum CommitOutcome {
     /// The subscription is no longer at the expected revision (or no longer exists): nothing was
     /// written. Read it again and recompute.
     Stale,
-    /// An invoice for the same period already exists: nothing was written.
+    /// An invoice for the same period that is not void already exists: nothing was written.
     InvoiceExists,
     /// Another writer holds the subscription right now (a run's page being billed): nothing
     /// was written and nothing was waited for, so no connection is held while the other
@@ -155,15 +174,26 @@ pub struct DueQuery {
     pub limit: u32,
 }
 
-/// Which invoices to list.
+/// Which invoices to list: without a `page`, in (account, subscription, period start) order;
+/// with one, that page in the order they were written.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InvoiceQuery {
     /// Only this account's.
     pub account_id: Option<String>,
     /// Only this subscription's (with `account_id`).
     pub subscription_id: Option<String>,
-    /// At most this many (all when `None`).
+    /// At most this many (all when `None`); a page has its own limit.
     pub limit: Option<u32>,
+    /// Only this customer's.
+    pub customer_id: Option<String>,
+    /// Only those in this status.
+    pub status: Option<InvoiceStatus>,
+    /// Only those issued on or after this local date...
+    pub issued_from: Option<NaiveDate>,
+    /// ...and on or before this one.
+    pub issued_to: Option<NaiveDate>,
+    /// One page of them, by `(created_at, id)`.
+    pub page: Option<Page>,
 }
 
 /// Which credit notes to list: an account's, or one subscription's, in (subscription id, number)
@@ -179,6 +209,46 @@ pub struct CreditNoteQuery {
     /// At most this many (all when `None`).
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Only this customer's.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Only those crediting this invoice.
+    #[serde(default)]
+    pub invoice_id: Option<String>,
+    /// Only those issued on or after this local date...
+    #[serde(default)]
+    pub issued_from: Option<NaiveDate>,
+    /// ...and on or before this one.
+    #[serde(default)]
+    pub issued_to: Option<NaiveDate>,
+    /// One page of them, by `(created_at, id)`, instead of (subscription, number) order.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub page: Option<Page>,
+}
+
+/// A page of an account's subscriptions, by `(created_at, id)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionQuery {
+    /// The account.
+    pub account_id: String,
+    /// Only those in this status.
+    pub status: Option<SubscriptionStatus>,
+    /// Only those on this plan.
+    pub plan_id: Option<String>,
+    /// Only this customer's.
+    pub customer_id: Option<String>,
+    /// The page.
+    pub page: Page,
+}
+
+/// A page of an account's customers, by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerQuery {
+    /// The account.
+    pub account_id: String,
+    /// The page (its keys are ids alone: [`super::ListKey::id_only`]).
+    pub page: Page,
 }
 
 /// One customer's usage window.
@@ -212,4 +282,55 @@ pub struct StoreStats {
     /// Events the sink rejected, kept in the outbox with their reasons
     /// ([`AuditOutbox::rejected_events`]).
     pub audit_rejected: u64,
+}
+
+/// Whether `value` passes a filter that may be absent.
+fn passes<T: PartialEq + ?Sized>(filter: Option<&T>, value: &T) -> bool {
+    filter.is_none_or(|wanted| wanted == value)
+}
+
+/// Whether `date` falls in `[from, to]`, each bound optional.
+fn within(from: Option<NaiveDate>, to: Option<NaiveDate>, date: NaiveDate) -> bool {
+    from.is_none_or(|from| date >= from) && to.is_none_or(|to| date <= to)
+}
+
+impl InvoiceQuery {
+    /// Whether `invoice` passes every filter of the query (the stores that filter in memory).
+    pub fn matches(&self, invoice: &IssuedInvoice) -> bool {
+        passes(self.account_id.as_deref(), invoice.account_id.as_str())
+            && passes(
+                self.subscription_id.as_deref(),
+                invoice.subscription_id.as_str(),
+            )
+            && passes(self.customer_id.as_deref(), invoice.customer_id.as_str())
+            && passes(self.status.as_ref(), &invoice.status)
+            && within(self.issued_from, self.issued_to, invoice.invoice.issue_date)
+    }
+}
+
+impl CreditNoteQuery {
+    /// Whether `note` passes every filter of the query (the stores that filter in memory).
+    pub fn matches(&self, note: &CreditNote) -> bool {
+        note.account_id == self.account_id
+            && passes(
+                self.subscription_id.as_deref(),
+                note.subscription_id.as_str(),
+            )
+            && passes(self.customer_id.as_deref(), note.customer_id.as_str())
+            && passes(self.invoice_id.as_deref(), note.invoice_id.as_str())
+            && within(self.issued_from, self.issued_to, note.issue_date)
+    }
+}
+
+impl SubscriptionQuery {
+    /// Whether `subscription` passes every filter of the query.
+    pub fn matches(&self, subscription: &Subscription) -> bool {
+        subscription.account_id == self.account_id
+            && passes(self.status.as_ref(), &subscription.status)
+            && passes(self.plan_id.as_deref(), subscription.plan_id.as_str())
+            && passes(
+                self.customer_id.as_deref(),
+                subscription.customer_id.as_str(),
+            )
+    }
 }

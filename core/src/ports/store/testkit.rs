@@ -3,7 +3,8 @@
 //! [`crate::store::UsageFixtures`] its usage checks write through): what every backend (memory,
 //! SQLite, PostgreSQL) must do, checked the same way for all of them (feature `testkit`). The
 //! checks live by concern: `catalogue`, `state` (subscriptions and invoices), `changes` (a
-//! subscription's changes, its cancellation, credit notes), `usage`, `outbox`.
+//! subscription's changes, its cancellation, credit notes), `corrections` (invoice status
+//! changes, void and re-bill), `usage`, `outbox`.
 //!
 //! A backend runs the whole suite with [`run_all`], giving a function that makes a fresh, empty
 //! store (a new in-memory store, a new SQLite file, a new PostgreSQL schema), or calls the
@@ -33,7 +34,9 @@ use crate::store::{FixtureStore, StoreStats};
 
 mod catalogue;
 mod changes;
+mod corrections;
 mod fixtures;
+mod listings;
 mod outbox;
 mod state;
 mod usage;
@@ -45,6 +48,8 @@ pub use catalogue::{
 pub use changes::{
     check_commit_claimed_credit_notes, check_credit_notes, check_subscription_changes,
 };
+pub use corrections::check_invoice_corrections;
+pub use listings::check_listings;
 pub use outbox::{
     check_event_round_trip, check_events_for, check_outbox, check_outbox_is_all_or_nothing,
     check_rejected_events,
@@ -102,6 +107,8 @@ where
         check_subscription_changes,
         check_credit_notes,
         check_commit_claimed_credit_notes,
+        check_invoice_corrections,
+        check_listings,
     );
 }
 

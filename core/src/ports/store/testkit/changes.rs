@@ -126,6 +126,7 @@ async fn notes(
             account_id: account_id.to_owned(),
             subscription_id: subscription_id.map(str::to_owned),
             limit,
+            ..Default::default()
         })
         .await
         .expect("credit_notes")
@@ -165,6 +166,7 @@ fn crediting(
         events: vec![change_event(&next, tag)],
         subscription: next,
         invoice,
+        invoice_status: Vec::new(),
         credit_notes: notes,
     }
 }
@@ -229,6 +231,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             expected_revision: next.revision - 1,
             subscription: next.clone(),
             invoice: None,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![],
         };
@@ -253,6 +256,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             expected_revision: next.revision - 1,
             subscription: next.clone(),
             invoice: None,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![],
         })
@@ -283,6 +287,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             expected_revision: paused.revision,
             subscription: canceled.clone(),
             invoice: None,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![],
         })

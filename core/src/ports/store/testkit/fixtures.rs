@@ -4,15 +4,16 @@
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde_json::json;
 
+use crate::agent::{PayloadInvoice, PayloadLineItem};
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
 use crate::calendar::{BillingInterval, IntervalUnit};
 use crate::error::{Error, Result};
-use crate::invoice::{Invoice, IssuedInvoice, LineItem};
+use crate::invoice::{Invoice, InvoiceReview, IssuedInvoice, LineItem, SettledSpan};
 use crate::money::{Currency, Money};
 use crate::plan::{Account, Plan, PlanType, PlanVersion};
 use crate::pricing::{
@@ -325,6 +326,18 @@ pub(super) fn invoice(
             }),
             late: Vec::new(),
         },
+        // The held one carries both answers and a settled line, so every store's round trip
+        // covers them.
+        settled: if inclusive {
+            vec![SettledSpan {
+                position: 1,
+                start: period_start,
+                end: period_end,
+            }]
+        } else {
+            Vec::new()
+        },
+        review: inclusive.then(|| review(currency, period_start, period_end)),
         invoice: Invoice {
             period_index,
             issue_date: period_start,
@@ -452,6 +465,7 @@ pub(super) async fn invoices_of(
             account_id: Some(account_id.to_owned()),
             subscription_id: Some(id.to_owned()),
             limit: None,
+            ..Default::default()
         })
         .await
         .expect("invoices")
@@ -608,4 +622,28 @@ pub(super) async fn read_usage(
         .usage(request)
         .await
         .unwrap_or_else(|error| panic!("usage {request:?}: {error}"))
+}
+
+/// A model's answer that disagreed with the program, as a held invoice keeps it.
+pub(super) fn review(currency: Currency, start: NaiveDate, end: NaiveDate) -> InvoiceReview {
+    let midnight = |day: NaiveDate| {
+        chrono::FixedOffset::west_opt(5 * 3600)
+            .expect("an offset")
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+            .single()
+            .expect("one midnight")
+    };
+    InvoiceReview {
+        model: PayloadInvoice {
+            amount: Decimal::new(1250, 2),
+            currency,
+            start_date: midnight(start),
+            end_date: midnight(end),
+            line_items: vec![PayloadLineItem {
+                description: "Base charge — ü".into(),
+                amount: Decimal::new(1250, 2),
+            }],
+        },
+        differences: vec!["the model's amount is 12.50 but the program's is 10.00".into()],
+    }
 }

@@ -189,6 +189,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: renewed.clone(),
             invoice: Some(second.clone()),
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: renewal_events.clone(),
         })
@@ -247,6 +248,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: late.clone(),
             invoice: Some(third.clone()),
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![invoice_event(&third, "corr_3")],
         })
@@ -268,6 +270,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: ghost.clone(),
             invoice: Some(invoice(&ghost, date(2026, 1, 15), currency("USD"), false)),
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![subscription_event(&ghost, "corr_4")],
         })
@@ -299,6 +302,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 2,
             subscription: again.clone(),
             invoice: Some(duplicate.clone()),
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![invoice_event(&duplicate, "corr_5")],
         })
@@ -325,6 +329,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
                 expected_revision: 2,
                 subscription: skipping,
                 invoice: None,
+                invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![],
             })
@@ -341,6 +346,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
                 expected_revision: 2,
                 subscription: same,
                 invoice: None,
+                invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![],
             })
@@ -369,6 +375,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             expected_revision: 2,
             subscription: quantity.clone(),
             invoice: None,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![changed.clone()],
         })
@@ -420,6 +427,7 @@ pub async fn check_concurrent_commits(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: next,
             invoice: Some(issued),
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events,
         };
@@ -627,6 +635,7 @@ pub async fn check_invoices(store: Arc<dyn FixtureStore>) {
                 expected_revision: state.revision,
                 subscription: next.clone(),
                 invoice: Some(issued.clone()),
+                invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![],
             })
@@ -651,6 +660,7 @@ pub async fn check_invoices(store: Arc<dyn FixtureStore>) {
             account_id: account_id.map(str::to_owned),
             subscription_id: subscription_id.map(str::to_owned),
             limit,
+            ..Default::default()
         };
         async move { store.invoices(&query).await.expect("invoices") }
     };
@@ -787,6 +797,7 @@ pub async fn check_commit_claimed(store: Arc<dyn FixtureStore>) {
         SubscriptionCommit {
             expected_revision: state.revision,
             subscription: next,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![invoice_event(&issued, tag)],
             invoice: Some(issued),
@@ -804,6 +815,7 @@ pub async fn check_commit_claimed(store: Arc<dyn FixtureStore>) {
             expected_revision: 1,
             subscription: b_now.clone(),
             invoice: None,
+            invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: Vec::new(),
         })
@@ -996,6 +1008,7 @@ pub async fn check_invoice_currency(store: Arc<dyn FixtureStore>) {
                 expected_revision: sub.revision,
                 subscription: next.clone(),
                 invoice: Some(taxed.clone()),
+                invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![invoice_event(&taxed, "corr_3")],
             })
@@ -1021,6 +1034,7 @@ pub async fn check_invoice_currency(store: Arc<dyn FixtureStore>) {
                 expected_revision: sub.revision,
                 subscription: next.clone(),
                 invoice: Some(revenue.clone()),
+                invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![invoice_event(&revenue, "corr_4")],
             }],
