@@ -57,7 +57,7 @@ pub use domain::{
     agent, calendar, changes, chat, clock, credit_note, error, interpreter, invoice, json, money,
     plan, pricing, proration, revrec, subscription, tax, usage,
 };
-pub use ports::{audit, llm_interpreter, model, store};
+pub use ports::{audit, backoff, llm_interpreter, model, store, webhooks};
 
 pub use audit::{AuditAction, AuditEvent, AuditSink};
 pub use calendar::{BillingCalendar, BillingInterval, IntervalUnit, Period};
@@ -72,6 +72,7 @@ pub use plan::{Account, Plan, PlanType, PlanVersion};
 pub use pricing::{InvoiceTiming, PricingProgram};
 pub use store::{
     AuditOutbox, BillingState, FixtureStore, MemoryStore, Store, UsageFixtures, UsageSource,
+    WebhookEndpoints,
 };
 pub use subscription::{
     BillingReason, Customer, InvoiceStatus, Quantity, Subscription, SubscriptionStatus,
