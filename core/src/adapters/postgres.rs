@@ -33,10 +33,10 @@ use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
-    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery,
-    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures,
-    UsageRequest, UsageSource, check_event_batch, check_plan_id, invoice_exists,
-    subscription_exists,
+    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, FeedPage,
+    FeedQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, StoreStats,
+    SubscriptionCommit, UsageFixtures, UsageRequest, UsageSource, check_event_batch, check_plan_id,
+    invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
@@ -48,8 +48,10 @@ mod commits;
 mod credit_notes;
 mod error;
 mod events;
+mod feed;
 mod invoices;
 mod usage;
+mod webhooks;
 
 use commits::commit_one;
 use credit_notes::select_credit_notes;
@@ -723,6 +725,10 @@ impl AuditOutbox for PostgresStore {
             .await
             .map_err(storage(format!("reading the events of {subject_id:?}")))?;
         found.iter().map(rows::event).collect()
+    }
+
+    async fn feed(&self, query: &FeedQuery) -> Result<FeedPage> {
+        feed::feed(&self.pool, query).await
     }
 }
 

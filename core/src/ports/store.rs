@@ -50,8 +50,8 @@ mod requests;
 pub mod testkit;
 
 pub use checks::check_invoice_currency;
-pub use feed::{FeedPage, FeedQuery, OutboxPosition};
 pub(crate) use checks::*;
+pub use feed::{FeedPage, FeedQuery, OutboxPosition};
 pub use memory::MemoryStore;
 pub use requests::{
     ClaimedPage, CommitOutcome, CreditNoteQuery, DueQuery, InvoiceQuery, NewSubscription,

@@ -273,7 +273,8 @@ impl AuditOutbox for SqliteStore {
             .map_err(fetch_failed("the event feed"))?;
         let mut events = Vec::with_capacity(rows.len());
         for row in &rows {
-            let seq: i64 = sqlx::Row::try_get(row, "seq").map_err(fetch_failed("audit_outbox.seq"))?;
+            let seq: i64 =
+                sqlx::Row::try_get(row, "seq").map_err(fetch_failed("audit_outbox.seq"))?;
             events.push((at(seq), rows::event(row)?));
         }
         let end = match events.last() {

@@ -62,9 +62,10 @@ impl WebhookEndpoints for SqliteStore {
             Err(error) if expected_revision.is_none() && is_unique_violation(&error) => {
                 Err(webhook_exists(&endpoint.id))
             }
-            Err(error) => Err(storage(format!("saving webhook endpoint {:?}", endpoint.id))(
-                error,
-            )),
+            Err(error) => Err(storage(format!(
+                "saving webhook endpoint {:?}",
+                endpoint.id
+            ))(error)),
         }
     }
 

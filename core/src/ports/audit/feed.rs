@@ -137,7 +137,14 @@ mod tests {
         ] {
             assert_eq!(parse_cursor(&cursor(position)).unwrap(), position);
         }
-        for bad in ["", "abc", "MTox", "!!", &URL_SAFE_NO_PAD.encode("2:1:1"), &URL_SAFE_NO_PAD.encode("1:-1:3")] {
+        for bad in [
+            "",
+            "abc",
+            "MTox",
+            "!!",
+            &URL_SAFE_NO_PAD.encode("2:1:1"),
+            &URL_SAFE_NO_PAD.encode("1:-1:3"),
+        ] {
             let error = parse_cursor(bad).unwrap_err();
             assert!(error.to_string().starts_with("invalid after:"), "{error}");
         }

@@ -15,11 +15,10 @@ mod webhooks;
 
 use super::{
     AuditOutbox, BillingState, CommitOutcome, CreditNoteQuery, DueQuery, FeedPage, FeedQuery,
-    InvoiceQuery, OutboxPosition,
-    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures,
-    UsageRequest, UsageSource, check_credit_note, check_event_batch, check_invoice_currency,
-    check_plan_id, credit_note_exists, event_exists, invoice_exists, subscription_exists,
-    usage_row_exists,
+    InvoiceQuery, NewSubscription, OutboxPosition, PlanListQuery, PlanQuery, StoreStats,
+    SubscriptionCommit, UsageFixtures, UsageRequest, UsageSource, check_credit_note,
+    check_event_batch, check_invoice_currency, check_plan_id, credit_note_exists, event_exists,
+    invoice_exists, subscription_exists, usage_row_exists,
 };
 use crate::audit::AuditEvent;
 use crate::credit_note::CreditNote;

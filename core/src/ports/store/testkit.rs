@@ -3,7 +3,8 @@
 //! [`crate::store::UsageFixtures`] its usage checks write through): what every backend (memory,
 //! SQLite, PostgreSQL) must do, checked the same way for all of them (feature `testkit`). The
 //! checks live by concern: `catalogue`, `state` (subscriptions and invoices), `changes` (a
-//! subscription's changes, its cancellation, credit notes), `usage`, `outbox`.
+//! subscription's changes, its cancellation, credit notes), `usage`, `outbox`,
+//! `feed` (the outbox in a stable order, and the webhook endpoints).
 //!
 //! A backend runs the whole suite with [`run_all`], giving a function that makes a fresh, empty
 //! store (a new in-memory store, a new SQLite file, a new PostgreSQL schema), or calls the
@@ -33,6 +34,7 @@ use crate::store::{FixtureStore, StoreStats};
 
 mod catalogue;
 mod changes;
+mod feed;
 mod fixtures;
 mod outbox;
 mod state;
@@ -45,6 +47,7 @@ pub use catalogue::{
 pub use changes::{
     check_commit_claimed_credit_notes, check_credit_notes, check_subscription_changes,
 };
+pub use feed::{check_feed, check_feed_while_writers_race, check_webhook_endpoints};
 pub use outbox::{
     check_event_round_trip, check_events_for, check_outbox, check_outbox_is_all_or_nothing,
     check_rejected_events,
@@ -102,6 +105,9 @@ where
         check_subscription_changes,
         check_credit_notes,
         check_commit_claimed_credit_notes,
+        check_feed,
+        check_feed_while_writers_race,
+        check_webhook_endpoints,
     );
 }
 

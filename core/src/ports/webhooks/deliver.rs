@@ -81,10 +81,16 @@ pub async fn deliver_webhooks(
     options: &DeliverOptions,
 ) -> Result<DeliverySummary> {
     if options.batch_size == 0 {
-        return Err(Error::invalid("deliver options.batch_size", "must be at least 1"));
+        return Err(Error::invalid(
+            "deliver options.batch_size",
+            "must be at least 1",
+        ));
     }
     if options.max_failures == 0 {
-        return Err(Error::invalid("deliver options.max_failures", "must be at least 1"));
+        return Err(Error::invalid(
+            "deliver options.max_failures",
+            "must be at least 1",
+        ));
     }
     let endpoints = store.webhooks().await?;
     let runs = endpoints
@@ -134,10 +140,7 @@ async fn deliver_endpoint(
     options: &DeliverOptions,
     mut endpoint: WebhookEndpoint,
 ) -> Result<Outcome> {
-    if endpoint
-        .next_attempt_at
-        .is_some_and(|at| at > Utc::now())
-    {
+    if endpoint.next_attempt_at.is_some_and(|at| at > Utc::now()) {
         return Ok(Outcome::Waiting);
     }
     let actions = EventType::actions(&endpoint.types);
@@ -232,7 +235,11 @@ async fn attempt(
 
 /// Records a failed attempt: the next one after a backoff, or the endpoint disabled after
 /// `max_failures` in a row (its cursor kept). Whether it was disabled.
-fn record_failure(endpoint: &mut WebhookEndpoint, options: &DeliverOptions, reason: String) -> bool {
+fn record_failure(
+    endpoint: &mut WebhookEndpoint,
+    options: &DeliverOptions,
+    reason: String,
+) -> bool {
     let now = Utc::now();
     endpoint.failures += 1;
     endpoint.last_error = Some(reason);
@@ -256,5 +263,7 @@ fn record_failure(endpoint: &mut WebhookEndpoint, options: &DeliverOptions, reas
 /// Writes the endpoint's next revision over the one read; whether it was still that one.
 async fn save(store: &dyn Store, endpoint: &mut WebhookEndpoint) -> Result<bool> {
     endpoint.revision += 1;
-    store.put_webhook(endpoint, Some(endpoint.revision - 1)).await
+    store
+        .put_webhook(endpoint, Some(endpoint.revision - 1))
+        .await
 }

@@ -114,10 +114,7 @@ mod tests {
         let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
         let body = r#"{"test": 2432232314}"#;
         let signature = secret.sign(id, 1614265330, body);
-        assert_eq!(
-            signature,
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-        );
+        assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
         assert!(secret.verify(id, 1614265330, body, &format!("v1,bm90IGl0 {signature}")));
         assert!(!secret.verify(id, 1614265331, body, &signature));
         assert!(!secret.verify(id, 1614265330, body, "v1,not base64!"));

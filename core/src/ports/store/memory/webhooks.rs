@@ -23,9 +23,7 @@ impl WebhookEndpoints for MemoryStore {
             (Some(_), None) => return Ok(false),
             _ => {}
         }
-        state
-            .webhooks
-            .insert(endpoint.id.clone(), endpoint.clone());
+        state.webhooks.insert(endpoint.id.clone(), endpoint.clone());
         Ok(true)
     }
 
