@@ -15,6 +15,9 @@ use crate::panic::{boundary, boundary_or};
 // After this module's calls in the header: the changes to a subscription.
 mod changes;
 pub use changes::*;
+// Then the platform's events: the feed and webhooks.
+mod events;
+pub use events::*;
 
 /// An open billing engine: a database, an interpreter, a billing mode, and the async runtime
 /// its calls run on. Opaque: created by `ai_billing_engine_open`, freed by

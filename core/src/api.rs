@@ -17,6 +17,7 @@ mod messages;
 mod options;
 mod prompt;
 mod requests;
+mod webhooks;
 
 pub use billing_engine::{BillingEngine, MAX_PAGE};
 pub use json::{MAX_REQUEST_BYTES, from_json, from_value, to_json};
@@ -31,8 +32,14 @@ pub use requests::{
     AccountRef, AuditShipping, ListInvoices, PlanPage, RunDueReport, RunDueRequest, SaveAccount,
     SaveCustomer, SubscriptionRef,
 };
+pub use webhooks::{
+    AddWebhook, AddedWebhook, DeliverFrom, DeliverRequest, WebhookInfo, WebhookList, WebhookRef,
+};
 
+pub use crate::audit::feed::{EventPage, EventsRequest, MAX_EVENTS_PAGE};
+pub use crate::audit::platform::{EventType, PlatformEvent};
 pub use crate::engine::DEFAULT_ACTOR;
+pub use crate::webhooks::DeliverySummary;
 
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {

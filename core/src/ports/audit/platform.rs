@@ -23,7 +23,8 @@ use crate::error::{Error, Result};
 /// or removed one would make a new version.
 pub const API_VERSION: &str = "2026-12-01";
 
-/// What happened, as the platform names it (`invoice.issued`). Version [`API_VERSION`].
+/// What happened, as the platform names it (`invoice.issued`); the types of version
+/// 2026-12-01 ([`API_VERSION`]).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]

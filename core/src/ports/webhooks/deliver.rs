@@ -59,7 +59,7 @@ impl Default for DeliverOptions {
 }
 
 /// What a [`deliver_webhooks`] call did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct DeliverySummary {
     /// Enabled endpoints that were due and tried.
     pub endpoints: u32,
@@ -255,8 +255,8 @@ fn record_failure(
         options.max_backoff,
         endpoint.failures - 1,
     );
-    endpoint.next_attempt_at =
-        Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX));
+    let wait = chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+    endpoint.next_attempt_at = Some(now.checked_add_signed(wait).unwrap_or(now));
     false
 }
 
