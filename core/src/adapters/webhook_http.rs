@@ -54,10 +54,15 @@ impl WebhookSender for HttpWebhookSender {
                 // URL may carry a token in its query).
                 let error = error.without_url();
                 if error.is_timeout() {
-                    format!("timed out after {:?}", request.timeout)
-                } else {
-                    error.to_string()
+                    return format!("timed out after {:?}", request.timeout);
                 }
+                let mut reason = error.to_string();
+                let mut cause = std::error::Error::source(&error);
+                while let Some(inner) = cause {
+                    reason.push_str(&format!(": {inner}"));
+                    cause = inner.source();
+                }
+                reason
             })?;
         Ok(response.status().as_u16())
     }
