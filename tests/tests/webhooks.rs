@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use ai_billing::Store;
 use ai_billing::audit::platform::{EventType, PlatformEvent};
 use ai_billing::audit::{AuditAction, AuditEvent, SubjectKind};
 use ai_billing::store::OutboxPosition;
@@ -18,7 +19,6 @@ use ai_billing::webhook_http::HttpWebhookSender;
 use ai_billing::webhooks::{
     DeliverOptions, DeliverySummary, WebhookEndpoint, WebhookSecret, deliver_webhooks,
 };
-use ai_billing::{AuditOutbox as _, Store, WebhookEndpoints as _};
 use ai_billing_tests::sqlite::file_store;
 use chrono::{TimeZone, Utc};
 use serde_json::json;
