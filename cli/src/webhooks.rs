@@ -197,16 +197,16 @@ async fn add(args: &AddArgs) -> CliResult<WebhookInfo> {
             },
         })
         .await?;
-    if let Some(path) = args.secret_file.as_deref().filter(|path| !path.exists()) {
-        if let Err(failure) = write_secret(path, &added.secret) {
-            // Without its secret on record the endpoint is no use: take it back.
-            let _ = engine
-                .remove_webhook(&WebhookRef {
-                    id: args.id.clone(),
-                })
-                .await;
-            return Err(failure);
-        }
+    if let Some(path) = args.secret_file.as_deref().filter(|path| !path.exists())
+        && let Err(failure) = write_secret(path, &added.secret)
+    {
+        // Without its secret on record the endpoint is no use: take it back.
+        let _ = engine
+            .remove_webhook(&WebhookRef {
+                id: args.id.clone(),
+            })
+            .await;
+        return Err(failure);
     }
     Ok(added.webhook)
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use ai_billing::api::{self, BillingEngine, EngineOptions, EventPage, EventsRequest};
 use ai_billing::audit::platform::{EventType, PlatformEvent};
-use ai_billing::{AuditOutbox as _, ErrorCode};
+use ai_billing::ErrorCode;
 use ai_billing_tests::pg::TestDatabase;
 use serde_json::json;
 
