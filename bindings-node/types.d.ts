@@ -26,6 +26,33 @@ export interface AccountRef {
   account_id: string;
 }
 
+/** An endpoint to add. */
+export interface AddWebhook {
+  /** Its id, unique in the store. */
+  id: string;
+  /** Where events are posted: http:// or https://, without credentials. */
+  url: string;
+  /** The signing secret, whsec_<base64> (24 to 64 bytes); a fresh one when absent. */
+  secret?: string | null;
+  /** Only these event types; every type when empty. */
+  types?: EventType[];
+  /** Only this account's events, when given. */
+  account_id?: string | null;
+  /** Where deliveries start (default now). */
+  from?: DeliverFrom;
+}
+
+/** An endpoint just added, with its secret: the only answer that carries it. */
+export interface AddedWebhook {
+  /** The endpoint. */
+  webhook: WebhookInfo;
+  /**
+   * The signing secret, whsec_<base64>: configure the receiver with it; it is not shown
+   * again.
+   */
+  secret: string;
+}
+
 /** What the billing agent answers for one period. */
 export interface AgentPayload {
   /** The subscription's current period after this action. */
@@ -334,6 +361,40 @@ export interface Customer {
   tax_exempt?: boolean;
 }
 
+/** Where a new endpoint's deliveries start. */
+export type DeliverFrom = "now" | "start";
+
+/** One pass of the delivery pump, and its policy (each absent field takes its default). */
+export interface DeliverRequest {
+  /** At most this many events per endpoint in this pass (default: until caught up). */
+  max_events?: number | null;
+  /** Failures in a row after which an endpoint is disabled (default 10). */
+  max_failures?: number | null;
+  /** Milliseconds one request may take (default 15,000). */
+  timeout_ms?: number | null;
+  /**
+   * Milliseconds to wait after a first failure, doubling after each further one (default
+   * 5,000).
+   */
+  initial_backoff_ms?: number | null;
+  /** The longest wait between two attempts, in milliseconds (default 3,600,000). */
+  max_backoff_ms?: number | null;
+}
+
+/** What a deliver_webhooks call did. */
+export interface DeliverySummary {
+  /** Enabled endpoints that were due and tried. */
+  endpoints: number;
+  /** Events delivered (answered 2xx). */
+  delivered: number;
+  /** Attempts that failed (at most one per endpoint per call: a failure stops that endpoint). */
+  failed: number;
+  /** Endpoints disabled by this call after too many failures in a row. */
+  disabled: number;
+  /** Enabled endpoints skipped because their next attempt is later. */
+  waiting: number;
+}
+
 /** "immediately" (the next local midnight), "period_end", or a local date YYYY-MM-DD. */
 export type Effective = "immediately" | "period_end" | string;
 
@@ -376,6 +437,37 @@ export interface EngineOptions {
    * turns late usage off; at most 12). Later usage is reported as late_usage_ignored.
    */
   lateUsageLookback?: number | null;
+}
+
+/** A page of the feed. */
+export interface EventPage {
+  /** The events, oldest first. */
+  events: PlatformEvent[];
+  /**
+   * The cursor to pass as after for the next page (with the same filters); always given, so
+   * a consumer that is caught up keeps it and asks again later.
+   */
+  next: string;
+  /** Whether more events were there when this page was read. */
+  has_more: boolean;
+}
+
+/**
+ * What happened, as the platform names it (invoice.issued); the types of version
+ * 2026-12-01 (API_VERSION).
+ */
+export type EventType = "invoice.issued" | "invoice.held" | "invoice.released" | "invoice.voided" | "credit_note.issued" | "subscription.created" | "subscription.quantity_changed" | "subscription.cancel_scheduled" | "subscription.cancel_withdrawn" | "subscription.canceled" | "subscription.paused" | "subscription.resumed" | "subscription.plan_change_scheduled" | "subscription.plan_changed";
+
+/** A page of the feed to read. */
+export interface EventsRequest {
+  /** Events after this cursor (a next of an earlier page); from the oldest when absent. */
+  after?: string | null;
+  /** At most this many events: 1 to 500, default 100. */
+  limit?: number | null;
+  /** Only these types (invoice.issued, ...); every type when empty. */
+  types?: EventType[];
+  /** Only this account's events, when given. */
+  account_id?: string | null;
 }
 
 /** An increase settled on a period already billed, waiting for the subscription's next invoice. */
@@ -813,6 +905,29 @@ export interface PlanVersion {
   interpreter?: string | null;
   /** When this version was saved. */
   created_at: string;
+}
+
+/** One event as the platform receives it: a feed item and a webhook's body. */
+export interface PlatformEvent {
+  /**
+   * The audit event's id (a UUIDv7): the same on every read and every delivery, so the
+   * platform deduplicates by it (it is the webhook's webhook-id).
+   */
+  id: string;
+  /** What happened. */
+  type: EventType;
+  /** The shape's version, API_VERSION. */
+  api_version: string;
+  /** When it happened. */
+  created_at: string;
+  /** The account it belongs to. */
+  account_id: string;
+  /**
+   * What it is about: object (invoice, credit_note, subscription) and id, then the
+   * audit event's own keys for that type (amounts as decimal strings in major units with
+   * their currency, dates as ISO 8601).
+   */
+  data: unknown;
 }
 
 /** What a scenario bills: the JSON that ai-billing preview --json prints. */
@@ -1361,6 +1476,44 @@ export interface VoidedInvoice {
   revenue_reversed: RevenueEntry[];
   /** The invoice that bills its period again, when asked for. */
   rebilled?: IssuedInvoice | null;
+}
+
+/** An endpoint as listed: everything but its secret. */
+export interface WebhookInfo {
+  /** Its id. */
+  id: string;
+  /** Where events are posted. */
+  url: string;
+  /** The event types it receives; every type when empty. */
+  types: EventType[];
+  /** Only this account's events, when set. */
+  account_id?: string | null;
+  /** Whether deliveries are made. */
+  enabled: boolean;
+  /** When it was added. */
+  created_at: string;
+  /** Failed attempts in a row at its next event. */
+  failures: number;
+  /** No attempt before this instant (after a failure). */
+  next_attempt_at?: string | null;
+  /** The last failure's reason. */
+  last_error?: string | null;
+  /** Events delivered so far. */
+  delivered: number;
+  /** When it was disabled. */
+  disabled_at?: string | null;
+}
+
+/** Every endpoint, by id. */
+export interface WebhookList {
+  /** The endpoints, without their secrets. */
+  webhooks: WebhookInfo[];
+}
+
+/** One endpoint. */
+export interface WebhookRef {
+  /** The endpoint's id. */
+  id: string;
 }
 
 /** Withdrawing a cancellation that has not taken effect. */

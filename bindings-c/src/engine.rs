@@ -20,6 +20,9 @@ mod listings;
 pub use changes::*;
 pub use corrections::*;
 pub use listings::*;
+// Then the platform's events: the feed and webhooks.
+mod events;
+pub use events::*;
 
 /// An open billing engine: a database, an interpreter, a billing mode, and the async runtime
 /// its calls run on. Opaque: created by `ai_billing_engine_open`, freed by

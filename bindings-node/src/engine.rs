@@ -31,7 +31,7 @@ use crate::{promise, value};
 /// Calls may run side by side.
 #[napi]
 pub struct BillingEngine {
-    inner: Arc<api::BillingEngine>,
+    pub(crate) inner: Arc<api::BillingEngine>,
 }
 
 #[napi]
@@ -460,7 +460,7 @@ impl BillingEngine {
 impl BillingEngine {
     /// Reads `request` as an `R` (or rejects with `INVALID_INPUT` naming the field), then gives
     /// the Promise of `operation`'s answer.
-    fn call<R, A, F, Fut>(
+    pub(crate) fn call<R, A, F, Fut>(
         &self,
         env: &Env,
         request: Unknown<'_>,

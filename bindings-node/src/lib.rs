@@ -7,7 +7,7 @@
 //!   ([`scenario`]).
 //! - `usageQueries()`: the predefined usage queries a plan can name ([`usage`]).
 //! - `BillingEngine`: plans, customers, subscriptions and billing runs on SQLite or PostgreSQL
-//!   ([`engine`]).
+//!   ([`engine`]), and the platform's events on it: the pull feed and webhooks ([`events`]).
 //! - `noop()`: nothing, to measure the cost of one call across the boundary.
 //!
 //! Requests and answers cross as JSON values in the platform's shapes ([`value`]); every failure
@@ -18,6 +18,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod interpreter;
 pub mod promise;
 pub mod scenario;

@@ -44,6 +44,12 @@ impl DbArgs {
         open_engine(&self.db, setup).await
     }
 
+    /// The library's front door itself, for the commands that call its operations as the
+    /// bindings do (`events`, `webhooks`).
+    pub async fn billing(&self) -> CliResult<BillingEngine> {
+        open_billing(&self.db, Setup::default()).await
+    }
+
     /// The store only, for the commands that read or load rows, opened the same way.
     pub async fn open(&self) -> CliResult<Arc<dyn Store>> {
         Ok(self.engine(Setup::default()).await?.store().clone())
@@ -57,9 +63,14 @@ impl DbArgs {
     }
 }
 
+/// Opens `url` through [`BillingEngine::open`] with `setup` (see [`open_billing`]): the engine.
+pub async fn open_engine(url: &str, setup: Setup<'_>) -> CliResult<Engine> {
+    Ok(open_billing(url, setup).await?.engine()?.clone())
+}
+
 /// Opens `url` through [`BillingEngine::open`] with `setup`; errors say which database, a
 /// missing PostgreSQL database how to create it, a model without a key how to do without.
-pub async fn open_engine(url: &str, setup: Setup<'_>) -> CliResult<Engine> {
+pub async fn open_billing(url: &str, setup: Setup<'_>) -> CliResult<BillingEngine> {
     persistent(url)?;
     let model = setup.model.cloned().unwrap_or_default();
     let concurrency = setup
@@ -97,7 +108,7 @@ pub async fn open_engine(url: &str, setup: Setup<'_>) -> CliResult<Engine> {
             failure.context(format!("cannot open the database {}", redact(url)))
         }
     })?;
-    Ok(opened.engine()?.clone())
+    Ok(opened)
 }
 
 pub use ai_billing::api::redact_url as redact;

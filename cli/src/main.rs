@@ -8,7 +8,8 @@
 //!   runs;
 //! - `account`, `customer`, `plan`, `subscription`, `invoices`, `credit-notes`: what the database
 //!   holds, and the changes of a subscription (cancel, pause, resume, plan, prorated quantity);
-//! - `usage load`: shipments and returns from a CSV or JSON-lines file.
+//! - `usage load`: shipments and returns from a CSV or JSON-lines file;
+//! - `events`, `webhooks`: the platform's events, as a feed and as webhooks.
 //!
 //! Exit status: 0 success; 1 any other failure; 2 malformed input (the message names the field);
 //! 3 a plan prompt that could not be interpreted (nothing is billed). See [`failure`].
@@ -21,6 +22,7 @@ mod corrections;
 mod credit_notes;
 mod database;
 mod demo;
+mod events;
 mod failure;
 mod generate;
 mod input;
@@ -36,6 +38,7 @@ mod synth;
 mod tax;
 mod traffic;
 mod usage;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -95,6 +98,10 @@ enum Command {
     /// The audit trail: every action, input, model answer and result.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    Events(events::Args),
+    /// Webhook endpoints for the platform's events, and their delivery pump.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 /// Arguments of `init`.
@@ -149,6 +156,8 @@ fn main() -> ExitCode {
         Command::Invoice(command) => corrections::run(command),
         Command::CreditNotes(args) => credit_notes::run(args),
         Command::Audit(command) => audit::run(command),
+        Command::Events(args) => events::run(args),
+        Command::Webhooks(command) => webhooks::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

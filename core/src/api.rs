@@ -18,6 +18,7 @@ mod messages;
 mod options;
 mod prompt;
 mod requests;
+mod webhooks;
 
 pub use billing_engine::{BillingEngine, MAX_PAGE};
 pub use json::{MAX_REQUEST_BYTES, from_json, from_value, to_json};
@@ -33,8 +34,14 @@ pub use requests::{
     ListCustomers, ListInvoices, ListSubscriptions, PlanPage, RunDueReport, RunDueRequest,
     SaveAccount, SaveCustomer, SubscriptionPage, SubscriptionRef,
 };
+pub use webhooks::{
+    AddWebhook, AddedWebhook, DeliverFrom, DeliverRequest, WebhookInfo, WebhookList, WebhookRef,
+};
 
+pub use crate::audit::feed::{EventPage, EventsRequest, MAX_EVENTS_PAGE};
+pub use crate::audit::platform::{EventType, PlatformEvent};
 pub use crate::engine::DEFAULT_ACTOR;
+pub use crate::webhooks::DeliverySummary;
 
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {

@@ -19,6 +19,10 @@
 //! - `opensearch`: the OpenSearch [`AuditSink`] (`opensearch::OpenSearchSink`), shipped to by
 //!   [`audit::ship_outbox`]: bulk `create` by event id, per-item outcomes, an index template.
 //!
+//! - `webhooks`: the HTTP sender of webhooks (`webhook_http::HttpWebhookSender`), pumped by
+//!   [`webhooks::deliver_webhooks`]: the platform's events posted by the Standard Webhooks
+//!   convention.
+//!
 //! [`api`] is the library as the Node and C bindings expose it: one request in, one answer out,
 //! in the platform's shapes, with JSON Schemas for each ([`schema::api_schemas`]).
 //! - `testkit`: the public conformance suite every [`Store`] backend runs (`store::testkit`).
@@ -52,12 +56,14 @@ pub use adapters::opensearch;
 pub use adapters::postgres;
 #[cfg(feature = "sqlite")]
 pub use adapters::sqlite;
+#[cfg(feature = "webhooks")]
+pub use adapters::webhook_http;
 pub use api::{connect, scenario, schema};
 pub use domain::{
     agent, calendar, changes, chat, clock, credit_note, error, interpreter, invoice, json,
     late_usage, money, plan, pricing, proration, revrec, subscription, tax, usage,
 };
-pub use ports::{audit, llm_interpreter, model, store};
+pub use ports::{audit, backoff, llm_interpreter, model, store, webhooks};
 
 pub use audit::{AuditAction, AuditEvent, AuditSink};
 pub use calendar::{BillingCalendar, BillingInterval, IntervalUnit, Period};
@@ -72,6 +78,7 @@ pub use plan::{Account, Plan, PlanType, PlanVersion};
 pub use pricing::{InvoiceTiming, PricingProgram};
 pub use store::{
     AuditOutbox, BillingState, FixtureStore, MemoryStore, Store, UsageFixtures, UsageSource,
+    WebhookEndpoints,
 };
 pub use subscription::{
     BillingReason, Customer, InvoiceStatus, Quantity, Subscription, SubscriptionStatus,

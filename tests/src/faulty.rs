@@ -12,12 +12,13 @@ use std::sync::{Arc, Mutex};
 
 use ai_billing::audit::AuditEvent;
 use ai_billing::store::{
-    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, DueQuery, FixtureStore, InvoiceQuery,
-    NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, UsageFixtures,
-    UsageRequest, UsageSource,
+    AuditOutbox, BillingState, ClaimedPage, CommitOutcome, DueQuery, FeedPage, FeedQuery,
+    FixtureStore, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, StoreStats,
+    SubscriptionCommit, UsageFixtures, UsageRequest, UsageSource, WebhookEndpoints,
 };
 use ai_billing::subscription::{Customer, Subscription};
 use ai_billing::usage::{PeriodUsage, Return, Shipment};
+use ai_billing::webhooks::WebhookEndpoint;
 use ai_billing::{Account, Error, IssuedInvoice, PlanVersion, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -284,6 +285,38 @@ impl AuditOutbox for FaultyStore {
 
     async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>> {
         self.gate("events_for", self.inner.events_for(account_id, subject_id))
+            .await
+    }
+
+    async fn feed(&self, query: &FeedQuery) -> Result<FeedPage> {
+        self.gate("feed", self.inner.feed(query)).await
+    }
+}
+
+#[async_trait]
+impl WebhookEndpoints for FaultyStore {
+    async fn put_webhook(
+        &self,
+        endpoint: &WebhookEndpoint,
+        expected_revision: Option<u64>,
+    ) -> Result<bool> {
+        self.gate(
+            "put_webhook",
+            self.inner.put_webhook(endpoint, expected_revision),
+        )
+        .await
+    }
+
+    async fn webhook(&self, id: &str) -> Result<Option<WebhookEndpoint>> {
+        self.gate("webhook", self.inner.webhook(id)).await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<WebhookEndpoint>> {
+        self.gate("webhooks", self.inner.webhooks()).await
+    }
+
+    async fn delete_webhook(&self, id: &str) -> Result<bool> {
+        self.gate("delete_webhook", self.inner.delete_webhook(id))
             .await
     }
 }

@@ -80,6 +80,10 @@ conformance!(
     check_credit_notes,
     check_commit_claimed_credit_notes,
     check_invoice_corrections,
+    check_listings,
+    check_feed,
+    check_feed_while_writers_race,
+    check_webhook_endpoints,
 );
 
 /// The whole suite through its one entry point, a fresh database per check, all dropped after.

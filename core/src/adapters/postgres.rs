@@ -34,8 +34,8 @@ use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
     AuditOutbox, BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, CustomerQuery,
-    DueQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, StoreStats,
-    SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
+    DueQuery, FeedPage, FeedQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
+    StoreStats, SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
     check_event_batch, check_plan_id, invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
@@ -48,9 +48,11 @@ mod commits;
 mod credit_notes;
 mod error;
 mod events;
+mod feed;
 mod invoices;
 mod listing;
 mod usage;
+mod webhooks;
 
 use commits::commit_one;
 use credit_notes::select_credit_notes;
@@ -763,6 +765,10 @@ impl AuditOutbox for PostgresStore {
             .await
             .map_err(storage(format!("reading the events of {subject_id:?}")))?;
         found.iter().map(rows::event).collect()
+    }
+
+    async fn feed(&self, query: &FeedQuery) -> Result<FeedPage> {
+        feed::feed(&self.pool, query).await
     }
 }
 

@@ -40,6 +40,7 @@ mod rows;
 mod store;
 mod tx;
 mod usage;
+mod webhooks;
 
 /// How long a statement waits for another connection's (or process's) write lock before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,9 +1,10 @@
 //! The [`BillingEngine`]: an [`Engine`] opened from [`EngineOptions`], its operations, and its
 //! closing (shipping the audit outbox once more).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
+use crate::audit::feed::{EventPage, EventsRequest, read_events};
 use crate::credit_note::CreditNote;
 use crate::engine::{
     CancelSubscription, ChangePlan, ChangeQuantity, ChangedSubscription, CreateSubscription,
@@ -19,6 +20,7 @@ use crate::store::{
     SubscriptionQuery,
 };
 use crate::subscription::{Customer, Subscription};
+use crate::webhooks::WebhookSender;
 use crate::{AuditSink, Engine};
 
 use super::cursor;
@@ -39,6 +41,7 @@ pub const MAX_PAGE: u32 = 1000;
 pub struct BillingEngine {
     engine: Engine,
     audit: Option<Arc<dyn AuditSink>>,
+    webhooks: OnceLock<Arc<dyn WebhookSender>>,
     closed: AtomicBool,
 }
 
@@ -74,6 +77,7 @@ impl BillingEngine {
         Ok(BillingEngine {
             engine,
             audit,
+            webhooks: OnceLock::new(),
             closed: AtomicBool::new(false),
         })
     }
@@ -86,8 +90,23 @@ impl BillingEngine {
         Ok(&self.engine)
     }
 
-    fn store(&self) -> Result<&Arc<dyn Store>> {
+    pub(super) fn store(&self) -> Result<&Arc<dyn Store>> {
         Ok(self.engine()?.store())
+    }
+
+    /// The sender of webhooks, made on first use.
+    pub(super) fn webhook_sender(&self) -> Result<Arc<dyn WebhookSender>> {
+        if let Some(sender) = self.webhooks.get() {
+            return Ok(Arc::clone(sender));
+        }
+        let sender = webhook_sender()?;
+        Ok(Arc::clone(self.webhooks.get_or_init(|| sender)))
+    }
+
+    /// A page of the platform's events, oldest first ([`crate::audit::feed`]): at most 500, by
+    /// type and account, after the cursor of an earlier page.
+    pub async fn events(&self, request: &EventsRequest) -> Result<EventPage> {
+        read_events(self.store()?.as_ref(), request).await
     }
 
     /// Creates or updates an account.
@@ -351,6 +370,20 @@ impl BillingEngine {
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
+}
+
+/// The HTTP sender of webhooks.
+#[cfg(feature = "webhooks")]
+fn webhook_sender() -> Result<Arc<dyn WebhookSender>> {
+    Ok(Arc::new(crate::webhook_http::HttpWebhookSender::new()?))
+}
+
+#[cfg(not(feature = "webhooks"))]
+fn webhook_sender() -> Result<Arc<dyn WebhookSender>> {
+    Err(Error::invalid(
+        "webhooks",
+        "this build of ai-billing has no webhook support (the webhooks feature)",
+    ))
 }
 
 /// Ships the outbox once; a failure is reported, never raised (the events wait).

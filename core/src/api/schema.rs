@@ -80,6 +80,16 @@ pub fn api_definitions() -> Map<String, Value> {
         api::ListInvoices,
         crate::invoice::IssuedInvoice,
         AgentPayload,
+        crate::audit::feed::EventsRequest,
+        crate::audit::feed::EventPage,
+        crate::audit::platform::PlatformEvent,
+        api::AddWebhook,
+        api::AddedWebhook,
+        api::WebhookRef,
+        api::WebhookInfo,
+        api::WebhookList,
+        api::DeliverRequest,
+        crate::webhooks::DeliverySummary,
     );
     let mut definitions = generator.take_definitions(true);
     definitions.values_mut().for_each(plain_descriptions);

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
+pub mod feed;
+pub mod platform;
 pub mod ship;
 
 pub use ship::{ShipOptions, ShipSummary, ship_outbox};

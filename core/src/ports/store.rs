@@ -1,8 +1,9 @@
 //! The store's ports: where accounts, customers, plans and their versions, subscriptions,
 //! invoices, the platform's usage and the audit outbox live, as one trait per concern:
 //! [`BillingState`] (the catalogue, subscriptions and invoices), [`UsageSource`] (the platform's
-//! usage through predefined queries), [`AuditOutbox`] (the events and their shipping), and
-//! [`Store`], all three at once, which the engine holds as `Arc<dyn Store>`. Writing usage rows is
+//! usage through predefined queries), [`AuditOutbox`] (the events, their shipping and the feed
+//! in a stable order), [`WebhookEndpoints`] (the webhook endpoints and their delivery state), and
+//! [`Store`], all four at once, which the engine holds as `Arc<dyn Store>`. Writing usage rows is
 //! not part of the port: [`UsageFixtures`] is for tests, the scenario preview and demo data.
 //!
 //! Adapters: [`MemoryStore`] (tests and examples), SQLite (feature `sqlite`,
@@ -43,8 +44,10 @@ use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
+use crate::webhooks::WebhookEndpoint;
 
 mod checks;
+mod feed;
 mod listing;
 pub mod memory;
 mod requests;
@@ -53,6 +56,7 @@ pub mod testkit;
 
 pub use checks::check_invoice_currency;
 pub(crate) use checks::*;
+pub use feed::{FeedPage, FeedQuery, OutboxPosition};
 pub use listing::{ListKey, Order, Page};
 pub use memory::MemoryStore;
 pub use requests::{
@@ -61,11 +65,12 @@ pub use requests::{
     SubscriptionQuery, UsageRequest,
 };
 
-/// Persistent state of the billing engine: the billing state, the usage source and the audit
-/// outbox together. Held as `Arc<dyn Store>`; every type that implements the three is a `Store`.
-pub trait Store: BillingState + UsageSource + AuditOutbox {}
+/// Persistent state of the billing engine: the billing state, the usage source, the audit
+/// outbox and the webhook endpoints together. Held as `Arc<dyn Store>`; every type that
+/// implements the four is a `Store`.
+pub trait Store: BillingState + UsageSource + AuditOutbox + WebhookEndpoints {}
 
-impl<T: BillingState + UsageSource + AuditOutbox + ?Sized> Store for T {}
+impl<T: BillingState + UsageSource + AuditOutbox + WebhookEndpoints + ?Sized> Store for T {}
 
 /// A [`Store`] that also takes usage rows ([`UsageFixtures`]): what tests, the scenario preview
 /// and demo data open. Every type that implements both is one; it coerces to `Arc<dyn Store>`.
@@ -281,6 +286,40 @@ pub trait AuditOutbox: Send + Sync + fmt::Debug + 'static {
     /// with one of those (so a subscription's trail holds its invoices' events), in the order
     /// written.
     async fn events_for(&self, account_id: &str, subject_id: &str) -> Result<Vec<AuditEvent>>;
+
+    /// The events after `query.after` in the outbox's stable order ([`OutboxPosition`]) whose
+    /// action is one of `query.actions` (and account `query.account_id`, when given), at most
+    /// `query.limit`, shipped or not, with where the next page starts ([`FeedPage::end`]). An
+    /// event appears at one position only, and never behind a position a page has passed: paging
+    /// from [`OutboxPosition::START`] by `end` reads every matching event exactly once, while
+    /// writers go on. The feed may lag the newest writes (on PostgreSQL, until every older
+    /// transaction has ended); it never skips one.
+    async fn feed(&self, query: &FeedQuery) -> Result<FeedPage>;
+}
+
+/// The webhook endpoints and their delivery state ([`crate::webhooks`]), kept with the outbox
+/// they consume so a restart resumes where deliveries stood.
+#[async_trait]
+pub trait WebhookEndpoints: Send + Sync + fmt::Debug + 'static {
+    /// Writes an endpoint. With `expected_revision` `None` it is new: an id already there is
+    /// [`crate::Error::Conflict`]. Otherwise it replaces the endpoint only while that is at
+    /// `expected_revision`, and answers whether it did (`false`: changed or removed meanwhile;
+    /// nothing written). `endpoint.revision` must then be `expected_revision + 1`
+    /// ([`crate::Error::InvalidInput`] otherwise).
+    async fn put_webhook(
+        &self,
+        endpoint: &WebhookEndpoint,
+        expected_revision: Option<u64>,
+    ) -> Result<bool>;
+
+    /// The endpoint `id`.
+    async fn webhook(&self, id: &str) -> Result<Option<WebhookEndpoint>>;
+
+    /// Every endpoint, by id in byte order.
+    async fn webhooks(&self) -> Result<Vec<WebhookEndpoint>>;
+
+    /// Removes the endpoint `id`; whether there was one.
+    async fn delete_webhook(&self, id: &str) -> Result<bool>;
 }
 
 /// Usage rows written into the platform's tables: what tests, the scenario preview and the demo

@@ -10,7 +10,9 @@ use super::rows::{self, EVENT_COLUMNS, micros};
 use super::{SqliteStore, storage};
 use crate::audit::AuditEvent;
 use crate::error::Result;
-use crate::store::{AuditOutbox, check_event_batch, event_exists};
+use crate::store::{
+    AuditOutbox, FeedPage, FeedQuery, OutboxPosition, check_event_batch, event_exists,
+};
 
 use super::tx::{CHUNK, Tx, commit, fetch_failed, is_unique_violation};
 
@@ -224,5 +226,61 @@ impl AuditOutbox for SqliteStore {
         .iter()
         .map(rows::event)
         .collect()
+    }
+
+    async fn feed(&self, query: &FeedQuery) -> Result<FeedPage> {
+        // One writer at a time (BEGIN IMMEDIATE): `seq` grows in commit order, so a position is
+        // (0, seq). The last seq is read first and bounds the page, so an event written between
+        // the two statements is left for the next page rather than passed over by `end`.
+        let horizon: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_outbox")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(fetch_failed("the end of the outbox"))?;
+        let at = |seq| OutboxPosition { commit: 0, seq };
+        if query.after.commit != 0 || query.limit == 0 || query.actions.is_empty() {
+            let end = if query.limit == 0 || query.actions.is_empty() {
+                query.after.max(at(horizon))
+            } else {
+                query.after
+            };
+            return Ok(FeedPage {
+                events: Vec::new(),
+                end,
+            });
+        }
+        let actions: Vec<&str> = query.actions.iter().map(|action| action.as_str()).collect();
+        let actions = serde_json::to_string(&actions).map_err(storage("encoding actions"))?;
+        let account = if query.account_id.is_some() {
+            "AND account_id = ?5"
+        } else {
+            ""
+        };
+        let mut select = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT seq, {EVENT_COLUMNS} FROM audit_outbox \
+             WHERE seq > ?1 AND seq <= ?2 AND action IN (SELECT value FROM json_each(?3)) {account} \
+             ORDER BY seq LIMIT ?4"
+        )))
+        .bind(query.after.seq)
+        .bind(horizon)
+        .bind(actions)
+        .bind(i64::from(query.limit));
+        if let Some(account_id) = &query.account_id {
+            select = select.bind(account_id.clone());
+        }
+        let rows = select
+            .fetch_all(&self.pool)
+            .await
+            .map_err(fetch_failed("the event feed"))?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let seq: i64 =
+                sqlx::Row::try_get(row, "seq").map_err(fetch_failed("audit_outbox.seq"))?;
+            events.push((at(seq), rows::event(row)?));
+        }
+        let end = match events.last() {
+            Some((last, _)) if events.len() == query.limit as usize => *last,
+            _ => query.after.max(at(horizon)),
+        };
+        Ok(FeedPage { events, end })
     }
 }

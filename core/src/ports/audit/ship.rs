@@ -8,13 +8,13 @@
 //! not yet shipped is still pending for the next run. Shipping never touches billing: the engine
 //! writes events to the outbox in its own transactions, whether a shipper runs or not.
 
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use chrono::Utc;
 use tracing::Instrument;
 
 use super::{AuditEvent, AuditSink, ShipReport};
+use crate::backoff::jittered;
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -180,34 +180,9 @@ async fn ship_batch(
     }
 }
 
-/// The wait before retry `retry + 1`: `initial_backoff * 2^retry`, at most `max_backoff`, then a
-/// random point in its upper half (so shippers that failed together do not retry together).
+/// The wait before retry `retry + 1` ([`jittered`] within the options' bounds).
 fn backoff(options: &ShipOptions, retry: u32) -> Duration {
-    let full = options
-        .initial_backoff
-        .checked_mul(1_u32.checked_shl(retry).unwrap_or(u32::MAX))
-        .unwrap_or(options.max_backoff)
-        .min(options.max_backoff);
-    let half = full / 2;
-    let spread = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-    let jitter = if spread == 0 {
-        0
-    } else {
-        random_u64() % (spread + 1)
-    };
-    half + Duration::from_nanos(jitter)
-}
-
-/// A random number from the standard library's per-process random hash keys (no extra crate
-/// for a jitter).
-fn random_u64() -> u64 {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_nanos()),
-    );
-    hasher.finish()
+    jittered(options.initial_backoff, options.max_backoff, retry)
 }
 
 #[cfg(test)]

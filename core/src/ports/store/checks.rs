@@ -99,6 +99,35 @@ pub(crate) fn event_exists(id: &str) -> Error {
     )
 }
 
+/// Checks an endpoint before [`crate::store::WebhookEndpoints::put_webhook`] writes it: its id
+/// and URL, and a revision one past the expected one for a replacement.
+pub(crate) fn check_webhook_write(
+    endpoint: &crate::webhooks::WebhookEndpoint,
+    expected_revision: Option<u64>,
+) -> Result<()> {
+    endpoint.check()?;
+    if let Some(expected) = expected_revision
+        && endpoint.revision != expected + 1
+    {
+        return Err(Error::invalid(
+            "webhook.revision",
+            format!(
+                "{} is not one more than the expected revision {expected}",
+                endpoint.revision
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The conflict of adding an endpoint whose id is taken.
+pub(crate) fn webhook_exists(id: &str) -> Error {
+    Error::conflict(
+        "webhook.id",
+        format!("webhook endpoint {id:?} already exists"),
+    )
+}
+
 /// Checks that a plan version to store has a plan id (its key in every store).
 pub(crate) fn check_plan_id(plan_id: &str) -> Result<()> {
     if plan_id.is_empty() {

@@ -11,10 +11,12 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+mod webhooks;
+
 use super::{
-    AuditOutbox, BillingState, CommitOutcome, CreditNoteQuery, CustomerQuery, DueQuery,
-    InvoiceQuery, ListKey, NewSubscription, PlanListQuery, PlanQuery, StoreStats,
-    SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
+    AuditOutbox, BillingState, CommitOutcome, CreditNoteQuery, CustomerQuery, DueQuery, FeedPage,
+    FeedQuery, InvoiceQuery, ListKey, NewSubscription, OutboxPosition, PlanListQuery, PlanQuery,
+    StoreStats, SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
     check_credit_note, check_event_batch, check_invoice_currency, check_plan_id,
     credit_note_exists, event_exists, invoice_exists, subscription_exists, usage_row_exists,
 };
@@ -59,6 +61,8 @@ struct State {
     outbox: Vec<OutboxEntry>,
     /// Event id -> position in `outbox`.
     event_index: HashMap<String, usize>,
+    /// The webhook endpoints, by id.
+    webhooks: BTreeMap<String, crate::webhooks::WebhookEndpoint>,
 }
 
 /// One event in the outbox.
@@ -721,6 +725,40 @@ impl AuditOutbox for MemoryStore {
             })
             .cloned()
             .collect())
+    }
+
+    async fn feed(&self, query: &FeedQuery) -> Result<FeedPage> {
+        // One writer at a time: the write order is the commit order. An event's position is
+        // (0, its index + 1), so START (0, 0) is before them all.
+        let state = self.lock();
+        let position = |index: usize| OutboxPosition {
+            commit: 0,
+            seq: index as i64 + 1,
+        };
+        let start = usize::try_from(query.after.seq)
+            .unwrap_or(0)
+            .min(state.outbox.len());
+        let events: Vec<(OutboxPosition, AuditEvent)> = state.outbox[start..]
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| {
+                query.actions.contains(&entry.event.action)
+                    && query
+                        .account_id
+                        .as_ref()
+                        .is_none_or(|account| *account == entry.event.account_id)
+            })
+            .take(query.limit as usize)
+            .map(|(offset, entry)| (position(start + offset), entry.event.clone()))
+            .collect();
+        let end = match events.last() {
+            Some((last, _)) if events.len() == query.limit as usize => *last,
+            _ => match state.outbox.len() {
+                0 => query.after,
+                written => query.after.max(position(written - 1)),
+            },
+        };
+        Ok(FeedPage { events, end })
     }
 }
 

@@ -4,7 +4,8 @@
 //! SQLite, PostgreSQL) must do, checked the same way for all of them (feature `testkit`). The
 //! checks live by concern: `catalogue`, `state` (subscriptions and invoices), `changes` (a
 //! subscription's changes, its cancellation, credit notes), `corrections` (invoice status
-//! changes, void and re-bill), `usage`, `outbox`.
+//! changes, void and re-bill), `listings`, `usage`, `outbox`, `feed` (the outbox in a stable
+//! order, and the webhook endpoints).
 //!
 //! A backend runs the whole suite with [`run_all`], giving a function that makes a fresh, empty
 //! store (a new in-memory store, a new SQLite file, a new PostgreSQL schema), or calls the
@@ -35,6 +36,7 @@ use crate::store::{FixtureStore, StoreStats};
 mod catalogue;
 mod changes;
 mod corrections;
+mod feed;
 mod fixtures;
 mod listings;
 mod outbox;
@@ -49,6 +51,7 @@ pub use changes::{
     check_commit_claimed_credit_notes, check_credit_notes, check_subscription_changes,
 };
 pub use corrections::check_invoice_corrections;
+pub use feed::{check_feed, check_feed_while_writers_race, check_webhook_endpoints};
 pub use listings::check_listings;
 pub use outbox::{
     check_event_round_trip, check_events_for, check_outbox, check_outbox_is_all_or_nothing,
@@ -109,6 +112,9 @@ where
         check_commit_claimed_credit_notes,
         check_invoice_corrections,
         check_listings,
+        check_feed,
+        check_feed_while_writers_race,
+        check_webhook_endpoints,
     );
 }
 
