@@ -1,7 +1,7 @@
 // The platform's HTTP API from TypeScript, typed by the OpenAPI document that @pelcro/ai-billing
 // ships (openapi.json): a small fetch wrapper that creates a subscription and changes it safely
-// (Idempotency-Key), pages through invoices with cursors, voids one, and reads the webhooks'
-// events. Every request and answer type comes from the document, none is written by hand:
+// (Idempotency-Key), pages through invoices with cursors, voids and credits one, and reads the
+// webhooks' events. Every request and answer type comes from the document, none is written by hand:
 //
 //   npm install
 //   npm run types       # openapi-typescript openapi.json -> platform-api.d.ts (not committed)
@@ -127,7 +127,17 @@ export class PlatformClient {
     } while (cursor !== undefined);
   }
 
-  /** The events after `after` (the pull feed); keep `next_cursor` for the next call. */
+  /** Credits part of an open invoice: a credit note for an amount (minor units) or lines. */
+  creditInvoice(
+    invoiceId: string,
+    body: Schemas['CreditInvoiceBody'],
+    idempotencyKey: string,
+  ): Promise<Answer<'creditInvoice', 200>> {
+    const path = `/v1/invoices/${encodeURIComponent(invoiceId)}/credit-notes`;
+    return this.call('POST', path, { body, idempotencyKey });
+  }
+
+  /** The events after `after` (the pull feed); keep `next` for the next call. */
   events(query: Query<'listEvents'>): Promise<Answer<'listEvents', 200>> {
     return this.call('GET', '/v1/events', { query });
   }
@@ -193,8 +203,15 @@ export async function example(client: PlatformClient): Promise<string[]> {
   }
   lines.push(`invoiced ${total} cents`);
 
+  const note = await client.creditInvoice(
+    'inv_1',
+    { account_id: 'acct_1', amount: 500, reason: 'late delivery' },
+    'credit-inv-1',
+  );
+  lines.push(`credit note ${note.id}: ${note.total} ${note.currency}`);
+
   const page = await client.events({ account_id: 'acct_1', types: ['invoice.issued', 'credit_note.issued'], limit: 50 });
-  lines.push(`${page.data.length} events, next ${page.next_cursor ?? ''}`);
+  lines.push(`${page.events.length} events, more: ${page.has_more}, next ${page.next}`);
   return lines;
 }
 

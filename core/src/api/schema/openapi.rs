@@ -7,13 +7,10 @@
 //! - `components.schemas` from [`super::api_definitions`], the schemas the TypeScript types
 //!   (`types.d.ts`) are written from;
 //! - each request body (`x-derive` in the template) from its library request, less the fields the
-//!   path carries and the library's `request_id` (the `Idempotency-Key` header carries it);
+//!   path carries and a `request_id` (the `Idempotency-Key` header carries it);
 //! - the error codes and their HTTP statuses from [`ErrorCode`];
 //! - one webhook per [`EventType`](crate::api) value, each an envelope whose `data` is its
 //!   object's.
-//!
-//! A template schema marked `x-placeholder` stands in for a core type that is not in
-//! [`super::api_definitions`] yet: the generated one replaces it as soon as it is.
 
 use serde_json::{Map, Value, json};
 
@@ -23,25 +20,34 @@ use super::api_definitions;
 
 const TEMPLATE: &str = include_str!("openapi.template.json");
 const SCHEMAS: &str = "#/components/schemas/";
+const REQUEST_ID: &str = "The platform passes it to the library as the request's `request_id`, \
+    which is therefore not in the body.";
 
 /// The whole document, ready to be written as `openapi.json`.
 ///
 /// # Panics
-/// When the template is not JSON, a template schema that is not a placeholder has the name of
-/// a generated one, or a body derives from a schema that is not an object: mistakes in this
-/// crate's own files, caught by its tests.
+/// When the template is not JSON, a template schema has the name of a generated one, or a body
+/// derives from a schema that is not an object: mistakes in this crate's own files, caught by
+/// its tests.
 pub fn document() -> Value {
     let mut document: Value = serde_json::from_str(TEMPLATE).expect("the template is JSON");
     document["info"]["version"] = Value::String(env!("CARGO_PKG_VERSION").to_owned());
-    let components = document["components"]
-        .as_object_mut()
-        .expect("the template has components");
-    let template = take_object(components, "schemas");
+    let template = take_object(
+        document["components"]
+            .as_object_mut()
+            .expect("the template has components"),
+        "schemas",
+    );
     let mut schemas = merge_schemas(template);
     schemas.insert("ErrorCode".to_owned(), error_code_schema());
-    derive_bodies(&mut schemas);
+    if derive_bodies(&mut schemas) {
+        let key = &mut document["components"]["parameters"]["IdempotencyKey"]["description"];
+        let text = format!("{} {REQUEST_ID}", key.as_str().unwrap_or_default());
+        *key = Value::String(text);
+    }
     let webhooks = webhooks(&mut schemas);
     schemas.sort_keys();
+    let components = document["components"].as_object_mut().expect("components");
     components.insert("schemas".to_owned(), Value::Object(schemas));
     let responses = components
         .entry("responses")
@@ -91,25 +97,19 @@ fn take_object(map: &mut Map<String, Value>, key: &str) -> Map<String, Value> {
 }
 
 /// The generated schemas (their `$defs` references pointed at `components.schemas`), and the
-/// template's: a placeholder gives way to a generated schema of its name.
+/// template's, which must not shadow them.
 fn merge_schemas(template: Map<String, Value>) -> Map<String, Value> {
     let mut schemas = api_definitions();
-    schemas.values_mut().for_each(|schema| rewrite_refs(schema));
+    schemas.values_mut().for_each(rewrite_refs);
     for (name, mut schema) in template {
-        let placeholder = schema
-            .as_object_mut()
-            .and_then(|object| object.remove("x-placeholder"))
-            .is_some();
         if let Some(object) = schema.as_object_mut() {
             object.remove("x-http-only");
         }
-        match schemas.contains_key(&name) {
-            true if placeholder => {}
-            true => panic!("the template's schema {name} has the name of a generated one"),
-            false => {
-                schemas.insert(name, schema);
-            }
-        }
+        assert!(
+            !schemas.contains_key(&name),
+            "the template's schema {name} has the name of a generated one"
+        );
+        schemas.insert(name, schema);
     }
     schemas
 }
@@ -192,13 +192,17 @@ fn add_default_errors(paths: &mut Value) {
 }
 
 /// Replaces each `{"x-derive": {"from", "omit"}}` with its library request's schema, less the
-/// fields omitted and `request_id`.
-fn derive_bodies(schemas: &mut Map<String, Value>) {
+/// fields omitted and `request_id`; true when some request had a `request_id`.
+fn derive_bodies(schemas: &mut Map<String, Value>) -> bool {
+    let mut request_id = false;
     let derived: Vec<(String, String, Vec<String>)> = schemas
         .iter()
         .filter_map(|(name, schema)| {
             let spec = schema.get("x-derive")?;
-            let from = spec["from"].as_str().expect("x-derive names from").to_owned();
+            let from = spec["from"]
+                .as_str()
+                .expect("x-derive names from")
+                .to_owned();
             let mut omit: Vec<String> = spec["omit"]
                 .as_array()
                 .map(|names| {
@@ -222,6 +226,7 @@ fn derive_bodies(schemas: &mut Map<String, Value>) {
             .filter(|object| object.contains_key("properties"))
             .unwrap_or_else(|| panic!("{name} derives from {from}, which is not an object"));
         if let Some(Value::Object(properties)) = object.get_mut("properties") {
+            request_id |= properties.contains_key("request_id");
             properties.retain(|key, _| !omit.contains(key));
         }
         if let Some(Value::Array(required)) = object.get_mut("required") {
@@ -245,6 +250,7 @@ fn derive_bodies(schemas: &mut Map<String, Value>) {
         );
         schemas.insert(name, schema);
     }
+    request_id
 }
 
 /// The event types (`EventType`'s values, with their descriptions).
@@ -383,7 +389,7 @@ mod tests {
             );
         }
         let text = document.to_string();
-        for marker in ["x-derive", "x-placeholder", "x-http-only", "$defs"] {
+        for marker in ["x-derive", "x-http-only", "$defs"] {
             assert!(!text.contains(marker), "{marker} is left in the document");
         }
     }
@@ -399,7 +405,15 @@ mod tests {
         }
         // An AI plan is a plan: the same schema, with its prompt and usage query.
         let plan = &schemas["Plan"]["properties"];
-        for field in ["id", "amount", "currency", "interval", "type", "ai_prompt", "usage_query"] {
+        for field in [
+            "id",
+            "amount",
+            "currency",
+            "interval",
+            "type",
+            "ai_prompt",
+            "usage_query",
+        ] {
             assert!(plan.get(field).is_some(), "Plan.{field}");
         }
     }
@@ -419,6 +433,53 @@ mod tests {
                 .unwrap()
                 .contains(&json!("subscription_id"))
         );
+    }
+
+    /// The query parameters of `GET path`, by name, their `$ref`s resolved.
+    fn query_names(document: &Value, path: &str) -> Vec<String> {
+        let parameters = document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let mut names: Vec<String> = parameters
+            .iter()
+            .map(|parameter| match parameter["$ref"].as_str() {
+                Some(reference) => document.pointer(&reference[1..]).unwrap().clone(),
+                None => parameter.clone(),
+            })
+            .map(|parameter| parameter["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn listings_take_the_fields_of_their_library_requests() {
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        for (path, request, page) in [
+            ("/v1/plans", "PlanListQuery", "PlanPage"),
+            ("/v1/customers", "ListCustomers", "CustomerPage"),
+            ("/v1/subscriptions", "ListSubscriptions", "SubscriptionPage"),
+            ("/v1/invoices", "ListInvoices", "InvoicePage"),
+            ("/v1/credit-notes", "ListCreditNotes", "CreditNotePage"),
+            ("/v1/events", "EventsRequest", "EventPage"),
+        ] {
+            let mut fields: Vec<String> = schemas[request]["properties"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{request}"))
+                .keys()
+                .cloned()
+                .collect();
+            fields.sort();
+            assert_eq!(query_names(&document, path), fields, "GET {path}");
+            let answer = &document["paths"][path]["get"]["responses"]["200"]["content"];
+            let reference = answer["application/json"]["schema"]["$ref"].as_str();
+            assert_eq!(
+                reference,
+                Some(format!("{SCHEMAS}{page}").as_str()),
+                "{path}"
+            );
+        }
     }
 
     #[test]
