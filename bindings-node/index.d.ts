@@ -26,6 +26,33 @@ export interface AccountRef {
   account_id: string;
 }
 
+/** An endpoint to add. */
+export interface AddWebhook {
+  /** Its id, unique in the store. */
+  id: string;
+  /** Where events are posted: http:// or https://, without credentials. */
+  url: string;
+  /** The signing secret, whsec_<base64> (24 to 64 bytes); a fresh one when absent. */
+  secret?: string | null;
+  /** Only these event types; every type when empty. */
+  types?: EventType[];
+  /** Only this account's events, when given. */
+  account_id?: string | null;
+  /** Where deliveries start (default now). */
+  from?: DeliverFrom;
+}
+
+/** An endpoint just added, with its secret: the only answer that carries it. */
+export interface AddedWebhook {
+  /** The endpoint. */
+  webhook: WebhookInfo;
+  /**
+   * The signing secret, whsec_<base64>: configure the receiver with it; it is not shown
+   * again.
+   */
+  secret: string;
+}
+
 /** What the billing agent answers for one period. */
 export interface AgentPayload {
   /** The subscription's current period after this action. */
@@ -226,6 +253,35 @@ export interface CreatedSubscription {
   invoice?: IssuedInvoice | null;
 }
 
+/**
+ * A manual credit note on an open invoice: chosen lines, or an amount spread over the lines
+ * by what each has left (exactly one of the two). Never more than is left to credit: the
+ * invoice's subtotal (and total) less every credit note against it, each line likewise. Tax at
+ * the invoice's rates; the revenue of the credited share reversed over the days it concerns.
+ */
+export interface CreditInvoice {
+  /** The account. */
+  account_id: string;
+  /** The open invoice. */
+  invoice_id: string;
+  /** The lines credited, each all it has left or an amount of it. */
+  lines?: CreditLine[];
+  /** An amount to credit over the invoice's lines, in minor units (cents), before tax. */
+  amount?: number | null;
+  /** Who credits it, for the audit trail (api when absent). */
+  actor?: string;
+  /** Why, for the audit trail (required). */
+  reason: string;
+}
+
+/** One line credited. */
+export interface CreditLine {
+  /** The line's number on the invoice, from 1. */
+  line: number;
+  /** How much of it, in minor units (cents), before tax; all it has left when absent. */
+  amount?: number | null;
+}
+
 /** A credit note against an issued invoice. Its amounts are positive: what is credited. */
 export interface CreditNote {
   /**
@@ -305,6 +361,40 @@ export interface Customer {
   tax_exempt?: boolean;
 }
 
+/** Where a new endpoint's deliveries start. */
+export type DeliverFrom = "now" | "start";
+
+/** One pass of the delivery pump, and its policy (each absent field takes its default). */
+export interface DeliverRequest {
+  /** At most this many events per endpoint in this pass (default: until caught up). */
+  max_events?: number | null;
+  /** Failures in a row after which an endpoint is disabled (default 10). */
+  max_failures?: number | null;
+  /** Milliseconds one request may take (default 15,000). */
+  timeout_ms?: number | null;
+  /**
+   * Milliseconds to wait after a first failure, doubling after each further one (default
+   * 5,000).
+   */
+  initial_backoff_ms?: number | null;
+  /** The longest wait between two attempts, in milliseconds (default 3,600,000). */
+  max_backoff_ms?: number | null;
+}
+
+/** What a deliver_webhooks call did. */
+export interface DeliverySummary {
+  /** Enabled endpoints that were due and tried. */
+  endpoints: number;
+  /** Events delivered (answered 2xx). */
+  delivered: number;
+  /** Attempts that failed (at most one per endpoint per call: a failure stops that endpoint). */
+  failed: number;
+  /** Endpoints disabled by this call after too many failures in a row. */
+  disabled: number;
+  /** Enabled endpoints skipped because their next attempt is later. */
+  waiting: number;
+}
+
 /** "immediately" (the next local midnight), "period_end", or a local date YYYY-MM-DD. */
 export type Effective = "immediately" | "period_end" | string;
 
@@ -347,6 +437,37 @@ export interface EngineOptions {
    * turns late usage off; at most 12). Later usage is reported as late_usage_ignored.
    */
   lateUsageLookback?: number | null;
+}
+
+/** A page of the feed. */
+export interface EventPage {
+  /** The events, oldest first. */
+  events: PlatformEvent[];
+  /**
+   * The cursor to pass as after for the next page (with the same filters); always given, so
+   * a consumer that is caught up keeps it and asks again later.
+   */
+  next: string;
+  /** Whether more events were there when this page was read. */
+  has_more: boolean;
+}
+
+/**
+ * What happened, as the platform names it (invoice.issued); the types of version
+ * 2026-12-01 (API_VERSION).
+ */
+export type EventType = "invoice.issued" | "invoice.held" | "invoice.released" | "invoice.voided" | "credit_note.issued" | "subscription.created" | "subscription.quantity_changed" | "subscription.cancel_scheduled" | "subscription.cancel_withdrawn" | "subscription.canceled" | "subscription.paused" | "subscription.resumed" | "subscription.plan_change_scheduled" | "subscription.plan_changed";
+
+/** A page of the feed to read. */
+export interface EventsRequest {
+  /** Events after this cursor (a next of an earlier page); from the oldest when absent. */
+  after?: string | null;
+  /** At most this many events: 1 to 500, default 100. */
+  limit?: number | null;
+  /** Only these types (invoice.issued, ...); every type when empty. */
+  types?: EventType[];
+  /** Only this account's events, when given. */
+  account_id?: string | null;
 }
 
 /** An increase settled on a period already billed, waiting for the subscription's next invoice. */
@@ -432,8 +553,19 @@ export interface Invoice {
   revenue_schedule: RevenueEntry[];
 }
 
+/**
+ * Both answers of a held invoice: the model's (its amount and lines, as it wrote them) and what
+ * differed from the program's (the invoice's own lines).
+ */
+export interface InvoiceReview {
+  /** The invoice the model wrote (amount before tax and lines, in major units). */
+  model: PayloadInvoice;
+  /** What differed from the program's lines, in words. */
+  differences: string[];
+}
+
 /** An invoice's status. */
-export type InvoiceStatus = "open" | "held";
+export type InvoiceStatus = "open" | "held" | "void";
 
 /** When a plan's invoice for a period is issued. */
 export type InvoiceTiming = "at_start" | "at_renewal";
@@ -473,7 +605,7 @@ export interface IssuedInvoice {
   quantity: number;
   /** The first invoice, or a renewal. */
   billing_reason: BillingReason;
-  /** Open (issued) or held for review. */
+  /** Open (issued), held for review, or void. */
   status: InvoiceStatus;
   /** When it was written. */
   created_at: string;
@@ -482,6 +614,18 @@ export interface IssuedInvoice {
    * whose late usage it settled.
    */
   usage?: InvoiceUsage;
+  /**
+   * The lines that settle other periods (increases of changes), with the days each concerns:
+   * what a re-billing of the period carries over unchanged. Empty (and absent in JSON) for
+   * most invoices.
+   */
+  settled?: SettledSpan[];
+  /**
+   * For an invoice held because a model's answer disagreed with the program: the model's
+   * answer and what differed (the program's answer is the invoice's own lines), so a
+   * reviewer can decide. Absent otherwise.
+   */
+  review?: InvoiceReview | null;
   /** The period it bills, 1 for the first. */
   period_index: number;
   /** The local date it is issued: the period's start (in advance) or end (in arrears). */
@@ -763,6 +907,29 @@ export interface PlanVersion {
   created_at: string;
 }
 
+/** One event as the platform receives it: a feed item and a webhook's body. */
+export interface PlatformEvent {
+  /**
+   * The audit event's id (a UUIDv7): the same on every read and every delivery, so the
+   * platform deduplicates by it (it is the webhook's webhook-id).
+   */
+  id: string;
+  /** What happened. */
+  type: EventType;
+  /** The shape's version, API_VERSION. */
+  api_version: string;
+  /** When it happened. */
+  created_at: string;
+  /** The account it belongs to. */
+  account_id: string;
+  /**
+   * What it is about: object (invoice, credit_note, subscription) and id, then the
+   * audit event's own keys for that type (amounts as decimal strings in major units with
+   * their currency, dates as ISO 8601).
+   */
+  data: unknown;
+}
+
 /** What a scenario bills: the JSON that ai-billing preview --json prints. */
 export interface PreviewReport {
   /** When the plan's invoices are issued. */
@@ -820,6 +987,22 @@ export interface RecurringCharge {
   description: string;
   /** Phases in period order, the first from period 1, each starting where the previous ended. */
   phases: Phase[];
+}
+
+/**
+ * Releasing a held invoice: it is issued as the program computed it (a held invoice already
+ * carries the program's lines). An invoice that is not held (released already, issued, or
+ * void) is Error::Conflict naming its status: releasing twice issues it once.
+ */
+export interface ReleaseInvoice {
+  /** The account. */
+  account_id: string;
+  /** The held invoice. */
+  invoice_id: string;
+  /** Who releases it, for the audit trail (api when absent). */
+  actor?: string;
+  /** Why, for the audit trail (required). */
+  reason: string;
 }
 
 /**
@@ -1045,6 +1228,19 @@ export interface Served {
   segments: Segment[];
 }
 
+/**
+ * A line of an invoice that settles another period than the invoice's own: its position among
+ * the invoice's lines (from 0) and the local days [start, end) it concerns.
+ */
+export interface SettledSpan {
+  /** The line's position among the invoice's line items, from 0. */
+  position: number;
+  /** The first day the line concerns. */
+  start: string;
+  /** The day after the last day it concerns. */
+  end: string;
+}
+
 /** A regular change of a recurring price. */
 export interface Step {
   /** The price changes once every this many periods. */
@@ -1248,6 +1444,78 @@ export interface UsageQuery {
   default: boolean;
 }
 
+/**
+ * Voiding a held or open invoice: it becomes void and its revenue schedule is reversed. With
+ * rebill, the same commit bills its period again from the current data (a new invoice, a new
+ * id). An invoice with credit notes against it is Error::Conflict naming them.
+ */
+export interface VoidInvoice {
+  /** The account. */
+  account_id: string;
+  /** The invoice. */
+  invoice_id: string;
+  /**
+   * Whether its period is billed again from the current data (false when absent); only
+   * the period billed last can be.
+   */
+  rebill?: boolean;
+  /** Who voids it, for the audit trail (api when absent). */
+  actor?: string;
+  /** Why, for the audit trail (required). */
+  reason: string;
+}
+
+/** A voided invoice, the revenue its void reversed, and the invoice that bills its period again. */
+export interface VoidedInvoice {
+  /** The invoice, now void. */
+  invoice: IssuedInvoice;
+  /**
+   * The revenue taken back, per calendar month (positive amounts: what is reversed): its
+   * whole schedule, entry by entry, so the reversal sums to it to the cent.
+   */
+  revenue_reversed: RevenueEntry[];
+  /** The invoice that bills its period again, when asked for. */
+  rebilled?: IssuedInvoice | null;
+}
+
+/** An endpoint as listed: everything but its secret. */
+export interface WebhookInfo {
+  /** Its id. */
+  id: string;
+  /** Where events are posted. */
+  url: string;
+  /** The event types it receives; every type when empty. */
+  types: EventType[];
+  /** Only this account's events, when set. */
+  account_id?: string | null;
+  /** Whether deliveries are made. */
+  enabled: boolean;
+  /** When it was added. */
+  created_at: string;
+  /** Failed attempts in a row at its next event. */
+  failures: number;
+  /** No attempt before this instant (after a failure). */
+  next_attempt_at?: string | null;
+  /** The last failure's reason. */
+  last_error?: string | null;
+  /** Events delivered so far. */
+  delivered: number;
+  /** When it was disabled. */
+  disabled_at?: string | null;
+}
+
+/** Every endpoint, by id. */
+export interface WebhookList {
+  /** The endpoints, without their secrets. */
+  webhooks: WebhookInfo[];
+}
+
+/** One endpoint. */
+export interface WebhookRef {
+  /** The endpoint's id. */
+  id: string;
+}
+
 /** Withdrawing a cancellation that has not taken effect. */
 export interface WithdrawCancel {
   /** The account. */
@@ -1369,6 +1637,26 @@ export declare class BillingEngine {
    */
   changePlan(request: ChangePlan): Promise<ChangedSubscription>
   /**
+   * Releases a held invoice (`{ account_id, invoice_id, reason, actor? }`): it is issued as
+   * the program computed it. An invoice that is not held rejects with `CONFLICT` naming its
+   * status, so releasing twice issues it once. Resolves to the invoice, now `open`.
+   */
+  releaseInvoice(request: ReleaseInvoice): Promise<IssuedInvoice>
+  /**
+   * Voids a held or open invoice (`{ account_id, invoice_id, reason, rebill?, actor? }`): its
+   * revenue is reversed, and with `rebill: true` its period is billed again from the current
+   * data (a new invoice, a new id). An invoice with credit notes against it rejects with
+   * `CONFLICT` naming them. Resolves to `{ invoice, revenue_reversed, rebilled? }`.
+   */
+  voidInvoice(request: VoidInvoice): Promise<VoidedInvoice>
+  /**
+   * A manual credit note on an open invoice (`{ account_id, invoice_id, reason, lines?:
+   * [{ line, amount? }], amount?, actor? }`, amounts in cents): chosen lines (numbered from 1)
+   * or an amount, never more than is left to credit (`INVALID_INPUT` naming what is left).
+   * Resolves to the credit note.
+   */
+  creditInvoice(request: CreditInvoice): Promise<CreditNote>
+  /**
    * The invoice a subscription's next renewal would issue, from the usage so far
    * (`{ account_id, subscription_id }`). Writes nothing.
    */
@@ -1401,6 +1689,36 @@ export declare class BillingEngine {
   close(): Promise<void>
   /** Whether `close()` was called. */
   get closed(): boolean
+  /**
+   * A page of the platform's events, oldest first (`{ after?, limit?, types?, account_id? }`):
+   * at most `limit` (1 to 500, default 100) after the cursor `after` (the `next` of an
+   * earlier page), only the `types` given (`invoice.issued`, ...) and the account given.
+   * Resolves to `{ events, next, has_more }`; each event's `id` is its idempotency key.
+   * Rejects with `INVALID_INPUT` for a bad cursor, type or limit.
+   */
+  events(request?: EventsRequest | undefined | null): Promise<EventPage>
+  /**
+   * Adds a webhook endpoint (`{ id, url, secret?, types?, account_id?, from? }`): events are
+   * posted to `url` signed by the Standard Webhooks convention. Resolves to
+   * `{ webhook, secret }`: the only answer that carries the secret (`whsec_...`; a fresh one
+   * when none is given). Rejects with `CONFLICT` for a taken id.
+   */
+  addWebhook(request: AddWebhook): Promise<AddedWebhook>
+  /** Every webhook endpoint with its delivery state, without secrets: `{ webhooks }`. */
+  listWebhooks(): Promise<WebhookList>
+  /** Enables an endpoint (`{ id }`): the events it missed are delivered by the next pump. */
+  enableWebhook(request: WebhookRef): Promise<WebhookInfo>
+  /** Disables an endpoint (`{ id }`); its events are kept for when it is enabled again. */
+  disableWebhook(request: WebhookRef): Promise<WebhookInfo>
+  /** Removes an endpoint (`{ id }`); rejects with `NOT_FOUND` when there is none. */
+  removeWebhook(request: WebhookRef): Promise<WebhookInfo>
+  /**
+   * One pass of the delivery pump (`{ max_events?, max_failures?, timeout_ms?,
+   * initial_backoff_ms?, max_backoff_ms? }`): each enabled endpoint that is due gets its
+   * events in order until caught up or a failure, which schedules a retry (or disables it
+   * after `max_failures` in a row). Call it on a timer. Resolves to what it did.
+   */
+  deliverWebhooks(request?: DeliverRequest | undefined | null): Promise<DeliverySummary>
 }
 
 /**
