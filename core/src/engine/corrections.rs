@@ -155,9 +155,9 @@ struct Asked<'a> {
 
 /// What a correction answers, by kind.
 enum Answer {
-    Released(IssuedInvoice),
+    Released(Box<IssuedInvoice>),
     Voided(Box<VoidedInvoice>),
-    Credited(CreditNote),
+    Credited(Box<CreditNote>),
 }
 
 impl Engine {
@@ -171,7 +171,7 @@ impl Engine {
             reason: &request.reason,
         };
         match self.correct(&asked, Correction::Release).await? {
-            Answer::Released(invoice) => Ok(invoice),
+            Answer::Released(invoice) => Ok(*invoice),
             _ => Err(Error::overflow("the answer of a release")),
         }
     }
@@ -220,7 +220,7 @@ impl Engine {
             reason: &request.reason,
         };
         match self.correct(&asked, Correction::Credit(chosen)).await? {
-            Answer::Credited(note) => Ok(note),
+            Answer::Credited(note) => Ok(*note),
             _ => Err(Error::overflow("the answer of a credit")),
         }
     }
@@ -395,7 +395,7 @@ impl Engine {
                     invoice: None,
                     credit_note: None,
                     events: vec![event(AuditAction::InvoiceReleased, invoice, data)],
-                    answer: Answer::Released(released),
+                    answer: Answer::Released(Box::new(released)),
                 })
             }
             Correction::Void { rebill } => {
@@ -507,7 +507,7 @@ impl Engine {
                     invoice: None,
                     credit_note: Some(note.clone()),
                     events: vec![issued],
-                    answer: Answer::Credited(note),
+                    answer: Answer::Credited(Box::new(note)),
                 })
             }
         }

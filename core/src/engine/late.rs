@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use crate::credit_note::{Credit, CreditNote};
 use crate::error::{Error, Result};
 use crate::invoice::{IssuedInvoice, LineItem};
-use crate::late_usage::{BilledPeriod, LateUsage, LookBack, Reread, UsageHistory};
+use crate::late_usage::{LateUsage, LookBack, Reread};
 use crate::money::Money;
 use crate::pricing::{ChargeKind, PricedLine, PricingProgram};
 use crate::store::{InvoiceQuery, UsageRequest};
@@ -25,16 +25,8 @@ use super::cache::RunCache;
 use super::period::SettledLine;
 use super::step::{Renewal, Terms};
 
-/// One period billed before that a renewal reads again.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct LateRead {
-    /// Its place in the renewal state's history.
-    pub index: usize,
-    /// Billed (within the look-back) or reported (just past it).
-    pub look: LookBack,
-    /// Its usage window, through the query of the plan that billed it.
-    pub request: UsageRequest,
-}
+pub(super) mod settlement;
+pub(crate) use settlement::{Late, LateRead};
 
 /// The periods `state` billed before that a renewal reads again with a look-back of `lookback`.
 pub(crate) fn reads(terms: &Terms, state: &Subscription, lookback: u32) -> Vec<LateRead> {
@@ -58,37 +50,6 @@ pub(crate) fn reads(terms: &Terms, state: &Subscription, lookback: u32) -> Vec<L
             }
         })
         .collect()
-}
-
-/// What late usage a renewal settles.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Late {
-    /// The increases, as lines of the renewal's invoice.
-    pub lines: Vec<SettledLine>,
-    /// The decreases, each a credit note against the invoice of its period.
-    pub credit_notes: Vec<CreditNote>,
-    /// Every period read again whose usage changed and was settled (kept with the invoice).
-    pub settled: Vec<Reread>,
-    /// The periods past the look-back whose usage changed: reported.
-    pub ignored: Vec<Reread>,
-    /// The state's history with the usage now settled.
-    pub history: UsageHistory,
-}
-
-impl Late {
-    /// Nothing late: the state's history as it is.
-    pub fn none(state: &Subscription) -> Late {
-        Late {
-            history: state.billed_usage.clone(),
-            ..Late::default()
-        }
-    }
-
-    /// The history after the renewal billed its own period (`billed`, with usage charges):
-    /// every period one renewal older.
-    pub fn next_history(&self, billed: Option<BilledPeriod>, lookback: u32) -> UsageHistory {
-        self.history.after_renewal(billed, lookback)
-    }
 }
 
 impl Engine {

@@ -41,7 +41,7 @@ use crate::usage::PeriodUsage;
 use super::BillingMode;
 use super::agent::{self, AgentCall, AgentInput, CrossCheck};
 use super::events::{self, Trail};
-use super::late::{Late, LateRead};
+use super::late::settlement::{Late, LateRead};
 use super::period::{PricedPeriod, SettledLine, price_served};
 
 /// What a subscription is billed under, read once for all the periods it owes: its account, its
