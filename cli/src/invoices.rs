@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
+use ai_billing::InvoiceStatus;
 use ai_billing::store::InvoiceQuery;
+use chrono::NaiveDate;
 
 use crate::database::{DbArgs, block_on};
 use crate::failure::{CliResult, Failure};
@@ -20,6 +22,18 @@ pub struct Args {
     /// Only this subscription's (with --account).
     #[arg(long, requires = "account")]
     pub subscription: Option<String>,
+    /// Only this customer's (with --account).
+    #[arg(long, requires = "account")]
+    pub customer: Option<String>,
+    /// Only those in this status: open, held or void.
+    #[arg(long, value_parser = parse_status)]
+    pub status: Option<InvoiceStatus>,
+    /// Only those issued on or after this local date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub issued_from: Option<NaiveDate>,
+    /// Only those issued on or before this local date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub issued_to: Option<NaiveDate>,
     /// At most this many.
     #[arg(long)]
     pub limit: Option<u32>,
@@ -39,8 +53,12 @@ pub fn run(args: &Args) -> CliResult {
             .invoices(&InvoiceQuery {
                 account_id: args.account.clone(),
                 subscription_id: args.subscription.clone(),
+                customer_id: args.customer.clone(),
+                status: args.status,
+                issued_from: args.issued_from,
+                issued_to: args.issued_to,
                 limit: args.limit,
-                ..Default::default()
+                page: None,
             })
             .await?)
     })?;
@@ -82,4 +100,10 @@ pub fn run(args: &Args) -> CliResult {
     }
     writeln!(out, "{}", render::count(invoices.len(), "invoice"))?;
     Ok(())
+}
+
+/// An invoice status as `--status` names it.
+fn parse_status(text: &str) -> Result<InvoiceStatus, String> {
+    InvoiceStatus::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a status: open, held or void"))
 }

@@ -308,6 +308,56 @@ fn a_held_invoice_shows_both_answers_and_is_released() {
         "{listing}"
     );
     assert!(listing.contains("What differed:"), "{listing}");
+    // The listing's filters: by status, customer and issue dates.
+    let held = ok(&[
+        "invoices",
+        "--db",
+        db,
+        "--account",
+        "acct_1",
+        "--status",
+        "held",
+    ]);
+    assert!(
+        held.contains("in_sub_1_20260101") && held.ends_with("1 invoice\n"),
+        "{held}"
+    );
+    let none = ok(&[
+        "invoices",
+        "--db",
+        db,
+        "--account",
+        "acct_1",
+        "--status",
+        "open",
+    ]);
+    assert!(none.ends_with("0 invoices\n"), "{none}");
+    let dated = ok(&[
+        "invoices",
+        "--db",
+        db,
+        "--account",
+        "acct_1",
+        "--customer",
+        "cus_1",
+        "--issued-from",
+        "2026-01-01",
+        "--issued-to",
+        "2026-01-01",
+    ]);
+    assert!(dated.contains("in_sub_1_20260101"), "{dated}");
+    let later = ok(&[
+        "invoices",
+        "--db",
+        db,
+        "--account",
+        "acct_1",
+        "--issued-from",
+        "2026-01-02",
+    ]);
+    assert!(later.ends_with("0 invoices\n"), "{later}");
+    let stderr = fails(&["invoices", "--db", db, "--status", "paid"], 2);
+    assert!(stderr.contains("open, held or void"), "{stderr}");
 
     let said = ok(&refs(&correct(
         db,
