@@ -328,6 +328,14 @@ export interface CreditNote {
   created_at: string;
 }
 
+/** A page of credit notes. */
+export interface CreditNotePage {
+  /** The credit notes, in the order asked. */
+  data: CreditNote[];
+  /** Pass as cursor for the next page; null on the last page. */
+  next_cursor?: string | null;
+}
+
 /**
  * Which credit notes to list: an account's, or one subscription's, in (subscription id, number)
  * order.
@@ -359,6 +367,14 @@ export interface Customer {
   tax_address?: TaxAddress | null;
   /** A tax-exempt customer is never taxed. */
   tax_exempt?: boolean;
+}
+
+/** A page of customers. */
+export interface CustomerPage {
+  /** The customers, by id. */
+  data: Customer[];
+  /** Pass as cursor for the next page; null on the last page. */
+  next_cursor?: string | null;
 }
 
 /** Where a new endpoint's deliveries start. */
@@ -553,6 +569,14 @@ export interface Invoice {
   revenue_schedule: RevenueEntry[];
 }
 
+/** A page of invoices. */
+export interface InvoicePage {
+  /** The invoices, in the order asked. */
+  data: IssuedInvoice[];
+  /** Pass as cursor for the next page; null on the last page. */
+  next_cursor?: string | null;
+}
+
 /**
  * Both answers of a held invoice: the model's (its amount and lines, as it wrote them) and what
  * differed from the program's (the invoice's own lines).
@@ -665,6 +689,40 @@ export interface LineItem {
   amount: string;
 }
 
+/** A page of an account's credit notes, oldest (or newest) first, by the filters given. */
+export interface ListCreditNotes {
+  /** The account. */
+  account_id: string;
+  /** Only this subscription's. */
+  subscription_id?: string | null;
+  /** Only this customer's. */
+  customer_id?: string | null;
+  /** Only those crediting this invoice. */
+  invoice_id?: string | null;
+  /** Only those issued on or after this local date (YYYY-MM-DD)... */
+  issued_from?: string | null;
+  /** ...and on or before this one. */
+  issued_to?: string | null;
+  /** asc (oldest first, the default) or desc. */
+  order?: Order | null;
+  /** At most this many (1 to 500; 100 when absent). */
+  limit?: number | null;
+  /** next_cursor of the page before. */
+  cursor?: string | null;
+}
+
+/** A page of an account's customers, by id. */
+export interface ListCustomers {
+  /** The account. */
+  account_id: string;
+  /** asc (the default) or desc, by id. */
+  order?: Order | null;
+  /** At most this many (1 to 500; 100 when absent). */
+  limit?: number | null;
+  /** next_cursor of the page before. */
+  cursor?: string | null;
+}
+
 /** A page of an account's invoices, oldest (or newest) first, by the filters given. */
 export interface ListInvoices {
   /** The account. */
@@ -679,6 +737,24 @@ export interface ListInvoices {
   issued_from?: string | null;
   /** ...and on or before this one. */
   issued_to?: string | null;
+  /** asc (oldest first, the default) or desc. */
+  order?: Order | null;
+  /** At most this many (1 to 500; 100 when absent). */
+  limit?: number | null;
+  /** next_cursor of the page before. */
+  cursor?: string | null;
+}
+
+/** A page of an account's subscriptions, oldest (or newest) first, by the filters given. */
+export interface ListSubscriptions {
+  /** The account. */
+  account_id: string;
+  /** Only those in this status. */
+  status?: SubscriptionStatus | null;
+  /** Only those on this plan. */
+  plan_id?: string | null;
+  /** Only this customer's. */
+  customer_id?: string | null;
   /** asc (oldest first, the default) or desc. */
   order?: Order | null;
   /** At most this many (1 to 500; 100 when absent). */
@@ -1300,6 +1376,14 @@ export interface Subscription {
   created_at: string;
   /** When it last changed. */
   updated_at: string;
+}
+
+/** A page of subscriptions. */
+export interface SubscriptionPage {
+  /** The subscriptions, in the order asked. */
+  data: Subscription[];
+  /** Pass as cursor for the next page; null on the last page. */
+  next_cursor?: string | null;
 }
 
 /** One subscription of an account. */

@@ -10,7 +10,9 @@
 #   3. the drift check: the generated index.js and index.d.ts must be the committed ones;
 #   4. `npm test` (node --test test/): with AI_BILLING_TEST_POSTGRES set (scripts/services.sh
 #      exports it) the engine flow runs on PostgreSQL too, and with the CLI that `cargo test`
-#      built, previewScenario is compared with `ai-billing preview --json`;
+#      built, previewScenario is compared with `ai-billing preview --json`; test/openapi.test.js
+#      validates openapi.json (@readme/openapi-parser), generates TypeScript types from it
+#      (openapi-typescript) and type-checks examples/node/platform-client.ts (tsc --noEmit);
 #   5. bindings-node/scripts/pack-test.sh: npm pack, install offline, run examples/node/index.js.
 set -Eeuo pipefail
 

@@ -22,7 +22,7 @@ tarball="$work/$(tail -n 1 "$work/pack.txt")"
 # Everything the package promises, and nothing from the crate or the tests.
 tar -tzf "$tarball" | sort >"$work/contents.txt"
 for file in package.json index.js index.d.ts types.d.ts README.md \
-    ai-billing.linux-x64-gnu.node schema/plan.schema.json schema/invoice.schema.json; do
+    ai-billing.linux-x64-gnu.node schema/plan.schema.json schema/invoice.schema.json openapi.json; do
     grep -qx "package/$file" "$work/contents.txt" || {
         echo "the package lacks $file; it holds:" >&2
         cat "$work/contents.txt" >&2

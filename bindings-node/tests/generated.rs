@@ -1,11 +1,12 @@
 //! The npm package's generated files match the Rust types they come from: `types.d.ts` (the
-//! TypeScript types napi prepends to `index.d.ts`) and the JSON Schema files in `schema/`.
+//! TypeScript types napi prepends to `index.d.ts`), the JSON Schema files in `schema/`, and the
+//! platform's OpenAPI document `openapi.json` (its components from the same schemas).
 //! A change to a type that is not regenerated fails here. To regenerate:
 //! `UPDATE_GENERATED=1 cargo test -p ai-billing-node --test generated`.
 
 use std::path::{Path, PathBuf};
 
-use ai_billing::schema::{api_definitions, object_schemas, typescript};
+use ai_billing::schema::{api_definitions, object_schemas, openapi, typescript};
 
 const HEADER: &str = "// The shapes of @pelcro/ai-billing's API, generated from the Rust types' JSON Schemas\n\
 // (ai_billing::schema::api_definitions). Do not edit: run\n\
@@ -29,6 +30,8 @@ fn expected() -> Vec<(PathBuf, String)> {
             format!("{text}\n"),
         ));
     }
+    let document = serde_json::to_string_pretty(&openapi::document()).expect("JSON");
+    files.push((dir.join("openapi.json"), format!("{document}\n")));
     files
 }
 

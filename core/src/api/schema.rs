@@ -1,8 +1,8 @@
 //! The JSON schemas of the API: the objects the npm package ships ([`object_schemas`]) and every
 //! request and answer of [`crate::api`] ([`api_definitions`], turned into TypeScript by
-//! [`typescript`]). The strict schemas a model answers in live with the model port
-//! ([`crate::model::schemas`]) and the strict rewrite in the JSON leaf ([`crate::json::strict`]);
-//! both are re-exported here.
+//! [`typescript`]), and the platform's OpenAPI document built on them ([`openapi`]). The strict
+//! schemas a model answers in live with the model port ([`crate::model::schemas`]) and the strict
+//! rewrite in the JSON leaf ([`crate::json::strict`]); both are re-exported here.
 
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
@@ -15,6 +15,7 @@ pub use crate::model::schemas::{
     PAYLOAD_SCHEMA_NAME, PROGRAM_SCHEMA_NAME, payload_schema, program_schema,
 };
 
+pub mod openapi;
 pub mod typescript;
 
 /// The JSON Schema files the npm package ships for the platform's SDK build, by file stem: the
@@ -77,6 +78,13 @@ pub fn api_definitions() -> Map<String, Value> {
         api::RunDueRequest,
         api::RunDueReport,
         api::ListInvoices,
+        api::InvoicePage,
+        api::ListCreditNotes,
+        api::CreditNotePage,
+        api::ListSubscriptions,
+        api::SubscriptionPage,
+        api::ListCustomers,
+        api::CustomerPage,
         crate::invoice::IssuedInvoice,
         AgentPayload,
         crate::audit::feed::EventsRequest,

@@ -164,6 +164,22 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order declared: for what lists them all (the OpenAPI document's
+    /// `ErrorCode`). A new code goes here too.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::PromptNotUnderstood,
+        ErrorCode::PlanNotAvailable,
+        ErrorCode::InvalidInput,
+        ErrorCode::InvalidPayload,
+        ErrorCode::Internal,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::Contended,
+        ErrorCode::Model,
+        ErrorCode::Storage,
+        ErrorCode::Closed,
+    ];
+
     /// The code as the bindings spell it (`PROMPT_NOT_UNDERSTOOD`).
     pub fn as_str(self) -> &'static str {
         match self {
