@@ -176,6 +176,7 @@ async fn two_pools_committing_over_one_revision_commit_once() {
             subscription: subscription(1),
             invoice: None,
             events: Vec::new(),
+            idempotency: None,
         })
         .await
         .unwrap();
@@ -435,6 +436,7 @@ async fn corrupt_rows_are_storage_errors() {
             subscription: subscription(1),
             invoice: None,
             events: Vec::new(),
+            idempotency: None,
         })
         .await
         .unwrap();
@@ -498,6 +500,7 @@ async fn claims_of_two_pools_never_share_a_subscription() {
                 subscription: sub,
                 invoice: None,
                 events: Vec::new(),
+                idempotency: None,
             })
             .await
             .unwrap();
@@ -546,6 +549,7 @@ async fn claims_of_two_pools_never_share_a_subscription() {
                 invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: Vec::new(),
+                idempotency: None,
             }
         })
         .collect();
@@ -594,6 +598,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
             subscription: sub.clone(),
             invoice: None,
             events: Vec::new(),
+            idempotency: None,
         })
         .await
         .unwrap();

@@ -34,9 +34,9 @@ use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
     AuditOutbox, BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, CustomerQuery,
-    DueQuery, FeedPage, FeedQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
-    StoreStats, SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
-    check_event_batch, check_plan_id, invoice_exists, subscription_exists,
+    DueQuery, FeedPage, FeedQuery, IdempotencyRecord, InvoiceQuery, NewSubscription, PlanListQuery,
+    PlanQuery, StoreStats, SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest,
+    UsageSource, check_event_batch, check_plan_id, invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
@@ -49,6 +49,7 @@ mod credit_notes;
 mod error;
 mod events;
 mod feed;
+mod idempotency;
 mod invoices;
 mod listing;
 mod usage;
@@ -58,6 +59,7 @@ use commits::commit_one;
 use credit_notes::select_credit_notes;
 use error::{PgError, is_foreign_key_violation, storage, storage_error};
 use events::insert_events;
+use idempotency::{insert_record, select_record};
 use invoices::{Inserted, insert_invoice, select_invoices};
 
 /// The pool size [`PostgresStore::connect`] uses: enough for a billing run's concurrency and a
@@ -527,9 +529,18 @@ impl BillingState for PostgresStore {
             return Err(invoice_exists(invoice));
         }
         insert_events(&mut tx, &request.events).await?;
+        insert_record(&mut tx, request.idempotency.as_ref()).await?;
         tx.commit()
             .await
             .map_err(storage("committing a subscription"))
+    }
+
+    async fn idempotency_record(
+        &self,
+        account_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
+        select_record(&self.pool, account_id, key).await
     }
 
     async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>> {

@@ -392,6 +392,7 @@ impl Engine {
                     invoice_status: Vec::new(),
                     credit_notes: credit_note.iter().cloned().collect(),
                     events: audit,
+                    idempotency: None,
                 })
                 .await?;
             match outcome {

@@ -257,6 +257,7 @@ impl Engine {
                     invoice_status: made.status,
                     credit_notes: made.credit_note.into_iter().collect(),
                     events: made.events,
+                    idempotency: None,
                 })
                 .await?;
             match outcome {

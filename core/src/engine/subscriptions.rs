@@ -218,6 +218,7 @@ impl Engine {
                 subscription: subscription.clone(),
                 invoice: invoice.clone(),
                 events,
+                idempotency: None,
             })
             .await?;
         Ok(CreatedSubscription {
