@@ -130,6 +130,7 @@ pub fn cancel(args: &CancelArgs) -> CliResult {
         effective: args.effective,
         credit_unused: !args.no_credit,
         actor: actor(change.actor.as_deref()),
+        request_id: None,
     };
     let changed = make(change, "cancel", |engine| async move {
         engine.cancel_subscription(&request).await
@@ -149,6 +150,7 @@ pub fn withdraw(args: &WithdrawArgs) -> CliResult {
         account_id: change.account.clone(),
         subscription_id: change.id.clone(),
         actor: actor(change.actor.as_deref()),
+        request_id: None,
     };
     let changed = make(
         change,
@@ -171,6 +173,7 @@ pub fn pause(args: &PauseArgs) -> CliResult {
         from: args.from,
         until: args.until,
         actor: actor(change.actor.as_deref()),
+        request_id: None,
     };
     let changed = make(change, "pause", |engine| async move {
         engine.pause_subscription(&request).await
@@ -193,6 +196,7 @@ pub fn resume(args: &ResumeArgs) -> CliResult {
         subscription_id: change.id.clone(),
         on: args.on,
         actor: actor(change.actor.as_deref()),
+        request_id: None,
     };
     let changed = make(change, "resume", |engine| async move {
         engine.resume_subscription(&request).await
@@ -213,6 +217,7 @@ pub fn plan(args: &PlanArgs) -> CliResult {
         plan_id: args.plan.clone(),
         effective: args.effective,
         actor: actor(change.actor.as_deref()),
+        request_id: None,
     };
     let changed = make(change, "change the plan of", |engine| async move {
         engine.change_plan(&request).await

@@ -149,6 +149,7 @@ fn release(args: &ReleaseArgs) -> CliResult {
         invoice_id: c.id.clone(),
         actor: actor(c.actor.as_deref()),
         reason: c.reason.clone(),
+        request_id: None,
     };
     let invoice = block_on(async {
         let engine = engine(c).await?;
@@ -178,6 +179,7 @@ fn void(args: &VoidArgs) -> CliResult {
         rebill: args.rebill,
         actor: actor(c.actor.as_deref()),
         reason: c.reason.clone(),
+        request_id: None,
     };
     let voided = block_on(async {
         let engine = engine(c).await?;
@@ -255,6 +257,7 @@ fn credit(args: &CreditArgs) -> CliResult {
             amount: args.amount.map(|a| minor(a, "--amount")).transpose()?,
             actor: actor(c.actor.as_deref()),
             reason: c.reason.clone(),
+            request_id: None,
         };
         engine
             .credit_invoice(&request)

@@ -173,6 +173,7 @@ fn create(args: &CreateArgs) -> CliResult {
                 quantity: args.quantity,
                 start_date: args.start,
                 actor: actor(args.actor.as_deref()),
+                request_id: None,
             })
             .await?)
     })?;
@@ -209,6 +210,7 @@ fn quantity(args: &QuantityArgs) -> CliResult {
         },
         effective: args.effective.unwrap_or(Effective::Immediately),
         actor: actor(change.actor.as_deref()),
+        request_id: None,
     };
     let (changed, credit_note) = block_on(async {
         let engine = crate::changes::engine(&change.db, &change.tax, change.at).await?;
