@@ -80,6 +80,7 @@ conformance!(
     check_credit_notes,
     check_commit_claimed_credit_notes,
     check_invoice_corrections,
+    check_idempotency_records,
     check_listings,
     check_feed,
     check_feed_while_writers_race,
