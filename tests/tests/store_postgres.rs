@@ -198,6 +198,7 @@ async fn two_pools_committing_over_one_revision_commit_once() {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: Vec::new(),
+            idempotency: None,
         };
         let (a, b) = (change(2), change(3));
         let barrier = Arc::new(tokio::sync::Barrier::new(2));
@@ -615,6 +616,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
         invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: Vec::new(),
+        idempotency: None,
     };
     let plain = next(&sub, Default::default());
     let page = store
