@@ -76,8 +76,8 @@ impl Engine {
         let invoices = self.ok(ai_billing_list_invoices, json!({"account_id": "acct"}));
         let notes = self.ok(ai_billing_list_credit_notes, json!({"account_id": "acct"}));
         (
-            invoices["invoices"].as_array().unwrap().len(),
-            notes["credit_notes"].as_array().unwrap().len(),
+            invoices["data"].as_array().unwrap().len(),
+            notes["data"].as_array().unwrap().len(),
         )
     }
 }

@@ -52,7 +52,7 @@ async function setUp(t) {
 async function written(engine) {
   const invoices = await engine.listInvoices({ account_id: ACCOUNT });
   const notes = await engine.listCreditNotes({ account_id: ACCOUNT });
-  return { invoices: invoices.invoices.length, notes: notes.credit_notes.length };
+  return { invoices: invoices.data.length, notes: notes.data.length };
 }
 
 test('createSubscription retried answers the first answer; another body is CONFLICT', async (t) => {
