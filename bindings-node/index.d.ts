@@ -26,6 +26,33 @@ export interface AccountRef {
   account_id: string;
 }
 
+/** An endpoint to add. */
+export interface AddWebhook {
+  /** Its id, unique in the store. */
+  id: string;
+  /** Where events are posted: http:// or https://, without credentials. */
+  url: string;
+  /** The signing secret, whsec_<base64> (24 to 64 bytes); a fresh one when absent. */
+  secret?: string | null;
+  /** Only these event types; every type when empty. */
+  types?: EventType[];
+  /** Only this account's events, when given. */
+  account_id?: string | null;
+  /** Where deliveries start (default now). */
+  from?: DeliverFrom;
+}
+
+/** An endpoint just added, with its secret: the only answer that carries it. */
+export interface AddedWebhook {
+  /** The endpoint. */
+  webhook: WebhookInfo;
+  /**
+   * The signing secret, whsec_<base64>: configure the receiver with it; it is not shown
+   * again.
+   */
+  secret: string;
+}
+
 /** What the billing agent answers for one period. */
 export interface AgentPayload {
   /** The subscription's current period after this action. */
@@ -117,6 +144,12 @@ export interface CancelSubscription {
   credit_unused?: boolean;
   /** Who cancels, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A plan change. */
@@ -135,6 +168,12 @@ export interface ChangePlan {
   effective?: Effective;
   /** Who changes it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A quantity change. */
@@ -157,6 +196,12 @@ export interface ChangeQuantity {
   effective?: Effective;
   /** Who changes it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A subscription after a change, and the credit note the change issued. */
@@ -213,6 +258,12 @@ export interface CreateSubscription {
   start_date: string;
   /** Who creates it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, the subscription's id keys it.
+   */
+  request_id?: string | null;
 }
 
 /** A created subscription and its first invoice, if it was billed at creation. */
@@ -224,6 +275,41 @@ export interface CreatedSubscription {
    * whose start date has come.
    */
   invoice?: IssuedInvoice | null;
+}
+
+/**
+ * A manual credit note on an open invoice: chosen lines, or an amount spread over the lines
+ * by what each has left (exactly one of the two). Never more than is left to credit: the
+ * invoice's subtotal (and total) less every credit note against it, each line likewise. Tax at
+ * the invoice's rates; the revenue of the credited share reversed over the days it concerns.
+ */
+export interface CreditInvoice {
+  /** The account. */
+  account_id: string;
+  /** The open invoice. */
+  invoice_id: string;
+  /** The lines credited, each all it has left or an amount of it. */
+  lines?: CreditLine[];
+  /** An amount to credit over the invoice's lines, in minor units (cents), before tax. */
+  amount?: number | null;
+  /** Who credits it, for the audit trail (api when absent). */
+  actor?: string;
+  /** Why, for the audit trail (required). */
+  reason: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
+}
+
+/** One line credited. */
+export interface CreditLine {
+  /** The line's number on the invoice, from 1. */
+  line: number;
+  /** How much of it, in minor units (cents), before tax; all it has left when absent. */
+  amount?: number | null;
 }
 
 /** A credit note against an issued invoice. Its amounts are positive: what is credited. */
@@ -305,6 +391,40 @@ export interface Customer {
   tax_exempt?: boolean;
 }
 
+/** Where a new endpoint's deliveries start. */
+export type DeliverFrom = "now" | "start";
+
+/** One pass of the delivery pump, and its policy (each absent field takes its default). */
+export interface DeliverRequest {
+  /** At most this many events per endpoint in this pass (default: until caught up). */
+  max_events?: number | null;
+  /** Failures in a row after which an endpoint is disabled (default 10). */
+  max_failures?: number | null;
+  /** Milliseconds one request may take (default 15,000). */
+  timeout_ms?: number | null;
+  /**
+   * Milliseconds to wait after a first failure, doubling after each further one (default
+   * 5,000).
+   */
+  initial_backoff_ms?: number | null;
+  /** The longest wait between two attempts, in milliseconds (default 3,600,000). */
+  max_backoff_ms?: number | null;
+}
+
+/** What a deliver_webhooks call did. */
+export interface DeliverySummary {
+  /** Enabled endpoints that were due and tried. */
+  endpoints: number;
+  /** Events delivered (answered 2xx). */
+  delivered: number;
+  /** Attempts that failed (at most one per endpoint per call: a failure stops that endpoint). */
+  failed: number;
+  /** Endpoints disabled by this call after too many failures in a row. */
+  disabled: number;
+  /** Enabled endpoints skipped because their next attempt is later. */
+  waiting: number;
+}
+
 /** "immediately" (the next local midnight), "period_end", or a local date YYYY-MM-DD. */
 export type Effective = "immediately" | "period_end" | string;
 
@@ -347,6 +467,37 @@ export interface EngineOptions {
    * turns late usage off; at most 12). Later usage is reported as late_usage_ignored.
    */
   lateUsageLookback?: number | null;
+}
+
+/** A page of the feed. */
+export interface EventPage {
+  /** The events, oldest first. */
+  events: PlatformEvent[];
+  /**
+   * The cursor to pass as after for the next page (with the same filters); always given, so
+   * a consumer that is caught up keeps it and asks again later.
+   */
+  next: string;
+  /** Whether more events were there when this page was read. */
+  has_more: boolean;
+}
+
+/**
+ * What happened, as the platform names it (invoice.issued); the types of version
+ * 2026-12-01 (API_VERSION).
+ */
+export type EventType = "invoice.issued" | "invoice.held" | "invoice.released" | "invoice.voided" | "credit_note.issued" | "subscription.created" | "subscription.quantity_changed" | "subscription.cancel_scheduled" | "subscription.cancel_withdrawn" | "subscription.canceled" | "subscription.paused" | "subscription.resumed" | "subscription.plan_change_scheduled" | "subscription.plan_changed";
+
+/** A page of the feed to read. */
+export interface EventsRequest {
+  /** Events after this cursor (a next of an earlier page); from the oldest when absent. */
+  after?: string | null;
+  /** At most this many events: 1 to 500, default 100. */
+  limit?: number | null;
+  /** Only these types (invoice.issued, ...); every type when empty. */
+  types?: EventType[];
+  /** Only this account's events, when given. */
+  account_id?: string | null;
 }
 
 /** An increase settled on a period already billed, waiting for the subscription's next invoice. */
@@ -432,8 +583,19 @@ export interface Invoice {
   revenue_schedule: RevenueEntry[];
 }
 
+/**
+ * Both answers of a held invoice: the model's (its amount and lines, as it wrote them) and what
+ * differed from the program's (the invoice's own lines).
+ */
+export interface InvoiceReview {
+  /** The invoice the model wrote (amount before tax and lines, in major units). */
+  model: PayloadInvoice;
+  /** What differed from the program's lines, in words. */
+  differences: string[];
+}
+
 /** An invoice's status. */
-export type InvoiceStatus = "open" | "held";
+export type InvoiceStatus = "open" | "held" | "void";
 
 /** When a plan's invoice for a period is issued. */
 export type InvoiceTiming = "at_start" | "at_renewal";
@@ -473,7 +635,7 @@ export interface IssuedInvoice {
   quantity: number;
   /** The first invoice, or a renewal. */
   billing_reason: BillingReason;
-  /** Open (issued) or held for review. */
+  /** Open (issued), held for review, or void. */
   status: InvoiceStatus;
   /** When it was written. */
   created_at: string;
@@ -482,6 +644,18 @@ export interface IssuedInvoice {
    * whose late usage it settled.
    */
   usage?: InvoiceUsage;
+  /**
+   * The lines that settle other periods (increases of changes), with the days each concerns:
+   * what a re-billing of the period carries over unchanged. Empty (and absent in JSON) for
+   * most invoices.
+   */
+  settled?: SettledSpan[];
+  /**
+   * For an invoice held because a model's answer disagreed with the program: the model's
+   * answer and what differed (the program's answer is the invoice's own lines), so a
+   * reviewer can decide. Absent otherwise.
+   */
+  review?: InvoiceReview | null;
   /** The period it bills, 1 for the first. */
   period_index: number;
   /** The local date it is issued: the period's start (in advance) or end (in arrears). */
@@ -602,6 +776,12 @@ export interface PauseSubscription {
   until?: string | null;
   /** Who pauses it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** The invoice part of the payload. */
@@ -763,6 +943,29 @@ export interface PlanVersion {
   created_at: string;
 }
 
+/** One event as the platform receives it: a feed item and a webhook's body. */
+export interface PlatformEvent {
+  /**
+   * The audit event's id (a UUIDv7): the same on every read and every delivery, so the
+   * platform deduplicates by it (it is the webhook's webhook-id).
+   */
+  id: string;
+  /** What happened. */
+  type: EventType;
+  /** The shape's version, API_VERSION. */
+  api_version: string;
+  /** When it happened. */
+  created_at: string;
+  /** The account it belongs to. */
+  account_id: string;
+  /**
+   * What it is about: object (invoice, credit_note, subscription) and id, then the
+   * audit event's own keys for that type (amounts as decimal strings in major units with
+   * their currency, dates as ISO 8601).
+   */
+  data: unknown;
+}
+
 /** What a scenario bills: the JSON that ai-billing preview --json prints. */
 export interface PreviewReport {
   /** When the plan's invoices are issued. */
@@ -823,6 +1026,28 @@ export interface RecurringCharge {
 }
 
 /**
+ * Releasing a held invoice: it is issued as the program computed it (a held invoice already
+ * carries the program's lines). An invoice that is not held (released already, issued, or
+ * void) is Error::Conflict naming its status: releasing twice issues it once.
+ */
+export interface ReleaseInvoice {
+  /** The account. */
+  account_id: string;
+  /** The held invoice. */
+  invoice_id: string;
+  /** Who releases it, for the audit trail (api when absent). */
+  actor?: string;
+  /** Why, for the audit trail (required). */
+  reason: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
+}
+
+/**
  * A period billed before, read again: the usage it had been billed on and the usage the tables
  * hold now.
  */
@@ -860,6 +1085,12 @@ export interface ResumeSubscription {
   on: string;
   /** Who resumes it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** What returns do to a usage charge. */
@@ -1043,6 +1274,19 @@ export interface Served {
   period_days: number;
   /** The served days by state; empty when no day is served. */
   segments: Segment[];
+}
+
+/**
+ * A line of an invoice that settles another period than the invoice's own: its position among
+ * the invoice's lines (from 0) and the local days [start, end) it concerns.
+ */
+export interface SettledSpan {
+  /** The line's position among the invoice's line items, from 0. */
+  position: number;
+  /** The first day the line concerns. */
+  start: string;
+  /** The day after the last day it concerns. */
+  end: string;
 }
 
 /** A regular change of a recurring price. */
@@ -1248,6 +1492,84 @@ export interface UsageQuery {
   default: boolean;
 }
 
+/**
+ * Voiding a held or open invoice: it becomes void and its revenue schedule is reversed. With
+ * rebill, the same commit bills its period again from the current data (a new invoice, a new
+ * id). An invoice with credit notes against it is Error::Conflict naming them.
+ */
+export interface VoidInvoice {
+  /** The account. */
+  account_id: string;
+  /** The invoice. */
+  invoice_id: string;
+  /**
+   * Whether its period is billed again from the current data (false when absent); only
+   * the period billed last can be.
+   */
+  rebill?: boolean;
+  /** Who voids it, for the audit trail (api when absent). */
+  actor?: string;
+  /** Why, for the audit trail (required). */
+  reason: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
+}
+
+/** A voided invoice, the revenue its void reversed, and the invoice that bills its period again. */
+export interface VoidedInvoice {
+  /** The invoice, now void. */
+  invoice: IssuedInvoice;
+  /**
+   * The revenue taken back, per calendar month (positive amounts: what is reversed): its
+   * whole schedule, entry by entry, so the reversal sums to it to the cent.
+   */
+  revenue_reversed: RevenueEntry[];
+  /** The invoice that bills its period again, when asked for. */
+  rebilled?: IssuedInvoice | null;
+}
+
+/** An endpoint as listed: everything but its secret. */
+export interface WebhookInfo {
+  /** Its id. */
+  id: string;
+  /** Where events are posted. */
+  url: string;
+  /** The event types it receives; every type when empty. */
+  types: EventType[];
+  /** Only this account's events, when set. */
+  account_id?: string | null;
+  /** Whether deliveries are made. */
+  enabled: boolean;
+  /** When it was added. */
+  created_at: string;
+  /** Failed attempts in a row at its next event. */
+  failures: number;
+  /** No attempt before this instant (after a failure). */
+  next_attempt_at?: string | null;
+  /** The last failure's reason. */
+  last_error?: string | null;
+  /** Events delivered so far. */
+  delivered: number;
+  /** When it was disabled. */
+  disabled_at?: string | null;
+}
+
+/** Every endpoint, by id. */
+export interface WebhookList {
+  /** The endpoints, without their secrets. */
+  webhooks: WebhookInfo[];
+}
+
+/** One endpoint. */
+export interface WebhookRef {
+  /** The endpoint's id. */
+  id: string;
+}
+
 /** Withdrawing a cancellation that has not taken effect. */
 export interface WithdrawCancel {
   /** The account. */
@@ -1256,6 +1578,12 @@ export interface WithdrawCancel {
   subscription_id: string;
   /** Who withdraws it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /**
@@ -1268,8 +1596,13 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /**
  * A billing engine on one database: open it with `BillingEngine.open(options)`, close it with
- * `close()`. Every method returns a Promise; after `close()` each one rejects with `CLOSED`.
- * Calls may run side by side.
+ * `close()`. Every method returns a Promise; after `close()` each one rejects with `CLOSED`. Calls
+ * may run side by side.
+ *
+ * Safe retries: `createSubscription` (keyed by its `request_id`, or its `id` without one), the
+ * changes and the invoice corrections (keyed by an optional `request_id`, the platform's
+ * Idempotency-Key) sent again with the same key and body resolve to what the first call
+ * resolved to and write nothing new; the same key with another body rejects with `CONFLICT`.
  */
 export declare class BillingEngine {
   /**
@@ -1316,8 +1649,9 @@ export declare class BillingEngine {
   listPlans(request: PlanListQuery): Promise<PlanPage>
   /**
    * Creates a subscription (`{ account_id, id, customer_id, plan_id, quantity, start_date,
-   * actor? }`, `start_date` a local `YYYY-MM-DD`, possibly in the past). A plan billed in
-   * advance whose start has come is invoiced now: the answer carries that first `invoice`.
+   * actor?, request_id? }`, `start_date` a local `YYYY-MM-DD`, possibly in the past). A plan
+   * billed in advance whose start has come is invoiced now: the answer carries that first
+   * `invoice`.
    */
   createSubscription(request: CreateSubscription): Promise<CreatedSubscription>
   /**
@@ -1327,47 +1661,69 @@ export declare class BillingEngine {
   getSubscription(request: SubscriptionRef): Promise<Subscription>
   /**
    * Changes a subscription's quantity, with no renewal (`{ account_id, subscription_id,
-   * quantity, proration?, effective?, actor? }`): from the next invoice issued (`proration:
-   * "none"`, the default), or from `effective` (`"immediately"`, the default, or a local date)
-   * with the days at each quantity billed (`"prorate"`; a period already billed is settled: a
-   * decrease credited, an increase on the next invoice). Resolves to the subscription.
+   * quantity, proration?, effective?, actor?, request_id? }`): from the next invoice issued
+   * (`proration: "none"`, the default), or from `effective` (`"immediately"`, the default, or a
+   * local date) with the days at each quantity billed (`"prorate"`; a period already billed is
+   * settled: a decrease credited, an increase on the next invoice). Resolves to the
+   * subscription.
    */
   updateSubscription(request: ChangeQuantity): Promise<Subscription>
   /**
-   * Cancels a subscription (`{ account_id, subscription_id, effective?, credit_unused?,
-   * actor? }`): at the end of its period (`"period_end"`, the default), `"immediately"` (the
-   * next local midnight) or on a local date, never before today (`INVALID_INPUT` naming
+   * Cancels a subscription (`{ account_id, subscription_id, effective?, credit_unused?, actor?,
+   * request_id? }`): at the end of its period (`"period_end"`, the default), `"immediately"`
+   * (the next local midnight) or on a local date, never before today (`INVALID_INPUT` naming
    * `cancel.effective`). The unserved days of a period already billed are credited unless
    * `credit_unused` is false. Resolves to `{ subscription, credit_note? }`.
    */
   cancelSubscription(request: CancelSubscription): Promise<ChangedSubscription>
   /**
-   * Withdraws a cancellation before it takes effect (`{ account_id, subscription_id,
-   * actor? }`); one that has taken effect, or none, rejects with `INVALID_INPUT`. Resolves to
-   * `{ subscription, credit_note? }`.
+   * Withdraws a cancellation before it takes effect (`{ account_id, subscription_id, actor?,
+   * request_id? }`); one that has taken effect, or none, rejects with `INVALID_INPUT`. Resolves
+   * to `{ subscription, credit_note? }`.
    */
   withdrawCancel(request: WithdrawCancel): Promise<ChangedSubscription>
   /**
    * Pauses a subscription, a vacation hold (`{ account_id, subscription_id, from, until?,
-   * actor? }`): the local days `from` .. `until - 1` are not served (open until a resume when
-   * `until` is absent). A pause overlapping another rejects with `CONFLICT`. Resolves to
-   * `{ subscription, credit_note? }` (a credit note when the days were billed already).
+   * actor?, request_id? }`): the local days `from` .. `until - 1` are not served (open until a
+   * resume when `until` is absent). A pause overlapping another rejects with `CONFLICT`.
+   * Resolves to `{ subscription, credit_note? }` (a credit note when the days were billed
+   * already).
    */
   pauseSubscription(request: PauseSubscription): Promise<ChangedSubscription>
   /**
-   * Ends a pause (`{ account_id, subscription_id, on, actor? }`): `on` is the first local
-   * day served again (the pause's own first day removes it). Resolves to `{ subscription,
+   * Ends a pause (`{ account_id, subscription_id, on, actor?, request_id? }`): `on` is the first
+   * local day served again (the pause's own first day removes it). Resolves to `{ subscription,
    * credit_note? }`.
    */
   resumeSubscription(request: ResumeSubscription): Promise<ChangedSubscription>
   /**
    * Moves a subscription to another saved plan (`{ account_id, subscription_id, plan_id,
-   * effective?, actor? }`): from the next period (`"period_end"`, the default), or from
-   * `"immediately"` or a local date, where the old plan's billing ends as an immediate
+   * effective?, actor?, request_id? }`): from the next period (`"period_end"`, the default), or
+   * from `"immediately"` or a local date, where the old plan's billing ends as an immediate
    * cancellation's would. A plan in another currency rejects with `INVALID_INPUT` naming
    * `plan.currency`. Resolves to `{ subscription, credit_note? }`.
    */
   changePlan(request: ChangePlan): Promise<ChangedSubscription>
+  /**
+   * Releases a held invoice (`{ account_id, invoice_id, reason, actor?, request_id? }`): it is
+   * issued as the program computed it. An invoice that is not held rejects with `CONFLICT`
+   * naming its status, so releasing twice issues it once. Resolves to the invoice, now `open`.
+   */
+  releaseInvoice(request: ReleaseInvoice): Promise<IssuedInvoice>
+  /**
+   * Voids a held or open invoice (`{ account_id, invoice_id, reason, rebill?, actor?,
+   * request_id? }`): its revenue is reversed, and with `rebill: true` its period is billed again
+   * from the current data (a new invoice, a new id). An invoice with credit notes against it
+   * rejects with `CONFLICT` naming them. Resolves to `{ invoice, revenue_reversed, rebilled? }`.
+   */
+  voidInvoice(request: VoidInvoice): Promise<VoidedInvoice>
+  /**
+   * A manual credit note on an open invoice (`{ account_id, invoice_id, reason, lines?: [{ line,
+   * amount? }], amount?, actor?, request_id? }`, amounts in cents): chosen lines (numbered from
+   * 1) or an amount, never more than is left to credit (`INVALID_INPUT` naming what is left).
+   * Resolves to the credit note.
+   */
+  creditInvoice(request: CreditInvoice): Promise<CreditNote>
   /**
    * The invoice a subscription's next renewal would issue, from the usage so far
    * (`{ account_id, subscription_id }`). Writes nothing.
@@ -1401,6 +1757,36 @@ export declare class BillingEngine {
   close(): Promise<void>
   /** Whether `close()` was called. */
   get closed(): boolean
+  /**
+   * A page of the platform's events, oldest first (`{ after?, limit?, types?, account_id? }`):
+   * at most `limit` (1 to 500, default 100) after the cursor `after` (the `next` of an
+   * earlier page), only the `types` given (`invoice.issued`, ...) and the account given.
+   * Resolves to `{ events, next, has_more }`; each event's `id` is its idempotency key.
+   * Rejects with `INVALID_INPUT` for a bad cursor, type or limit.
+   */
+  events(request?: EventsRequest | undefined | null): Promise<EventPage>
+  /**
+   * Adds a webhook endpoint (`{ id, url, secret?, types?, account_id?, from? }`): events are
+   * posted to `url` signed by the Standard Webhooks convention. Resolves to
+   * `{ webhook, secret }`: the only answer that carries the secret (`whsec_...`; a fresh one
+   * when none is given). Rejects with `CONFLICT` for a taken id.
+   */
+  addWebhook(request: AddWebhook): Promise<AddedWebhook>
+  /** Every webhook endpoint with its delivery state, without secrets: `{ webhooks }`. */
+  listWebhooks(): Promise<WebhookList>
+  /** Enables an endpoint (`{ id }`): the events it missed are delivered by the next pump. */
+  enableWebhook(request: WebhookRef): Promise<WebhookInfo>
+  /** Disables an endpoint (`{ id }`); its events are kept for when it is enabled again. */
+  disableWebhook(request: WebhookRef): Promise<WebhookInfo>
+  /** Removes an endpoint (`{ id }`); rejects with `NOT_FOUND` when there is none. */
+  removeWebhook(request: WebhookRef): Promise<WebhookInfo>
+  /**
+   * One pass of the delivery pump (`{ max_events?, max_failures?, timeout_ms?,
+   * initial_backoff_ms?, max_backoff_ms? }`): each enabled endpoint that is due gets its
+   * events in order until caught up or a failure, which schedules a retry (or disables it
+   * after `max_failures` in a row). Call it on a timer. Resolves to what it did.
+   */
+  deliverWebhooks(request?: DeliverRequest | undefined | null): Promise<DeliverySummary>
 }
 
 /**
