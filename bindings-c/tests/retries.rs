@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::last_error;
+use support::{last_error, last_error_code};
 
 type EngineFn = unsafe extern "C" fn(
     *const ai_billing_engine,
@@ -66,6 +66,13 @@ impl Engine {
     fn fails(&self, operation: EngineFn, request: Value, code: ai_billing_result, what: &[&str]) {
         let (result, _) = self.call(operation, &request);
         assert_eq!(result, code, "{request}: {}", last_error());
+        if code == AI_BILLING_CONFLICT {
+            assert_eq!(
+                last_error_code(),
+                "CONFLICT",
+                "the code a caller branches on"
+            );
+        }
         for what in what {
             assert!(last_error().contains(what), "{}", last_error());
         }
@@ -120,7 +127,10 @@ fn create(id: &str) -> Value {
 fn a_creation_sent_again_answers_the_first_answer() {
     let engine = set_up();
     let created = engine.ok(ai_billing_create_subscription, create("sub"));
-    assert!(created["invoice"].is_object(), "billed in advance: {created}");
+    assert!(
+        created["invoice"].is_object(),
+        "billed in advance: {created}"
+    );
     let before = engine.written();
     assert_eq!(
         engine.ok(ai_billing_create_subscription, create("sub")),
@@ -140,7 +150,10 @@ fn a_creation_sent_again_answers_the_first_answer() {
     let mut keyed = create("sub_2");
     keyed["request_id"] = json!("create-2");
     let second = engine.ok(ai_billing_create_subscription, keyed.clone());
-    assert_eq!(engine.ok(ai_billing_create_subscription, keyed.clone()), second);
+    assert_eq!(
+        engine.ok(ai_billing_create_subscription, keyed.clone()),
+        second
+    );
     keyed["id"] = json!("sub_3");
     engine.fails(
         ai_billing_create_subscription,

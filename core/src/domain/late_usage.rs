@@ -106,7 +106,7 @@ impl UsageHistory {
                 {
                     billed.invoice_id = id.to_owned();
                     if let Some(usage) = usage {
-                        billed.usage = usage.clone();
+                        billed.usage = *usage;
                     }
                 }
             }

@@ -179,9 +179,9 @@ struct Asked<'a> {
 
 /// What a correction answers, by kind.
 enum Answer {
-    Released(IssuedInvoice),
+    Released(Box<IssuedInvoice>),
     Voided(Box<VoidedInvoice>),
-    Credited(CreditNote),
+    Credited(Box<CreditNote>),
 }
 
 impl Answer {
@@ -215,7 +215,7 @@ impl Engine {
             .correct(&asked, Correction::Release, keyed.as_ref())
             .await?
         {
-            Answer::Released(invoice) => Ok(invoice),
+            Answer::Released(invoice) => Ok(*invoice),
             _ => Err(Error::overflow("the answer of a release")),
         }
     }
@@ -279,7 +279,7 @@ impl Engine {
             .correct(&asked, Correction::Credit(chosen), keyed.as_ref())
             .await?
         {
-            Answer::Credited(note) => Ok(note),
+            Answer::Credited(note) => Ok(*note),
             _ => Err(Error::overflow("the answer of a credit")),
         }
     }
@@ -312,12 +312,18 @@ impl Engine {
         keyed: Option<&Keyed>,
     ) -> Result<Option<Answer>> {
         Ok(match correction {
-            Correction::Release => self.replayed(keyed).await?.map(Answer::Released),
+            Correction::Release => self
+                .replayed(keyed)
+                .await?
+                .map(|invoice| Answer::Released(Box::new(invoice))),
             Correction::Void { .. } => self
                 .replayed(keyed)
                 .await?
                 .map(|voided| Answer::Voided(Box::new(voided))),
-            Correction::Credit(_) => self.replayed(keyed).await?.map(Answer::Credited),
+            Correction::Credit(_) => self
+                .replayed(keyed)
+                .await?
+                .map(|note| Answer::Credited(Box::new(note))),
         })
     }
 
@@ -501,7 +507,7 @@ impl Engine {
                     invoice: None,
                     credit_note: None,
                     events: vec![event(AuditAction::InvoiceReleased, invoice, data)],
-                    answer: Answer::Released(released),
+                    answer: Answer::Released(Box::new(released)),
                 })
             }
             Correction::Void { rebill } => {
@@ -613,7 +619,7 @@ impl Engine {
                     invoice: None,
                     credit_note: Some(note.clone()),
                     events: vec![issued],
-                    answer: Answer::Credited(note),
+                    answer: Answer::Credited(Box::new(note)),
                 })
             }
         }

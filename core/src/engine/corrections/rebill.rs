@@ -160,7 +160,7 @@ impl Engine {
             // Its own period's usage as read now; the late usage of earlier periods that the
             // voided invoice settled is carried over with its lines.
             usage: InvoiceUsage {
-                period: usage.as_ref().map(|(_, usage)| usage.clone()),
+                period: usage.as_ref().map(|(_, usage)| *usage),
                 late: voided.usage.late.clone(),
             },
             invoice: priced.finish(taxed)?,
