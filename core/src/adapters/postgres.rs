@@ -492,47 +492,19 @@ impl BillingState for PostgresStore {
     }
 
     async fn insert_subscription(&self, request: &NewSubscription) -> Result<()> {
-        let subscription = &request.subscription;
         let mut tx = self.begin("create a subscription").await?;
-        require_account(&mut tx, &subscription.account_id).await?;
-        let customer_exists: bool = sqlx::query_scalar(CUSTOMER_EXISTS)
-            .bind(&subscription.account_id)
-            .bind(&subscription.customer_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(storage(format!(
-                "reading customer {:?}",
-                subscription.customer_id
-            )))?;
-        if !customer_exists {
-            return Err(Error::not_found(
-                "customer",
-                subscription.customer_id.clone(),
-            ));
+        match write_subscription(&mut tx, request).await {
+            Ok(()) => tx
+                .commit()
+                .await
+                .map_err(storage("committing a subscription")),
+            Err(error) => {
+                // Rolled back now, not when the pool next uses the connection: a refused
+                // creation (a key or an id taken by a twin) holds no transaction open.
+                let _ = tx.rollback().await;
+                Err(error)
+            }
         }
-        let written = bind_subscription(sqlx::query(INSERT_SUBSCRIPTION), subscription)?
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|error| {
-                if is_foreign_key_violation(&error) {
-                    Error::not_found("customer", subscription.customer_id.clone())
-                } else {
-                    storage(format!("writing subscription {:?}", subscription.id))(error)
-                }
-            })?;
-        if written.is_none() {
-            return Err(subscription_exists(subscription));
-        }
-        if let Some(invoice) = &request.invoice
-            && insert_invoice(&mut tx, invoice).await? == Inserted::Exists
-        {
-            return Err(invoice_exists(invoice));
-        }
-        insert_events(&mut tx, &request.events).await?;
-        insert_record(&mut tx, request.idempotency.as_ref()).await?;
-        tx.commit()
-            .await
-            .map_err(storage("committing a subscription"))
     }
 
     async fn idempotency_record(
@@ -802,6 +774,50 @@ impl UsageFixtures for PostgresStore {
     ) -> Result<()> {
         usage::insert_returns(&self.pool, account_id, customer_id, rows).await
     }
+}
+
+/// The writes of [`BillingState::insert_subscription`] in `tx`; the caller commits or rolls back.
+async fn write_subscription(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    request: &NewSubscription,
+) -> Result<()> {
+    let subscription = &request.subscription;
+    require_account(tx, &subscription.account_id).await?;
+    let customer_exists: bool = sqlx::query_scalar(CUSTOMER_EXISTS)
+        .bind(&subscription.account_id)
+        .bind(&subscription.customer_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(storage(format!(
+            "reading customer {:?}",
+            subscription.customer_id
+        )))?;
+    if !customer_exists {
+        return Err(Error::not_found(
+            "customer",
+            subscription.customer_id.clone(),
+        ));
+    }
+    let written = bind_subscription(sqlx::query(INSERT_SUBSCRIPTION), subscription)?
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|error| {
+            if is_foreign_key_violation(&error) {
+                Error::not_found("customer", subscription.customer_id.clone())
+            } else {
+                storage(format!("writing subscription {:?}", subscription.id))(error)
+            }
+        })?;
+    if written.is_none() {
+        return Err(subscription_exists(subscription));
+    }
+    if let Some(invoice) = &request.invoice
+        && insert_invoice(tx, invoice).await? == Inserted::Exists
+    {
+        return Err(invoice_exists(invoice));
+    }
+    insert_events(tx, &request.events).await?;
+    insert_record(tx, request.idempotency.as_ref()).await
 }
 
 #[cfg(test)]
