@@ -144,6 +144,12 @@ export interface CancelSubscription {
   credit_unused?: boolean;
   /** Who cancels, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A plan change. */
@@ -162,6 +168,12 @@ export interface ChangePlan {
   effective?: Effective;
   /** Who changes it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A quantity change. */
@@ -184,6 +196,12 @@ export interface ChangeQuantity {
   effective?: Effective;
   /** Who changes it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A subscription after a change, and the credit note the change issued. */
@@ -240,6 +258,12 @@ export interface CreateSubscription {
   start_date: string;
   /** Who creates it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, the subscription's id keys it.
+   */
+  request_id?: string | null;
 }
 
 /** A created subscription and its first invoice, if it was billed at creation. */
@@ -272,6 +296,12 @@ export interface CreditInvoice {
   actor?: string;
   /** Why, for the audit trail (required). */
   reason: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** One line credited. */
@@ -822,6 +852,12 @@ export interface PauseSubscription {
   until?: string | null;
   /** Who pauses it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** The invoice part of the payload. */
@@ -1079,6 +1115,12 @@ export interface ReleaseInvoice {
   actor?: string;
   /** Why, for the audit trail (required). */
   reason: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /**
@@ -1119,6 +1161,12 @@ export interface ResumeSubscription {
   on: string;
   /** Who resumes it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** What returns do to a usage charge. */
@@ -1547,6 +1595,12 @@ export interface VoidInvoice {
   actor?: string;
   /** Why, for the audit trail (required). */
   reason: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A voided invoice, the revenue its void reversed, and the invoice that bills its period again. */
@@ -1608,6 +1662,12 @@ export interface WithdrawCancel {
   subscription_id: string;
   /** Who withdraws it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /**
@@ -1620,8 +1680,13 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /**
  * A billing engine on one database: open it with `BillingEngine.open(options)`, close it with
- * `close()`. Every method returns a Promise; after `close()` each one rejects with `CLOSED`.
- * Calls may run side by side.
+ * `close()`. Every method returns a Promise; after `close()` each one rejects with `CLOSED`. Calls
+ * may run side by side.
+ *
+ * Safe retries: `createSubscription` (keyed by its `request_id`, or its `id` without one), the
+ * changes and the invoice corrections (keyed by an optional `request_id`, the platform's
+ * Idempotency-Key) sent again with the same key and body resolve to what the first call
+ * resolved to and write nothing new; the same key with another body rejects with `CONFLICT`.
  */
 export declare class BillingEngine {
   /**
@@ -1668,8 +1733,9 @@ export declare class BillingEngine {
   listPlans(request: PlanListQuery): Promise<PlanPage>
   /**
    * Creates a subscription (`{ account_id, id, customer_id, plan_id, quantity, start_date,
-   * actor? }`, `start_date` a local `YYYY-MM-DD`, possibly in the past). A plan billed in
-   * advance whose start has come is invoiced now: the answer carries that first `invoice`.
+   * actor?, request_id? }`, `start_date` a local `YYYY-MM-DD`, possibly in the past). A plan
+   * billed in advance whose start has come is invoiced now: the answer carries that first
+   * `invoice`.
    */
   createSubscription(request: CreateSubscription): Promise<CreatedSubscription>
   /**
@@ -1679,64 +1745,66 @@ export declare class BillingEngine {
   getSubscription(request: SubscriptionRef): Promise<Subscription>
   /**
    * Changes a subscription's quantity, with no renewal (`{ account_id, subscription_id,
-   * quantity, proration?, effective?, actor? }`): from the next invoice issued (`proration:
-   * "none"`, the default), or from `effective` (`"immediately"`, the default, or a local date)
-   * with the days at each quantity billed (`"prorate"`; a period already billed is settled: a
-   * decrease credited, an increase on the next invoice). Resolves to the subscription.
+   * quantity, proration?, effective?, actor?, request_id? }`): from the next invoice issued
+   * (`proration: "none"`, the default), or from `effective` (`"immediately"`, the default, or a
+   * local date) with the days at each quantity billed (`"prorate"`; a period already billed is
+   * settled: a decrease credited, an increase on the next invoice). Resolves to the
+   * subscription.
    */
   updateSubscription(request: ChangeQuantity): Promise<Subscription>
   /**
-   * Cancels a subscription (`{ account_id, subscription_id, effective?, credit_unused?,
-   * actor? }`): at the end of its period (`"period_end"`, the default), `"immediately"` (the
-   * next local midnight) or on a local date, never before today (`INVALID_INPUT` naming
+   * Cancels a subscription (`{ account_id, subscription_id, effective?, credit_unused?, actor?,
+   * request_id? }`): at the end of its period (`"period_end"`, the default), `"immediately"`
+   * (the next local midnight) or on a local date, never before today (`INVALID_INPUT` naming
    * `cancel.effective`). The unserved days of a period already billed are credited unless
    * `credit_unused` is false. Resolves to `{ subscription, credit_note? }`.
    */
   cancelSubscription(request: CancelSubscription): Promise<ChangedSubscription>
   /**
-   * Withdraws a cancellation before it takes effect (`{ account_id, subscription_id,
-   * actor? }`); one that has taken effect, or none, rejects with `INVALID_INPUT`. Resolves to
-   * `{ subscription, credit_note? }`.
+   * Withdraws a cancellation before it takes effect (`{ account_id, subscription_id, actor?,
+   * request_id? }`); one that has taken effect, or none, rejects with `INVALID_INPUT`. Resolves
+   * to `{ subscription, credit_note? }`.
    */
   withdrawCancel(request: WithdrawCancel): Promise<ChangedSubscription>
   /**
    * Pauses a subscription, a vacation hold (`{ account_id, subscription_id, from, until?,
-   * actor? }`): the local days `from` .. `until - 1` are not served (open until a resume when
-   * `until` is absent). A pause overlapping another rejects with `CONFLICT`. Resolves to
-   * `{ subscription, credit_note? }` (a credit note when the days were billed already).
+   * actor?, request_id? }`): the local days `from` .. `until - 1` are not served (open until a
+   * resume when `until` is absent). A pause overlapping another rejects with `CONFLICT`.
+   * Resolves to `{ subscription, credit_note? }` (a credit note when the days were billed
+   * already).
    */
   pauseSubscription(request: PauseSubscription): Promise<ChangedSubscription>
   /**
-   * Ends a pause (`{ account_id, subscription_id, on, actor? }`): `on` is the first local
-   * day served again (the pause's own first day removes it). Resolves to `{ subscription,
+   * Ends a pause (`{ account_id, subscription_id, on, actor?, request_id? }`): `on` is the first
+   * local day served again (the pause's own first day removes it). Resolves to `{ subscription,
    * credit_note? }`.
    */
   resumeSubscription(request: ResumeSubscription): Promise<ChangedSubscription>
   /**
    * Moves a subscription to another saved plan (`{ account_id, subscription_id, plan_id,
-   * effective?, actor? }`): from the next period (`"period_end"`, the default), or from
-   * `"immediately"` or a local date, where the old plan's billing ends as an immediate
+   * effective?, actor?, request_id? }`): from the next period (`"period_end"`, the default), or
+   * from `"immediately"` or a local date, where the old plan's billing ends as an immediate
    * cancellation's would. A plan in another currency rejects with `INVALID_INPUT` naming
    * `plan.currency`. Resolves to `{ subscription, credit_note? }`.
    */
   changePlan(request: ChangePlan): Promise<ChangedSubscription>
   /**
-   * Releases a held invoice (`{ account_id, invoice_id, reason, actor? }`): it is issued as
-   * the program computed it. An invoice that is not held rejects with `CONFLICT` naming its
-   * status, so releasing twice issues it once. Resolves to the invoice, now `open`.
+   * Releases a held invoice (`{ account_id, invoice_id, reason, actor?, request_id? }`): it is
+   * issued as the program computed it. An invoice that is not held rejects with `CONFLICT`
+   * naming its status, so releasing twice issues it once. Resolves to the invoice, now `open`.
    */
   releaseInvoice(request: ReleaseInvoice): Promise<IssuedInvoice>
   /**
-   * Voids a held or open invoice (`{ account_id, invoice_id, reason, rebill?, actor? }`): its
-   * revenue is reversed, and with `rebill: true` its period is billed again from the current
-   * data (a new invoice, a new id). An invoice with credit notes against it rejects with
-   * `CONFLICT` naming them. Resolves to `{ invoice, revenue_reversed, rebilled? }`.
+   * Voids a held or open invoice (`{ account_id, invoice_id, reason, rebill?, actor?,
+   * request_id? }`): its revenue is reversed, and with `rebill: true` its period is billed again
+   * from the current data (a new invoice, a new id). An invoice with credit notes against it
+   * rejects with `CONFLICT` naming them. Resolves to `{ invoice, revenue_reversed, rebilled? }`.
    */
   voidInvoice(request: VoidInvoice): Promise<VoidedInvoice>
   /**
-   * A manual credit note on an open invoice (`{ account_id, invoice_id, reason, lines?:
-   * [{ line, amount? }], amount?, actor? }`, amounts in cents): chosen lines (numbered from 1)
-   * or an amount, never more than is left to credit (`INVALID_INPUT` naming what is left).
+   * A manual credit note on an open invoice (`{ account_id, invoice_id, reason, lines?: [{ line,
+   * amount? }], amount?, actor?, request_id? }`, amounts in cents): chosen lines (numbered from
+   * 1) or an amount, never more than is left to credit (`INVALID_INPUT` naming what is left).
    * Resolves to the credit note.
    */
   creditInvoice(request: CreditInvoice): Promise<CreditNote>

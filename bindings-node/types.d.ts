@@ -144,6 +144,12 @@ export interface CancelSubscription {
   credit_unused?: boolean;
   /** Who cancels, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A plan change. */
@@ -162,6 +168,12 @@ export interface ChangePlan {
   effective?: Effective;
   /** Who changes it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A quantity change. */
@@ -184,6 +196,12 @@ export interface ChangeQuantity {
   effective?: Effective;
   /** Who changes it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A subscription after a change, and the credit note the change issued. */
@@ -240,6 +258,12 @@ export interface CreateSubscription {
   start_date: string;
   /** Who creates it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, the subscription's id keys it.
+   */
+  request_id?: string | null;
 }
 
 /** A created subscription and its first invoice, if it was billed at creation. */
@@ -272,6 +296,12 @@ export interface CreditInvoice {
   actor?: string;
   /** Why, for the audit trail (required). */
   reason: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** One line credited. */
@@ -822,6 +852,12 @@ export interface PauseSubscription {
   until?: string | null;
   /** Who pauses it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** The invoice part of the payload. */
@@ -1079,6 +1115,12 @@ export interface ReleaseInvoice {
   actor?: string;
   /** Why, for the audit trail (required). */
   reason: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /**
@@ -1119,6 +1161,12 @@ export interface ResumeSubscription {
   on: string;
   /** Who resumes it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** What returns do to a usage charge. */
@@ -1547,6 +1595,12 @@ export interface VoidInvoice {
   actor?: string;
   /** Why, for the audit trail (required). */
   reason: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }
 
 /** A voided invoice, the revenue its void reversed, and the invoice that bills its period again. */
@@ -1608,4 +1662,10 @@ export interface WithdrawCancel {
   subscription_id: string;
   /** Who withdraws it, for the audit trail (api when absent). */
   actor?: string;
+  /**
+   * The caller's key for this request (the platform's Idempotency-Key): made again with the
+   * same key and body, it answers what it answered the first time and writes nothing new;
+   * with another body, it is CONFLICT. Without one, a retry is a new request.
+   */
+  request_id?: string | null;
 }

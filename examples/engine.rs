@@ -68,6 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             quantity: 2,
             start_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
             actor: "admin".into(),
+            request_id: None,
         })
         .await?;
     assert_eq!(
@@ -93,6 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             proration: Default::default(),
             effective: ai_billing::changes::Effective::Immediately,
             actor: "ops@example.com".into(),
+            request_id: None,
         })
         .await?;
 

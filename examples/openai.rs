@@ -72,6 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             quantity: 3,
             start_date: chrono::Utc::now().date_naive(),
             actor: "example".into(),
+            request_id: None,
         })
         .await?;
     if let Some(issued) = created.invoice {

@@ -239,9 +239,12 @@ ai_billing_result ai_billing_list_plans(const ai_billing_engine *engine,
 
 /**
  * Creates a subscription. Request: `{"account_id":"acct_1","id":"sub_1","customer_id":"cus_1",
- * "plan_id":"p1","quantity":1,"start_date":"2026-01-15","actor":"admin"}`. A plan billed in
- * advance whose start has come is invoiced now. Answers `{"subscription":{...},"invoice":{...}}`
- * (`invoice` is null when nothing was billed yet).
+ * "plan_id":"p1","quantity":1,"start_date":"2026-01-15","actor":"admin","request_id":"r1"}`
+ * (`actor` and `request_id` optional). A plan billed in advance whose start has come is invoiced
+ * now. Answers `{"subscription":{...},"invoice":{...}}` (`invoice` is null when nothing was
+ * billed yet). Sent again with the same `request_id` (or, without one, the same `id`) and the
+ * same body, it answers the first answer and writes nothing; another body gives
+ * `AI_BILLING_CONFLICT`.
  *
  * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
  * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
@@ -366,7 +369,8 @@ ai_billing_result ai_billing_list_invoices(const ai_billing_engine *engine,
 
 /**
  * Cancels a subscription. Request: `{"account_id":"acct_1","subscription_id":"sub_1",
- * "effective":"immediately","credit_unused":true,"actor":"ops"}` (only the ids are required).
+ * "effective":"immediately","credit_unused":true,"actor":"ops","request_id":"r1"}` (only the
+ * ids are required; a retry with the same `request_id` and body answers the first answer).
  * `effective`: `period_end` (the default: the current period is the last), `immediately` (the
  * next local midnight) or a local date `YYYY-MM-DD`; a date before today gives
  * `AI_BILLING_INVALID_INPUT` naming `cancel.effective`. The unserved days of a period billed in

@@ -299,9 +299,12 @@ pub unsafe extern "C" fn ai_billing_list_plans(
 }
 
 /// Creates a subscription. Request: `{"account_id":"acct_1","id":"sub_1","customer_id":"cus_1",
-/// "plan_id":"p1","quantity":1,"start_date":"2026-01-15","actor":"admin"}`. A plan billed in
-/// advance whose start has come is invoiced now. Answers `{"subscription":{...},"invoice":{...}}`
-/// (`invoice` is null when nothing was billed yet).
+/// "plan_id":"p1","quantity":1,"start_date":"2026-01-15","actor":"admin","request_id":"r1"}`
+/// (`actor` and `request_id` optional). A plan billed in advance whose start has come is invoiced
+/// now. Answers `{"subscription":{...},"invoice":{...}}` (`invoice` is null when nothing was
+/// billed yet). Sent again with the same `request_id` (or, without one, the same `id`) and the
+/// same body, it answers the first answer and writes nothing; another body gives
+/// `AI_BILLING_CONFLICT`.
 ///
 /// - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
 /// - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the

@@ -27,8 +27,13 @@ use serde_json::Value;
 use crate::{promise, value};
 
 /// A billing engine on one database: open it with `BillingEngine.open(options)`, close it with
-/// `close()`. Every method returns a Promise; after `close()` each one rejects with `CLOSED`.
-/// Calls may run side by side.
+/// `close()`. Every method returns a Promise; after `close()` each one rejects with `CLOSED`. Calls
+/// may run side by side.
+///
+/// Safe retries: `createSubscription` (keyed by its `request_id`, or its `id` without one), the
+/// changes and the invoice corrections (keyed by an optional `request_id`, the platform's
+/// Idempotency-Key) sent again with the same key and body resolve to what the first call
+/// resolved to and write nothing new; the same key with another body rejects with `CONFLICT`.
 #[napi]
 pub struct BillingEngine {
     pub(crate) inner: Arc<api::BillingEngine>,
@@ -136,8 +141,9 @@ impl BillingEngine {
     }
 
     /// Creates a subscription (`{ account_id, id, customer_id, plan_id, quantity, start_date,
-    /// actor? }`, `start_date` a local `YYYY-MM-DD`, possibly in the past). A plan billed in
-    /// advance whose start has come is invoiced now: the answer carries that first `invoice`.
+    /// actor?, request_id? }`, `start_date` a local `YYYY-MM-DD`, possibly in the past). A plan
+    /// billed in advance whose start has come is invoiced now: the answer carries that first
+    /// `invoice`.
     #[napi(
         ts_args_type = "request: CreateSubscription",
         ts_return_type = "Promise<CreatedSubscription>"
@@ -173,10 +179,11 @@ impl BillingEngine {
     }
 
     /// Changes a subscription's quantity, with no renewal (`{ account_id, subscription_id,
-    /// quantity, proration?, effective?, actor? }`): from the next invoice issued (`proration:
-    /// "none"`, the default), or from `effective` (`"immediately"`, the default, or a local date)
-    /// with the days at each quantity billed (`"prorate"`; a period already billed is settled: a
-    /// decrease credited, an increase on the next invoice). Resolves to the subscription.
+    /// quantity, proration?, effective?, actor?, request_id? }`): from the next invoice issued
+    /// (`proration: "none"`, the default), or from `effective` (`"immediately"`, the default, or a
+    /// local date) with the days at each quantity billed (`"prorate"`; a period already billed is
+    /// settled: a decrease credited, an increase on the next invoice). Resolves to the
+    /// subscription.
     #[napi(
         ts_args_type = "request: ChangeQuantity",
         ts_return_type = "Promise<Subscription>"
@@ -191,9 +198,9 @@ impl BillingEngine {
         })
     }
 
-    /// Cancels a subscription (`{ account_id, subscription_id, effective?, credit_unused?,
-    /// actor? }`): at the end of its period (`"period_end"`, the default), `"immediately"` (the
-    /// next local midnight) or on a local date, never before today (`INVALID_INPUT` naming
+    /// Cancels a subscription (`{ account_id, subscription_id, effective?, credit_unused?, actor?,
+    /// request_id? }`): at the end of its period (`"period_end"`, the default), `"immediately"`
+    /// (the next local midnight) or on a local date, never before today (`INVALID_INPUT` naming
     /// `cancel.effective`). The unserved days of a period already billed are credited unless
     /// `credit_unused` is false. Resolves to `{ subscription, credit_note? }`.
     #[napi(
@@ -214,9 +221,9 @@ impl BillingEngine {
         )
     }
 
-    /// Withdraws a cancellation before it takes effect (`{ account_id, subscription_id,
-    /// actor? }`); one that has taken effect, or none, rejects with `INVALID_INPUT`. Resolves to
-    /// `{ subscription, credit_note? }`.
+    /// Withdraws a cancellation before it takes effect (`{ account_id, subscription_id, actor?,
+    /// request_id? }`); one that has taken effect, or none, rejects with `INVALID_INPUT`. Resolves
+    /// to `{ subscription, credit_note? }`.
     #[napi(
         ts_args_type = "request: WithdrawCancel",
         ts_return_type = "Promise<ChangedSubscription>"
@@ -232,9 +239,10 @@ impl BillingEngine {
     }
 
     /// Pauses a subscription, a vacation hold (`{ account_id, subscription_id, from, until?,
-    /// actor? }`): the local days `from` .. `until - 1` are not served (open until a resume when
-    /// `until` is absent). A pause overlapping another rejects with `CONFLICT`. Resolves to
-    /// `{ subscription, credit_note? }` (a credit note when the days were billed already).
+    /// actor?, request_id? }`): the local days `from` .. `until - 1` are not served (open until a
+    /// resume when `until` is absent). A pause overlapping another rejects with `CONFLICT`.
+    /// Resolves to `{ subscription, credit_note? }` (a credit note when the days were billed
+    /// already).
     #[napi(
         ts_args_type = "request: PauseSubscription",
         ts_return_type = "Promise<ChangedSubscription>"
@@ -253,8 +261,8 @@ impl BillingEngine {
         )
     }
 
-    /// Ends a pause (`{ account_id, subscription_id, on, actor? }`): `on` is the first local
-    /// day served again (the pause's own first day removes it). Resolves to `{ subscription,
+    /// Ends a pause (`{ account_id, subscription_id, on, actor?, request_id? }`): `on` is the first
+    /// local day served again (the pause's own first day removes it). Resolves to `{ subscription,
     /// credit_note? }`.
     #[napi(
         ts_args_type = "request: ResumeSubscription",
@@ -275,8 +283,8 @@ impl BillingEngine {
     }
 
     /// Moves a subscription to another saved plan (`{ account_id, subscription_id, plan_id,
-    /// effective?, actor? }`): from the next period (`"period_end"`, the default), or from
-    /// `"immediately"` or a local date, where the old plan's billing ends as an immediate
+    /// effective?, actor?, request_id? }`): from the next period (`"period_end"`, the default), or
+    /// from `"immediately"` or a local date, where the old plan's billing ends as an immediate
     /// cancellation's would. A plan in another currency rejects with `INVALID_INPUT` naming
     /// `plan.currency`. Resolves to `{ subscription, credit_note? }`.
     #[napi(
@@ -289,9 +297,9 @@ impl BillingEngine {
         })
     }
 
-    /// Releases a held invoice (`{ account_id, invoice_id, reason, actor? }`): it is issued as
-    /// the program computed it. An invoice that is not held rejects with `CONFLICT` naming its
-    /// status, so releasing twice issues it once. Resolves to the invoice, now `open`.
+    /// Releases a held invoice (`{ account_id, invoice_id, reason, actor?, request_id? }`): it is
+    /// issued as the program computed it. An invoice that is not held rejects with `CONFLICT`
+    /// naming its status, so releasing twice issues it once. Resolves to the invoice, now `open`.
     #[napi(
         ts_args_type = "request: ReleaseInvoice",
         ts_return_type = "Promise<IssuedInvoice>"
@@ -306,10 +314,10 @@ impl BillingEngine {
         promise::answer(env, async move { engine.release_invoice(&request?).await })
     }
 
-    /// Voids a held or open invoice (`{ account_id, invoice_id, reason, rebill?, actor? }`): its
-    /// revenue is reversed, and with `rebill: true` its period is billed again from the current
-    /// data (a new invoice, a new id). An invoice with credit notes against it rejects with
-    /// `CONFLICT` naming them. Resolves to `{ invoice, revenue_reversed, rebilled? }`.
+    /// Voids a held or open invoice (`{ account_id, invoice_id, reason, rebill?, actor?,
+    /// request_id? }`): its revenue is reversed, and with `rebill: true` its period is billed again
+    /// from the current data (a new invoice, a new id). An invoice with credit notes against it
+    /// rejects with `CONFLICT` naming them. Resolves to `{ invoice, revenue_reversed, rebilled? }`.
     #[napi(
         ts_args_type = "request: VoidInvoice",
         ts_return_type = "Promise<VoidedInvoice>"
@@ -320,9 +328,9 @@ impl BillingEngine {
         promise::answer(env, async move { engine.void_invoice(&request?).await })
     }
 
-    /// A manual credit note on an open invoice (`{ account_id, invoice_id, reason, lines?:
-    /// [{ line, amount? }], amount?, actor? }`, amounts in cents): chosen lines (numbered from 1)
-    /// or an amount, never more than is left to credit (`INVALID_INPUT` naming what is left).
+    /// A manual credit note on an open invoice (`{ account_id, invoice_id, reason, lines?: [{ line,
+    /// amount? }], amount?, actor?, request_id? }`, amounts in cents): chosen lines (numbered from
+    /// 1) or an amount, never more than is left to credit (`INVALID_INPUT` naming what is left).
     /// Resolves to the credit note.
     #[napi(
         ts_args_type = "request: CreditInvoice",

@@ -20,6 +20,10 @@ where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = ai_billing::Result<T>> + Send + 'static,
 {
+    // Boxed, so napi holds a pointer: with the core's futures inline (several kilobytes), a
+    // Promise made inside an async context (node:test, AsyncLocalStorage) rejected with
+    // `undefined` and its real answer surfaced as an uncaught error.
+    let future = Box::pin(future);
     AsyncBlockBuilder::<ai_billing::Result<T>, _>::build_with_map(
         env,
         async move { Ok(future.await) },

@@ -45,6 +45,10 @@ pub struct ChangeArgs {
     /// Who makes the change, for the audit trail (default: $USER).
     #[arg(long)]
     pub actor: Option<String>,
+    /// A key for the request (an Idempotency-Key): made again with the same key and arguments,
+    /// it answers what it answered and changes nothing; with other arguments, it is a conflict.
+    #[arg(long, value_name = "KEY")]
+    pub request_id: Option<String>,
     /// Print `{"subscription": ..., "credit_note": ...}`.
     #[arg(long)]
     pub json: bool,
@@ -130,6 +134,7 @@ pub fn cancel(args: &CancelArgs) -> CliResult {
         effective: args.effective,
         credit_unused: !args.no_credit,
         actor: actor(change.actor.as_deref()),
+        request_id: change.request_id.clone(),
     };
     let changed = make(change, "cancel", |engine| async move {
         engine.cancel_subscription(&request).await
@@ -149,6 +154,7 @@ pub fn withdraw(args: &WithdrawArgs) -> CliResult {
         account_id: change.account.clone(),
         subscription_id: change.id.clone(),
         actor: actor(change.actor.as_deref()),
+        request_id: change.request_id.clone(),
     };
     let changed = make(
         change,
@@ -171,6 +177,7 @@ pub fn pause(args: &PauseArgs) -> CliResult {
         from: args.from,
         until: args.until,
         actor: actor(change.actor.as_deref()),
+        request_id: change.request_id.clone(),
     };
     let changed = make(change, "pause", |engine| async move {
         engine.pause_subscription(&request).await
@@ -193,6 +200,7 @@ pub fn resume(args: &ResumeArgs) -> CliResult {
         subscription_id: change.id.clone(),
         on: args.on,
         actor: actor(change.actor.as_deref()),
+        request_id: change.request_id.clone(),
     };
     let changed = make(change, "resume", |engine| async move {
         engine.resume_subscription(&request).await
@@ -213,6 +221,7 @@ pub fn plan(args: &PlanArgs) -> CliResult {
         plan_id: args.plan.clone(),
         effective: args.effective,
         actor: actor(change.actor.as_deref()),
+        request_id: change.request_id.clone(),
     };
     let changed = make(change, "change the plan of", |engine| async move {
         engine.change_plan(&request).await

@@ -46,6 +46,10 @@ pub struct CorrectionArgs {
     /// Who makes it, for the audit trail (default: $USER).
     #[arg(long)]
     pub actor: Option<String>,
+    /// A key for the request (an Idempotency-Key): made again with the same key and arguments,
+    /// it answers what it answered and changes nothing; with other arguments, it is a conflict.
+    #[arg(long, value_name = "KEY")]
+    pub request_id: Option<String>,
     /// When it is made, an RFC 3339 instant (default: now). What the subscription owes up to
     /// then is issued first, as a billing run would.
     #[arg(long, value_name = "INSTANT", value_parser = crate::arguments::instant)]
@@ -149,6 +153,7 @@ fn release(args: &ReleaseArgs) -> CliResult {
         invoice_id: c.id.clone(),
         actor: actor(c.actor.as_deref()),
         reason: c.reason.clone(),
+        request_id: c.request_id.clone(),
     };
     let invoice = block_on(async {
         let engine = engine(c).await?;
@@ -178,6 +183,7 @@ fn void(args: &VoidArgs) -> CliResult {
         rebill: args.rebill,
         actor: actor(c.actor.as_deref()),
         reason: c.reason.clone(),
+        request_id: c.request_id.clone(),
     };
     let voided = block_on(async {
         let engine = engine(c).await?;
@@ -255,6 +261,7 @@ fn credit(args: &CreditArgs) -> CliResult {
             amount: args.amount.map(|a| minor(a, "--amount")).transpose()?,
             actor: actor(c.actor.as_deref()),
             reason: c.reason.clone(),
+            request_id: c.request_id.clone(),
         };
         engine
             .credit_invoice(&request)

@@ -305,6 +305,7 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
                 quantity: sub.quantity,
                 start_date: start,
                 actor: ACTOR.to_owned(),
+                request_id: None,
             })
             .await?;
     }
@@ -327,6 +328,7 @@ async fn bill_everything(path: &Path, model: &crate::model::ModelArgs) -> CliRes
             proration: Default::default(),
             effective: ai_billing::changes::Effective::Immediately,
             actor: ACTOR.to_owned(),
+            request_id: None,
         })
         .await?;
     let until = at_local(tz, date(2026, 7, 1), 6);

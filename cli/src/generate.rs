@@ -385,6 +385,7 @@ async fn subscription(
             quantity,
             start_date: start,
             actor: "generate".to_owned(),
+            request_id: None,
         })
         .await?;
     let end = start

@@ -73,6 +73,11 @@ pub struct CreateArgs {
     /// Who creates it, for the audit trail (default: $USER).
     #[arg(long)]
     pub actor: Option<String>,
+    /// A key for the request (an Idempotency-Key; the subscription's id without one): made
+    /// again with the same key and arguments, it answers what it answered and creates nothing;
+    /// with other arguments, it is a conflict.
+    #[arg(long, value_name = "KEY")]
+    pub request_id: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -173,6 +178,7 @@ fn create(args: &CreateArgs) -> CliResult {
                 quantity: args.quantity,
                 start_date: args.start,
                 actor: actor(args.actor.as_deref()),
+                request_id: args.request_id.clone(),
             })
             .await?)
     })?;
@@ -209,6 +215,7 @@ fn quantity(args: &QuantityArgs) -> CliResult {
         },
         effective: args.effective.unwrap_or(Effective::Immediately),
         actor: actor(change.actor.as_deref()),
+        request_id: change.request_id.clone(),
     };
     let (changed, credit_note) = block_on(async {
         let engine = crate::changes::engine(&change.db, &change.tax, change.at).await?;

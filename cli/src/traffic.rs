@@ -143,6 +143,7 @@ pub async fn make(engine: &Engine, sub: &Generated<'_>, rng: &mut Lcg) -> CliRes
                     account_id: sub.account_id.to_owned(),
                     subscription_id: sub.id.to_owned(),
                     actor: ACTOR.to_owned(),
+                    request_id: None,
                 };
                 let at = instant(sub.tz, back, rng);
                 let changed = at_instant(engine, at)
@@ -199,6 +200,7 @@ pub async fn make(engine: &Engine, sub: &Generated<'_>, rng: &mut Lcg) -> CliRes
                     subscription_id: sub.id.to_owned(),
                     on,
                     actor: ACTOR.to_owned(),
+                    request_id: None,
                 };
                 let at = instant(sub.tz, back, rng);
                 let changed = at_instant(engine, at)
@@ -225,6 +227,7 @@ pub async fn make(engine: &Engine, sub: &Generated<'_>, rng: &mut Lcg) -> CliRes
                 plan_id,
                 effective,
                 actor: ACTOR.to_owned(),
+                request_id: None,
             };
             let changed = at_instant(engine, at)
                 .change_plan(&request)
@@ -250,6 +253,7 @@ pub async fn make(engine: &Engine, sub: &Generated<'_>, rng: &mut Lcg) -> CliRes
                 proration: Proration::Prorate,
                 effective,
                 actor: ACTOR.to_owned(),
+                request_id: None,
             };
             let engine = at_instant(engine, at);
             let before = engine
@@ -302,6 +306,7 @@ async fn cancel(
         effective,
         credit_unused,
         actor: ACTOR.to_owned(),
+        request_id: None,
     };
     at_instant(engine, at)
         .cancel_subscription(&request)
@@ -322,6 +327,7 @@ async fn pause(
         from,
         until,
         actor: ACTOR.to_owned(),
+        request_id: None,
     };
     at_instant(engine, at)
         .pause_subscription(&request)

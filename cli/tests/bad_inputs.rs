@@ -108,11 +108,13 @@ fn engine_args(
             flag(&mut args, "plan", &request["plan_id"]);
             flag(&mut args, "quantity", &request["quantity"]);
             flag(&mut args, "start", &request["start_date"]);
+            flag(&mut args, "request-id", &request["request_id"]);
         }
         "update_subscription" => {
             flag(&mut args, "account", &request["account_id"]);
             flag(&mut args, "id", &request["subscription_id"]);
             flag(&mut args, "quantity", &request["quantity"]);
+            flag(&mut args, "request-id", &request["request_id"]);
         }
         "get_subscription" | "preview_next_invoice" => {
             flag(&mut args, "account", &request["account_id"]);
@@ -130,6 +132,7 @@ fn engine_args(
             flag(&mut args, "id", &request["invoice_id"]);
             flag(&mut args, "reason", &request["reason"]);
             flag(&mut args, "rebill", &request["rebill"]);
+            flag(&mut args, "request-id", &request["request_id"]);
             // The request's amounts are in cents; the command line takes the currency's unit.
             let major = |cents: &Value| {
                 cents

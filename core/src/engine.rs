@@ -33,6 +33,7 @@ mod events;
 mod late;
 pub mod period;
 mod plans;
+mod retries;
 mod run;
 mod settlement;
 mod step;

@@ -105,6 +105,7 @@ impl Fixture {
                 quantity: 1,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "admin".into(),
+                request_id: None,
             })
             .await
             .unwrap();
@@ -357,6 +358,7 @@ async fn the_agent_bills_the_first_invoice_at_creation_and_a_failure_creates_not
             quantity: 3,
             start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             actor: "admin".into(),
+            request_id: None,
         })
         .await
         .unwrap();
@@ -382,6 +384,7 @@ async fn the_agent_bills_the_first_invoice_at_creation_and_a_failure_creates_not
             quantity: 1,
             start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             actor: "admin".into(),
+            request_id: None,
         })
         .await
         .unwrap_err();

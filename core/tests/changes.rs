@@ -63,6 +63,7 @@ async fn subscribed(prompt: &str, rate: Option<&str>, quantity: u32, start: Naiv
             quantity,
             start_date: start,
             actor: "admin".into(),
+            request_id: None,
         })
         .await
         .unwrap();
@@ -145,6 +146,7 @@ impl Fixture {
                 effective,
                 credit_unused: true,
                 actor: "support".into(),
+                request_id: None,
             })
             .await
             .map(|_| ())
@@ -158,6 +160,7 @@ impl Fixture {
                 subscription_id: "sub".into(),
                 on,
                 actor: "support".into(),
+                request_id: None,
             })
             .await
             .map(|_| ())
@@ -172,6 +175,7 @@ impl Fixture {
                 from: pause.from,
                 until: pause.until,
                 actor: "support".into(),
+                request_id: None,
             })
             .await
             .map(|_| ())
@@ -346,6 +350,7 @@ async fn a_prorated_quantity_increase_is_a_line_on_the_next_invoice() {
             proration: Proration::Prorate,
             effective: Effective::Immediately,
             actor: "support".into(),
+            request_id: None,
         })
         .await
         .unwrap();
@@ -401,6 +406,7 @@ async fn changes_are_checked() {
             account_id: ACCOUNT.into(),
             subscription_id: "sub".into(),
             actor: "support".into(),
+            request_id: None,
         })
         .await
         .unwrap();
@@ -438,6 +444,7 @@ impl Fixture {
                 plan_id: "plan_2".into(),
                 effective,
                 actor: "support".into(),
+                request_id: None,
             })
             .await
             .unwrap();
@@ -623,6 +630,7 @@ impl MemoryStoreFixture {
                 quantity: 1,
                 start_date: start,
                 actor: "admin".into(),
+                request_id: None,
             })
             .await
             .unwrap();

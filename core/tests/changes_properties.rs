@@ -149,6 +149,7 @@ async fn scenario(billed_as: Billed, ops: Vec<(u8, Op)>) -> Result<(), TestCaseE
             quantity: 1,
             start_date: start,
             actor: "t".into(),
+            request_id: None,
         })
         .await
         .unwrap();
@@ -204,6 +205,7 @@ async fn scenario(billed_as: Billed, ops: Vec<(u8, Op)>) -> Result<(), TestCaseE
                         effective,
                         credit_unused: true,
                         actor: "t".into(),
+                        request_id: None,
                     })
                     .await;
                 if done.is_ok() {
@@ -222,6 +224,7 @@ async fn scenario(billed_as: Billed, ops: Vec<(u8, Op)>) -> Result<(), TestCaseE
                         account_id,
                         subscription_id,
                         actor: "t".into(),
+                        request_id: None,
                     })
                     .await;
                 if done.is_ok() {
@@ -240,6 +243,7 @@ async fn scenario(billed_as: Billed, ops: Vec<(u8, Op)>) -> Result<(), TestCaseE
                         from,
                         until,
                         actor: "t".into(),
+                        request_id: None,
                     })
                     .await;
                 if done.is_ok() {
@@ -254,6 +258,7 @@ async fn scenario(billed_as: Billed, ops: Vec<(u8, Op)>) -> Result<(), TestCaseE
                         subscription_id,
                         on,
                         actor: "t".into(),
+                        request_id: None,
                     })
                     .await;
                 if done.is_ok() {
@@ -282,6 +287,7 @@ async fn scenario(billed_as: Billed, ops: Vec<(u8, Op)>) -> Result<(), TestCaseE
                         },
                         effective: Effective::Immediately,
                         actor: "t".into(),
+                        request_id: None,
                     })
                     .await;
                 // In advance, the period holding today is billed: the next invoice is the next

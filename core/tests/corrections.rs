@@ -67,6 +67,7 @@ async fn fixture(mode: BillingMode, answers: &[String]) -> Fixture {
             quantity: 1,
             start_date: date(2026, 1, 1),
             actor: "admin".into(),
+            request_id: None,
         })
         .await
         .unwrap();
@@ -162,6 +163,7 @@ impl Fixture {
             rebill,
             actor: "alice".into(),
             reason: "wrong usage data".into(),
+            request_id: None,
         }
     }
 
@@ -176,6 +178,7 @@ impl Fixture {
             amount,
             actor: "bob".into(),
             reason: "missed deliveries".into(),
+            request_id: None,
         }
     }
 
@@ -365,6 +368,7 @@ async fn a_held_invoice_shows_both_answers_and_is_released_once() {
         invoice_id: JAN.into(),
         actor: "carol".into(),
         reason: "checked by hand".into(),
+        request_id: None,
     };
     let released = f.engine.release_invoice(&release).await.unwrap();
     assert_eq!(released.status, InvoiceStatus::Open);
@@ -407,6 +411,7 @@ async fn a_held_invoice_is_voided_with_its_revenue_reversed() {
         invoice_id: JAN.into(),
         actor: "carol".into(),
         reason: "too late".into(),
+        request_id: None,
     };
     let error = f.engine.release_invoice(&release).await.unwrap_err();
     assert_eq!(code(&error), "CONFLICT", "{error}");
@@ -563,6 +568,7 @@ async fn bad_requests_are_refused_with_stable_codes_and_write_nothing() {
         invoice_id: JAN.into(),
         actor: "carol".into(),
         reason: "not held".into(),
+        request_id: None,
     };
     let error = f.engine.release_invoice(&release).await.unwrap_err();
     assert_eq!(
@@ -625,6 +631,7 @@ async fn the_api_releases_voids_and_credits_through_json() {
             quantity: 1,
             start_date: (chrono::Utc::now() - chrono::Days::new(70)).date_naive(),
             actor: "admin".into(),
+            request_id: None,
         })
         .await
         .unwrap();

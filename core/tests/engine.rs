@@ -65,6 +65,7 @@ async fn subscribe(
             quantity,
             start_date: start,
             actor: "admin".into(),
+            request_id: None,
         })
         .await
 }
@@ -252,6 +253,7 @@ async fn a_quantity_change_applies_from_the_next_invoice_with_no_renewal() {
                 proration: Default::default(),
                 effective: ai_billing::changes::Effective::Immediately,
                 actor: "ops@example.com".into(),
+                request_id: None,
             })
             .await
             .unwrap();
@@ -617,6 +619,7 @@ async fn tax_follows_the_customer_and_the_site() {
                 quantity: 1,
                 start_date: date(2026, 1, 1),
                 actor: "admin".into(),
+                request_id: None,
             })
             .await
             .unwrap();
@@ -713,6 +716,7 @@ async fn jurisdiction_tax_stacks_by_address_with_exemption_and_inclusive_sites()
                 quantity: 1,
                 start_date: date(2026, 1, 1),
                 actor: "admin".into(),
+                request_id: None,
             })
             .await
             .unwrap();
@@ -781,6 +785,7 @@ async fn jurisdiction_tax_stacks_by_address_with_exemption_and_inclusive_sites()
             quantity: 1,
             start_date: date(2026, 1, 1),
             actor: "admin".into(),
+            request_id: None,
         })
         .await
         .unwrap();

@@ -62,6 +62,7 @@ async fn subscribed(prompt: &str, lookback: u32, rate: Option<&str>) -> Fixture 
             quantity: 1,
             start_date: date(2026, 1, 15),
             actor: "admin".into(),
+            request_id: None,
         })
         .await
         .unwrap();
@@ -403,6 +404,7 @@ async fn a_catch_up_run_settles_late_usage_once_and_after_a_plan_change_by_the_o
             plan_id: "other".into(),
             effective: ai_billing::changes::Effective::PeriodEnd,
             actor: "admin".into(),
+            request_id: None,
         })
         .await
         .unwrap();
@@ -437,6 +439,7 @@ async fn late_usage_of_a_prorated_period_keeps_its_served_days() {
             proration: Proration::Prorate,
             effective: ai_billing::changes::Effective::Immediately,
             actor: "admin".into(),
+            request_id: None,
         })
         .await
         .unwrap();
@@ -511,6 +514,7 @@ async fn void(f: &Fixture, invoice_id: String, rebill: bool) -> ai_billing::engi
             rebill,
             actor: "ops".into(),
             reason: "issued on wrong data".into(),
+            request_id: None,
         })
         .await
         .unwrap()

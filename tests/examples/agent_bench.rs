@@ -104,6 +104,7 @@ async fn setup() -> (Arc<dyn Store>, Engine) {
                 quantity: 1 + i % 5,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "bench".into(),
+                request_id: None,
             })
             .await
             .expect("create a subscription");

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use ai_billing::audit::AuditEvent;
 use ai_billing::store::{
     AuditOutbox, BillingState, ClaimedPage, CommitOutcome, DueQuery, FeedPage, FeedQuery,
-    FixtureStore, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, StoreStats,
-    SubscriptionCommit, UsageFixtures, UsageRequest, UsageSource, WebhookEndpoints,
+    FixtureStore, IdempotencyRecord, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
+    StoreStats, SubscriptionCommit, UsageFixtures, UsageRequest, UsageSource, WebhookEndpoints,
 };
 use ai_billing::subscription::{Customer, Subscription};
 use ai_billing::usage::{PeriodUsage, Return, Shipment};
@@ -167,6 +167,18 @@ impl BillingState for FaultyStore {
         self.gate(
             "insert_subscription",
             self.inner.insert_subscription(request),
+        )
+        .await
+    }
+
+    async fn idempotency_record(
+        &self,
+        account_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
+        self.gate(
+            "idempotency_record",
+            self.inner.idempotency_record(account_id, key),
         )
         .await
     }

@@ -110,6 +110,7 @@ impl Fixture {
                 quantity,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "admin".into(),
+                request_id: None,
             })
             .await
             .unwrap();

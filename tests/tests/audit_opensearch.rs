@@ -315,6 +315,7 @@ async fn billing_runs_through_an_outage_and_the_trail_arrives_whole() {
                 quantity: 1 + n % 3,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
                 actor: "admin".into(),
+                request_id: None,
             })
             .await
             .unwrap();

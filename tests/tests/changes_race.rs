@@ -102,6 +102,7 @@ async fn set_up(store: Arc<dyn FixtureStore>) -> (Engine, Arc<FixedClock>) {
                 start_date: NaiveDate::from_ymd_opt(2025, 11, 1).unwrap()
                     + Days::new((i * 7 % 90) as u64),
                 actor: "race".into(),
+                request_id: None,
             })
             .await
             .unwrap();
@@ -124,6 +125,7 @@ async fn change(engine: &Engine, i: usize) {
                 effective: Effective::Immediately,
                 credit_unused: true,
                 actor,
+                request_id: None,
             })
             .await
             .map(drop),
@@ -134,6 +136,7 @@ async fn change(engine: &Engine, i: usize) {
                 effective: Effective::On(date(2, 20)),
                 credit_unused: i.is_multiple_of(2),
                 actor,
+                request_id: None,
             })
             .await
             .map(drop),
@@ -144,6 +147,7 @@ async fn change(engine: &Engine, i: usize) {
                 from: date(2, 10),
                 until: Some(date(3, 25)),
                 actor,
+                request_id: None,
             })
             .await
             .map(drop),
@@ -154,6 +158,7 @@ async fn change(engine: &Engine, i: usize) {
                 plan_id: "plan_step".into(),
                 effective: Effective::Immediately,
                 actor,
+                request_id: None,
             })
             .await
             .map(drop),
@@ -164,6 +169,7 @@ async fn change(engine: &Engine, i: usize) {
                 plan_id: "plan_step".into(),
                 effective: Effective::PeriodEnd,
                 actor,
+                request_id: None,
             })
             .await
             .map(drop),

@@ -114,6 +114,7 @@ async fn set_up(
                 quantity: 1,
                 start_date: jan(1),
                 actor: "race".into(),
+                request_id: None,
             })
             .await
             .unwrap();
@@ -192,6 +193,7 @@ async fn void_and_rebill_racing_a_run(store: Arc<dyn FixtureStore>) {
                         rebill: true,
                         actor: "race".into(),
                         reason: "re-billed in a race".into(),
+                        request_id: None,
                     })
                     .await
                     .unwrap_or_else(|error| panic!("void of {}: {error}", sub(i)))
@@ -265,6 +267,7 @@ async fn two_credits_racing_on_one_invoice(store: Arc<dyn FixtureStore>) {
                         amount: Some(2000),
                         actor: format!("agent_{}", k % 2),
                         reason: "a complaint, twice".into(),
+                        request_id: None,
                     })
                     .await
             })
@@ -321,6 +324,7 @@ async fn two_releases_racing_on_one_held_invoice(store: Arc<dyn FixtureStore>) {
                         invoice_id: invoice_id(&sub(k / 2), jan(1)),
                         actor: format!("reviewer_{}", k % 2),
                         reason: "checked".into(),
+                        request_id: None,
                     })
                     .await
             })

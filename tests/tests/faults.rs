@@ -82,6 +82,7 @@ async fn set_up(store: Arc<dyn FixtureStore>) -> Arc<FixedClock> {
                 quantity: *quantity,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
                 actor: "admin".into(),
+                request_id: None,
             })
             .await
             .unwrap();
@@ -367,6 +368,7 @@ async fn cancel_seats(
             effective: Effective::Immediately,
             credit_unused: true,
             actor: "admin".into(),
+            request_id: None,
         })
         .await
 }

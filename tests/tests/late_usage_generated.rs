@@ -151,6 +151,7 @@ async fn bill(data: &DataSet, with_late: bool) -> (BTreeMap<String, i64>, usize)
                 quantity: *quantity,
                 start_date: *start,
                 actor: "test".into(),
+                request_id: None,
             })
             .await
             .unwrap();

@@ -172,6 +172,7 @@ async fn concurrent_creates_quantity_changes_and_runs_keep_every_invariant() {
                         quantity,
                         start_date: start,
                         actor: format!("creator_{creator}"),
+                        request_id: None,
                     })
                     .await
                     .unwrap();
@@ -209,6 +210,7 @@ async fn concurrent_creates_quantity_changes_and_runs_keep_every_invariant() {
                         proration: Default::default(),
                         effective: ai_billing::changes::Effective::Immediately,
                         actor: format!("changer_{changer}"),
+                        request_id: None,
                     })
                     .await;
                 match changed {

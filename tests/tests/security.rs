@@ -97,6 +97,7 @@ async fn subscribed(
             quantity: 1,
             start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             actor: actor.into(),
+            request_id: None,
         })
         .await
         .unwrap();

@@ -80,6 +80,7 @@ conformance!(
     check_credit_notes,
     check_commit_claimed_credit_notes,
     check_invoice_corrections,
+    check_idempotency_records,
     check_listings,
     check_feed,
     check_feed_while_writers_race,
@@ -176,6 +177,7 @@ async fn two_pools_committing_over_one_revision_commit_once() {
             subscription: subscription(1),
             invoice: None,
             events: Vec::new(),
+            idempotency: None,
         })
         .await
         .unwrap();
@@ -196,6 +198,7 @@ async fn two_pools_committing_over_one_revision_commit_once() {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: Vec::new(),
+            idempotency: None,
         };
         let (a, b) = (change(2), change(3));
         let barrier = Arc::new(tokio::sync::Barrier::new(2));
@@ -435,6 +438,7 @@ async fn corrupt_rows_are_storage_errors() {
             subscription: subscription(1),
             invoice: None,
             events: Vec::new(),
+            idempotency: None,
         })
         .await
         .unwrap();
@@ -498,6 +502,7 @@ async fn claims_of_two_pools_never_share_a_subscription() {
                 subscription: sub,
                 invoice: None,
                 events: Vec::new(),
+                idempotency: None,
             })
             .await
             .unwrap();
@@ -546,6 +551,7 @@ async fn claims_of_two_pools_never_share_a_subscription() {
                 invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: Vec::new(),
+                idempotency: None,
             }
         })
         .collect();
@@ -594,6 +600,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
             subscription: sub.clone(),
             invoice: None,
             events: Vec::new(),
+            idempotency: None,
         })
         .await
         .unwrap();
@@ -609,6 +616,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
         invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: Vec::new(),
+        idempotency: None,
     };
     let plain = next(&sub, Default::default());
     let page = store

@@ -230,6 +230,7 @@ async fn setup(store: &SqliteStore) -> Subscription {
             subscription: sub.clone(),
             invoice: None,
             events: vec![event(SubjectKind::Subscription, "sub_1", Some("c_1"))],
+            idempotency: None,
         })
         .await
         .unwrap();
@@ -249,6 +250,7 @@ fn renewal(sub: &Subscription, period_start: NaiveDate, tag: &str) -> Subscripti
         credit_notes: Vec::new(),
         events: vec![event(SubjectKind::Invoice, tag, Some(tag))],
         subscription: next,
+        idempotency: None,
     }
 }
 
@@ -736,6 +738,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
         invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: Vec::new(),
+        idempotency: None,
     };
     assert_eq!(
         store.commit(&pause).await.unwrap(),
@@ -764,6 +767,7 @@ async fn a_subscription_nothing_changed_stores_no_changes() {
         invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: Vec::new(),
+        idempotency: None,
     };
     assert_eq!(
         store.commit(&resume).await.unwrap(),

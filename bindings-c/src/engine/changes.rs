@@ -3,7 +3,10 @@
 //! JSON-in, JSON-out function each, made as the engine's other operations are (`call`).
 //!
 //! Every change first issues what the subscription owes up to now (billing runs come first),
-//! then applies; its dates are local dates in the account's zone, never before today.
+//! then applies; its dates are local dates in the account's zone, never before today. Each
+//! request takes an optional `"request_id"` (the platform's Idempotency-Key): sent again with
+//! the same key and body, it answers the first answer and writes nothing; another body gives
+//! `AI_BILLING_CONFLICT`.
 
 use std::ffi::c_char;
 
@@ -13,7 +16,8 @@ use super::{ai_billing_engine, call};
 use crate::error::ai_billing_result;
 
 /// Cancels a subscription. Request: `{"account_id":"acct_1","subscription_id":"sub_1",
-/// "effective":"immediately","credit_unused":true,"actor":"ops"}` (only the ids are required).
+/// "effective":"immediately","credit_unused":true,"actor":"ops","request_id":"r1"}` (only the
+/// ids are required; a retry with the same `request_id` and body answers the first answer).
 /// `effective`: `period_end` (the default: the current period is the last), `immediately` (the
 /// next local midnight) or a local date `YYYY-MM-DD`; a date before today gives
 /// `AI_BILLING_INVALID_INPUT` naming `cancel.effective`. The unserved days of a period billed in

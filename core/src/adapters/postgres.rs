@@ -34,9 +34,9 @@ use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
     AuditOutbox, BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, CustomerQuery,
-    DueQuery, FeedPage, FeedQuery, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery,
-    StoreStats, SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
-    check_event_batch, check_plan_id, invoice_exists, subscription_exists,
+    DueQuery, FeedPage, FeedQuery, IdempotencyRecord, InvoiceQuery, NewSubscription, PlanListQuery,
+    PlanQuery, StoreStats, SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest,
+    UsageSource, check_event_batch, check_plan_id, invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 use crate::usage::{PeriodUsage, Return, Shipment};
@@ -49,6 +49,7 @@ mod credit_notes;
 mod error;
 mod events;
 mod feed;
+mod idempotency;
 mod invoices;
 mod listing;
 mod usage;
@@ -58,6 +59,7 @@ use commits::commit_one;
 use credit_notes::select_credit_notes;
 use error::{PgError, is_foreign_key_violation, storage, storage_error};
 use events::insert_events;
+use idempotency::{insert_record, select_record};
 use invoices::{Inserted, insert_invoice, select_invoices};
 
 /// The pool size [`PostgresStore::connect`] uses: enough for a billing run's concurrency and a
@@ -490,46 +492,27 @@ impl BillingState for PostgresStore {
     }
 
     async fn insert_subscription(&self, request: &NewSubscription) -> Result<()> {
-        let subscription = &request.subscription;
         let mut tx = self.begin("create a subscription").await?;
-        require_account(&mut tx, &subscription.account_id).await?;
-        let customer_exists: bool = sqlx::query_scalar(CUSTOMER_EXISTS)
-            .bind(&subscription.account_id)
-            .bind(&subscription.customer_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(storage(format!(
-                "reading customer {:?}",
-                subscription.customer_id
-            )))?;
-        if !customer_exists {
-            return Err(Error::not_found(
-                "customer",
-                subscription.customer_id.clone(),
-            ));
+        match write_subscription(&mut tx, request).await {
+            Ok(()) => tx
+                .commit()
+                .await
+                .map_err(storage("committing a subscription")),
+            Err(error) => {
+                // Rolled back now, not when the pool next uses the connection: a refused
+                // creation (a key or an id taken by a twin) holds no transaction open.
+                let _ = tx.rollback().await;
+                Err(error)
+            }
         }
-        let written = bind_subscription(sqlx::query(INSERT_SUBSCRIPTION), subscription)?
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|error| {
-                if is_foreign_key_violation(&error) {
-                    Error::not_found("customer", subscription.customer_id.clone())
-                } else {
-                    storage(format!("writing subscription {:?}", subscription.id))(error)
-                }
-            })?;
-        if written.is_none() {
-            return Err(subscription_exists(subscription));
-        }
-        if let Some(invoice) = &request.invoice
-            && insert_invoice(&mut tx, invoice).await? == Inserted::Exists
-        {
-            return Err(invoice_exists(invoice));
-        }
-        insert_events(&mut tx, &request.events).await?;
-        tx.commit()
-            .await
-            .map_err(storage("committing a subscription"))
+    }
+
+    async fn idempotency_record(
+        &self,
+        account_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
+        select_record(&self.pool, account_id, key).await
     }
 
     async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>> {
@@ -791,6 +774,50 @@ impl UsageFixtures for PostgresStore {
     ) -> Result<()> {
         usage::insert_returns(&self.pool, account_id, customer_id, rows).await
     }
+}
+
+/// The writes of [`BillingState::insert_subscription`] in `tx`; the caller commits or rolls back.
+async fn write_subscription(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    request: &NewSubscription,
+) -> Result<()> {
+    let subscription = &request.subscription;
+    require_account(tx, &subscription.account_id).await?;
+    let customer_exists: bool = sqlx::query_scalar(CUSTOMER_EXISTS)
+        .bind(&subscription.account_id)
+        .bind(&subscription.customer_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(storage(format!(
+            "reading customer {:?}",
+            subscription.customer_id
+        )))?;
+    if !customer_exists {
+        return Err(Error::not_found(
+            "customer",
+            subscription.customer_id.clone(),
+        ));
+    }
+    let written = bind_subscription(sqlx::query(INSERT_SUBSCRIPTION), subscription)?
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|error| {
+            if is_foreign_key_violation(&error) {
+                Error::not_found("customer", subscription.customer_id.clone())
+            } else {
+                storage(format!("writing subscription {:?}", subscription.id))(error)
+            }
+        })?;
+    if written.is_none() {
+        return Err(subscription_exists(subscription));
+    }
+    if let Some(invoice) = &request.invoice
+        && insert_invoice(tx, invoice).await? == Inserted::Exists
+    {
+        return Err(invoice_exists(invoice));
+    }
+    insert_events(tx, &request.events).await?;
+    insert_record(tx, request.idempotency.as_ref()).await
 }
 
 #[cfg(test)]

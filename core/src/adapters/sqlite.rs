@@ -34,6 +34,7 @@ use crate::error::{Error, Result};
 mod commits;
 mod credit_notes;
 mod filters;
+mod idempotency;
 mod json_rows;
 mod outbox;
 mod rows;

@@ -597,6 +597,7 @@ async fn bill_scenario(
             quantity: scenario.subscription.quantity.get(),
             start_date: start,
             actor: ACTOR.to_owned(),
+            request_id: None,
         })
         .await?;
 
@@ -726,6 +727,7 @@ async fn apply_change(
                 effective: cancel.effective,
                 credit_unused: cancel.credit_unused,
                 actor: ACTOR.to_owned(),
+                request_id: None,
             })
             .await
             .map(drop),
@@ -734,6 +736,7 @@ async fn apply_change(
                 account_id,
                 subscription_id,
                 actor: ACTOR.to_owned(),
+                request_id: None,
             })
             .await
             .map(drop),
@@ -744,6 +747,7 @@ async fn apply_change(
                 from: pause.from,
                 until: pause.until,
                 actor: ACTOR.to_owned(),
+                request_id: None,
             })
             .await
             .map(drop),
@@ -753,6 +757,7 @@ async fn apply_change(
                 subscription_id,
                 on: resume.on,
                 actor: ACTOR.to_owned(),
+                request_id: None,
             })
             .await
             .map(drop),
@@ -764,6 +769,7 @@ async fn apply_change(
                 proration: quantity.proration,
                 effective: quantity.effective,
                 actor: ACTOR.to_owned(),
+                request_id: None,
             })
             .await
             .map(drop),
@@ -788,6 +794,7 @@ async fn apply_change(
                     plan_id,
                     effective: plan.effective,
                     actor: ACTOR.to_owned(),
+                    request_id: None,
                 })
                 .await
                 .map(drop)

@@ -23,12 +23,15 @@ use crate::pricing::InvoiceTiming;
 use crate::store::{CommitOutcome, CreditNoteQuery, InvoiceQuery, PlanQuery, SubscriptionCommit};
 use crate::subscription::{InvoiceStatus, Subscription, SubscriptionStatus};
 
+use super::retries::{Keyed, Replayable};
 use super::settlement::{ChangeTold, settle_change};
 use super::step::{self, Terms};
 use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, check_id, events, wait_busy};
 
 /// A cancellation.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct CancelSubscription {
     /// The account.
@@ -45,10 +48,17 @@ pub struct CancelSubscription {
     /// Who cancels, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, a retry is a new request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// Withdrawing a cancellation that has not taken effect.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawCancel {
     /// The account.
@@ -58,10 +68,17 @@ pub struct WithdrawCancel {
     /// Who withdraws it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, a retry is a new request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A pause (vacation hold).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct PauseSubscription {
     /// The account.
@@ -76,10 +93,17 @@ pub struct PauseSubscription {
     /// Who pauses it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, a retry is a new request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// Ending a pause.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ResumeSubscription {
     /// The account.
@@ -92,10 +116,17 @@ pub struct ResumeSubscription {
     /// Who resumes it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, a retry is a new request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A plan change.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePlan {
     /// The account.
@@ -112,6 +143,11 @@ pub struct ChangePlan {
     /// Who changes it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, a retry is a new request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// How a quantity change bills the period it falls in.
@@ -188,6 +224,12 @@ impl Engine {
         &self,
         request: &CancelSubscription,
     ) -> Result<ChangedSubscription> {
+        let keyed = Keyed::by_request_id(
+            "cancel_subscription",
+            &request.account_id,
+            request.request_id.as_deref(),
+            request,
+        )?;
         let change = Change::Cancel {
             effective: request.effective,
             credit_unused: request.credit_unused,
@@ -197,6 +239,7 @@ impl Engine {
             &request.subscription_id,
             &request.actor,
             change,
+            keyed.as_ref(),
         )
         .await
     }
@@ -204,11 +247,18 @@ impl Engine {
     /// Withdraws a cancellation before it takes effect ([`WithdrawCancel`]).
     #[tracing::instrument(name = "withdraw_cancel", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, actor = %request.actor))]
     pub async fn withdraw_cancel(&self, request: &WithdrawCancel) -> Result<ChangedSubscription> {
+        let keyed = Keyed::by_request_id(
+            "withdraw_cancel",
+            &request.account_id,
+            request.request_id.as_deref(),
+            request,
+        )?;
         self.change(
             &request.account_id,
             &request.subscription_id,
             &request.actor,
             Change::WithdrawCancel,
+            keyed.as_ref(),
         )
         .await
     }
@@ -220,6 +270,12 @@ impl Engine {
         &self,
         request: &PauseSubscription,
     ) -> Result<ChangedSubscription> {
+        let keyed = Keyed::by_request_id(
+            "pause_subscription",
+            &request.account_id,
+            request.request_id.as_deref(),
+            request,
+        )?;
         let pause = Pause {
             from: request.from,
             until: request.until,
@@ -229,6 +285,7 @@ impl Engine {
             &request.subscription_id,
             &request.actor,
             Change::Pause(pause),
+            keyed.as_ref(),
         )
         .await
     }
@@ -239,11 +296,18 @@ impl Engine {
         &self,
         request: &ResumeSubscription,
     ) -> Result<ChangedSubscription> {
+        let keyed = Keyed::by_request_id(
+            "resume_subscription",
+            &request.account_id,
+            request.request_id.as_deref(),
+            request,
+        )?;
         self.change(
             &request.account_id,
             &request.subscription_id,
             &request.actor,
             Change::Resume(request.on),
+            keyed.as_ref(),
         )
         .await
     }
@@ -252,6 +316,12 @@ impl Engine {
     /// input.
     #[tracing::instrument(name = "change_plan", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, plan_id = %request.plan_id, actor = %request.actor))]
     pub async fn change_plan(&self, request: &ChangePlan) -> Result<ChangedSubscription> {
+        let keyed = Keyed::by_request_id(
+            "change_plan",
+            &request.account_id,
+            request.request_id.as_deref(),
+            request,
+        )?;
         check_id("plan.id", &request.plan_id)?;
         let plan = self
             .latest_plan(&request.account_id, &request.plan_id)
@@ -265,6 +335,7 @@ impl Engine {
             &request.subscription_id,
             &request.actor,
             change,
+            keyed.as_ref(),
         )
         .await
     }
@@ -283,11 +354,36 @@ impl Engine {
         subscription_id: &str,
         actor: &str,
         change: Change,
+        keyed: Option<&Keyed>,
+    ) -> Result<ChangedSubscription> {
+        match self
+            .change_keyed(account_id, subscription_id, actor, change, keyed)
+            .await
+        {
+            Ok(changed) => Ok(changed),
+            // A twin that made it meanwhile answers (its key refused this write, or its change
+            // made this one impossible).
+            Err(error) => self.replayed_after(keyed, error).await,
+        }
+    }
+
+    /// [`Engine::change`], each attempt first looking for the request's record (an earlier
+    /// request, or a twin that committed while this one was computed, answers).
+    async fn change_keyed(
+        &self,
+        account_id: &str,
+        subscription_id: &str,
+        actor: &str,
+        change: Change,
+        keyed: Option<&Keyed>,
     ) -> Result<ChangedSubscription> {
         let since = std::time::Instant::now();
         let mut attempts = 0;
         let mut busy = 0;
         while attempts < MAX_ATTEMPTS {
+            if let Some(answer) = self.replayed(keyed).await? {
+                return Ok(answer);
+            }
             let now = self.clock.now();
             // Billing runs come first.
             self.renew_subscription(account_id, subscription_id, now)
@@ -383,24 +479,27 @@ impl Engine {
                     .iter()
                     .map(|note| events::credit_note_event(note, &trail)),
             );
+            let changed = ChangedSubscription {
+                subscription: next,
+                credit_note,
+            };
+            let idempotency = keyed
+                .map(|keyed| keyed.record(&changed.receipt(), now))
+                .transpose()?;
             let outcome = self
                 .store
                 .commit(&SubscriptionCommit {
                     expected_revision: current.revision,
-                    subscription: next.clone(),
+                    subscription: changed.subscription.clone(),
                     invoice: None,
                     invoice_status: Vec::new(),
-                    credit_notes: credit_note.iter().cloned().collect(),
+                    credit_notes: changed.credit_note.iter().cloned().collect(),
                     events: audit,
+                    idempotency,
                 })
                 .await?;
             match outcome {
-                CommitOutcome::Committed => {
-                    return Ok(ChangedSubscription {
-                        subscription: next,
-                        credit_note,
-                    });
-                }
+                CommitOutcome::Committed => return Ok(changed),
                 // A run's page holds it: wait for the page, which is no conflict.
                 CommitOutcome::Busy if wait_busy(since, busy).await => busy += 1,
                 _ => attempts += 1,

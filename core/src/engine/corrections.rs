@@ -25,6 +25,7 @@ use crate::store::{
 };
 use crate::subscription::{InvoiceStatus, Subscription, invoice_subscription_id};
 
+use super::retries::{Keyed, Receipt, Replayable};
 use super::{Engine, MAX_ATTEMPTS, api_actor, check_id, events, wait_busy};
 
 mod credit;
@@ -35,7 +36,9 @@ use credit::{Chosen, manual_credit};
 /// Releasing a held invoice: it is issued as the program computed it (a held invoice already
 /// carries the program's lines). An invoice that is not held (released already, issued, or
 /// void) is [`Error::Conflict`] naming its status: releasing twice issues it once.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseInvoice {
     /// The account.
@@ -47,12 +50,19 @@ pub struct ReleaseInvoice {
     pub actor: String,
     /// Why, for the audit trail (required).
     pub reason: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, a retry is a new request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// Voiding a held or open invoice: it becomes `void` and its revenue schedule is reversed. With
 /// `rebill`, the same commit bills its period again from the current data (a new invoice, a new
 /// id). An invoice with credit notes against it is [`Error::Conflict`] naming them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct VoidInvoice {
     /// The account.
@@ -68,13 +78,20 @@ pub struct VoidInvoice {
     pub actor: String,
     /// Why, for the audit trail (required).
     pub reason: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, a retry is a new request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A manual credit note on an open invoice: chosen `lines`, or an `amount` spread over the lines
 /// by what each has left (exactly one of the two). Never more than is left to credit: the
 /// invoice's subtotal (and total) less every credit note against it, each line likewise. Tax at
 /// the invoice's rates; the revenue of the credited share reversed over the days it concerns.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct CreditInvoice {
     /// The account.
@@ -92,10 +109,17 @@ pub struct CreditInvoice {
     pub actor: String,
     /// Why, for the audit trail (required).
     pub reason: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, a retry is a new request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// One line credited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct CreditLine {
     /// The line's number on the invoice, from 1.
@@ -160,17 +184,37 @@ enum Answer {
     Credited(Box<CreditNote>),
 }
 
+impl Answer {
+    /// What a keyed correction's record keeps of its answer.
+    fn receipt(&self) -> Receipt {
+        match self {
+            Answer::Released(invoice) => invoice.receipt(),
+            Answer::Voided(voided) => voided.receipt(),
+            Answer::Credited(note) => note.receipt(),
+        }
+    }
+}
+
 impl Engine {
     /// Releases a held invoice ([`ReleaseInvoice`]).
     #[tracing::instrument(name = "release_invoice", skip_all, fields(account_id = %request.account_id, invoice_id = %request.invoice_id, actor = %request.actor))]
     pub async fn release_invoice(&self, request: &ReleaseInvoice) -> Result<IssuedInvoice> {
+        let keyed = Keyed::by_request_id(
+            "release_invoice",
+            &request.account_id,
+            request.request_id.as_deref(),
+            request,
+        )?;
         let asked = Asked {
             account_id: &request.account_id,
             invoice_id: &request.invoice_id,
             actor: &request.actor,
             reason: &request.reason,
         };
-        match self.correct(&asked, Correction::Release).await? {
+        match self
+            .correct(&asked, Correction::Release, keyed.as_ref())
+            .await?
+        {
             Answer::Released(invoice) => Ok(*invoice),
             _ => Err(Error::overflow("the answer of a release")),
         }
@@ -179,6 +223,12 @@ impl Engine {
     /// Voids an invoice, and bills its period again when asked ([`VoidInvoice`]).
     #[tracing::instrument(name = "void_invoice", skip_all, fields(account_id = %request.account_id, invoice_id = %request.invoice_id, actor = %request.actor, rebill = request.rebill))]
     pub async fn void_invoice(&self, request: &VoidInvoice) -> Result<VoidedInvoice> {
+        let keyed = Keyed::by_request_id(
+            "void_invoice",
+            &request.account_id,
+            request.request_id.as_deref(),
+            request,
+        )?;
         let asked = Asked {
             account_id: &request.account_id,
             invoice_id: &request.invoice_id,
@@ -188,7 +238,7 @@ impl Engine {
         let correction = Correction::Void {
             rebill: request.rebill,
         };
-        match self.correct(&asked, correction).await? {
+        match self.correct(&asked, correction, keyed.as_ref()).await? {
             Answer::Voided(voided) => Ok(*voided),
             _ => Err(Error::overflow("the answer of a void")),
         }
@@ -197,6 +247,12 @@ impl Engine {
     /// Issues a manual credit note on an open invoice ([`CreditInvoice`]).
     #[tracing::instrument(name = "credit_invoice", skip_all, fields(account_id = %request.account_id, invoice_id = %request.invoice_id, actor = %request.actor))]
     pub async fn credit_invoice(&self, request: &CreditInvoice) -> Result<CreditNote> {
+        let keyed = Keyed::by_request_id(
+            "credit_invoice",
+            &request.account_id,
+            request.request_id.as_deref(),
+            request,
+        )?;
         let chosen = match (request.lines.as_slice(), request.amount) {
             ([], Some(amount)) => Chosen::Amount(amount),
             (lines @ [_, ..], None) => Chosen::Lines(lines),
@@ -219,7 +275,10 @@ impl Engine {
             actor: &request.actor,
             reason: &request.reason,
         };
-        match self.correct(&asked, Correction::Credit(chosen)).await? {
+        match self
+            .correct(&asked, Correction::Credit(chosen), keyed.as_ref())
+            .await?
+        {
             Answer::Credited(note) => Ok(*note),
             _ => Err(Error::overflow("the answer of a credit")),
         }
@@ -228,7 +287,53 @@ impl Engine {
     /// Makes `correction` of an invoice now: issues what its subscription owes up to now,
     /// computes the correction on what is stored, and writes it over the subscription's
     /// revision (again on the new state when another writer got there first).
-    async fn correct(&self, asked: &Asked<'_>, correction: Correction<'_>) -> Result<Answer> {
+    async fn correct(
+        &self,
+        asked: &Asked<'_>,
+        correction: Correction<'_>,
+        keyed: Option<&Keyed>,
+    ) -> Result<Answer> {
+        match self.correct_keyed(asked, correction, keyed).await {
+            Ok(answer) => Ok(answer),
+            // A twin that made it meanwhile answers (its key refused this write, or its
+            // correction made this one impossible: a release finding the invoice open).
+            Err(error) => match self.replayed_answer(correction, keyed).await? {
+                Some(answer) => Ok(answer),
+                None => Err(error),
+            },
+        }
+    }
+
+    /// The answer of the request made earlier under `keyed`'s key, as [`Engine::replayed`]
+    /// gives it, for the kind of `correction`.
+    async fn replayed_answer(
+        &self,
+        correction: Correction<'_>,
+        keyed: Option<&Keyed>,
+    ) -> Result<Option<Answer>> {
+        Ok(match correction {
+            Correction::Release => self
+                .replayed(keyed)
+                .await?
+                .map(|invoice| Answer::Released(Box::new(invoice))),
+            Correction::Void { .. } => self
+                .replayed(keyed)
+                .await?
+                .map(|voided| Answer::Voided(Box::new(voided))),
+            Correction::Credit(_) => self
+                .replayed(keyed)
+                .await?
+                .map(|note| Answer::Credited(Box::new(note))),
+        })
+    }
+
+    /// [`Engine::correct`], each attempt first looking for the request's record.
+    async fn correct_keyed(
+        &self,
+        asked: &Asked<'_>,
+        correction: Correction<'_>,
+        keyed: Option<&Keyed>,
+    ) -> Result<Answer> {
         check_id("account.id", asked.account_id)?;
         check_id("invoice.id", asked.invoice_id)?;
         check_id("actor", asked.actor)?;
@@ -244,10 +349,16 @@ impl Engine {
         let mut attempts = 0;
         let mut busy = 0;
         while attempts < MAX_ATTEMPTS {
+            if let Some(answer) = self.replayed_answer(correction, keyed).await? {
+                return Ok(answer);
+            }
             let now = self.clock.now();
             let found = self.find(asked, subscription_id, now).await?;
             let expected_revision = found.subscription.revision;
             let made = self.make(asked, &found, correction, now).await?;
+            let idempotency = keyed
+                .map(|keyed| keyed.record(&made.answer.receipt(), now))
+                .transpose()?;
             let outcome = self
                 .store
                 .commit(&SubscriptionCommit {
@@ -257,6 +368,7 @@ impl Engine {
                     invoice_status: made.status,
                     credit_notes: made.credit_note.into_iter().collect(),
                     events: made.events,
+                    idempotency,
                 })
                 .await?;
             match outcome {

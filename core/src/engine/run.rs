@@ -910,6 +910,7 @@ mod tests {
                 quantity: 1,
                 start_date: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
                 actor: "test".into(),
+                request_id: None,
             })
             .await
             .unwrap();
@@ -948,6 +949,7 @@ mod tests {
                 proration: Default::default(),
                 effective: crate::changes::Effective::Immediately,
                 actor: "test".into(),
+                request_id: None,
             })
             .await
             .unwrap();

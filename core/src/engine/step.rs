@@ -570,6 +570,7 @@ impl Settled {
             invoice_status: Vec::new(),
             credit_notes: self.credit_notes,
             events: self.events,
+            idempotency: None,
         }
     }
 }
@@ -701,6 +702,7 @@ pub(crate) fn close_commit(renewal: &Renewal, trail: &Trail<'_>) -> Subscription
         invoice_status: Vec::new(),
         credit_notes: Vec::new(),
         events: vec![event],
+        idempotency: None,
     }
 }
 

@@ -17,11 +17,14 @@ use super::MAX_QUANTITY;
 use super::cache::RunCache;
 use super::changes::{Change, Proration};
 use super::late::{self, Late};
+use super::retries::{Keyed, Replayable};
 use super::step::{self, Renewal, Terms};
 use super::{Engine, Quantity, api_actor, check_id, events};
 
 /// A subscription to create.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSubscription {
     /// The account.
@@ -42,6 +45,11 @@ pub struct CreateSubscription {
     /// Who creates it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, the subscription's id keys it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A created subscription and its first invoice, if it was billed at creation.
@@ -55,7 +63,9 @@ pub struct CreatedSubscription {
 }
 
 /// A quantity change.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeQuantity {
     /// The account.
@@ -77,6 +87,11 @@ pub struct ChangeQuantity {
     /// Who changes it, for the audit trail (`api` when absent).
     #[serde(default = "api_actor")]
     pub actor: String,
+    /// The caller's key for this request (the platform's Idempotency-Key): made again with the
+    /// same key and body, it answers what it answered the first time and writes nothing new;
+    /// with another body, it is `CONFLICT`. Without one, a retry is a new request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 fn immediately() -> Effective {
@@ -102,6 +117,15 @@ impl Engine {
         check_id("subscription.id", &request.id)?;
         check_id("subscription.customer_id", &request.customer_id)?;
         crate::calendar::check_start_date("subscription.start_date", request.start_date)?;
+        let keyed = Keyed::creation(
+            &request.account_id,
+            &request.id,
+            request.request_id.as_deref(),
+            request,
+        )?;
+        if let Some(answer) = self.replayed(Some(&keyed)).await? {
+            return Ok(answer);
+        }
         let account = self.account(&request.account_id).await?;
         let customer = self.customer(&account.id, &request.customer_id).await?;
         let plan = self.latest_plan(&account.id, &request.plan_id).await?;
@@ -213,17 +237,24 @@ impl Engine {
             subscription.revision = 1;
             invoice = Some(settled.invoice);
         }
-        self.store
-            .insert_subscription(&NewSubscription {
-                subscription: subscription.clone(),
-                invoice: invoice.clone(),
-                events,
-            })
-            .await?;
-        Ok(CreatedSubscription {
+        let created = CreatedSubscription {
             subscription,
             invoice,
-        })
+        };
+        let written = self
+            .store
+            .insert_subscription(&NewSubscription {
+                subscription: created.subscription.clone(),
+                invoice: created.invoice.clone(),
+                events,
+                idempotency: Some(keyed.record(&created.receipt(), now)?),
+            })
+            .await;
+        match written {
+            Ok(()) => Ok(created),
+            // A twin that created it meanwhile answers.
+            Err(error) => self.replayed_after(Some(&keyed), error).await,
+        }
     }
 
     /// Changes a subscription's quantity, with no renewal: from the next invoice issued
@@ -233,6 +264,15 @@ impl Engine {
     #[tracing::instrument(name = "change_quantity", skip_all, fields(account_id = %request.account_id, subscription_id = %request.subscription_id, quantity = request.quantity, actor = %request.actor))]
     pub async fn change_quantity(&self, request: &ChangeQuantity) -> Result<Subscription> {
         let quantity = Quantity::new(request.quantity)?;
+        let keyed = Keyed::by_request_id(
+            "update_subscription",
+            &request.account_id,
+            request.request_id.as_deref(),
+            request,
+        )?;
+        if let Some(answer) = self.replayed(keyed.as_ref()).await? {
+            return Ok(answer);
+        }
         let current = self
             .subscription(&request.account_id, &request.subscription_id)
             .await?;
@@ -250,6 +290,7 @@ impl Engine {
                 &request.subscription_id,
                 &request.actor,
                 change,
+                keyed.as_ref(),
             )
             .await?
             .subscription)

@@ -29,6 +29,9 @@
 //!   written only over the status they were computed from (otherwise [`CommitOutcome::Stale`]).
 //! - **One currency per invoice.** Its lines and taxes are in the invoice's currency
 //!   ([`check_invoice_currency`], which every store calls before it writes).
+//! - **One answer per request key.** A write that carries an [`IdempotencyRecord`] writes it in
+//!   the same transaction; a second record of the same (account, key) is refused (a unique key)
+//!   and nothing of its write is kept.
 //! - **Exact amounts.** Money is kept in integer minor units with its currency; rates as decimal
 //!   text; instants to the microsecond.
 
@@ -48,6 +51,7 @@ use crate::webhooks::WebhookEndpoint;
 
 mod checks;
 mod feed;
+mod idempotency;
 mod listing;
 pub mod memory;
 mod requests;
@@ -57,6 +61,7 @@ pub mod testkit;
 pub use checks::check_invoice_currency;
 pub(crate) use checks::*;
 pub use feed::{FeedPage, FeedQuery, OutboxPosition};
+pub use idempotency::IdempotencyRecord;
 pub use listing::{ListKey, Order, Page};
 pub use memory::MemoryStore;
 pub use requests::{
@@ -137,15 +142,27 @@ pub trait BillingState: Send + Sync + fmt::Debug + 'static {
     /// first invoice if there is one, and the events. An existing subscription id, or an existing
     /// invoice for the same period, is [`crate::Error::Conflict`] and nothing is written; so is an
     /// event id already in the outbox. A first invoice with an amount in another currency than its
-    /// own is [`crate::Error::CurrencyMismatch`].
+    /// own is [`crate::Error::CurrencyMismatch`]. Its idempotency record, if any, is written in
+    /// the same transaction; a record whose (account, key) is taken is [`crate::Error::Conflict`]
+    /// naming `request_id`, and nothing is written.
     async fn insert_subscription(&self, request: &NewSubscription) -> Result<()>;
+
+    /// The record of the request made under `key` in `account_id` ([`IdempotencyRecord`]),
+    /// written by [`BillingState::insert_subscription`] or [`BillingState::commit`].
+    async fn idempotency_record(
+        &self,
+        account_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>>;
 
     /// The subscription `id` of `account_id`.
     async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>>;
 
     /// Replaces a subscription's state over `expected_revision` and, in the same transaction,
     /// writes the invoice (if any) and the events. The new state's `revision` must be
-    /// `expected_revision + 1`. See [`CommitOutcome`] for what is written when.
+    /// `expected_revision + 1`. See [`CommitOutcome`] for what is written when. Its idempotency
+    /// record, if any, is written with the rest; a record whose (account, key) is taken is
+    /// [`crate::Error::Conflict`] naming `request_id`, and nothing is written.
     async fn commit(&self, request: &SubscriptionCommit) -> Result<CommitOutcome>;
 
     /// Active subscriptions whose `next_invoice_at` is at or before `query.due_by`, ordered by

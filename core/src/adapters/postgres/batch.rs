@@ -255,10 +255,9 @@ pub(crate) async fn commit_claimed(
             .await
             .map_err(storage("starting to commit a page of renewals"))?,
     };
-    let outcomes = if requests
-        .iter()
-        .any(|r| !r.credit_notes.is_empty() || !r.invoice_status.is_empty())
-    {
+    let outcomes = if requests.iter().any(|r| {
+        !r.credit_notes.is_empty() || !r.invoice_status.is_empty() || r.idempotency.is_some()
+    }) {
         // Rare (a change settled at a renewal, a correction): each request on its own, in order.
         commit_each(&mut tx, requests).await
     } else {

@@ -11,6 +11,7 @@ use sqlx::PgConnection;
 use super::credit_notes::{credited_invoices, insert_credit_notes};
 use super::error::{lock_unavailable, storage};
 use super::events::insert_events;
+use super::idempotency::insert_record;
 use super::invoices::{Inserted, insert_invoice};
 use super::{LOCK_REVISION, UPDATE_SUBSCRIPTION, bind_subscription};
 use crate::error::Result;
@@ -70,6 +71,7 @@ pub(crate) async fn commit_one(
     }
     insert_events(conn, &request.events).await?;
     insert_credit_notes(conn, &request.credit_notes, &credited).await?;
+    insert_record(conn, request.idempotency.as_ref()).await?;
     bind_subscription(sqlx::query(UPDATE_SUBSCRIPTION), subscription)?
         .execute(&mut *conn)
         .await

@@ -17,6 +17,7 @@ use crate::store::{
 use crate::subscription::Subscription;
 
 use super::credit_notes::{credited_invoices, insert_credit_notes};
+use super::idempotency::insert_record;
 use super::outbox::{event_rows, insert_event_rows, insert_events};
 use super::rows::{bind_subscription, insert_children};
 use super::tx::{Tx, is_unique_violation};
@@ -172,6 +173,7 @@ pub(super) async fn commit_one(tx: &mut Tx, request: &SubscriptionCommit) -> Res
     }
     insert_events(tx, &request.events).await?;
     insert_credit_notes(tx, &request.credit_notes, &credited).await?;
+    insert_record(tx, request.idempotency.as_ref()).await?;
     let updated = bind_subscription(sqlx::query(UPDATE_SUBSCRIPTION), subscription)?
         .bind(request.expected_revision)
         .execute(&mut **tx)
@@ -188,7 +190,7 @@ pub(super) async fn commit_one(tx: &mut Tx, request: &SubscriptionCommit) -> Res
 /// savepoint, exactly as [`BillingState::commit_claimed`]'s default: what one request writes is
 /// kept only when it is `Committed`, and a request after one of the same subscription that was
 /// not is `Stale`. The page path for requests that carry credit notes or invoice status
-/// changes, which the set-based [`commit_page`] does not write.
+/// changes or request records, which the set-based [`commit_page`] does not write.
 ///
 /// [`BillingState::commit_claimed`]: crate::store::BillingState::commit_claimed
 pub(super) async fn commit_each(

@@ -20,13 +20,14 @@ use crate::invoice::IssuedInvoice;
 use crate::plan::{Account, PlanVersion};
 use crate::store::{
     BillingState, ClaimedPage, CommitOutcome, CreditNoteQuery, CustomerQuery, DueQuery,
-    InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit,
-    SubscriptionQuery, check_plan_id, invoice_exists, subscription_exists,
+    IdempotencyRecord, InvoiceQuery, NewSubscription, PlanListQuery, PlanQuery, StoreStats,
+    SubscriptionCommit, SubscriptionQuery, check_plan_id, invoice_exists, subscription_exists,
 };
 use crate::subscription::{Customer, Subscription};
 
 use super::commits::{PreparedPage, commit_each, commit_one, commit_page, insert_invoice};
 use super::credit_notes::select_credit_notes;
+use super::idempotency::{insert_record, select_record};
 use super::outbox::insert_events;
 use super::tx::{CHUNK, commit, fetch_failed, is_unique_violation, roll_back};
 
@@ -285,7 +286,21 @@ impl BillingState for SqliteStore {
             return Err(invoice_exists(invoice));
         }
         insert_events(&mut tx, &request.events).await?;
+        insert_record(&mut tx, request.idempotency.as_ref()).await?;
         commit(tx, &action).await
+    }
+
+    async fn idempotency_record(
+        &self,
+        account_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(storage(format!("reading request {key:?}")))?;
+        select_record(&mut conn, account_id, key).await
     }
 
     async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>> {
@@ -356,10 +371,11 @@ impl BillingState for SqliteStore {
             return Ok(Vec::new());
         }
         let action = "committing a page of renewals";
-        if requests
-            .iter()
-            .any(|request| !request.credit_notes.is_empty() || !request.invoice_status.is_empty())
-        {
+        if requests.iter().any(|request| {
+            !request.credit_notes.is_empty()
+                || !request.invoice_status.is_empty()
+                || request.idempotency.is_some()
+        }) {
             // Rare (a change settled at a renewal, a correction): each request on its own, in
             // order.
             let mut tx = self.write(action).await?;

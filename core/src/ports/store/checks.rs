@@ -224,3 +224,15 @@ pub(crate) fn invoice_extras_json(
     };
     Ok((settled, review))
 }
+
+/// The refusal of a write whose idempotency record's (account, key) is taken: another request
+/// was made under that key first (the engine then reads its record and answers as for a retry).
+pub(crate) fn request_key_taken(record: &super::IdempotencyRecord) -> Error {
+    Error::conflict(
+        "request_id",
+        format!(
+            "a request with key {:?} was already made in account {:?}",
+            record.key, record.account_id
+        ),
+    )
+}

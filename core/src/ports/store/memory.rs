@@ -15,10 +15,11 @@ mod webhooks;
 
 use super::{
     AuditOutbox, BillingState, CommitOutcome, CreditNoteQuery, CustomerQuery, DueQuery, FeedPage,
-    FeedQuery, InvoiceQuery, ListKey, NewSubscription, OutboxPosition, PlanListQuery, PlanQuery,
-    StoreStats, SubscriptionCommit, SubscriptionQuery, UsageFixtures, UsageRequest, UsageSource,
-    check_credit_note, check_event_batch, check_invoice_currency, check_plan_id,
-    credit_note_exists, event_exists, invoice_exists, subscription_exists, usage_row_exists,
+    FeedQuery, IdempotencyRecord, InvoiceQuery, ListKey, NewSubscription, OutboxPosition,
+    PlanListQuery, PlanQuery, StoreStats, SubscriptionCommit, SubscriptionQuery, UsageFixtures,
+    UsageRequest, UsageSource, check_credit_note, check_event_batch, check_invoice_currency,
+    check_plan_id, credit_note_exists, event_exists, invoice_exists, request_key_taken,
+    subscription_exists, usage_row_exists,
 };
 use crate::audit::AuditEvent;
 use crate::credit_note::CreditNote;
@@ -61,6 +62,8 @@ struct State {
     outbox: Vec<OutboxEntry>,
     /// Event id -> position in `outbox`.
     event_index: HashMap<String, usize>,
+    /// The records of keyed requests, by (account, key).
+    idempotency: BTreeMap<Key, IdempotencyRecord>,
     /// The webhook endpoints, by id.
     webhooks: BTreeMap<String, crate::webhooks::WebhookEndpoint>,
 }
@@ -126,6 +129,28 @@ impl State {
         {
             Some(event) => Err(event_exists(&event.id)),
             None => Ok(()),
+        }
+    }
+
+    /// Checks that a request's record can be written: its (account, key) is free.
+    fn check_record(&self, record: Option<&IdempotencyRecord>) -> Result<()> {
+        match record {
+            Some(record)
+                if self
+                    .idempotency
+                    .contains_key(&key(&record.account_id, &record.key)) =>
+            {
+                Err(request_key_taken(record))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes a checked record; cannot fail.
+    fn put_record(&mut self, record: Option<&IdempotencyRecord>) {
+        if let Some(record) = record {
+            self.idempotency
+                .insert(key(&record.account_id, &record.key), record.clone());
         }
     }
 
@@ -452,6 +477,7 @@ impl BillingState for MemoryStore {
             return Err(invoice_exists(invoice));
         }
         state.check_events(&request.events)?;
+        state.check_record(request.idempotency.as_ref())?;
         state.write_change(
             sub_key,
             subscription,
@@ -459,7 +485,16 @@ impl BillingState for MemoryStore {
             &[],
             &request.events,
         );
+        state.put_record(request.idempotency.as_ref());
         Ok(())
+    }
+
+    async fn idempotency_record(
+        &self,
+        account_id: &str,
+        key_: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
+        Ok(self.lock().idempotency.get(&key(account_id, key_)).cloned())
     }
 
     async fn subscription(&self, account_id: &str, id: &str) -> Result<Option<Subscription>> {
@@ -500,6 +535,7 @@ impl BillingState for MemoryStore {
         }
         state.check_events(&request.events)?;
         state.check_credit_notes(&request.credit_notes)?;
+        state.check_record(request.idempotency.as_ref())?;
         for (invoice_key, status) in statuses {
             if let Some(stored) = state.invoices.get_mut(&invoice_key) {
                 stored.status = status;
@@ -512,6 +548,7 @@ impl BillingState for MemoryStore {
             &request.credit_notes,
             &request.events,
         );
+        state.put_record(request.idempotency.as_ref());
         Ok(CommitOutcome::Committed)
     }
 

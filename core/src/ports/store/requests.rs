@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
 use crate::subscription::{InvoiceStatus, Subscription, SubscriptionStatus};
 
+use super::IdempotencyRecord;
 use super::listing::Page;
 
 #[cfg(doc)]
@@ -95,6 +96,8 @@ pub struct NewSubscription {
     pub invoice: Option<IssuedInvoice>,
     /// The events of the creation.
     pub events: Vec<AuditEvent>,
+    /// The record of the request, for a retry to find (a creation is always keyed).
+    pub idempotency: Option<IdempotencyRecord>,
 }
 
 /// A change to a subscription, computed from the state at `expected_revision`.
@@ -114,6 +117,8 @@ pub struct SubscriptionCommit {
     pub credit_notes: Vec<CreditNote>,
     /// The events of the change.
     pub events: Vec<AuditEvent>,
+    /// The record of the request that made the change, when it came with a key.
+    pub idempotency: Option<IdempotencyRecord>,
 }
 
 impl SubscriptionCommit {

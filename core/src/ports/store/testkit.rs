@@ -4,8 +4,8 @@
 //! SQLite, PostgreSQL) must do, checked the same way for all of them (feature `testkit`). The
 //! checks live by concern: `catalogue`, `state` (subscriptions and invoices), `changes` (a
 //! subscription's changes, its cancellation, credit notes), `corrections` (invoice status
-//! changes, void and re-bill), `listings`, `usage`, `outbox`, `feed` (the outbox in a stable
-//! order, and the webhook endpoints).
+//! changes, void and re-bill), `idempotency` (the records of keyed requests), `listings`,
+//! `usage`, `outbox`, `feed` (the outbox in a stable order, and the webhook endpoints).
 //!
 //! A backend runs the whole suite with [`run_all`], giving a function that makes a fresh, empty
 //! store (a new in-memory store, a new SQLite file, a new PostgreSQL schema), or calls the
@@ -38,6 +38,7 @@ mod changes;
 mod corrections;
 mod feed;
 mod fixtures;
+mod idempotency;
 mod listings;
 mod outbox;
 mod state;
@@ -52,6 +53,7 @@ pub use changes::{
 };
 pub use corrections::check_invoice_corrections;
 pub use feed::{check_feed, check_feed_while_writers_race, check_webhook_endpoints};
+pub use idempotency::check_idempotency_records;
 pub use listings::check_listings;
 pub use outbox::{
     check_event_round_trip, check_events_for, check_outbox, check_outbox_is_all_or_nothing,
@@ -111,6 +113,7 @@ where
         check_credit_notes,
         check_commit_claimed_credit_notes,
         check_invoice_corrections,
+        check_idempotency_records,
         check_listings,
         check_feed,
         check_feed_while_writers_race,

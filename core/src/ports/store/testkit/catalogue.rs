@@ -187,6 +187,7 @@ pub async fn check_missing_parents_are_not_found(store: Arc<dyn FixtureStore>) {
                 subscription: orphan,
                 invoice: None,
                 events: vec![],
+                idempotency: None,
             })
             .await,
         "account",
@@ -203,6 +204,7 @@ pub async fn check_missing_parents_are_not_found(store: Arc<dyn FixtureStore>) {
                 subscription: no_customer.clone(),
                 invoice: Some(first.clone()),
                 events: vec![subscription_event(&no_customer, "corr_1")],
+                idempotency: None,
             })
             .await,
         "customer",

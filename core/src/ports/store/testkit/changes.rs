@@ -146,6 +146,7 @@ async fn with_first_invoice(
             subscription: sub.clone(),
             invoice: Some(first.clone()),
             events: vec![],
+            idempotency: None,
         })
         .await
         .expect("insert_subscription");
@@ -168,6 +169,7 @@ fn crediting(
         invoice,
         invoice_status: Vec::new(),
         credit_notes: notes,
+        idempotency: None,
     }
 }
 
@@ -187,6 +189,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
                 subscription: sub.clone(),
                 invoice: None,
                 events: vec![],
+                idempotency: None,
             })
             .await
             .expect("insert_subscription");
@@ -234,6 +237,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![],
+            idempotency: None,
         };
         let outcome = store.commit(&request).await.expect("commit");
         assert_eq!(outcome, CommitOutcome::Committed);
@@ -259,6 +263,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![],
+            idempotency: None,
         })
         .collect();
     let outcomes = store
@@ -290,6 +295,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![],
+            idempotency: None,
         })
         .await
         .expect("commit a cancellation");
@@ -301,6 +307,7 @@ pub async fn check_subscription_changes(store: Arc<dyn FixtureStore>) {
             subscription: born_canceled.clone(),
             invoice: None,
             events: vec![],
+            idempotency: None,
         })
         .await
         .expect("insert a canceled subscription");

@@ -40,6 +40,7 @@ fn correction(
             .unwrap_or_default(),
         invoice,
         credit_notes: Vec::new(),
+        idempotency: None,
     }
 }
 
@@ -67,6 +68,7 @@ pub async fn check_invoice_corrections(store: Arc<dyn FixtureStore>) {
             subscription: sub.clone(),
             invoice: Some(held.clone()),
             events: vec![subscription_event(&sub, "corr_1")],
+            idempotency: None,
         })
         .await
         .expect("insert_subscription");
@@ -147,6 +149,7 @@ pub async fn check_invoice_corrections(store: Arc<dyn FixtureStore>) {
             subscription: other.clone(),
             invoice: None,
             events: vec![subscription_event(&other, "corr_6")],
+            idempotency: None,
         })
         .await
         .expect("insert_subscription");

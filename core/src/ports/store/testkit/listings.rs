@@ -91,6 +91,7 @@ pub async fn check_listings(store: Arc<dyn FixtureStore>) {
                 subscription: sub.clone(),
                 invoice: Some(first),
                 events: vec![],
+                idempotency: None,
             })
             .await
             .expect("insert_subscription");
@@ -102,6 +103,7 @@ pub async fn check_listings(store: Arc<dyn FixtureStore>) {
             subscription: other.clone(),
             invoice: Some(invoice(&other, date(2026, 1, 15), usd, false)),
             events: vec![],
+            idempotency: None,
         })
         .await
         .expect("insert_subscription");
@@ -119,6 +121,7 @@ pub async fn check_listings(store: Arc<dyn FixtureStore>) {
                     invoice_status: Vec::new(),
                     credit_notes: Vec::new(),
                     events: vec![],
+                    idempotency: None,
                 })
                 .await
                 .expect("commit");

@@ -34,6 +34,7 @@ pub async fn check_insert_subscription(store: Arc<dyn FixtureStore>) {
             subscription: sub.clone(),
             invoice: Some(first.clone()),
             events: vec![created.clone(), issued.clone()],
+            idempotency: None,
         })
         .await
         .expect("insert_subscription with its first invoice");
@@ -58,6 +59,7 @@ pub async fn check_insert_subscription(store: Arc<dyn FixtureStore>) {
             subscription: ended.clone(),
             invoice: None,
             events: vec![],
+            idempotency: None,
         })
         .await
         .expect("insert_subscription without an invoice");
@@ -101,6 +103,7 @@ pub async fn check_insert_subscription(store: Arc<dyn FixtureStore>) {
                 subscription: duplicate.clone(),
                 invoice: Some(other_period.clone()),
                 events: vec![subscription_event(&duplicate, "corr_2")],
+                idempotency: None,
             })
             .await,
         "subscription.id",
@@ -124,6 +127,7 @@ pub async fn check_insert_subscription(store: Arc<dyn FixtureStore>) {
                 subscription: newcomer.clone(),
                 invoice: Some(clash),
                 events: vec![subscription_event(&newcomer, "corr_3")],
+                idempotency: None,
             })
             .await,
         "invoice",
@@ -162,6 +166,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             subscription: sub.clone(),
             invoice: Some(first.clone()),
             events: vec![subscription_event(&sub, "corr_1")],
+            idempotency: None,
         })
         .await
         .expect("insert_subscription");
@@ -192,6 +197,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: renewal_events.clone(),
+            idempotency: None,
         })
         .await
         .expect("commit");
@@ -251,6 +257,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![invoice_event(&third, "corr_3")],
+            idempotency: None,
         })
         .await
         .expect("commit over a stale revision");
@@ -273,6 +280,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![subscription_event(&ghost, "corr_4")],
+            idempotency: None,
         })
         .await
         .expect("commit of a missing subscription");
@@ -305,6 +313,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![invoice_event(&duplicate, "corr_5")],
+            idempotency: None,
         })
         .await
         .expect("commit of an invoiced period");
@@ -332,6 +341,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
                 invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![],
+                idempotency: None,
             })
             .await,
         "subscription.revision",
@@ -349,6 +359,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
                 invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![],
+                idempotency: None,
             })
             .await,
         "subscription.revision",
@@ -378,6 +389,7 @@ pub async fn check_commit(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: vec![changed.clone()],
+            idempotency: None,
         })
         .await
         .expect("commit without an invoice");
@@ -407,6 +419,7 @@ pub async fn check_concurrent_commits(store: Arc<dyn FixtureStore>) {
             subscription: sub.clone(),
             invoice: None,
             events: vec![],
+            idempotency: None,
         })
         .await
         .expect("insert_subscription");
@@ -430,6 +443,7 @@ pub async fn check_concurrent_commits(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events,
+            idempotency: None,
         };
         tasks.push(tokio::spawn(async move {
             let outcome = store.commit(&request).await;
@@ -519,6 +533,7 @@ pub async fn check_due_subscriptions(store: Arc<dyn FixtureStore>) {
                 subscription: sub.clone(),
                 invoice: None,
                 events: vec![],
+                idempotency: None,
             })
             .await
             .expect("insert_subscription");
@@ -617,6 +632,7 @@ pub async fn check_invoices(store: Arc<dyn FixtureStore>) {
                 subscription: sub.clone(),
                 invoice: Some(first.clone()),
                 events: vec![],
+                idempotency: None,
             })
             .await
             .expect("insert_subscription");
@@ -638,6 +654,7 @@ pub async fn check_invoices(store: Arc<dyn FixtureStore>) {
                 invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![],
+                idempotency: None,
             })
             .await
             .expect("commit");
@@ -711,6 +728,7 @@ pub async fn check_stats(store: Arc<dyn FixtureStore>) {
                 subscription: sub,
                 invoice: first,
                 events,
+                idempotency: None,
             })
             .await
             .expect("insert_subscription");
@@ -763,6 +781,7 @@ pub async fn check_commit_claimed(store: Arc<dyn FixtureStore>) {
                 subscription: sub.clone(),
                 invoice: None,
                 events: vec![subscription_event(&sub, &format!("corr_{id}"))],
+                idempotency: None,
             })
             .await
             .expect("insert_subscription");
@@ -801,6 +820,7 @@ pub async fn check_commit_claimed(store: Arc<dyn FixtureStore>) {
             credit_notes: Vec::new(),
             events: vec![invoice_event(&issued, tag)],
             invoice: Some(issued),
+            idempotency: None,
         }
     };
     // sub_a: two periods in a row. sub_b: one, over a revision it no longer has (and its
@@ -818,6 +838,7 @@ pub async fn check_commit_claimed(store: Arc<dyn FixtureStore>) {
             invoice_status: Vec::new(),
             credit_notes: Vec::new(),
             events: Vec::new(),
+            idempotency: None,
         })
         .await
         .expect("commit sub_b");
@@ -968,6 +989,7 @@ pub async fn check_invoice_currency(store: Arc<dyn FixtureStore>) {
                 subscription: sub.clone(),
                 invoice: Some(mixed),
                 events: vec![subscription_event(&sub, "corr_1")],
+                idempotency: None,
             })
             .await,
         "USD",
@@ -994,6 +1016,7 @@ pub async fn check_invoice_currency(store: Arc<dyn FixtureStore>) {
             subscription: sub.clone(),
             invoice: None,
             events: vec![subscription_event(&sub, "corr_2")],
+            idempotency: None,
         })
         .await
         .expect("insert_subscription");
@@ -1011,6 +1034,7 @@ pub async fn check_invoice_currency(store: Arc<dyn FixtureStore>) {
                 invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![invoice_event(&taxed, "corr_3")],
+                idempotency: None,
             })
             .await,
         "USD",
@@ -1037,6 +1061,7 @@ pub async fn check_invoice_currency(store: Arc<dyn FixtureStore>) {
                 invoice_status: Vec::new(),
                 credit_notes: Vec::new(),
                 events: vec![invoice_event(&revenue, "corr_4")],
+                idempotency: None,
             }],
         )
         .await
