@@ -23,7 +23,7 @@ use crate::pricing::InvoiceTiming;
 use crate::store::{CommitOutcome, CreditNoteQuery, InvoiceQuery, PlanQuery, SubscriptionCommit};
 use crate::subscription::{InvoiceStatus, Subscription, SubscriptionStatus};
 
-use super::retries::{Keyed, Replayable};
+use super::retries::{Keyed, Receipt, Replayable};
 use super::settlement::{ChangeTold, settle_change};
 use super::step::{self, Terms};
 use super::{Engine, MAX_ATTEMPTS, Quantity, api_actor, check_id, events, wait_busy};
@@ -720,4 +720,26 @@ fn make(terms: &Terms, next: &mut Subscription, change: Change, today: NaiveDate
             }
         }
     })
+}
+
+impl Replayable for ChangedSubscription {
+    fn receipt(&self) -> Receipt {
+        let receipt = Receipt::default().with_subscription(&self.subscription);
+        match &self.credit_note {
+            Some(note) => receipt.with_note(note),
+            None => receipt,
+        }
+    }
+
+    async fn replay(engine: &Engine, account_id: &str, mut receipt: Receipt) -> Result<Self> {
+        let subscription = receipt.subscription()?;
+        let credit_note = match receipt.credit_notes.first() {
+            Some(found) => Some(engine.note_answered(account_id, found).await?),
+            None => None,
+        };
+        Ok(ChangedSubscription {
+            subscription,
+            credit_note,
+        })
+    }
 }

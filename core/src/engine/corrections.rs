@@ -634,3 +634,30 @@ fn change(invoice: &IssuedInvoice, to: InvoiceStatus) -> InvoiceStatusChange {
         to,
     }
 }
+
+impl Replayable for VoidedInvoice {
+    fn receipt(&self) -> Receipt {
+        let receipt = Receipt::default().with_invoice(&self.invoice);
+        match &self.rebilled {
+            Some(rebilled) => receipt.with_invoice(rebilled),
+            None => receipt,
+        }
+    }
+
+    async fn replay(engine: &Engine, account_id: &str, receipt: Receipt) -> Result<Self> {
+        let Some(voided) = receipt.invoices.first() else {
+            return Err(receipt.unreadable());
+        };
+        let invoice = engine.invoice_answered(account_id, voided).await?;
+        let rebilled = match receipt.invoices.get(1) {
+            Some(found) => Some(engine.invoice_answered(account_id, found).await?),
+            None => None,
+        };
+        Ok(VoidedInvoice {
+            // A void reverses the invoice's whole schedule.
+            revenue_reversed: invoice.invoice.revenue_schedule.clone(),
+            invoice,
+            rebilled,
+        })
+    }
+}

@@ -29,9 +29,6 @@ use crate::invoice::IssuedInvoice;
 use crate::store::{CreditNoteQuery, IdempotencyRecord, InvoiceQuery};
 use crate::subscription::{InvoiceStatus, Subscription};
 
-use super::changes::ChangedSubscription;
-use super::corrections::VoidedInvoice;
-use super::subscriptions::CreatedSubscription;
 use super::{Engine, check_id};
 
 /// A request made under a key: what its record is filed under and how its body is recognised.
@@ -141,16 +138,16 @@ fn sorted(json: Value) -> Value {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Receipt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    subscription: Option<Subscription>,
+    pub(super) subscription: Option<Subscription>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    invoices: Vec<InvoiceRef>,
+    pub(super) invoices: Vec<InvoiceRef>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    credit_notes: Vec<NoteRef>,
+    pub(super) credit_notes: Vec<NoteRef>,
 }
 
 /// An invoice answered, with its status then.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct InvoiceRef {
+pub(super) struct InvoiceRef {
     subscription_id: String,
     id: String,
     status: InvoiceStatus,
@@ -158,18 +155,18 @@ struct InvoiceRef {
 
 /// A credit note answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct NoteRef {
+pub(super) struct NoteRef {
     subscription_id: String,
     id: String,
 }
 
 impl Receipt {
-    fn with_subscription(mut self, subscription: &Subscription) -> Self {
+    pub(super) fn with_subscription(mut self, subscription: &Subscription) -> Self {
         self.subscription = Some(subscription.clone());
         self
     }
 
-    fn with_invoice(mut self, invoice: &IssuedInvoice) -> Self {
+    pub(super) fn with_invoice(mut self, invoice: &IssuedInvoice) -> Self {
         self.invoices.push(InvoiceRef {
             subscription_id: invoice.subscription_id.clone(),
             id: invoice.id.clone(),
@@ -178,7 +175,7 @@ impl Receipt {
         self
     }
 
-    fn with_note(mut self, note: &CreditNote) -> Self {
+    pub(super) fn with_note(mut self, note: &CreditNote) -> Self {
         self.credit_notes.push(NoteRef {
             subscription_id: note.subscription_id.clone(),
             id: note.id.clone(),
@@ -186,11 +183,11 @@ impl Receipt {
         self
     }
 
-    fn subscription(&mut self) -> Result<Subscription> {
+    pub(super) fn subscription(&mut self) -> Result<Subscription> {
         self.subscription.take().ok_or_else(|| self.unreadable())
     }
 
-    fn unreadable(&self) -> Error {
+    pub(super) fn unreadable(&self) -> Error {
         Error::invalid(
             "request_id",
             "the stored answer of the earlier request does not hold what this operation answers",
@@ -217,50 +214,6 @@ impl Replayable for Subscription {
     }
 }
 
-impl Replayable for CreatedSubscription {
-    fn receipt(&self) -> Receipt {
-        let receipt = Receipt::default().with_subscription(&self.subscription);
-        match &self.invoice {
-            Some(invoice) => receipt.with_invoice(invoice),
-            None => receipt,
-        }
-    }
-
-    async fn replay(engine: &Engine, account_id: &str, mut receipt: Receipt) -> Result<Self> {
-        let subscription = receipt.subscription()?;
-        let invoice = match receipt.invoices.first() {
-            Some(found) => Some(engine.invoice_answered(account_id, found).await?),
-            None => None,
-        };
-        Ok(CreatedSubscription {
-            subscription,
-            invoice,
-        })
-    }
-}
-
-impl Replayable for ChangedSubscription {
-    fn receipt(&self) -> Receipt {
-        let receipt = Receipt::default().with_subscription(&self.subscription);
-        match &self.credit_note {
-            Some(note) => receipt.with_note(note),
-            None => receipt,
-        }
-    }
-
-    async fn replay(engine: &Engine, account_id: &str, mut receipt: Receipt) -> Result<Self> {
-        let subscription = receipt.subscription()?;
-        let credit_note = match receipt.credit_notes.first() {
-            Some(found) => Some(engine.note_answered(account_id, found).await?),
-            None => None,
-        };
-        Ok(ChangedSubscription {
-            subscription,
-            credit_note,
-        })
-    }
-}
-
 impl Replayable for IssuedInvoice {
     fn receipt(&self) -> Receipt {
         Receipt::default().with_invoice(self)
@@ -271,33 +224,6 @@ impl Replayable for IssuedInvoice {
             Some(found) => engine.invoice_answered(account_id, found).await,
             None => Err(receipt.unreadable()),
         }
-    }
-}
-
-impl Replayable for VoidedInvoice {
-    fn receipt(&self) -> Receipt {
-        let receipt = Receipt::default().with_invoice(&self.invoice);
-        match &self.rebilled {
-            Some(rebilled) => receipt.with_invoice(rebilled),
-            None => receipt,
-        }
-    }
-
-    async fn replay(engine: &Engine, account_id: &str, receipt: Receipt) -> Result<Self> {
-        let Some(voided) = receipt.invoices.first() else {
-            return Err(receipt.unreadable());
-        };
-        let invoice = engine.invoice_answered(account_id, voided).await?;
-        let rebilled = match receipt.invoices.get(1) {
-            Some(found) => Some(engine.invoice_answered(account_id, found).await?),
-            None => None,
-        };
-        Ok(VoidedInvoice {
-            // A void reverses the invoice's whole schedule.
-            revenue_reversed: invoice.invoice.revenue_schedule.clone(),
-            invoice,
-            rebilled,
-        })
     }
 }
 
@@ -365,7 +291,7 @@ impl Engine {
     }
 
     /// An invoice a request answered, as it was then (only its status can have changed since).
-    async fn invoice_answered(
+    pub(super) async fn invoice_answered(
         &self,
         account_id: &str,
         found: &InvoiceRef,
@@ -387,7 +313,11 @@ impl Engine {
     }
 
     /// A credit note a request answered (credit notes never change).
-    async fn note_answered(&self, account_id: &str, found: &NoteRef) -> Result<CreditNote> {
+    pub(super) async fn note_answered(
+        &self,
+        account_id: &str,
+        found: &NoteRef,
+    ) -> Result<CreditNote> {
         self.store
             .credit_notes(&CreditNoteQuery {
                 account_id: account_id.to_owned(),

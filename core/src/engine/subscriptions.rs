@@ -17,7 +17,7 @@ use super::MAX_QUANTITY;
 use super::cache::RunCache;
 use super::changes::{Change, Proration};
 use super::late::{self, Late};
-use super::retries::{Keyed, Replayable};
+use super::retries::{Keyed, Receipt, Replayable};
 use super::step::{self, Renewal, Terms};
 use super::{Engine, Quantity, api_actor, check_id, events};
 
@@ -355,5 +355,27 @@ impl Engine {
             .bill_renewal(&terms, &renewal, read, &trail, &mut Vec::new())
             .await?;
         Ok(settled.invoice.invoice)
+    }
+}
+
+impl Replayable for CreatedSubscription {
+    fn receipt(&self) -> Receipt {
+        let receipt = Receipt::default().with_subscription(&self.subscription);
+        match &self.invoice {
+            Some(invoice) => receipt.with_invoice(invoice),
+            None => receipt,
+        }
+    }
+
+    async fn replay(engine: &Engine, account_id: &str, mut receipt: Receipt) -> Result<Self> {
+        let subscription = receipt.subscription()?;
+        let invoice = match receipt.invoices.first() {
+            Some(found) => Some(engine.invoice_answered(account_id, found).await?),
+            None => None,
+        };
+        Ok(CreatedSubscription {
+            subscription,
+            invoice,
+        })
     }
 }
