@@ -39,6 +39,8 @@ pub(crate) struct Keyed {
     key: String,
     /// How a refusal names the key (`request_id "r1"`, `subscription "sub_1"`).
     named: String,
+    /// The field a refusal names: `request_id`, or `subscription.id` for a creation keyed by it.
+    field: &'static str,
     operation: &'static str,
     hash: String,
 }
@@ -59,6 +61,7 @@ impl Keyed {
             account_id: account_id.to_owned(),
             key: request_id.to_owned(),
             named: format!("request_id {request_id:?}"),
+            field: "request_id",
             operation,
             hash: request_hash(operation, request)?,
         }))
@@ -79,6 +82,7 @@ impl Keyed {
             account_id: account_id.to_owned(),
             key: format!("subscription:{subscription_id}"),
             named: format!("subscription {subscription_id:?}"),
+            field: "subscription.id",
             operation,
             hash: request_hash(operation, request)?,
         })
@@ -256,7 +260,7 @@ impl Engine {
         };
         if record.operation != keyed.operation || record.request_hash != keyed.hash {
             return Err(Error::conflict(
-                "request_id",
+                keyed.field,
                 format!(
                     "{} was already used by an earlier request ({}) that differed from this one: \
                      a retry must repeat the request exactly, and a new request needs a new key",
