@@ -309,9 +309,9 @@ impl BillingEngine {
         env: &Env,
         request: Unknown<'_>,
     ) -> napi::Result<AsyncBlock<Value>> {
-        let request = value::request::<ReleaseInvoice>("request", request);
-        let engine = self.inner.clone();
-        promise::answer(env, async move { engine.release_invoice(&request?).await })
+        self.call(env, request, |engine, request: ReleaseInvoice| async move {
+            engine.release_invoice(&request).await
+        })
     }
 
     /// Voids a held or open invoice (`{ account_id, invoice_id, reason, rebill?, actor?,
@@ -323,9 +323,9 @@ impl BillingEngine {
         ts_return_type = "Promise<VoidedInvoice>"
     )]
     pub fn void_invoice(&self, env: &Env, request: Unknown<'_>) -> napi::Result<AsyncBlock<Value>> {
-        let request = value::request::<VoidInvoice>("request", request);
-        let engine = self.inner.clone();
-        promise::answer(env, async move { engine.void_invoice(&request?).await })
+        self.call(env, request, |engine, request: VoidInvoice| async move {
+            engine.void_invoice(&request).await
+        })
     }
 
     /// A manual credit note on an open invoice (`{ account_id, invoice_id, reason, lines?: [{ line,
@@ -341,9 +341,9 @@ impl BillingEngine {
         env: &Env,
         request: Unknown<'_>,
     ) -> napi::Result<AsyncBlock<Value>> {
-        let request = value::request::<CreditInvoice>("request", request);
-        let engine = self.inner.clone();
-        promise::answer(env, async move { engine.credit_invoice(&request?).await })
+        self.call(env, request, |engine, request: CreditInvoice| async move {
+            engine.credit_invoice(&request).await
+        })
     }
 
     /// The invoice a subscription's next renewal would issue, from the usage so far
