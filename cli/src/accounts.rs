@@ -81,6 +81,7 @@ pub fn account(command: &AccountCommand) -> CliResult {
         abstracted: args.abstracted,
         timezone: parse_time_zone(&args.timezone)?,
         tax_inclusive: args.tax_inclusive,
+        locale: Default::default(),
     };
     block_on(async {
         let engine = args.db.engine(Setup::default()).await?;

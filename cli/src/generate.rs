@@ -278,6 +278,7 @@ async fn generate(args: &Args) -> CliResult<Summary> {
     for (id, tz, currency, inclusive) in ACCOUNTS {
         let account = Account {
             tax_inclusive: inclusive,
+            locale: Default::default(),
             ..Account::new(id, tz)
         };
         engine.save_account(&account, actor).await?;

@@ -15,6 +15,7 @@ pub mod interpreter;
 pub mod invoice;
 pub mod json;
 pub mod late_usage;
+pub mod locale;
 pub mod money;
 pub mod plan;
 pub mod pricing;

@@ -61,7 +61,7 @@ pub use adapters::webhook_http;
 pub use api::{connect, scenario, schema};
 pub use domain::{
     agent, calendar, changes, chat, clock, credit_note, error, interpreter, invoice, json,
-    late_usage, money, plan, pricing, proration, revrec, subscription, tax, usage,
+    late_usage, locale, money, plan, pricing, proration, revrec, subscription, tax, usage,
 };
 pub use ports::{audit, backoff, llm_interpreter, model, store, webhooks};
 

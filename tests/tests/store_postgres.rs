@@ -129,6 +129,7 @@ async fn account_and_customer(store: &PostgresStore, tz: Tz) {
         abstracted: true,
         timezone: tz,
         tax_inclusive: false,
+        locale: Default::default(),
     };
     store.put_account(&account, &[]).await.unwrap();
     let customer = Customer {

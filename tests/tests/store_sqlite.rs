@@ -203,6 +203,7 @@ async fn setup(store: &SqliteStore) -> Subscription {
         abstracted: true,
         timezone: chrono_tz::America::New_York,
         tax_inclusive: false,
+        locale: Default::default(),
     };
     store
         .put_account(&account, &[event(SubjectKind::Account, ACCOUNT, None)])

@@ -81,13 +81,14 @@ const ACCOUNT_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $
 const CUSTOMER_EXISTS: &str =
     "SELECT EXISTS (SELECT 1 FROM customers WHERE account_id = $1 AND id = $2)";
 
-const UPSERT_ACCOUNT: &str = "INSERT INTO accounts (id, abstracted, timezone, tax_inclusive) \
-     VALUES ($1, $2, $3, $4) \
+const UPSERT_ACCOUNT: &str = "INSERT INTO accounts (id, abstracted, timezone, tax_inclusive, \
+         locale) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (id) DO UPDATE SET abstracted = EXCLUDED.abstracted, \
-         timezone = EXCLUDED.timezone, tax_inclusive = EXCLUDED.tax_inclusive";
+         timezone = EXCLUDED.timezone, tax_inclusive = EXCLUDED.tax_inclusive, \
+         locale = EXCLUDED.locale";
 
 const SELECT_ACCOUNT: &str =
-    "SELECT id, abstracted, timezone, tax_inclusive FROM accounts WHERE id = $1";
+    "SELECT id, abstracted, timezone, tax_inclusive, locale FROM accounts WHERE id = $1";
 
 const UPSERT_CUSTOMER: &str = "INSERT INTO customers (account_id, id, tax_country, tax_region, \
      tax_postal_code, tax_exempt) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -370,6 +371,7 @@ impl BillingState for PostgresStore {
             .bind(account.abstracted)
             .bind(account.timezone.name())
             .bind(account.tax_inclusive)
+            .bind(account.locale.tag())
             .execute(&mut *tx)
             .await
             .map_err(storage(format!("writing account {:?}", account.id)))?;

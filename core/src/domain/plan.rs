@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{BillingInterval, IntervalUnit};
 use crate::error::{Error, Result};
 use crate::interpreter::{self, PlanContext};
+use crate::locale::Locale;
 use crate::money::{Currency, Money};
 use crate::pricing::{Phase, PricingProgram, RecurringCharge};
 use crate::usage::{self, UsageQueryTemplate};
@@ -43,6 +44,9 @@ pub struct Account {
     /// part of each invoice's amount that is tax, not added on top.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tax_inclusive: bool,
+    /// How the account's documents write dates and money (a BCP 47 tag, `en-US` when absent).
+    #[serde(default, skip_serializing_if = "Locale::is_default")]
+    pub locale: Locale,
 }
 
 impl Account {
@@ -54,12 +58,19 @@ impl Account {
             abstracted: true,
             timezone,
             tax_inclusive: false,
+            locale: Locale::default(),
         }
     }
 
     /// The account as a tax-inclusive site: its prices already hold the tax.
     pub fn tax_inclusive(mut self) -> Self {
         self.tax_inclusive = true;
+        self
+    }
+
+    /// The account with its documents in `locale`.
+    pub fn with_locale(mut self, locale: Locale) -> Self {
+        self.locale = locale;
         self
     }
 }
@@ -420,6 +431,7 @@ mod tests {
             abstracted,
             timezone: chrono_tz::America::New_York,
             tax_inclusive: false,
+            locale: Default::default(),
         }
     }
 
@@ -448,6 +460,7 @@ mod tests {
                 abstracted: true,
                 timezone: chrono_tz::America::New_York,
                 tax_inclusive: false,
+                locale: Default::default(),
             }
         );
         assert!(account.tax_inclusive().tax_inclusive);

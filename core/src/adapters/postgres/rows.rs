@@ -89,6 +89,12 @@ pub(crate) fn account(row: &PgRow) -> Result<Account> {
             )
         })?,
         tax_inclusive: get(row, "accounts", "tax_inclusive")?,
+        locale: {
+            let tag: String = get(row, "accounts", "locale")?;
+            crate::locale::Locale::parse(&tag, "accounts.locale").map_err(|_| {
+                corrupt("accounts", "locale", format!("{tag:?}, not a known locale"))
+            })?
+        },
     })
 }
 

@@ -184,6 +184,11 @@ pub(super) fn charge_kind_name(kind: ChargeKind) -> &'static str {
 }
 
 /// A row of `accounts`.
+fn locale(tag: &str, table: &'static str) -> Result<crate::locale::Locale> {
+    crate::locale::Locale::parse(tag, "locale")
+        .map_err(|_| corrupt(table, "locale", format!("{tag:?}, not a known locale")))
+}
+
 pub(super) fn account(row: &SqliteRow) -> Result<Account> {
     const T: &str = "accounts";
     let timezone = text(row, T, "timezone")?;
@@ -198,6 +203,7 @@ pub(super) fn account(row: &SqliteRow) -> Result<Account> {
             )
         })?,
         tax_inclusive: flag(row, T, "tax_inclusive")?,
+        locale: locale(&text(row, T, "locale")?, T)?,
     })
 }
 

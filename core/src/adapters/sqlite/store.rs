@@ -97,14 +97,17 @@ impl BillingState for SqliteStore {
         let action = format!("saving account {:?}", account.id);
         let mut tx = self.write(&action).await?;
         sqlx::query(
-            "INSERT INTO accounts (id, abstracted, timezone, tax_inclusive) VALUES (?1, ?2, ?3, ?4) \
+            "INSERT INTO accounts (id, abstracted, timezone, tax_inclusive, locale) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (id) DO UPDATE SET abstracted = excluded.abstracted, \
-             timezone = excluded.timezone, tax_inclusive = excluded.tax_inclusive",
+             timezone = excluded.timezone, tax_inclusive = excluded.tax_inclusive, \
+             locale = excluded.locale",
         )
         .bind(account.id.clone())
         .bind(account.abstracted)
         .bind(account.timezone.name())
         .bind(account.tax_inclusive)
+        .bind(account.locale.tag().to_owned())
         .execute(&mut *tx)
         .await
         .map_err(storage(action.clone()))?;
@@ -113,14 +116,16 @@ impl BillingState for SqliteStore {
     }
 
     async fn account(&self, id: &str) -> Result<Option<Account>> {
-        sqlx::query("SELECT id, abstracted, timezone, tax_inclusive FROM accounts WHERE id = ?1")
-            .bind(id.to_owned())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(fetch_failed("accounts"))?
-            .as_ref()
-            .map(rows::account)
-            .transpose()
+        sqlx::query(
+            "SELECT id, abstracted, timezone, tax_inclusive, locale FROM accounts WHERE id = ?1",
+        )
+        .bind(id.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(fetch_failed("accounts"))?
+        .as_ref()
+        .map(rows::account)
+        .transpose()
     }
 
     async fn put_customer(&self, customer: &Customer, events: &[AuditEvent]) -> Result<()> {

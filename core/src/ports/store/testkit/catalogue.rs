@@ -58,6 +58,7 @@ pub async fn check_accounts_and_customers(store: Arc<dyn FixtureStore>) {
         abstracted: false,
         timezone: chrono_tz::Asia::Kolkata,
         tax_inclusive: false,
+        locale: Default::default(),
         ..first
     };
     let saved_again = event(

@@ -63,6 +63,7 @@ pub(super) fn account(id: &str, timezone: Tz, tax_inclusive: bool) -> Account {
         abstracted: true,
         timezone,
         tax_inclusive,
+        locale: Default::default(),
     }
 }
 
