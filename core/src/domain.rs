@@ -5,6 +5,7 @@
 //! root, so `ai_billing::money` and `crate::money` name the same module.
 
 pub mod agent;
+pub mod basis;
 pub mod calendar;
 pub mod changes;
 pub mod chat;

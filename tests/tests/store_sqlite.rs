@@ -171,11 +171,12 @@ fn invoice(subscription: &Subscription, period_start: NaiveDate) -> IssuedInvoic
             period_start,
             period_end,
             currency: usd,
-            line_items: vec![LineItem {
-                description: "Base charge".into(),
-                kind: ChargeKind::Recurring,
-                amount: subtotal,
-            }],
+            line_items: vec![LineItem::new(
+                "Base charge",
+                ChargeKind::Recurring,
+                subtotal,
+                None,
+            )],
             subtotal,
             tax_lines: vec![TaxLine {
                 name: "Sales tax".into(),

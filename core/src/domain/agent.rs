@@ -321,11 +321,16 @@ impl AgentPayload {
             };
             used[j] = true;
             if let Some(amount) = amount {
-                items.push(LineItem {
-                    description: line.description.clone(),
-                    kind: program_lines[j].kind,
+                let program_line = &program_lines[j];
+                items.push(LineItem::new(
+                    line.description.clone(),
+                    program_line.kind,
                     amount,
-                });
+                    // The basis explains the program's amount, so only a line that bills it.
+                    (amount == program_line.amount)
+                        .then(|| program_line.basis.clone())
+                        .flatten(),
+                ));
             }
         }
         for (line, _) in program_lines.iter().zip(&used).filter(|(_, used)| !**used) {
@@ -665,6 +670,7 @@ mod tests {
             description: description.into(),
             kind,
             amount: Money::from_minor(minor, usd()),
+            basis: None,
         }
     }
 

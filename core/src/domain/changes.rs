@@ -155,6 +155,19 @@ pub struct Increase {
     pub service_start: NaiveDate,
     /// The day after the last day it concerns.
     pub service_end: NaiveDate,
+    /// How the amount was reached (absent on increases settled before bases were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<crate::basis::ChangeBasis>,
+}
+
+impl Increase {
+    /// Takes `minor` units off the increase (netted against a decrease of the same period).
+    pub fn take_off(&mut self, minor: i64, currency: crate::money::Currency) {
+        self.amount_minor -= minor;
+        if let Some(basis) = self.basis.as_mut() {
+            basis.netted += crate::money::Money::from_minor(minor, currency).to_major();
+        }
+    }
 }
 
 /// The plan a subscription bills by now, in time: the anchor of its calendar (kept across a plan

@@ -199,11 +199,12 @@ mod tests {
                 period_start: date(2026, 1, 15),
                 period_end: date(2026, 2, 15),
                 currency: Currency::parse("USD").unwrap(),
-                line_items: vec![LineItem {
-                    description: "Base charge (month 1)".into(),
-                    kind: ChargeKind::Recurring,
-                    amount: usd(subtotal),
-                }],
+                line_items: vec![LineItem::new(
+                    "Base charge (month 1)",
+                    ChargeKind::Recurring,
+                    usd(subtotal),
+                    None,
+                )],
                 subtotal: usd(subtotal),
                 tax_lines: taxed.lines,
                 tax: taxed.total,
@@ -219,11 +220,12 @@ mod tests {
             number: 1,
             issue_date: date(2026, 2, 4),
             reason: "cancel".into(),
-            lines: vec![LineItem {
-                description: "Base charge (month 1), 11 of 31 days unserved".into(),
-                kind: ChargeKind::Recurring,
-                amount: usd(cents),
-            }],
+            lines: vec![LineItem::new(
+                "Base charge (month 1), 11 of 31 days unserved",
+                ChargeKind::Recurring,
+                usd(cents),
+                None,
+            )],
             service: (date(2026, 2, 4), date(2026, 2, 15)),
         }
     }

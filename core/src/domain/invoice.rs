@@ -9,7 +9,8 @@ use crate::agent::PayloadInvoice;
 
 use crate::late_usage::InvoiceUsage;
 use crate::money::{Currency, Money};
-use crate::pricing::ChargeKind;
+use crate::basis::LineBasis;
+use crate::pricing::{ChargeKind, PricedLine};
 use crate::revrec::RevenueEntry;
 use crate::subscription::{BillingReason, InvoiceStatus};
 use crate::tax::TaxLine;
@@ -101,7 +102,7 @@ pub struct IssuedInvoice {
     pub invoice: Invoice,
 }
 
-/// One line of an invoice.
+/// One line of an invoice (or of a credit note).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LineItem {
     /// What the line is for ("Base charge (month 1)").
@@ -112,6 +113,44 @@ pub struct LineItem {
     #[serde(serialize_with = "crate::money::serialize_major")]
     #[schemars(with = "crate::json::DecimalString")]
     pub amount: Money,
+    /// How the amount was reached, as data: [`LineBasis::recompute`] gives the amount again.
+    /// Absent only on lines written before bases were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<LineBasis>,
+    /// The basis in one sentence ("Month 3: 5.00 + 2 x 1.00 = 7.00"), shown under the line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+}
+
+impl LineItem {
+    /// A line with its basis, and the sentence made from it.
+    pub fn new(
+        description: impl Into<String>,
+        kind: ChargeKind,
+        amount: Money,
+        basis: Option<LineBasis>,
+    ) -> Self {
+        let explanation = basis
+            .as_ref()
+            .map(|basis| basis.explain(amount.currency()));
+        LineItem {
+            description: description.into(),
+            kind,
+            amount,
+            basis,
+            explanation,
+        }
+    }
+
+    /// The line a program priced.
+    pub fn priced(line: &PricedLine) -> Self {
+        LineItem::new(
+            line.description.clone(),
+            line.kind,
+            line.amount,
+            line.basis.clone(),
+        )
+    }
 }
 
 /// A line of an invoice that settles another period than the invoice's own: its position among

@@ -11,6 +11,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::basis::{LateUsageBasis, LineBasis, UsageBasis};
 use crate::error::Result;
 use crate::money::Money;
 use crate::pricing::PricingProgram;
@@ -209,6 +210,8 @@ pub struct LateUsage {
     /// What its usage charges owe now less what they were billed: positive is billed on the
     /// renewal's invoice, negative credited against the period's invoice.
     pub amount: Money,
+    /// Its usage charges priced on the usage billed and on the usage now.
+    pub basis: LateUsageBasis,
 }
 
 impl LateUsage {
@@ -223,12 +226,33 @@ impl LateUsage {
         let Some(read) = Reread::of(billed, now) else {
             return Ok(None);
         };
-        let owed = |usage: &PeriodUsage| -> Result<Money> {
-            let lines = program.usage_due(&billed.served, usage)?;
-            Money::checked_sum(program.currency, lines.iter().map(|line| line.amount))
+        let priced = |usage: &PeriodUsage| -> Result<(Money, Vec<UsageBasis>)> {
+            let lines = program.usage_due(billed.period, &billed.served, usage)?;
+            let owed = Money::checked_sum(program.currency, lines.iter().map(|line| line.amount))?;
+            let bases = lines
+                .into_iter()
+                .filter_map(|line| match line.basis {
+                    Some(LineBasis::Usage(basis)) => Some(basis),
+                    _ => None,
+                })
+                .collect();
+            Ok((owed, bases))
         };
-        let amount = owed(now)?.checked_sub(owed(&billed.usage)?)?;
-        Ok(Some(LateUsage { read, amount }))
+        let (owed_now, now_bases) = priced(now)?;
+        let (owed_billed, billed_bases) = priced(&billed.usage)?;
+        let amount = owed_now.checked_sub(owed_billed)?;
+        let basis = LateUsageBasis {
+            period_index: billed.period,
+            period_start: billed.start,
+            period_end: billed.end,
+            billed: billed_bases,
+            now: now_bases,
+        };
+        Ok(Some(LateUsage {
+            read,
+            amount,
+            basis,
+        }))
     }
 
     /// The line's description: the period, its dates and the counts that changed

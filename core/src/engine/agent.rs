@@ -347,18 +347,21 @@ pub(crate) fn model_lines(
                     .enumerate()
                     .position(|(j, p)| !used[j] && p.amount == amount)
             });
-        let kind = match matched {
+        let (kind, basis) = match matched {
             Some(j) => {
                 used[j] = true;
-                program[j].kind
+                // The basis explains the program's amount, so only a line that bills it.
+                let basis = (program[j].amount == amount)
+                    .then(|| program[j].basis.clone())
+                    .flatten();
+                (program[j].kind, basis)
             }
-            None => program.get(i).map_or(ChargeKind::Recurring, |p| p.kind),
+            None => (
+                program.get(i).map_or(ChargeKind::Recurring, |p| p.kind),
+                None,
+            ),
         };
-        lines.push(LineItem {
-            description: line.description.clone(),
-            kind,
-            amount,
-        });
+        lines.push(LineItem::new(line.description.clone(), kind, amount, basis));
     }
     Ok(lines)
 }

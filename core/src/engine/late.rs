@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use crate::basis::LineBasis;
 use crate::credit_note::{Credit, CreditNote};
 use crate::error::{Error, Result};
 use crate::invoice::{IssuedInvoice, LineItem};
@@ -102,6 +103,7 @@ impl Engine {
                         description: difference.description(),
                         kind: ChargeKind::Usage,
                         amount: difference.amount,
+                        basis: Some(LineBasis::LateUsage(difference.basis.clone())),
                     },
                     start: difference.read.start,
                     end: difference.read.end,
@@ -147,11 +149,12 @@ impl Engine {
                 number: state.changes.credit_notes + offset,
                 issue_date,
                 reason: "late_usage".to_owned(),
-                lines: vec![LineItem {
-                    description: decrease.description(),
-                    kind: ChargeKind::Usage,
+                lines: vec![LineItem::new(
+                    decrease.description(),
+                    ChargeKind::Usage,
                     amount,
-                }],
+                    Some(LineBasis::LateUsage(decrease.basis.clone())),
+                )],
                 service: (decrease.read.start, decrease.read.end),
             };
             notes.push(CreditNote::against(invoice, credit, renewal.written_at)?);

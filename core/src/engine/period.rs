@@ -115,6 +115,11 @@ pub fn price_served(
             ),
             kind: ChargeKind::Recurring,
             amount: Money::zero(currency),
+            basis: Some(crate::basis::LineBasis::NoCharge(
+                crate::basis::NoChargeBasis {
+                    period_index: period.index,
+                },
+            )),
         });
     }
     lines.extend(settled.iter().map(|settled| settled.line.clone()));

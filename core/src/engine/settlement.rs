@@ -10,6 +10,7 @@ use crate::calendar::Period;
 use crate::changes::Increase;
 use crate::credit_note::Credit;
 use crate::error::Result;
+use crate::basis::{ChangeBasis, LineBasis, RecurringBasis};
 use crate::invoice::{IssuedInvoice, LineItem};
 use crate::money::Money;
 use crate::pricing::{ChargeKind, PricingProgram};
@@ -79,6 +80,26 @@ pub(crate) fn settle_change(
         if difference.is_zero() {
             continue;
         }
+        let bases = |due: &[(usize, Vec<crate::pricing::PricedLine>)]| -> Vec<RecurringBasis> {
+            due.iter()
+                .filter(|(i, _)| *i == charge_index)
+                .flat_map(|(_, lines)| lines)
+                .filter_map(|line| match &line.basis {
+                    Some(LineBasis::Recurring(basis)) => Some(basis.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let basis = ChangeBasis {
+            change: told.what.clone(),
+            charge: charge.description.clone(),
+            period_index: index,
+            period_start: whole.start,
+            period_end: whole.end,
+            before: bases(&due_before),
+            after: bases(&due_after),
+            netted: rust_decimal::Decimal::ZERO,
+        };
         let description = format!(
             "{}: {} ({} {index}, {} to {})",
             told.what,
@@ -88,17 +109,19 @@ pub(crate) fn settle_change(
             whole.end
         );
         if difference.is_negative() {
-            credited.push(LineItem {
+            credited.push(LineItem::new(
                 description,
-                kind: ChargeKind::Recurring,
-                amount: difference.checked_neg()?,
-            });
+                ChargeKind::Recurring,
+                difference.checked_neg()?,
+                Some(LineBasis::Change(basis)),
+            ));
         } else {
             settlement.increases.push(Increase {
                 description,
                 amount_minor: difference.minor(),
                 service_start: start,
                 service_end: end,
+                basis: Some(basis),
             });
         }
     }
@@ -136,6 +159,9 @@ impl Settlement {
             return;
         }
         let credited: i64 = credit.lines.iter().map(|line| line.amount.minor()).sum();
+        let Some(currency) = credit.lines.first().map(|line| line.amount.currency()) else {
+            return;
+        };
         let taken = waiting.min(credited);
         // Take `taken` off the waiting increases, the latest first.
         let mut left = taken;
@@ -145,7 +171,7 @@ impl Settlement {
             .filter(|increase| concerns(increase))
         {
             let cut = left.min(increase.amount_minor);
-            increase.amount_minor -= cut;
+            increase.take_off(cut, currency);
             left -= cut;
         }
         pending.retain(|increase| increase.amount_minor != 0);
@@ -153,7 +179,16 @@ impl Settlement {
         let mut left = taken;
         for line in credit.lines.iter_mut() {
             let cut = left.min(line.amount.minor());
-            line.amount = Money::from_minor(line.amount.minor() - cut, line.amount.currency());
+            let mut basis = line.basis.take();
+            if let Some(LineBasis::Change(change)) = basis.as_mut() {
+                change.netted += Money::from_minor(cut, currency).to_major();
+            }
+            *line = LineItem::new(
+                std::mem::take(&mut line.description),
+                line.kind,
+                Money::from_minor(line.amount.minor() - cut, currency),
+                basis,
+            );
             left -= cut;
         }
         credit.lines.retain(|line| !line.amount.is_zero());

@@ -299,6 +299,7 @@ impl Renewal {
                     description: increase.description.clone(),
                     kind: ChargeKind::Recurring,
                     amount: Money::from_minor(increase.amount_minor, currency),
+                    basis: increase.basis.clone().map(crate::basis::LineBasis::Change),
                 },
                 start: increase.service_start,
                 end: increase.service_end,

@@ -56,9 +56,9 @@ const INSERT_INVOICES: &str = "INSERT INTO invoices (account_id, id, subscriptio
      RETURNING account_id, id";
 
 const INSERT_LINE_ITEMS: &str = "INSERT INTO invoice_line_items \
-     (account_id, invoice_id, position, description, kind, amount_minor) \
-     SELECT * FROM UNNEST($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], \
-         $6::bigint[])";
+     (account_id, invoice_id, position, description, kind, amount_minor, basis) \
+     SELECT a, b, c, d, e, f, g::jsonb FROM UNNEST($1::text[], $2::text[], $3::int[], \
+         $4::text[], $5::text[], $6::bigint[], $7::text[]) AS x (a, b, c, d, e, f, g)";
 
 const INSERT_TAX_LINES: &str = "INSERT INTO invoice_tax_lines \
      (account_id, invoice_id, position, name, rate, amount_minor) \
@@ -575,6 +575,7 @@ async fn insert_children(conn: &mut PgConnection, invoices: &[&IssuedInvoice]) -
         Vec<&str>,
         Vec<&str>,
         Vec<i64>,
+        Vec<Option<String>>,
     ) = Default::default();
     let mut taxes: (
         Vec<&str>,
@@ -608,6 +609,9 @@ async fn insert_children(conn: &mut PgConnection, invoices: &[&IssuedInvoice]) -
             });
             lines.5.push(line.amount.minor());
         }
+        lines
+            .6
+            .extend(super::rows::bases_json(&invoice.line_items)?);
         for (p, line) in invoice.tax_lines.iter().enumerate() {
             taxes.0.push(&issued.account_id);
             taxes.1.push(&issued.id);
@@ -636,6 +640,7 @@ async fn insert_children(conn: &mut PgConnection, invoices: &[&IssuedInvoice]) -
             .bind(lines.3)
             .bind(lines.4)
             .bind(lines.5)
+            .bind(lines.6)
             .execute(&mut *conn)
             .await
             .map_err(storage(ACTION))?;

@@ -54,7 +54,7 @@ const NOTE_COLUMNS: &str = "account_id, id, number, subscription_id, customer_id
      tax_inclusive, total_minor, created_at";
 
 const SELECT_LINE_ITEMS: &str = "SELECT account_id, credit_note_id, description, kind, \
-     amount_minor FROM credit_note_line_items \
+     amount_minor, basis::text AS basis FROM credit_note_line_items \
      WHERE (account_id, credit_note_id) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
      ORDER BY account_id, credit_note_id, position";
 
@@ -159,6 +159,7 @@ async fn insert_children(conn: &mut PgConnection, note: &CreditNote) -> Result<(
             )
             .bind(lines.iter().map(|l| kind_name(l.kind)).collect::<Vec<_>>())
             .bind(lines.iter().map(|l| l.amount.minor()).collect::<Vec<_>>())
+            .bind(super::rows::bases_json(lines)?)
             .execute(&mut *conn)
             .await
             .map_err(storage(action()))?;

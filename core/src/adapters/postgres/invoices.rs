@@ -61,8 +61,8 @@ pub(crate) const SELECT_INVOICE: &str = "SELECT account_id, id, subscription_id,
      total_minor, usage::text AS usage, settled, review FROM invoices WHERE account_id = $1 AND id = $2";
 
 /// The child rows of a set of invoices, given as parallel (account id, invoice id) arrays.
-const SELECT_LINE_ITEMS: &str = "SELECT account_id, invoice_id, description, kind, amount_minor \
-     FROM invoice_line_items \
+const SELECT_LINE_ITEMS: &str = "SELECT account_id, invoice_id, description, kind, amount_minor, \
+     basis::text AS basis FROM invoice_line_items \
      WHERE (account_id, invoice_id) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
      ORDER BY account_id, invoice_id, position";
 
@@ -185,6 +185,7 @@ pub(crate) async fn insert_invoice(
                     .collect::<Vec<_>>(),
             )
             .bind(line_amounts)
+            .bind(super::rows::bases_json(&invoice.line_items)?)
             .execute(&mut *conn)
             .await
             .map_err(storage(action()))?;
@@ -330,12 +331,12 @@ pub(crate) async fn children(
 /// currency.
 pub(crate) fn line_item(row: &PgRow, table: &'static str, currency: Currency) -> Result<LineItem> {
     let kind: String = get(row, table, "kind")?;
-    Ok(LineItem {
-        description: get(row, table, "description")?,
-        kind: parse_kind(&kind)
-            .ok_or_else(|| corrupt(table, "kind", format!("{kind:?}, not a kind")))?,
-        amount: Money::from_minor(get(row, table, "amount_minor")?, currency),
-    })
+    Ok(LineItem::new(
+        get::<String>(row, table, "description")?,
+        parse_kind(&kind).ok_or_else(|| corrupt(table, "kind", format!("{kind:?}, not a kind")))?,
+        Money::from_minor(get(row, table, "amount_minor")?, currency),
+        super::rows::basis_from_json(table, get(row, table, "basis")?)?,
+    ))
 }
 
 /// A tax line row (`name`, `rate` as text, `amount_minor`) of `table`, in its document's currency.

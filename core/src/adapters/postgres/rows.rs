@@ -186,6 +186,29 @@ pub(crate) fn billed_usage_json(history: &UsageHistory) -> Result<Option<String>
     json_unless_empty(history, history.is_empty(), "subscription.billed_usage")
 }
 
+/// Each line's basis as stored: its JSON, or NULL for a line without one.
+pub(crate) fn bases_json(lines: &[crate::invoice::LineItem]) -> Result<Vec<Option<String>>> {
+    lines
+        .iter()
+        .map(|line| match &line.basis {
+            Some(basis) => json_unless_empty(basis, false, "line_items.basis"),
+            None => Ok(None),
+        })
+        .collect()
+}
+
+/// A line's basis read back from its JSON column.
+pub(crate) fn basis_from_json(
+    table: &'static str,
+    json: Option<String>,
+) -> Result<Option<crate::basis::LineBasis>> {
+    json.map(|json| {
+        serde_json::from_str(&json)
+            .map_err(|e| corrupt(table, "basis", format!("JSON that is not a line basis: {e}")))
+    })
+    .transpose()
+}
+
 /// An invoice's usage as stored: its JSON, or NULL for programs without usage.
 pub(crate) fn invoice_usage_json(usage: &InvoiceUsage) -> Result<Option<String>> {
     json_unless_empty(usage, usage.is_empty(), "invoice.usage")

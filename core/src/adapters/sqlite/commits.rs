@@ -70,17 +70,19 @@ pub(super) async fn insert_invoice(
         Err(error) => return Err(storage(action())(error)),
     }
     let key = (issued.account_id.as_str(), issued.id.as_str());
+    let lines = rows::with_bases(&invoice.line_items)?;
     let children = async {
         insert_children(
             conn,
             key,
             "INSERT INTO invoice_line_items \
-         (account_id, invoice_id, position, description, kind, amount) ",
-            &invoice.line_items,
-            |row, line| {
+         (account_id, invoice_id, position, description, kind, amount, basis) ",
+            &lines,
+            |row, (line, basis)| {
                 row.push_bind(line.description.clone())
                     .push_bind(rows::charge_kind_name(line.kind))
-                    .push_bind(line.amount.minor());
+                    .push_bind(line.amount.minor())
+                    .push_bind(basis.clone());
             },
         )
         .await?;
@@ -244,8 +246,9 @@ pub(super) const INSERT_HEADS: &str = "INSERT INTO invoices (account_id, id, sub
      ON CONFLICT DO NOTHING";
 
 pub(super) const INSERT_LINE_ITEMS: &str = "INSERT INTO invoice_line_items \
-     (account_id, invoice_id, position, description, kind, amount) \
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
+     (account_id, invoice_id, position, description, kind, amount, basis) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+         value ->> 6 \
      FROM jsonb_each(?1) ORDER BY key";
 
 pub(super) const INSERT_TAX_LINES: &str = "INSERT INTO invoice_tax_lines \
@@ -493,7 +496,8 @@ impl PageRows {
                     .int(position as i64)
                     .text(&line.description)
                     .text(rows::charge_kind_name(line.kind))
-                    .int(line.amount.minor());
+                    .int(line.amount.minor())
+                    .opt_text(rows::basis_json(line)?.as_deref());
             }
             for (position, line) in issued.invoice.tax_lines.iter().enumerate() {
                 taxes

@@ -114,16 +114,19 @@ async fn insert_children_of(
     note: &CreditNote,
 ) -> std::result::Result<(), sqlx::Error> {
     let key = (note.account_id.as_str(), note.id.as_str());
+    let lines = rows::with_bases(&note.line_items)
+        .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
     insert_children(
         conn,
         key,
         "INSERT INTO credit_note_line_items \
-         (account_id, credit_note_id, position, description, kind, amount) ",
-        &note.line_items,
-        |row, line| {
+         (account_id, credit_note_id, position, description, kind, amount, basis) ",
+        &lines,
+        |row, (line, basis)| {
             row.push_bind(line.description.clone())
                 .push_bind(rows::charge_kind_name(line.kind))
-                .push_bind(line.amount.minor());
+                .push_bind(line.amount.minor())
+                .push_bind(basis.clone());
         },
     )
     .await?;

@@ -397,6 +397,22 @@ pub(super) fn invoice_head(row: &SqliteRow) -> Result<InvoiceHead> {
 }
 
 /// An invoice's usage as stored: its JSON text, or NULL for programs without usage.
+/// A line's basis as stored: its JSON, or NULL for a line without one.
+pub(super) fn basis_json(line: &LineItem) -> Result<Option<String>> {
+    match &line.basis {
+        Some(basis) => json_unless_empty(basis, false, "a line item's basis"),
+        None => Ok(None),
+    }
+}
+
+/// Each line with its basis as stored, encoded before the write begins.
+pub(super) fn with_bases(lines: &[LineItem]) -> Result<Vec<(&LineItem, Option<String>)>> {
+    lines
+        .iter()
+        .map(|line| Ok((line, basis_json(line)?)))
+        .collect()
+}
+
 pub(super) fn invoice_usage_json(usage: &InvoiceUsage) -> Result<Option<String>> {
     json_unless_empty(usage, usage.is_empty(), "an invoice's usage")
 }
@@ -491,21 +507,29 @@ pub(super) fn line_item(
     table: &'static str,
     currency: Currency,
 ) -> Result<LineItem> {
-    Ok(LineItem {
-        description: text(row, table, "description")?,
-        kind: match text(row, table, "kind")?.as_str() {
-            "recurring" => ChargeKind::Recurring,
-            "usage" => ChargeKind::Usage,
-            other => {
-                return Err(corrupt(
-                    table,
-                    "kind",
-                    format!("the unknown kind {other:?}"),
-                ));
-            }
-        },
-        amount: Money::from_minor(get(row, table, "amount")?, currency),
-    })
+    let kind = match text(row, table, "kind")?.as_str() {
+        "recurring" => ChargeKind::Recurring,
+        "usage" => ChargeKind::Usage,
+        other => {
+            return Err(corrupt(
+                table,
+                "kind",
+                format!("the unknown kind {other:?}"),
+            ));
+        }
+    };
+    let basis = match get::<Option<String>>(row, table, "basis")? {
+        Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+            corrupt(table, "basis", format!("JSON that is not a line basis: {e}"))
+        })?),
+        None => None,
+    };
+    Ok(LineItem::new(
+        text(row, table, "description")?,
+        kind,
+        Money::from_minor(get(row, table, "amount")?, currency),
+        basis,
+    ))
 }
 
 /// A row of a tax line table (`invoice_tax_lines`, `credit_note_tax_lines`), in its document's

@@ -6,12 +6,16 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{
-    Phase, PricingProgram, RecurringCharge, ReturnsPolicy, StepChange, Tier, UsageCharge,
-    UsageMetric, UsagePricing, WEEKDAY_NAMES,
+    Phase, PricingProgram, RecurringCharge, ReturnsPolicy, Tier, UsageCharge, UsageMetric,
+    UsagePricing, WEEKDAY_NAMES,
+};
+use crate::basis::{
+    DaysBasis, LimitBasis, LineBasis, PriceBasis, RecurringBasis, StepBasis, TierBasis,
+    UsageBasis, UsagePriceBasis, WeekdayCount,
 };
 use crate::error::{Error, Result};
 use crate::money::Money;
-use crate::proration::{Segment, Served, share};
+use crate::proration::{Segment, Served};
 use crate::usage::PeriodUsage;
 
 /// Which kind of charge a line item comes from.
@@ -34,6 +38,9 @@ pub struct PricedLine {
     /// The amount.
     #[serde(serialize_with = "crate::money::serialize_major")]
     pub amount: Money,
+    /// How the amount was reached (absent only on lines carried from before bases were kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<LineBasis>,
 }
 
 impl PricingProgram {
@@ -55,7 +62,7 @@ impl PricingProgram {
                 lines.push(self.whole_line(charge, period_index, price, quantity)?);
             }
         }
-        self.usage_lines(usage, None, &mut lines)?;
+        self.usage_lines(period_index, usage, None, &mut lines)?;
         Ok(lines)
     }
 
@@ -80,16 +87,21 @@ impl PricingProgram {
             .into_iter()
             .flat_map(|(_, lines)| lines)
             .collect();
-        self.usage_lines(usage, Some(served), &mut lines)?;
+        self.usage_lines(period_index, usage, Some(served), &mut lines)?;
         Ok(lines)
     }
 
-    /// The usage lines of a period that `served` those days with `usage`, as
+    /// The usage lines of period `period_index`, which `served` those days with `usage`, as
     /// [`PricingProgram::evaluate_served`] prices them: what late usage is settled on.
-    pub fn usage_due(&self, served: &Served, usage: &PeriodUsage) -> Result<Vec<PricedLine>> {
+    pub fn usage_due(
+        &self,
+        period_index: u32,
+        served: &Served,
+        usage: &PeriodUsage,
+    ) -> Result<Vec<PricedLine>> {
         let mut lines = Vec::with_capacity(self.usage.len());
         let prorated = served.whole_at().is_none().then_some(served);
-        self.usage_lines(usage, prorated, &mut lines)?;
+        self.usage_lines(period_index, usage, prorated, &mut lines)?;
         Ok(lines)
     }
 
@@ -113,7 +125,9 @@ impl PricingProgram {
                 None => served
                     .segments
                     .iter()
-                    .map(|segment| self.segment_line(charge, period_index, price, segment, served))
+                    .map(|segment| {
+                        self.segment_line(charge, period_index, price.clone(), segment, served)
+                    })
                     .collect::<Result<_>>()?,
             };
             due.push((index, lines));
@@ -126,25 +140,18 @@ impl PricingProgram {
         &self,
         charge: &RecurringCharge,
         period_index: u32,
-        price: Decimal,
+        price: PriceBasis,
         quantity: u32,
     ) -> Result<PricedLine> {
-        let amount = price
-            .checked_mul(Decimal::from(quantity))
-            .ok_or_else(|| Error::overflow("recurring charge x quantity"))?;
         let mut description = format!(
             "{} ({} {period_index})",
             charge.description,
             self.period_noun()
         );
         if quantity != 1 {
-            description.push_str(&format!(", {quantity} x {}", price.normalize()));
+            description.push_str(&format!(", {quantity} x {}", price.unit_price.normalize()));
         }
-        Ok(PricedLine {
-            description,
-            kind: ChargeKind::Recurring,
-            amount: Money::round_from_major(amount, self.currency)?,
-        })
+        self.recurring_line(charge, period_index, price, quantity, None, description)
     }
 
     /// The line of a recurring charge for the days of one segment of a period.
@@ -152,14 +159,11 @@ impl PricingProgram {
         &self,
         charge: &RecurringCharge,
         period_index: u32,
-        price: Decimal,
+        price: PriceBasis,
         segment: &Segment,
         served: &Served,
     ) -> Result<PricedLine> {
         let quantity = segment.quantity.get();
-        let amount = price
-            .checked_mul(Decimal::from(quantity))
-            .ok_or_else(|| Error::overflow("recurring charge x quantity"))?;
         let mut description = format!(
             "{} ({} {period_index}), {} of {} days",
             charge.description,
@@ -168,15 +172,38 @@ impl PricingProgram {
             served.period_days
         );
         if quantity != 1 {
-            description.push_str(&format!(" at {quantity} x {}", price.normalize()));
+            description.push_str(&format!(" at {quantity} x {}", price.unit_price.normalize()));
         }
+        let days = DaysBasis {
+            days: segment.days,
+            period_days: served.period_days,
+        };
+        self.recurring_line(charge, period_index, price, quantity, Some(days), description)
+    }
+
+    /// A recurring line, its amount computed from its basis.
+    fn recurring_line(
+        &self,
+        charge: &RecurringCharge,
+        period_index: u32,
+        price: PriceBasis,
+        quantity: u32,
+        days: Option<DaysBasis>,
+        description: String,
+    ) -> Result<PricedLine> {
+        let basis = RecurringBasis {
+            charge: charge.description.clone(),
+            period_index,
+            period_noun: self.period_noun().to_owned(),
+            price,
+            quantity,
+            days,
+        };
         Ok(PricedLine {
             description,
             kind: ChargeKind::Recurring,
-            amount: Money::round_from_major(
-                share(amount, segment.days, served.period_days)?,
-                self.currency,
-            )?,
+            amount: basis.amount(self.currency)?,
+            basis: Some(LineBasis::Recurring(basis)),
         })
     }
 
@@ -184,22 +211,24 @@ impl PricingProgram {
     /// `None`).
     fn usage_lines(
         &self,
+        period_index: u32,
         usage: &PeriodUsage,
         served: Option<&Served>,
         lines: &mut Vec<PricedLine>,
     ) -> Result<()> {
         for charge in &self.usage {
-            let (amount, count) = usage_amount(charge, usage, served)?;
-            let noun = match (charge.metric, count) {
+            let basis = usage_basis(charge, period_index, usage, served)?;
+            let noun = match (charge.metric, basis.count) {
                 (UsageMetric::Shipments, 1) => "shipment",
                 (UsageMetric::Shipments, _) => "shipments",
                 (UsageMetric::Units, 1) => "unit",
                 (UsageMetric::Units, _) => "units",
             };
             lines.push(PricedLine {
-                description: format!("{} ({count} {noun})", charge.description),
+                description: format!("{} ({} {noun})", charge.description, basis.count),
                 kind: ChargeKind::Usage,
-                amount: Money::round_from_major(amount, self.currency)?,
+                amount: basis.amount(self.currency)?,
+                basis: Some(LineBasis::Usage(basis)),
             });
         }
         Ok(())
@@ -215,8 +244,9 @@ impl PricingProgram {
     }
 }
 
-/// The price per copy of `charge` in period `k`, or `None` once the charge has ended.
-pub(crate) fn recurring_price(charge: &RecurringCharge, k: u32) -> Result<Option<Decimal>> {
+/// The price per copy of `charge` in period `k`, with its arithmetic, or `None` once the charge
+/// has ended.
+pub(crate) fn recurring_price(charge: &RecurringCharge, k: u32) -> Result<Option<PriceBasis>> {
     let Some(phase) = charge
         .phases
         .iter()
@@ -227,55 +257,29 @@ pub(crate) fn recurring_price(charge: &RecurringCharge, k: u32) -> Result<Option
     phase_price(phase, k).map(Some)
 }
 
-fn phase_price(phase: &Phase, k: u32) -> Result<Decimal> {
-    let overflow = || Error::overflow("stepped recurring price");
-    let mut price = phase.amount;
-    if let Some(step) = &phase.step {
-        let steps = (k - phase.from_period) / step.every_periods;
-        match step.change {
-            StepChange::Amount(delta) => {
-                price = delta
-                    .checked_mul(Decimal::from(steps))
-                    .and_then(|d| price.checked_add(d))
-                    .ok_or_else(overflow)?;
-            }
-            StepChange::Percent(percent) => {
-                let factor = Decimal::ONE + percent / Decimal::ONE_HUNDRED;
-                for _ in 0..steps {
-                    price = price.checked_mul(factor).ok_or_else(overflow)?;
-                    let past_ceiling = phase
-                        .ceiling
-                        .is_some_and(|c| factor > Decimal::ONE && price >= c);
-                    let past_floor = phase
-                        .floor
-                        .is_some_and(|f| factor < Decimal::ONE && price <= f);
-                    if past_ceiling || past_floor || price.is_zero() {
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    if let Some(ceiling) = phase.ceiling {
-        price = price.min(ceiling);
-    }
-    if let Some(floor) = phase.floor {
-        price = price.max(floor);
-    }
-    price = price.max(Decimal::ZERO);
-    if let Some(discount) = phase.discount_percent {
-        price = price * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
-    }
-    Ok(price)
+fn phase_price(phase: &Phase, k: u32) -> Result<PriceBasis> {
+    let step = phase.step.as_ref().map(|step| StepBasis {
+        steps: (k - phase.from_period) / step.every_periods,
+        every_periods: step.every_periods,
+        change: step.change,
+    });
+    PriceBasis::of(
+        phase.amount,
+        step,
+        phase.ceiling,
+        phase.floor,
+        phase.discount_percent,
+    )
 }
 
-/// The unrounded amount of a usage charge and the count it priced; its minimum and cap are
-/// prorated by the days `served` when the period was not served whole.
-fn usage_amount(
+/// The basis of a usage charge for a period: its counts per weekday, returns, allowance, tiers,
+/// and its minimum and cap prorated by the days `served` when the period was not served whole.
+fn usage_basis(
     charge: &UsageCharge,
+    period_index: u32,
     usage: &PeriodUsage,
     served: Option<&Served>,
-) -> Result<(Decimal, u64)> {
+) -> Result<UsageBasis> {
     let (counted, returned) = match charge.metric {
         UsageMetric::Shipments => (usage.shipments, usage.returned_shipments),
         UsageMetric::Units => (usage.units, usage.returned_units),
@@ -287,94 +291,115 @@ fn usage_amount(
     // Net count per weekday; a return may belong to a shipment of an earlier period, so a weekday
     // can go negative here. The period's count as a whole never does.
     let net: [i128; 7] = std::array::from_fn(|d| i128::from(counted[d]) - i128::from(returned[d]));
-    let total = u64::try_from(net.iter().sum::<i128>().max(0))
+    let count = u64::try_from(net.iter().sum::<i128>().max(0))
         .map_err(|_| Error::overflow("usage count"))?;
-    let overflow = || Error::overflow("usage charge");
-
-    let mut amount = match &charge.pricing {
-        UsagePricing::PerUnit { rates } => match rates.single_rate() {
-            Some(rate) => rate
-                .checked_mul(Decimal::from(total.saturating_sub(charge.allowance)))
-                .ok_or_else(overflow)?,
-            None => {
-                let mut sum = Decimal::ZERO;
-                for d in 0..7 {
-                    if counted[d] == 0 && returned[d] == 0 {
-                        continue;
-                    }
-                    let Some(rate) = rates.0[d] else {
-                        return Err(Error::UsageNotPriced {
-                            reason: format!(
-                                "the period has {} {} on {}s, and the plan prompt gives no {} price",
-                                counted[d],
-                                if charge.metric == UsageMetric::Units {
-                                    "units"
-                                } else {
-                                    "shipments"
-                                },
-                                capitalised(WEEKDAY_NAMES[d]),
-                                capitalised(WEEKDAY_NAMES[d]),
-                            ),
-                        });
-                    };
-                    let n = Decimal::from_i128_with_scale(net[d], 0);
-                    sum = rate
-                        .checked_mul(n)
-                        .and_then(|v| sum.checked_add(v))
-                        .ok_or_else(overflow)?;
-                }
-                sum.max(Decimal::ZERO)
-            }
-        },
-        UsagePricing::Graduated { tiers } => {
-            graduated(tiers, total.saturating_sub(charge.allowance))?
+    let billable = count.saturating_sub(charge.allowance);
+    let single_rate = match &charge.pricing {
+        UsagePricing::PerUnit { rates } => rates.single_rate(),
+        _ => None,
+    };
+    let mut weekdays = Vec::new();
+    for d in 0..7 {
+        if counted[d] == 0 && returned[d] == 0 {
+            continue;
         }
+        let rate = match &charge.pricing {
+            UsagePricing::PerUnit { rates } if single_rate.is_none() => {
+                let Some(rate) = rates.0[d] else {
+                    return Err(Error::UsageNotPriced {
+                        reason: format!(
+                            "the period has {} {} on {}s, and the plan prompt gives no {} price",
+                            counted[d],
+                            if charge.metric == UsageMetric::Units {
+                                "units"
+                            } else {
+                                "shipments"
+                            },
+                            capitalised(WEEKDAY_NAMES[d]),
+                            capitalised(WEEKDAY_NAMES[d]),
+                        ),
+                    });
+                };
+                Some(rate)
+            }
+            _ => None,
+        };
+        weekdays.push(WeekdayCount {
+            weekday: WEEKDAY_NAMES[d].to_owned(),
+            counted: counted[d],
+            returned: returned[d],
+            rate,
+        });
+    }
+    let tiers_of = |tiers: &[Tier], units: &dyn Fn(usize, u64, Option<u64>) -> u64| {
+        let mut from = 1u64;
+        tiers
+            .iter()
+            .enumerate()
+            .map(|(i, tier)| {
+                let basis = TierBasis {
+                    from,
+                    up_to: tier.up_to,
+                    unit_price: tier.unit_price,
+                    units: units(i, from, tier.up_to),
+                };
+                from = tier.up_to.map_or(from, |up| up.saturating_add(1));
+                basis
+            })
+            .collect::<Vec<_>>()
+    };
+    let pricing = match &charge.pricing {
+        UsagePricing::PerUnit { .. } => match single_rate {
+            Some(rate) => UsagePriceBasis::PerUnit { rate },
+            None => UsagePriceBasis::ByWeekday,
+        },
+        UsagePricing::Graduated { tiers } => UsagePriceBasis::Graduated {
+            tiers: tiers_of(tiers, &|_, from, up_to| {
+                let upper = up_to.map_or(billable, |up| up.min(billable));
+                upper.saturating_sub(from.saturating_sub(1))
+            }),
+        },
         UsagePricing::Volume { tiers } => {
-            let count = total.saturating_sub(charge.allowance);
-            let tier = tiers
+            let in_tier = tiers
                 .iter()
-                .find(|t| t.up_to.is_none_or(|up| count <= up))
+                .position(|t| t.up_to.is_none_or(|up| billable <= up))
                 .ok_or_else(|| {
                     Error::invalid(
                         "program.usage.pricing.tiers",
                         "tiers must end with an open-ended tier",
                     )
                 })?;
-            tier.unit_price
-                .checked_mul(Decimal::from(count))
-                .ok_or_else(overflow)?
+            UsagePriceBasis::Volume {
+                tiers: tiers_of(tiers, &|i, _, _| if i == in_tier { billable } else { 0 }),
+            }
         }
     };
-    let prorated = |limit: Decimal| match served {
-        Some(served) => served.share_of(limit),
-        None => Ok(limit),
+    let days = served.map(|served| DaysBasis {
+        days: served.served_days(),
+        period_days: served.period_days,
+    });
+    let limit = |amount: Option<Decimal>| {
+        amount.map(|amount| LimitBasis {
+            amount,
+            days,
+            applied: false,
+        })
     };
-    if let Some(minimum) = charge.minimum {
-        amount = amount.max(prorated(minimum)?);
-    }
-    if let Some(cap) = charge.cap {
-        amount = amount.min(prorated(cap)?);
-    }
-    Ok((amount, total))
-}
-
-fn graduated(tiers: &[Tier], count: u64) -> Result<Decimal> {
-    let mut amount = Decimal::ZERO;
-    let mut priced = 0u64;
-    for tier in tiers {
-        if priced >= count {
-            break;
-        }
-        let upper = tier.up_to.map_or(count, |up| up.min(count));
-        let in_tier = upper.saturating_sub(priced);
-        amount = tier
-            .unit_price
-            .checked_mul(Decimal::from(in_tier))
-            .and_then(|v| amount.checked_add(v))
-            .ok_or_else(|| Error::overflow("graduated usage charge"))?;
-        priced = upper;
-    }
-    Ok(amount)
+    let mut basis = UsageBasis {
+        charge: charge.description.clone(),
+        period_index,
+        metric: charge.metric,
+        returns: charge.returns,
+        weekdays,
+        count,
+        allowance: charge.allowance,
+        pricing,
+        priced: Decimal::ZERO,
+        minimum: limit(charge.minimum),
+        cap: limit(charge.cap),
+    };
+    basis.settle_limits()?;
+    Ok(basis)
 }
 
 fn capitalised(word: &str) -> String {

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::basis::{CreditBasis, Credited, LineBasis};
 use crate::credit_note::{Credit, CreditNote};
 use crate::error::{Error, Result};
 use crate::invoice::{IssuedInvoice, LineItem};
@@ -71,13 +72,15 @@ pub(super) fn manual_credit(
             .iter()
             .map(|(position, amount)| {
                 let line = &invoice.invoice.line_items[*position];
-                LineItem {
-                    description: line.description.clone(),
-                    kind: line.kind,
-                    amount: *amount,
-                }
+                let basis = credit_basis(invoice, &lines_left, chosen, *position, *amount)?;
+                Ok(LineItem::new(
+                    line.description.clone(),
+                    line.kind,
+                    *amount,
+                    Some(LineBasis::Credit(basis)),
+                ))
             })
-            .collect(),
+            .collect::<Result<_>>()?,
         service: (start, end),
     };
     let mut note = CreditNote::against(invoice, credit, now)?;
@@ -101,6 +104,51 @@ pub(super) fn manual_credit(
         ));
     }
     Ok(note)
+}
+
+/// How the credit of `amount` on line `position` of `invoice` was reached, `left` being what
+/// each line had left before the note.
+fn credit_basis(
+    invoice: &IssuedInvoice,
+    left: &[Money],
+    chosen: Chosen<'_>,
+    position: usize,
+    amount: Money,
+) -> Result<CreditBasis> {
+    let line = &invoice.invoice.line_items[position];
+    let line_amount = Money::from_minor(line.amount.minor().max(0), amount.currency());
+    let credited = match chosen {
+        Chosen::Lines(chosen) => match chosen
+            .iter()
+            .find(|c| usize::try_from(c.line).ok() == position.checked_add(1))
+            .and_then(|c| c.amount)
+        {
+            Some(_) => Credited::Asked {
+                amount: amount.to_major(),
+            },
+            None => Credited::Rest,
+        },
+        Chosen::Amount(minor) => {
+            let total: i64 = left.iter().map(Money::minor).sum();
+            let weight = left[position].minor();
+            let floor = i128::from(minor) * i128::from(weight) / i128::from(total.max(1));
+            let floor = i64::try_from(floor).map_err(|_| Error::overflow("a credit share"))?;
+            let currency = amount.currency();
+            Credited::Share {
+                requested: Money::from_minor(minor, currency).to_major(),
+                weight: left[position].to_major(),
+                total_weight: Money::from_minor(total, currency).to_major(),
+                remainder: Money::from_minor(amount.minor() - floor, currency).to_major(),
+            }
+        }
+    };
+    Ok(CreditBasis {
+        invoice_id: invoice.id.clone(),
+        line: u32::try_from(position + 1).unwrap_or(u32::MAX),
+        line_amount: line_amount.to_major(),
+        credited_before: line_amount.checked_sub(left[position])?.to_major(),
+        credited,
+    })
 }
 
 /// What each line of `invoice` has left to credit: its amount less what manual credit notes

@@ -99,6 +99,7 @@ impl Engine {
                         description: line.description.clone(),
                         kind: line.kind,
                         amount: Money::from_minor(line.amount.minor(), currency),
+                        basis: line.basis.clone(),
                     },
                     start: span.start,
                     end: span.end,

@@ -50,6 +50,7 @@ fn every_change() -> Changes {
             },
         ],
         increases: vec![Increase {
+            basis: None,
             description: "Quantity 2 -> 3 from 2026-04-11, 20 of 30 days — ü \"x\\y\"".into(),
             amount_minor: 9_000_000_000_000_000,
             service_start: date(2026, 4, 11),
@@ -94,16 +95,18 @@ fn credit_note(invoice: &IssuedInvoice, number: u32, cents: i64) -> CreditNote {
             issue_date: start + chrono::Duration::days(20),
             reason: "cancel".into(),
             lines: vec![
-                LineItem {
-                    description: "Base charge (month 1), 11 of 31 days unserved — ü".into(),
-                    kind: ChargeKind::Recurring,
-                    amount: money(cents, currency),
-                },
-                LineItem {
-                    description: "Usage (Shipment) minimum".into(),
-                    kind: ChargeKind::Usage,
-                    amount: money(7, currency),
-                },
+                LineItem::new(
+                    "Base charge (month 1), 11 of 31 days unserved — ü",
+                    ChargeKind::Recurring,
+                    money(cents, currency),
+                    None,
+                ),
+                LineItem::new(
+                    "Usage (Shipment) minimum",
+                    ChargeKind::Usage,
+                    money(7, currency),
+                    None,
+                ),
             ],
             service: (
                 start + chrono::Duration::days(10),

@@ -222,16 +222,18 @@ pub(super) fn invoice(
         (9_000_000_000_000_000, 123_456_789_012_345)
     };
     let line_items = vec![
-        LineItem {
-            description: "Base charge (month 1) — ü".into(),
-            kind: ChargeKind::Recurring,
-            amount: money(base, currency),
-        },
-        LineItem {
-            description: "Usage (Shipment) charge".into(),
-            kind: ChargeKind::Usage,
-            amount: money(usage, currency),
-        },
+        LineItem::new(
+            "Base charge (month 1) — ü",
+            ChargeKind::Recurring,
+            money(base, currency),
+            None,
+        ),
+        LineItem::new(
+            "Usage (Shipment) charge",
+            ChargeKind::Usage,
+            money(usage, currency),
+            None,
+        ),
     ];
     let subtotal = money(base + usage, currency);
     let rates = [
