@@ -59,6 +59,14 @@ fn row(out: &mut String, label: &str, amount: &str) {
     }
 }
 
+/// A line item, and under it how its amount was reached.
+fn line_item(out: &mut String, item: &ai_billing::LineItem) {
+    row(out, &item.description, &item.amount.to_major().to_string());
+    if let Some(explanation) = &item.explanation {
+        let _ = writeln!(out, "      = {explanation}");
+    }
+}
+
 /// One invoice: its header, line items, subtotal, tax, total and revenue schedule.
 pub fn invoice(invoice: &Invoice) -> String {
     let mut out = String::new();
@@ -75,11 +83,7 @@ pub fn invoice(invoice: &Invoice) -> String {
         row(&mut out, "(nothing billed this period)", "");
     }
     for item in &invoice.line_items {
-        row(
-            &mut out,
-            &item.description,
-            &item.amount.to_major().to_string(),
-        );
+        line_item(&mut out, item);
     }
     let rule = "-".repeat(DESCRIPTION_WIDTH + 1 + AMOUNT_WIDTH);
     let _ = writeln!(out, "    {rule}");
@@ -170,11 +174,7 @@ pub fn credit_note(note: &ai_billing::credit_note::CreditNote) -> String {
         note.currency.code()
     );
     for item in &note.line_items {
-        row(
-            &mut out,
-            &item.description,
-            &item.amount.to_major().to_string(),
-        );
+        line_item(&mut out, item);
     }
     let rule = "-".repeat(DESCRIPTION_WIDTH + 1 + AMOUNT_WIDTH);
     let _ = writeln!(out, "    {rule}");

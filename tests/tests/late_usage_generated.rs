@@ -249,6 +249,7 @@ async fn bill(data: &DataSet, with_late: bool) -> (BTreeMap<String, i64>, usize)
 
     let mut billed: BTreeMap<String, i64> = BTreeMap::new();
     let mut late_lines = 0;
+    let mut explained_lines = 0;
     for invoice in store
         .invoices(&InvoiceQuery {
             account_id: Some(ACCOUNT.into()),
@@ -260,6 +261,9 @@ async fn bill(data: &DataSet, with_late: bool) -> (BTreeMap<String, i64>, usize)
         .unwrap()
     {
         late_lines += invoice.usage.late.len();
+        for line in &invoice.invoice.line_items {
+            explained_lines += usize::from(explained(&invoice.id, invoice.invoice.currency, line));
+        }
         *billed.entry(invoice.subscription_id).or_default() += invoice.invoice.subtotal.minor();
     }
     for note in store
@@ -272,9 +276,33 @@ async fn bill(data: &DataSet, with_late: bool) -> (BTreeMap<String, i64>, usize)
         .await
         .unwrap()
     {
+        for line in &note.line_items {
+            explained_lines += usize::from(explained(&note.id, note.currency, line));
+        }
         *billed.entry(note.subscription_id).or_default() -= note.subtotal.minor();
     }
+    // Issue 21: every late-usage line (on an invoice or a credit note) explains its amount.
+    assert!(
+        late_lines == 0 || explained_lines > 0,
+        "no late-usage line for {late_lines} periods settled"
+    );
     (billed, late_lines)
+}
+
+/// Checks that `line` of `document` has a basis whose arithmetic gives its amount (issue 21);
+/// whether it settles late usage.
+fn explained(document: &str, currency: Currency, line: &ai_billing::LineItem) -> bool {
+    let basis = line
+        .basis
+        .as_ref()
+        .unwrap_or_else(|| panic!("{document}: {:?} has no basis", line.description));
+    assert_eq!(
+        basis.recompute(currency).unwrap(),
+        line.amount,
+        "{document}: {:?}\n{basis:#?}",
+        line.description
+    );
+    matches!(basis, ai_billing::basis::LineBasis::LateUsage(_))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

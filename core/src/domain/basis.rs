@@ -442,7 +442,11 @@ impl UsageBasis {
         if let Some((limit, basis)) = minimum.zip(self.minimum.as_ref()) {
             let applies = amount < limit;
             if applies != basis.applied {
-                return Err(mismatch("whether the minimum applied", basis.applied, applies));
+                return Err(mismatch(
+                    "whether the minimum applied",
+                    basis.applied,
+                    applies,
+                ));
             }
             amount = amount.max(limit);
         }
@@ -627,8 +631,10 @@ impl CreditBasis {
     /// All the line has left, the amount asked, or its share of the amount requested.
     pub fn amount(&self, currency: Currency) -> Result<Money> {
         let exact = |value: Decimal, field: &str| Money::exact_from_major(value, currency, field);
-        let left = exact(self.line_amount, "line_item.basis.line_amount")?
-            .checked_sub(exact(self.credited_before, "line_item.basis.credited_before")?)?;
+        let left = exact(self.line_amount, "line_item.basis.line_amount")?.checked_sub(exact(
+            self.credited_before,
+            "line_item.basis.credited_before",
+        )?)?;
         let amount = match &self.credited {
             Credited::Rest => left,
             Credited::Asked { amount } => exact(*amount, "line_item.basis.credited.amount")?,
@@ -648,7 +654,11 @@ impl CreditBasis {
                     ));
                 }
                 if weight != left {
-                    return Err(mismatch("the line's weight", weight.to_major(), left.to_major()));
+                    return Err(mismatch(
+                        "the line's weight",
+                        weight.to_major(),
+                        left.to_major(),
+                    ));
                 }
                 let floor = i128::from(requested.minor()) * i128::from(weight.minor())
                     / i128::from(total.minor());
@@ -667,3 +677,6 @@ impl CreditBasis {
         Ok(amount)
     }
 }
+
+#[cfg(test)]
+mod tests;

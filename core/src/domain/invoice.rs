@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::PayloadInvoice;
 
+use crate::basis::LineBasis;
 use crate::late_usage::InvoiceUsage;
 use crate::money::{Currency, Money};
-use crate::basis::LineBasis;
 use crate::pricing::{ChargeKind, PricedLine};
 use crate::revrec::RevenueEntry;
 use crate::subscription::{BillingReason, InvoiceStatus};
@@ -130,9 +130,7 @@ impl LineItem {
         amount: Money,
         basis: Option<LineBasis>,
     ) -> Self {
-        let explanation = basis
-            .as_ref()
-            .map(|basis| basis.explain(amount.currency()));
+        let explanation = basis.as_ref().map(|basis| basis.explain(amount.currency()));
         LineItem {
             description: description.into(),
             kind,

@@ -148,11 +148,8 @@ pub(crate) fn billing_events(
             "usage": usage,
         })));
     }
-    let lines: Vec<_> = invoice
-        .line_items
-        .iter()
-        .map(|line| json!({ "description": line.description, "kind": line.kind, "amount": line.amount.to_major().to_string() }))
-        .collect();
+    // Each line as the API gives it: description, kind, amount, and its basis and explanation.
+    let lines = &invoice.line_items;
     if let Some((payload, check)) = cross_check {
         events.push(subscription(AuditAction::CrossChecked).with_data(json!({
             "mode": mode,
@@ -270,7 +267,8 @@ pub(crate) fn credit_note_event(note: &CreditNote, trail: &Trail<'_>) -> AuditEv
             "subtotal": note.subtotal.to_major().to_string(),
             "tax": note.tax.to_major().to_string(),
             "total": note.total.to_major().to_string(),
-            "lines": note.line_items.iter().map(|line| json!({ "description": line.description, "amount": line.amount.to_major().to_string() })).collect::<Vec<_>>(),
+            // Each line with its basis and explanation, as the API gives it.
+            "lines": note.line_items,
         }))
 }
 

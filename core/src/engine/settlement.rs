@@ -6,11 +6,11 @@
 
 use chrono::NaiveDate;
 
+use crate::basis::{ChangeBasis, LineBasis, RecurringBasis};
 use crate::calendar::Period;
 use crate::changes::Increase;
 use crate::credit_note::Credit;
 use crate::error::Result;
-use crate::basis::{ChangeBasis, LineBasis, RecurringBasis};
 use crate::invoice::{IssuedInvoice, LineItem};
 use crate::money::Money;
 use crate::pricing::{ChargeKind, PricingProgram};

@@ -32,10 +32,10 @@ const INSERT_INVOICE: &str = "INSERT INTO invoices (account_id, id, subscription
      RETURNING id";
 
 const INSERT_LINE_ITEMS: &str = "INSERT INTO invoice_line_items \
-     (account_id, invoice_id, position, description, kind, amount_minor) \
-     SELECT $1, $2, l.position, l.description, l.kind, l.amount_minor \
-     FROM UNNEST($3::int[], $4::text[], $5::text[], $6::bigint[]) \
-          AS l (position, description, kind, amount_minor)";
+     (account_id, invoice_id, position, description, kind, amount_minor, basis) \
+     SELECT $1, $2, l.position, l.description, l.kind, l.amount_minor, l.basis::jsonb \
+     FROM UNNEST($3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[]) \
+          AS l (position, description, kind, amount_minor, basis)";
 
 const INSERT_TAX_LINES: &str = "INSERT INTO invoice_tax_lines \
      (account_id, invoice_id, position, name, rate, amount_minor) \

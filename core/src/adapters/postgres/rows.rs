@@ -203,8 +203,13 @@ pub(crate) fn basis_from_json(
     json: Option<String>,
 ) -> Result<Option<crate::basis::LineBasis>> {
     json.map(|json| {
-        serde_json::from_str(&json)
-            .map_err(|e| corrupt(table, "basis", format!("JSON that is not a line basis: {e}")))
+        serde_json::from_str(&json).map_err(|e| {
+            corrupt(
+                table,
+                "basis",
+                format!("JSON that is not a line basis: {e}"),
+            )
+        })
     })
     .transpose()
 }

@@ -114,8 +114,8 @@ async fn insert_children_of(
     note: &CreditNote,
 ) -> std::result::Result<(), sqlx::Error> {
     let key = (note.account_id.as_str(), note.id.as_str());
-    let lines = rows::with_bases(&note.line_items)
-        .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+    let lines =
+        rows::with_bases(&note.line_items).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
     insert_children(
         conn,
         key,

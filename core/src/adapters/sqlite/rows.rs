@@ -520,7 +520,11 @@ pub(super) fn line_item(
     };
     let basis = match get::<Option<String>>(row, table, "basis")? {
         Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
-            corrupt(table, "basis", format!("JSON that is not a line basis: {e}"))
+            corrupt(
+                table,
+                "basis",
+                format!("JSON that is not a line basis: {e}"),
+            )
         })?),
         None => None,
     };

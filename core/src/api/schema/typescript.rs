@@ -38,7 +38,13 @@ fn ts(schema: &Value, indent: &str) -> String {
         _ => return "unknown".to_owned(),
     };
     if let Some(Value::String(reference)) = map.get("$ref") {
-        return reference.rsplit('/').next().unwrap_or("unknown").to_owned();
+        let name = reference.rsplit('/').next().unwrap_or("unknown").to_owned();
+        // A reference with properties beside it (an internally tagged variant: the tag beside
+        // the variant's type) is both.
+        return match object_body(schema, indent) {
+            Some(body) => format!("{name} & {body}"),
+            None => name,
+        };
     }
     if let Some(value) = map.get("const") {
         return literal(value);
@@ -257,6 +263,17 @@ mod tests {
         assert_eq!(
             tagged,
             "export type Outcome = {\n  outcome: \"refused\";\n  reason: string;\n} | {\n  outcome: \"understood\";\n};\n"
+        );
+        // Internally tagged newtype variants: the tag beside a reference to the variant's type.
+        let referenced = declare(
+            "Basis",
+            json!({"oneOf": [
+                {"$ref": "#/$defs/Flat", "type": "object", "properties": {"type": {"type": "string", "const": "flat"}}, "required": ["type"]}
+            ]}),
+        );
+        assert_eq!(
+            referenced,
+            "export type Basis = (Flat & {\n  type: \"flat\";\n});\n"
         );
     }
 

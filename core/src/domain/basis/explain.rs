@@ -5,11 +5,11 @@
 use rust_decimal::Decimal;
 
 use super::{
-    ChangeBasis, CreditBasis, Credited, LateUsageBasis, LimitBasis, LineBasis, PriceBasis, RecurringBasis,
-    UsageBasis, UsagePriceBasis,
+    ChangeBasis, CreditBasis, Credited, LateUsageBasis, LimitBasis, LineBasis, PriceBasis,
+    RecurringBasis, UsageBasis, UsagePriceBasis,
 };
 use crate::money::{Currency, Money};
-use crate::pricing::{ReturnsPolicy, StepChange, UsageMetric};
+use crate::pricing::{StepChange, UsageMetric};
 
 /// The sentence of `basis`.
 pub(super) fn sentence(basis: &LineBasis, currency: Currency) -> String {
@@ -33,7 +33,10 @@ fn amount(value: Decimal, currency: Currency) -> String {
         value.rescale(digits);
         value.to_string()
     } else if value.scale() > 6 {
-        format!("{}...", value.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero))
+        format!(
+            "{}...",
+            value.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero)
+        )
     } else {
         value.to_string()
     }
@@ -83,7 +86,10 @@ fn price(basis: &PriceBasis, currency: Currency) -> String {
         held = ceiling;
     }
     if let Some(floor) = basis.floor.filter(|floor| held < *floor) {
-        text.push_str(&format!(", raised to the floor of {}", amount(floor, currency)));
+        text.push_str(&format!(
+            ", raised to the floor of {}",
+            amount(floor, currency)
+        ));
         held = floor;
     }
     if held.is_sign_negative() && !held.is_zero() {
@@ -120,10 +126,10 @@ fn recurring_tail(basis: &RecurringBasis, currency: Currency) -> String {
     if let Some(days) = basis.days {
         text.push_str(&format!(" x {}/{} days", days.days, days.period_days));
     }
-    if !text.is_empty() {
-        if let Ok(total) = basis.amount(currency) {
-            text.push_str(&format!(" = {}", money(total)));
-        }
+    if !text.is_empty()
+        && let Ok(total) = basis.amount(currency)
+    {
+        text.push_str(&format!(" = {}", money(total)));
     }
     text
 }
@@ -167,12 +173,7 @@ fn usage(basis: &UsageBasis, currency: Currency) -> String {
         }
     }
     if returned > 0 {
-        text.push_str(&format!(
-            ", less {} returned",
-            plural(returned, one, many)
-        ));
-    } else if basis.returns == ReturnsPolicy::Ignored {
-        // Nothing to say: returns are not billed either way.
+        text.push_str(&format!(", less {} returned", plural(returned, one, many)));
     }
     if returned > 0 || basis.count != counted {
         text.push_str(&format!(" = {}", basis.count));
@@ -194,7 +195,8 @@ fn usage(basis: &UsageBasis, currency: Currency) -> String {
                 format!(
                     "{} {net} x {}",
                     short(&day.weekday),
-                    day.rate.map_or_else(|| "?".to_owned(), |r| amount(r, currency))
+                    day.rate
+                        .map_or_else(|| "?".to_owned(), |r| amount(r, currency))
                 )
             })
             .collect(),
@@ -230,7 +232,10 @@ fn usage(basis: &UsageBasis, currency: Currency) -> String {
         ));
     }
     if let Some(minimum) = basis.minimum.as_ref().filter(|m| m.applied) {
-        text.push_str(&format!("; the minimum of {} applies", limit(minimum, currency)));
+        text.push_str(&format!(
+            "; the minimum of {} applies",
+            limit(minimum, currency)
+        ));
     }
     if let Some(cap) = basis.cap.as_ref().filter(|c| c.applied) {
         text.push_str(&format!("; capped at {}", limit(cap, currency)));

@@ -10,8 +10,8 @@ use super::{
     UsagePricing, WEEKDAY_NAMES,
 };
 use crate::basis::{
-    DaysBasis, LimitBasis, LineBasis, PriceBasis, RecurringBasis, StepBasis, TierBasis,
-    UsageBasis, UsagePriceBasis, WeekdayCount,
+    DaysBasis, LimitBasis, LineBasis, PriceBasis, RecurringBasis, StepBasis, TierBasis, UsageBasis,
+    UsagePriceBasis, WeekdayCount,
 };
 use crate::error::{Error, Result};
 use crate::money::Money;
@@ -172,13 +172,23 @@ impl PricingProgram {
             served.period_days
         );
         if quantity != 1 {
-            description.push_str(&format!(" at {quantity} x {}", price.unit_price.normalize()));
+            description.push_str(&format!(
+                " at {quantity} x {}",
+                price.unit_price.normalize()
+            ));
         }
         let days = DaysBasis {
             days: segment.days,
             period_days: served.period_days,
         };
-        self.recurring_line(charge, period_index, price, quantity, Some(days), description)
+        self.recurring_line(
+            charge,
+            period_index,
+            price,
+            quantity,
+            Some(days),
+            description,
+        )
     }
 
     /// A recurring line, its amount computed from its basis.
