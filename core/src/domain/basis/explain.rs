@@ -187,16 +187,12 @@ fn usage(basis: &UsageBasis, currency: Currency) -> String {
         UsagePriceBasis::PerUnit { rate } => {
             vec![format!("{billable} x {}", amount(*rate, currency))]
         }
-        UsagePriceBasis::ByWeekday => basis
-            .weekdays
-            .iter()
-            .map(|day| {
-                let net = i128::from(day.counted) - i128::from(day.returned);
+        UsagePriceBasis::ByWeekday => by_rate(basis)
+            .into_iter()
+            .map(|(days, net, rate)| {
                 format!(
-                    "{} {net} x {}",
-                    short(&day.weekday),
-                    day.rate
-                        .map_or_else(|| "?".to_owned(), |r| amount(r, currency))
+                    "{days} {net} x {}",
+                    rate.map_or_else(|| "?".to_owned(), |r| amount(r, currency))
                 )
             })
             .collect(),
@@ -241,6 +237,50 @@ fn usage(basis: &UsageBasis, currency: Currency) -> String {
         text.push_str(&format!("; capped at {}", limit(cap, currency)));
     }
     text
+}
+
+/// The weekdays grouped by rate, in the order of their first day: their names ("Mon-Sat",
+/// "Sat, Sun"), their net count together, and the rate.
+fn by_rate(basis: &UsageBasis) -> Vec<(String, i128, Option<Decimal>)> {
+    let mut groups: Vec<(Vec<usize>, i128, Option<Decimal>)> = Vec::new();
+    for day in &basis.weekdays {
+        let index = SHORT_WEEKDAYS
+            .iter()
+            .position(|(long, _)| *long == day.weekday)
+            .unwrap_or(0);
+        let net = i128::from(day.counted) - i128::from(day.returned);
+        match groups.iter_mut().find(|(_, _, rate)| *rate == day.rate) {
+            Some((days, sum, _)) => {
+                days.push(index);
+                *sum += net;
+            }
+            None => groups.push((vec![index], net, day.rate)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(days, net, rate)| (day_names(&days), net, rate))
+        .collect()
+}
+
+/// "Mon-Sat" for a run of three days or more, "Sat, Sun" otherwise.
+fn day_names(days: &[usize]) -> String {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &day in days {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == day => *end = day,
+            _ => runs.push((day, day)),
+        }
+    }
+    let name = |day: usize| SHORT_WEEKDAYS[day % 7].1;
+    runs.iter()
+        .map(|&(start, end)| match end - start {
+            0 => name(start).to_owned(),
+            1 => format!("{}, {}", name(start), name(end)),
+            _ => format!("{}-{}", name(start), name(end)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn limit(basis: &LimitBasis, currency: Currency) -> String {
@@ -290,17 +330,24 @@ fn change(basis: &ChangeBasis, currency: Currency) -> String {
     ) else {
         return basis.change.clone();
     };
+    // "31.00" alone when the lines are the amount itself, "20.00 (31.00 x 20/31 days = 20.00)"
+    // when they hold arithmetic.
+    let due = |total: Money, detail: String| {
+        if detail == money(total) {
+            detail
+        } else {
+            format!("{} ({detail})", money(total))
+        }
+    };
     let mut text = format!(
-        "{}, period {} ({} to {}): {} was due {} ({}), now {} ({})",
+        "{}, period {} ({} to {}): {} was due {}, now {}",
         basis.change,
         basis.period_index,
         basis.period_start,
         basis.period_end,
         basis.charge,
-        money(before),
-        lines(&basis.before),
-        money(after),
-        lines(&basis.after),
+        due(before, lines(&basis.before)),
+        due(after, lines(&basis.after)),
     );
     if !basis.netted.is_zero() {
         text.push_str(&format!(
