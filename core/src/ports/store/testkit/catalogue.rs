@@ -58,7 +58,7 @@ pub async fn check_accounts_and_customers(store: Arc<dyn FixtureStore>) {
         abstracted: false,
         timezone: chrono_tz::Asia::Kolkata,
         tax_inclusive: false,
-        locale: Default::default(),
+        locale: crate::locale::Locale::parse("hi-IN", "locale").expect("a known locale"),
         ..first
     };
     let saved_again = event(

@@ -105,7 +105,18 @@ fn credit_note(invoice: &IssuedInvoice, number: u32, cents: i64) -> CreditNote {
                     "Usage (Shipment) minimum",
                     ChargeKind::Usage,
                     money(7, currency),
-                    None,
+                    Some(crate::basis::LineBasis::Credit(crate::basis::CreditBasis {
+                        invoice_id: invoice.id.clone(),
+                        line: 2,
+                        line_amount: invoice.invoice.line_items[1].amount.to_major(),
+                        credited_before: rust_decimal::Decimal::new(1, 2),
+                        credited: crate::basis::Credited::Share {
+                            requested: rust_decimal::Decimal::new(1050, 2),
+                            weight: rust_decimal::Decimal::new(300, 2),
+                            total_weight: rust_decimal::Decimal::new(4500, 2),
+                            remainder: rust_decimal::Decimal::new(1, 2),
+                        },
+                    })),
                 ),
             ],
             service: (

@@ -11,14 +11,15 @@ use serde_json::json;
 
 use crate::agent::{PayloadInvoice, PayloadLineItem};
 use crate::audit::{AuditAction, AuditEvent, SubjectKind};
+use crate::basis::{DaysBasis, LineBasis, PriceBasis, RecurringBasis, StepBasis};
 use crate::calendar::{BillingInterval, IntervalUnit};
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, InvoiceReview, IssuedInvoice, LineItem, SettledSpan};
 use crate::money::{Currency, Money};
 use crate::plan::{Account, Plan, PlanType, PlanVersion};
 use crate::pricing::{
-    ChargeKind, Phase, PricingProgram, RecurringCharge, ReturnsPolicy, UsageCharge, UsageMetric,
-    UsagePricing, WeekdayRates,
+    ChargeKind, Phase, PricingProgram, RecurringCharge, ReturnsPolicy, StepChange, UsageCharge,
+    UsageMetric, UsagePricing, WeekdayRates,
 };
 use crate::revrec::RevenueEntry;
 use crate::store::{FixtureStore, InvoiceQuery, StoreStats, UsageRequest};
@@ -226,7 +227,29 @@ pub(super) fn invoice(
             "Base charge (month 1) — ü",
             ChargeKind::Recurring,
             money(base, currency),
-            None,
+            // A basis with every part (a step, a ceiling, a discount, days) round-trips whole.
+            Some(LineBasis::Recurring(RecurringBasis {
+                charge: "Base charge — ü".into(),
+                period_index: 3,
+                period_noun: "month".into(),
+                price: PriceBasis {
+                    base: Decimal::new(5, 0),
+                    step: Some(StepBasis {
+                        steps: 2,
+                        every_periods: 1,
+                        change: StepChange::Percent(Decimal::new(25, 1)),
+                    }),
+                    ceiling: Some(Decimal::new(600, 2)),
+                    floor: None,
+                    discount_percent: Some(Decimal::new(10, 0)),
+                    unit_price: money(base, currency).to_major(),
+                },
+                quantity: 1,
+                days: Some(DaysBasis {
+                    days: 31,
+                    period_days: 31,
+                }),
+            })),
         ),
         LineItem::new(
             "Usage (Shipment) charge",
