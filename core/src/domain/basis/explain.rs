@@ -10,6 +10,7 @@ use super::{
 };
 use crate::money::{Currency, Money};
 use crate::pricing::{StepChange, UsageMetric};
+use crate::proration::share;
 
 /// The sentence of `basis`.
 pub(super) fn sentence(basis: &LineBasis, currency: Currency) -> String {
@@ -286,7 +287,7 @@ fn day_names(days: &[usize]) -> String {
 fn limit(basis: &LimitBasis, currency: Currency) -> String {
     match basis.days {
         Some(days) => {
-            let prorated = super::share(basis.amount, days.days, days.period_days)
+            let prorated = share(basis.amount, days.days, days.period_days)
                 .map(|value| amount(value, currency))
                 .unwrap_or_default();
             format!(
