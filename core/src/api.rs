@@ -26,7 +26,9 @@ pub use messages::{error_message, redact_url};
 pub use options::{
     EngineOptions, InterpretOptions, OpenAiOptions, OpenSearchOptions, TaxOptions, language_model,
 };
-pub use prompt::{Interpretation, UsageQuery, interpret_prompt, usage_queries};
+pub use prompt::{
+    Interpretation, PreviewScenarioOptions, UsageQuery, interpret_prompt, usage_queries,
+};
 #[cfg(feature = "sqlite")]
 pub use prompt::{preview_scenario, preview_scenario_documents};
 pub use requests::{

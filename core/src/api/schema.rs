@@ -64,6 +64,7 @@ pub fn api_definitions() -> Map<String, Value> {
         api::InvoiceRef,
         api::CreditNoteRef,
         crate::scenario::DocumentedPreview,
+        api::PreviewScenarioOptions,
         crate::engine::ChangeQuantity,
         crate::engine::CancelSubscription,
         crate::engine::WithdrawCancel,
