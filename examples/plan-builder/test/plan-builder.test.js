@@ -179,6 +179,17 @@ test('a step-up AI plan: its reading, invoices at start, 5.00, 6.00, ... in the 
   });
   assert.deepEqual(rows.map((row) => row.subtotal), ['5.00', '6.00', '7.00', '8.00', '9.00', '10.00']);
 
+  // Each invoice's document, as the library renders it, in a sandboxed frame chosen per invoice.
+  assert.equal(await page.getAttribute('#document-frame', 'sandbox'), '');
+  const documentTotal = page.frameLocator('#document-frame').locator('tfoot tr.total td');
+  assert.equal(await documentTotal.innerText(), `$${money(5 * 100 + tax(5 * 100))}`);
+  await page.selectOption('#document-select', '2');
+  await page.waitForFunction(() => document.getElementById('document-frame').src.endsWith('/invoice/3'));
+  await page.frameLocator('#document-frame').locator('text=Base charge (month 3)').waitFor();
+  assert.equal(await documentTotal.innerText(), `$${money(7 * 100 + tax(7 * 100))}`);
+  await page.selectOption('#document-select', '0');
+  await page.frameLocator('#document-frame').locator('text=Base charge (month 1)').waitFor();
+
   // The filled form, for the README (only the form and preview: no ids or times that change).
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.evaluate(() => document.activeElement?.blur());
