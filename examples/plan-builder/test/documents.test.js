@@ -70,7 +70,7 @@ before(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const context = await browser.newContext({ viewport: { width: 900, height: 1100 } });
+  const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
   page = await context.newPage();
   // Every request any document makes is recorded and refused: there must be none.
   requests = [];
