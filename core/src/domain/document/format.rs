@@ -205,7 +205,7 @@ mod tests {
         assert_eq!(en.money(money(0, "USD")), "$0.00");
         assert_eq!(en.money(money(5, "USD")), "$0.05");
         assert_eq!(en.money(money(-500, "USD")), "-$5.00");
-        assert_eq!(en.money(money(123_456_789_00, "USD")), "$123,456,789.00");
+        assert_eq!(en.money(money(12_345_678_900, "USD")), "$123,456,789.00");
     }
 
     #[test]
