@@ -193,7 +193,14 @@ test('a step-up AI plan: its reading, invoices at start, 5.00, 6.00, ... in the 
   // The filled form, for the README (only the form and preview: no ids or times that change).
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.evaluate(() => document.activeElement?.blur());
+  // The whole form and preview inside the viewport: Chromium does not paint a cross-origin frame
+  // (the sandboxed document) that lies beyond it.
+  const viewport = page.viewportSize();
+  const box = await page.locator('.columns').boundingBox();
+  await page.setViewportSize({ width: viewport.width, height: Math.ceil(box.y + box.height) + 20 });
+  await page.frameLocator('#document-frame').locator('tfoot tr.total').waitFor();
   await page.locator('.columns').screenshot({ path: SCREENSHOT, animations: 'disabled' });
+  await page.setViewportSize(viewport);
   assert.ok(fs.statSync(SCREENSHOT).size > 10_000);
 
   await page.click('#save');
