@@ -18,6 +18,8 @@ export interface Account {
    * part of each invoice's amount that is tax, not added on top.
    */
   tax_inclusive?: boolean;
+  /** How the account's documents write dates and money (a BCP 47 tag, en-US when absent). */
+  locale?: Locale;
 }
 
 /** One account. */
@@ -387,6 +389,14 @@ export interface CreditNoteQuery {
   issued_to?: string | null;
 }
 
+/** One credit note of an account. */
+export interface CreditNoteRef {
+  /** The account. */
+  account_id: string;
+  /** The credit note. */
+  credit_note_id: string;
+}
+
 /** A customer of an account: who subscriptions bill, and where they are taxed. */
 export interface Customer {
   /** The account the customer belongs to. */
@@ -439,6 +449,24 @@ export interface DeliverySummary {
   disabled: number;
   /** Enabled endpoints skipped because their next attempt is later. */
   waiting: number;
+}
+
+/** A preview with the documents of its invoices and credit notes. */
+export interface DocumentedPreview {
+  /** When the plan's invoices are issued. */
+  invoice_timing: InvoiceTiming;
+  /** Every invoice issued, in issue order (those of one day by period start). */
+  invoices: Invoice[];
+  /** Every credit note issued, in issue order. */
+  credit_notes: CreditNote[];
+  /** The pricing program the plan compiled to. */
+  program: PricingProgram;
+  /** The program in plain English (PricingProgram::describe). */
+  reading: string;
+  /** The periods whose invoice was held for review (agent modes only). */
+  held_periods: number[];
+  /** The documents, in the scenario account's locale. */
+  documents: PreviewDocuments;
 }
 
 /** "immediately" (the next local midnight), "period_end", or a local date YYYY-MM-DD. */
@@ -605,6 +633,14 @@ export interface InvoicePage {
   data: IssuedInvoice[];
   /** Pass as cursor for the next page; null on the last page. */
   next_cursor?: string | null;
+}
+
+/** One invoice of an account. */
+export interface InvoiceRef {
+  /** The account. */
+  account_id: string;
+  /** The invoice. */
+  invoice_id: string;
 }
 
 /**
@@ -792,6 +828,9 @@ export interface ListSubscriptions {
   /** next_cursor of the page before. */
   cursor?: string | null;
 }
+
+/** A BCP 47 locale tag with a region, such as en-US, fr-FR or de-DE. */
+export type Locale = string;
 
 /** The OpenAI API settings. Debug never shows the key. */
 export interface OpenAiOptions {
@@ -1042,6 +1081,14 @@ export interface PlatformEvent {
   data: unknown;
 }
 
+/** The HTML documents of a preview: one per invoice and per credit note, in the report's order. */
+export interface PreviewDocuments {
+  /** The document of each invoice of PreviewReport::invoices. */
+  invoices: string[];
+  /** The document of each credit note of PreviewReport::credit_notes. */
+  credit_notes: string[];
+}
+
 /** What a scenario bills: the JSON that ai-billing preview --json prints. */
 export interface PreviewReport {
   /** When the plan's invoices are issued. */
@@ -1056,6 +1103,18 @@ export interface PreviewReport {
   reading: string;
   /** The periods whose invoice was held for review (agent modes only). */
   held_periods: number[];
+}
+
+/**
+ * What a scenario preview of the bindings adds to its report (previewScenario(scenario,
+ * options)).
+ */
+export interface PreviewScenarioOptions {
+  /**
+   * Add documents: the HTML document of each invoice and credit note, in the scenario
+   * account's locale (false when absent).
+   */
+  documents?: boolean;
 }
 
 /** What a plan charges, per billing period. */
@@ -1825,6 +1884,19 @@ export declare class BillingEngine {
    * order?, limit?, cursor? }`); pass `next_cursor` as `cursor` for the next page.
    */
   listInvoices(request: ListInvoices): Promise<InvoicePage>
+  /**
+   * The HTML document of a stored invoice (`{ account_id, invoice_id }`): one self-contained
+   * page in the account's locale (inline styles, no script, image or link; print it from a
+   * browser for a PDF), the same page the CLI and the plan builder show. Rejects with
+   * `NOT_FOUND` naming the account or the invoice that is missing.
+   */
+  renderInvoice(request: InvoiceRef): Promise<string>
+  /**
+   * The HTML document of a stored credit note (`{ account_id, credit_note_id }`) in the
+   * account's locale: the invoice it credits, why, its lines and tax, and the revenue it
+   * reverses. Rejects with `NOT_FOUND` naming the account or the credit note that is missing.
+   */
+  renderCreditNote(request: CreditNoteRef): Promise<string>
   /** A page of an account's credit notes by the filters given, oldest (or newest) first. */
   listCreditNotes(request: ListCreditNotes): Promise<CreditNotePage>
   /**
@@ -1896,11 +1968,15 @@ export declare function noop(): void
  * and gives the report `ai-billing preview --json` prints: the invoice timing, the program, its
  * reading and every invoice, amounts as decimal strings.
  *
+ * With `{ documents: true }` the report also has `documents: { invoices, credit_notes }`: the
+ * HTML document of each invoice and credit note, in order, in the scenario account's locale
+ * (what `ai-billing preview --html DIR` writes and the plan builder's preview shows).
+ *
  * `scenario` is the scenario object or its JSON text (a scenario file's content). Rejects with
  * `INVALID_INPUT` naming the field for a malformed scenario and `PROMPT_NOT_UNDERSTOOD` when the
  * plan's prompt is refused.
  */
-export declare function previewScenario(scenario: Scenario | string): Promise<PreviewReport>
+export declare function previewScenario(scenario: Scenario | string, options?: PreviewScenarioOptions | undefined | null): Promise<PreviewReport | DocumentedPreview>
 
 /**
  * The predefined usage queries (the only usage sources a plan can name), each with what it

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use ai_billing::Result;
 use ai_billing::api::{
-    self, AccountRef, EngineOptions, ListCreditNotes, ListCustomers, ListInvoices,
-    ListSubscriptions, RunDueRequest, SaveAccount, SaveCustomer, SubscriptionRef,
+    self, AccountRef, CreditNoteRef, EngineOptions, InvoiceRef, ListCreditNotes, ListCustomers,
+    ListInvoices, ListSubscriptions, RunDueRequest, SaveAccount, SaveCustomer, SubscriptionRef,
 };
 use ai_billing::engine::{
     CancelSubscription, ChangePlan, ChangeQuantity, CreateSubscription, CreditInvoice,
@@ -397,6 +397,41 @@ impl BillingEngine {
     ) -> napi::Result<AsyncBlock<Value>> {
         self.call(env, request, |engine, request: ListInvoices| async move {
             engine.list_invoices(&request).await
+        })
+    }
+
+    /// The HTML document of a stored invoice (`{ account_id, invoice_id }`): one self-contained
+    /// page in the account's locale (inline styles, no script, image or link; print it from a
+    /// browser for a PDF), the same page the CLI and the plan builder show. Rejects with
+    /// `NOT_FOUND` naming the account or the invoice that is missing.
+    #[napi(
+        ts_args_type = "request: InvoiceRef",
+        ts_return_type = "Promise<string>"
+    )]
+    pub fn render_invoice(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: InvoiceRef| async move {
+            engine.render_invoice(&request).await
+        })
+    }
+
+    /// The HTML document of a stored credit note (`{ account_id, credit_note_id }`) in the
+    /// account's locale: the invoice it credits, why, its lines and tax, and the revenue it
+    /// reverses. Rejects with `NOT_FOUND` naming the account or the credit note that is missing.
+    #[napi(
+        ts_args_type = "request: CreditNoteRef",
+        ts_return_type = "Promise<string>"
+    )]
+    pub fn render_credit_note(
+        &self,
+        env: &Env,
+        request: Unknown<'_>,
+    ) -> napi::Result<AsyncBlock<Value>> {
+        self.call(env, request, |engine, request: CreditNoteRef| async move {
+            engine.render_credit_note(&request).await
         })
     }
 

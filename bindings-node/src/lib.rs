@@ -3,8 +3,8 @@
 //! Thin wrappers over [`ai_billing::api`], which holds every operation, default and check:
 //!
 //! - `interpretPrompt(prompt, options?)`: what a plan prompt says ([`interpreter`]).
-//! - `previewScenario(scenario)`: a scenario billed as `ai-billing preview --json` does
-//!   ([`scenario`]).
+//! - `previewScenario(scenario, options?)`: a scenario billed as `ai-billing preview --json`
+//!   does, with the HTML documents of its invoices and credit notes when asked ([`scenario`]).
 //! - `usageQueries()`: the predefined usage queries a plan can name ([`usage`]).
 //! - `BillingEngine`: plans, customers, subscriptions and billing runs on SQLite or PostgreSQL
 //!   ([`engine`]), and the platform's events on it: the pull feed and webhooks ([`events`]).

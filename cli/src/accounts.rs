@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use ai_billing::calendar::parse_time_zone;
+use ai_billing::locale::Locale;
 use ai_billing::tax::TaxAddress;
 use ai_billing::{Account, Customer};
 
@@ -33,6 +34,10 @@ pub struct AccountArgs {
     /// The account's prices include tax.
     #[arg(long)]
     pub tax_inclusive: bool,
+    /// How the account's invoice and credit note documents write dates and money: a BCP 47
+    /// tag with a region (en-US, fr-FR, de-DE).
+    #[arg(long, value_name = "TAG", default_value = "en-US")]
+    pub locale: String,
     /// Who makes the change, for the audit trail (default: $USER).
     #[arg(long)]
     pub actor: Option<String>,
@@ -81,7 +86,7 @@ pub fn account(command: &AccountCommand) -> CliResult {
         abstracted: args.abstracted,
         timezone: parse_time_zone(&args.timezone)?,
         tax_inclusive: args.tax_inclusive,
-        locale: Default::default(),
+        locale: Locale::parse(&args.locale, "--locale")?,
     };
     block_on(async {
         let engine = args.db.engine(Setup::default()).await?;

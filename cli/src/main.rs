@@ -22,6 +22,7 @@ mod corrections;
 mod credit_notes;
 mod database;
 mod demo;
+mod documents;
 mod events;
 mod failure;
 mod generate;

@@ -2,11 +2,12 @@
 //! scenario scorer reads) or as a readable table.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ai_billing::scenario::{self, PreviewReport, Scenario};
 use ai_billing::{ErrorCode, Money};
 
+use crate::documents::{Document, numbered, write_all};
 use crate::failure::{CliResult, Failure};
 use crate::render;
 
@@ -23,7 +24,10 @@ use crate::render;
                   Without --json: the invoice timing decision, the plan's plain-English reading, and \
                   each invoice with its line items, subtotal, tax, total and revenue schedule by month.\n\
                   With --json: one JSON object { invoice_timing, invoices, program, reading }; amounts \
-                  are decimal strings in major units, dates are local YYYY-MM-DD.\n\n\
+                  are decimal strings in major units, dates are local YYYY-MM-DD.\n\
+                  With --html DIR: also the HTML document of each invoice and credit note, written to \
+                  DIR/invoice-01.html ... and DIR/credit-note-01.html ... in the account's locale (what \
+                  was written is said on stderr; stdout is unchanged).\n\n\
                   Exit status: 0 billed; 3 the plan prompt was not understood (the reason on stderr, \
                   nothing on stdout); 2 a malformed scenario (the message names the field); 1 anything else.",
     after_help = "Examples:\n  ai-billing preview examples/scenarios/newspaper.json\n  \
@@ -37,6 +41,11 @@ pub struct Args {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write the HTML document of every invoice and credit note to this folder
+    /// (invoice-01.html, ..., credit-note-01.html, ...), in the scenario account's locale;
+    /// stdout stays the same.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
     #[command(flatten)]
     pub model: crate::model::ModelArgs,
 }
@@ -87,9 +96,38 @@ pub fn run(args: &Args) -> CliResult {
     } else {
         table(&scenario, &report)?
     };
+    if let Some(folder) = &args.html {
+        write_documents(folder, &scenario, &report)?;
+    }
     let mut out = std::io::stdout().lock();
     out.write_all(output.as_bytes())?;
     out.flush()?;
+    Ok(())
+}
+
+/// Writes the documents of the preview's invoices and credit notes to `folder`, saying so on
+/// stderr.
+fn write_documents(folder: &Path, scenario: &Scenario, report: &PreviewReport) -> CliResult {
+    let rendered = report.documents(&scenario.account.locale);
+    let named = |prefix: &str, all: Vec<String>| {
+        let count = all.len();
+        all.into_iter()
+            .enumerate()
+            .map(move |(i, html)| Document {
+                name: numbered(prefix, i + 1, count),
+                html,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut documents = named("invoice", rendered.invoices);
+    documents.extend(named("credit-note", rendered.credit_notes));
+    let written = write_all(folder, &documents)?;
+    writeln!(
+        std::io::stderr(),
+        "{} written to {}",
+        render::count(written.len(), "document"),
+        folder.display()
+    )?;
     Ok(())
 }
 

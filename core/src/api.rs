@@ -26,13 +26,15 @@ pub use messages::{error_message, redact_url};
 pub use options::{
     EngineOptions, InterpretOptions, OpenAiOptions, OpenSearchOptions, TaxOptions, language_model,
 };
+pub use prompt::{
+    Interpretation, PreviewScenarioOptions, UsageQuery, interpret_prompt, usage_queries,
+};
 #[cfg(feature = "sqlite")]
-pub use prompt::preview_scenario;
-pub use prompt::{Interpretation, UsageQuery, interpret_prompt, usage_queries};
+pub use prompt::{preview_scenario, preview_scenario_documents};
 pub use requests::{
-    AccountRef, AuditShipping, CreditNotePage, CustomerPage, InvoicePage, ListCreditNotes,
-    ListCustomers, ListInvoices, ListSubscriptions, PlanPage, RunDueReport, RunDueRequest,
-    SaveAccount, SaveCustomer, SubscriptionPage, SubscriptionRef,
+    AccountRef, AuditShipping, CreditNotePage, CreditNoteRef, CustomerPage, InvoicePage,
+    InvoiceRef, ListCreditNotes, ListCustomers, ListInvoices, ListSubscriptions, PlanPage,
+    RunDueReport, RunDueRequest, SaveAccount, SaveCustomer, SubscriptionPage, SubscriptionRef,
 };
 pub use webhooks::{
     AddWebhook, AddedWebhook, DeliverFrom, DeliverRequest, WebhookInfo, WebhookList, WebhookRef,

@@ -11,6 +11,7 @@ pub mod changes;
 pub mod chat;
 pub mod clock;
 pub mod credit_note;
+pub mod document;
 pub mod error;
 pub mod interpreter;
 pub mod invoice;

@@ -29,6 +29,7 @@ pub mod agent;
 mod cache;
 mod changes;
 mod corrections;
+mod documents;
 mod events;
 mod late;
 pub mod period;

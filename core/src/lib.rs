@@ -60,8 +60,9 @@ pub use adapters::sqlite;
 pub use adapters::webhook_http;
 pub use api::{connect, scenario, schema};
 pub use domain::{
-    agent, basis, calendar, changes, chat, clock, credit_note, error, interpreter, invoice, json,
-    late_usage, locale, money, plan, pricing, proration, revrec, subscription, tax, usage,
+    agent, basis, calendar, changes, chat, clock, credit_note, document, error, interpreter,
+    invoice, json, late_usage, locale, money, plan, pricing, proration, revrec, subscription, tax,
+    usage,
 };
 pub use ports::{audit, backoff, llm_interpreter, model, store, webhooks};
 

@@ -2,7 +2,7 @@
 // The AI plan builder: a small web app on loopback over @pelcro/ai-billing.
 //
 // Everything that decides a price comes from the library: interpretPrompt reads the prompt,
-// previewScenario bills the sample, the BillingEngine saves and lists plans and refuses an AI plan
+// previewScenario bills the sample (and renders each invoice's document), the BillingEngine saves and lists plans and refuses an AI plan
 // for an account that is not abstracted. This file only serves the page, shapes requests, and
 // passes the library's answers and errors through.
 
@@ -44,6 +44,22 @@ const PREVIEW = {
   skipEvery: 9,
   // Enough days for six periods of the longest interval the form allows, and a cap on the sample.
   maxDays: 6 * 12 * 366 + 2,
+};
+
+/** How many previews keep their documents to serve (the oldest is dropped first). */
+const MAX_DOCUMENT_SETS = 32;
+
+/**
+ * The headers of an invoice or credit note document: it is the library's self-contained page
+ * (inline styles, no script, image, font or link), so it may load nothing at all, and only this
+ * page may frame it.
+ */
+const DOCUMENT_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
 };
 
 const DAYS_PER_UNIT = { day: 1, week: 7, month: 31, year: 366 };
@@ -187,6 +203,26 @@ async function createApp({ databaseUrl }) {
 
   const getAccount = (accountId) => engine.getAccount({ account_id: accountId });
 
+  // The documents of recent previews, by a random token: the page frames them from
+  // /api/documents/TOKEN/invoice/N (and credit-note/N), each served as the library rendered it.
+  const documentSets = new Map();
+
+  function keepDocuments(documents) {
+    const token = crypto.randomBytes(12).toString('hex');
+    documentSets.set(token, documents);
+    while (documentSets.size > MAX_DOCUMENT_SETS) documentSets.delete(documentSets.keys().next().value);
+    return token;
+  }
+
+  function serveDocument(res, token, kind, number) {
+    const set = documentSets.get(token);
+    const list = kind === 'invoice' ? set?.invoices : set?.credit_notes;
+    const html = list?.[number - 1];
+    if (html === undefined) throw new HttpError(404, 'NOT_FOUND', `no ${kind} document ${number} for this preview`);
+    res.writeHead(200, { ...DOCUMENT_HEADERS, 'content-length': Buffer.byteLength(html) });
+    res.end(html);
+  }
+
   async function listAllPlans(accountId) {
     const plans = [];
     let after;
@@ -217,7 +253,12 @@ async function createApp({ databaseUrl }) {
     const perPeriod = (DAYS_PER_UNIT[plan.interval] ?? 31) * (Number(plan.interval_count) || 1);
     const days = Math.min(PREVIEW.periods * perPeriod + 2, PREVIEW.maxDays);
     const scenario = {
-      account: { id: account.id, abstracted: account.abstracted, timezone: account.timezone },
+      account: {
+        id: account.id,
+        abstracted: account.abstracted,
+        timezone: account.timezone,
+        ...(account.locale ? { locale: account.locale } : {}),
+      },
       plan,
       subscription: { start, quantity: 1 },
       periods: PREVIEW.periods,
@@ -226,11 +267,25 @@ async function createApp({ databaseUrl }) {
       returns: [],
     };
     try {
-      const report = await billing.previewScenario(scenario);
+      const report = await billing.previewScenario(scenario, { documents: true });
+      const token = keepDocuments(report.documents);
       answer.preview = {
         invoice_timing: report.invoice_timing,
         reading: report.reading,
         invoices: report.invoices,
+        // The library's document of each invoice and credit note, where the page can frame it.
+        documents: [
+          ...report.invoices.map((invoice, i) => ({
+            kind: 'invoice',
+            label: `Invoice #${invoice.period_index}, issued ${invoice.issue_date}`,
+            url: `/api/documents/${token}/invoice/${i + 1}`,
+          })),
+          ...(report.credit_notes ?? []).map((note, i) => ({
+            kind: 'credit_note',
+            label: `Credit note ${note.id}, issued ${note.issue_date}`,
+            url: `/api/documents/${token}/credit-note/${i + 1}`,
+          })),
+        ],
         sample: { start, tax_rate: rate, periods: PREVIEW.periods, shipments: scenario.shipments.length },
       };
     } catch (error) {
@@ -253,6 +308,10 @@ async function createApp({ databaseUrl }) {
   async function route(req, res) {
     const url = new URL(req.url, 'http://127.0.0.1');
     const key = `${req.method} ${url.pathname}`;
+    const document = /^\/api\/documents\/([0-9a-f]{24})\/(invoice|credit-note)\/([1-9][0-9]{0,3})$/.exec(url.pathname);
+    if (document && req.method === 'GET') {
+      return serveDocument(res, document[1], document[2] === 'invoice' ? 'invoice' : 'credit_note', Number(document[3]));
+    }
     switch (key) {
       case 'GET /api/accounts': {
         const accounts = await Promise.all(SEED_ACCOUNTS.map((account) => getAccount(account.id)));

@@ -27,9 +27,9 @@ use super::cursor;
 use super::messages::error_message;
 use super::options::{EngineOptions, audit_sink, language_model};
 use super::requests::{
-    AccountRef, AuditShipping, CreditNotePage, CustomerPage, InvoicePage, ListCreditNotes,
-    ListCustomers, ListInvoices, ListSubscriptions, PlanPage, RunDueReport, RunDueRequest,
-    SaveAccount, SaveCustomer, SubscriptionPage, SubscriptionRef,
+    AccountRef, AuditShipping, CreditNotePage, CreditNoteRef, CustomerPage, InvoicePage,
+    InvoiceRef, ListCreditNotes, ListCustomers, ListInvoices, ListSubscriptions, PlanPage,
+    RunDueReport, RunDueRequest, SaveAccount, SaveCustomer, SubscriptionPage, SubscriptionRef,
 };
 
 /// The most plans one [`BillingEngine::list_plans`] call returns.
@@ -246,6 +246,23 @@ impl BillingEngine {
     /// than is left to credit.
     pub async fn credit_invoice(&self, request: &CreditInvoice) -> Result<CreditNote> {
         self.engine()?.credit_invoice(request).await
+    }
+
+    /// The HTML document of a stored invoice ([`crate::document`]), in its account's locale:
+    /// one self-contained page (print it for a PDF). [`Error::NotFound`] names the account or
+    /// the invoice that is missing.
+    pub async fn render_invoice(&self, request: &InvoiceRef) -> Result<String> {
+        self.engine()?
+            .invoice_document(&request.account_id, &request.invoice_id)
+            .await
+    }
+
+    /// The HTML document of a stored credit note, in its account's locale. [`Error::NotFound`]
+    /// names the account or the credit note that is missing.
+    pub async fn render_credit_note(&self, request: &CreditNoteRef) -> Result<String> {
+        self.engine()?
+            .credit_note_document(&request.account_id, &request.credit_note_id)
+            .await
     }
 
     /// The invoice a subscription's next renewal would issue, from the usage so far; writes

@@ -78,6 +78,30 @@ pub async fn preview_scenario(scenario_json: &str) -> Result<crate::scenario::Pr
     crate::scenario::preview(&scenario).await
 }
 
+/// What a scenario preview of the bindings adds to its report (`previewScenario(scenario,
+/// options)`).
+#[derive(Debug, Clone, Default, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewScenarioOptions {
+    /// Add `documents`: the HTML document of each invoice and credit note, in the scenario
+    /// account's locale (`false` when absent).
+    #[serde(default)]
+    pub documents: bool,
+}
+
+/// Bills a scenario as [`preview_scenario`] does, with the HTML document of each invoice and
+/// credit note in the scenario account's locale.
+#[cfg(feature = "sqlite")]
+pub async fn preview_scenario_documents(
+    scenario_json: &str,
+) -> Result<crate::scenario::DocumentedPreview> {
+    check_request_size("scenario", scenario_json.len())?;
+    let scenario = crate::scenario::Scenario::from_json(scenario_json)?;
+    let report = crate::scenario::preview(&scenario).await?;
+    let documents = report.documents(&scenario.account.locale);
+    Ok(crate::scenario::DocumentedPreview { report, documents })
+}
+
 /// A predefined usage query, as the plan form's usage source selector lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct UsageQuery {

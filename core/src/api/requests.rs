@@ -52,6 +52,26 @@ pub struct SubscriptionRef {
     pub subscription_id: String,
 }
 
+/// One invoice of an account.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceRef {
+    /// The account.
+    pub account_id: String,
+    /// The invoice.
+    pub invoice_id: String,
+}
+
+/// One credit note of an account.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditNoteRef {
+    /// The account.
+    pub account_id: String,
+    /// The credit note.
+    pub credit_note_id: String,
+}
+
 /// A page of plans, in plan id order, each at its latest version.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct PlanPage {

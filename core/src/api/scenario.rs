@@ -437,6 +437,65 @@ pub struct PreviewReport {
     pub held_periods: Vec<u32>,
 }
 
+impl PreviewReport {
+    /// The HTML documents of the preview's invoices and credit notes ([`crate::document`]), in
+    /// `locale` (the scenario account's), in the report's order. An invoice is numbered with the
+    /// id the engine gave it ([`SCENARIO_SUBSCRIPTION_ID`]'s invoice of its period, the id its
+    /// credit notes name), and one whose period was held says so.
+    pub fn documents(&self, locale: &crate::locale::Locale) -> PreviewDocuments {
+        use crate::document::{self, DocumentHeader, DocumentOptions};
+        use crate::subscription::{InvoiceStatus, invoice_id};
+
+        let options = DocumentOptions::new(locale.clone());
+        let invoices = self
+            .invoices
+            .iter()
+            .map(|invoice| {
+                let held = self.held_periods.contains(&invoice.period_index);
+                let header = DocumentHeader {
+                    id: Some(invoice_id(SCENARIO_SUBSCRIPTION_ID, invoice.period_start)),
+                    customer_id: Some(SCENARIO_CUSTOMER_ID.to_owned()),
+                    subscription_id: Some(SCENARIO_SUBSCRIPTION_ID.to_owned()),
+                    status: Some(if held {
+                        InvoiceStatus::Held
+                    } else {
+                        InvoiceStatus::Open
+                    }),
+                };
+                document::render_invoice(invoice, &header, &options)
+            })
+            .collect();
+        let credit_notes = self
+            .credit_notes
+            .iter()
+            .map(|note| document::render_credit_note(note, &options))
+            .collect();
+        PreviewDocuments {
+            invoices,
+            credit_notes,
+        }
+    }
+}
+
+/// The HTML documents of a preview: one per invoice and per credit note, in the report's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct PreviewDocuments {
+    /// The document of each invoice of [`PreviewReport::invoices`].
+    pub invoices: Vec<String>,
+    /// The document of each credit note of [`PreviewReport::credit_notes`].
+    pub credit_notes: Vec<String>,
+}
+
+/// A preview with the documents of its invoices and credit notes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct DocumentedPreview {
+    /// What the scenario bills.
+    #[serde(flatten)]
+    pub report: PreviewReport,
+    /// The documents, in the scenario account's locale.
+    pub documents: PreviewDocuments,
+}
+
 /// How a preview interprets the plan and writes each payload: the offline interpreter and the
 /// compiled mode by default.
 #[derive(Debug, Clone)]

@@ -248,7 +248,37 @@ function renderAnswer({ interpretation, preview, preview_error: previewError }) 
   setInterpretation(readingNode,
     el('p', { class: 'muted' }, `${preview.invoices.length} invoices previewed; the first totals ${
       preview.invoices[0]?.total ?? '0'} ${preview.invoices[0]?.currency ?? ''}.`));
-  previewNode.replaceChildren(invoiceTable(preview));
+  previewNode.replaceChildren(invoiceTable(preview), documentViewer(preview.documents ?? []));
+}
+
+/**
+ * The document of one previewed invoice at a time, as the library renders it for customers (the
+ * same page the platform, the CLI and Node give), in a sandboxed frame: no script runs in it.
+ */
+function documentViewer(documents) {
+  if (documents.length === 0) return el('p', { class: 'muted' }, 'No documents to show.');
+  const frame = el('iframe', {
+    id: 'document-frame',
+    class: 'document-frame',
+    title: `Document: ${documents[0].label}`,
+    sandbox: '',
+    src: documents[0].url,
+  });
+  const open = el('a', { id: 'document-open', href: documents[0].url, target: '_blank', rel: 'noopener' },
+    'Open the document on its own (print it there for a PDF)');
+  const select = el('select', { id: 'document-select' },
+    documents.map((doc, i) => el('option', { value: String(i) }, doc.label)));
+  select.addEventListener('change', () => {
+    const doc = documents[Number(select.value)];
+    frame.setAttribute('src', doc.url);
+    frame.setAttribute('title', `Document: ${doc.label}`);
+    open.setAttribute('href', doc.url);
+  });
+  return el('div', { class: 'documents', id: 'documents' },
+    el('h3', {}, 'Invoice documents'),
+    el('div', { class: 'field' }, el('label', { for: 'document-select' }, 'Show the document of'), select),
+    open,
+    frame);
 }
 
 function invoiceTable(preview) {

@@ -179,10 +179,28 @@ test('a step-up AI plan: its reading, invoices at start, 5.00, 6.00, ... in the 
   });
   assert.deepEqual(rows.map((row) => row.subtotal), ['5.00', '6.00', '7.00', '8.00', '9.00', '10.00']);
 
+  // Each invoice's document, as the library renders it, in a sandboxed frame chosen per invoice.
+  assert.equal(await page.getAttribute('#document-frame', 'sandbox'), '');
+  const documentTotal = page.frameLocator('#document-frame').locator('tfoot tr.total td');
+  assert.equal(await documentTotal.innerText(), `$${money(5 * 100 + tax(5 * 100))}`);
+  await page.selectOption('#document-select', '2');
+  await page.waitForFunction(() => document.getElementById('document-frame').src.endsWith('/invoice/3'));
+  await page.frameLocator('#document-frame').locator('text=Base charge (month 3)').waitFor();
+  assert.equal(await documentTotal.innerText(), `$${money(7 * 100 + tax(7 * 100))}`);
+  await page.selectOption('#document-select', '0');
+  await page.frameLocator('#document-frame').locator('text=Base charge (month 1)').waitFor();
+
   // The filled form, for the README (only the form and preview: no ids or times that change).
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.evaluate(() => document.activeElement?.blur());
+  // The whole form and preview inside the viewport: Chromium does not paint a cross-origin frame
+  // (the sandboxed document) that lies beyond it.
+  const viewport = page.viewportSize();
+  const box = await page.locator('.columns').boundingBox();
+  await page.setViewportSize({ width: viewport.width, height: Math.ceil(box.y + box.height) + 20 });
+  await page.frameLocator('#document-frame').locator('tfoot tr.total').waitFor();
   await page.locator('.columns').screenshot({ path: SCREENSHOT, animations: 'disabled' });
+  await page.setViewportSize(viewport);
   assert.ok(fs.statSync(SCREENSHOT).size > 10_000);
 
   await page.click('#save');
