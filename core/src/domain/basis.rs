@@ -22,6 +22,8 @@ use crate::pricing::{ReturnsPolicy, StepChange, UsageMetric};
 mod arithmetic;
 mod explain;
 
+pub(crate) use explain::capitalised;
+
 /// How a line's amount was reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]

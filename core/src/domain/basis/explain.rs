@@ -47,7 +47,8 @@ fn money(value: Money) -> String {
     value.to_major().to_string()
 }
 
-fn capitalised(word: &str) -> String {
+/// `word` with its first letter upper case ("month" -> "Month").
+pub(crate) fn capitalised(word: &str) -> String {
     let mut chars = word.chars();
     chars
         .next()

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::basis::{
     DaysBasis, LimitBasis, LineBasis, PriceBasis, RecurringBasis, StepBasis, TierBasis, UsageBasis,
-    UsagePriceBasis, WeekdayCount,
+    UsagePriceBasis, WeekdayCount, capitalised,
 };
 use crate::error::{Error, Result};
 use crate::money::Money;
@@ -410,12 +410,4 @@ fn usage_basis(
     };
     basis.settle_limits()?;
     Ok(basis)
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
