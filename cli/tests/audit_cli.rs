@@ -2,32 +2,13 @@
 //! a run with OpenSearch down for part of it, then `audit ship`, leaves exactly the store's
 //! events in OpenSearch, none twice and none pending; `audit show` renders a renewal.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use ai_billing_tests::opensearch::OsmemServer;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ai-billing");
-
-fn ai_billing(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("AI_BILLING_DB")
-        .env_remove("OPENSEARCH_URL")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = ai_billing(args);
-    assert!(
-        out.status.success(),
-        "ai-billing {args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+mod support;
+use support::{ai_billing, ok};
 
 /// The number of documents in the audit index, and how many distinct ids they have.
 fn documents(server: &OsmemServer) -> (u64, usize) {

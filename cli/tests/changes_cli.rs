@@ -4,39 +4,10 @@
 //! changes", America/New_York, each change made at 15:00 UTC with `--at`), and their refusals:
 //! invalid input exits 2 naming the field, a conflict exits 1 saying CONFLICT.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ai-billing");
-
-fn ai_billing(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("AI_BILLING_DB")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = ai_billing(args);
-    assert!(
-        out.status.success(),
-        "ai-billing {args:?} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs a command that must fail with `status`; returns its stderr.
-fn fails(args: &[&str], status: i32) -> String {
-    let out = ai_billing(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
-    stderr
-}
+mod support;
+use support::{ai_billing, fails, ok};
 
 /// A database in a temporary directory (kept as long as the value lives).
 struct Db {

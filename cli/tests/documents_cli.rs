@@ -4,30 +4,9 @@
 //! locale; `credit-notes --html` the same for credit notes.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ai-billing");
-
-fn ai_billing(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("AI_BILLING_DB")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = ai_billing(args);
-    assert!(
-        out.status.success(),
-        "ai-billing {args:?} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+mod support;
+use support::{ai_billing, ok};
 
 /// The scenario of a public case file, written to `dir/scenario.json`.
 fn scenario(dir: &Path, case: &str) -> String {

@@ -6,7 +6,6 @@
 //! whose arithmetic gives the line's amount exactly, and a sentence made from it.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use ai_billing::BillingState as _;
 use ai_billing::basis::LineBasis;
@@ -16,26 +15,10 @@ use ai_billing::sqlite::SqliteStore;
 use ai_billing::store::{CreditNoteQuery, InvoiceQuery};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ai-billing");
+mod support;
+use support::{ai_billing, ok};
+
 const ACCOUNTS: [&str; 3] = ["acct_gazette", "acct_pacific", "acct_lemonde"];
-
-fn ai_billing(args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("AI_BILLING_DB")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = ai_billing(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// The lines of every kind of basis seen, and how many.
 #[derive(Debug, Default)]

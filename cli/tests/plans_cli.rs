@@ -3,33 +3,12 @@
 //! versions, in plan id order, as JSON and as lines; an account without plans lists none and a
 //! missing account is an error.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ai-billing");
+mod support;
+use support::{ai_billing, ok};
 
 const PROMPT: &str = "$0.75 per delivery Monday to Saturday and $2.50 per Sunday delivery";
-
-fn ai_billing(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("AI_BILLING_DB")
-        .env_remove("OPENAI_API_KEY")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = ai_billing(args);
-    assert!(
-        out.status.success(),
-        "ai-billing {args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 on stdout")
-}
 
 fn json(args: &[&str]) -> Value {
     let text = ok(args);

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ai-billing");
+mod support;
+use support::{BIN, ai_billing, ok};
+
 const SUBSCRIPTIONS: &str = "150";
 /// More subscriptions than one page of a run's renewals (256), so a run paused after its first
 /// page has provably work left.
@@ -22,25 +24,6 @@ const SUBSCRIPTIONS_OVER_A_PAGE: &str = "400";
 /// writes this file to say so (see `cli/src/run.rs`).
 const PAUSE_FILE_VAR: &str = "AI_BILLING_TEST_PAUSE_FILE";
 const UNTIL: &str = "2026-04-30";
-
-fn ai_billing(args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("AI_BILLING_DB")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = ai_billing(args);
-    assert!(
-        out.status.success(),
-        "ai-billing {args:?} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn generate(db: &str) {
     let _summary = generate_subscriptions(db, SUBSCRIPTIONS);

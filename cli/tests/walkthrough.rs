@@ -5,42 +5,15 @@
 //! driver line numbers).
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use ai_billing_tests::database::Dialect;
 use ai_billing_tests::pg::{Postgres, TestDatabase};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ai-billing");
+mod support;
+use support::{fails, ok};
+
 const PROMPT: &str = "$0.75 per delivery Monday to Saturday and $2.50 per Sunday delivery; returned deliveries are not billed";
-
-fn ai_billing(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("AI_BILLING_DB")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = ai_billing(args);
-    assert!(
-        out.status.success(),
-        "ai-billing {args:?} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs a command that must fail with `status`; returns its stderr.
-fn fails(args: &[&str], status: i32) -> String {
-    let out = ai_billing(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
-    stderr
-}
 
 /// The repository's example usage files.
 fn example(name: &str) -> String {
