@@ -407,7 +407,12 @@ impl Engine {
             let mut next = current.clone();
             let made = make(&terms, &mut next, change.clone(), today)?;
             if next == current {
-                // Nothing to change (a quantity already in force): nothing is written.
+                // Nothing to change (a quantity already in force): nothing is written. A keyed
+                // twin that committed between this attempt's look-up and its read of the
+                // subscription (its change is what made this one nothing) answers instead.
+                if let Some(answer) = self.replayed(keyed).await? {
+                    return Ok(answer);
+                }
                 return Ok(ChangedSubscription {
                     subscription: current,
                     credit_note: None,
