@@ -573,6 +573,47 @@ ai_billing_result ai_billing_credit_invoice(const ai_billing_engine *engine,
                                             char **out_json);
 
 /**
+ * The HTML document of a stored invoice, in its account's locale. Request:
+ * `{"account_id":"acct_1","invoice_id":"in_sub_1_20260101"}`. An unknown account or invoice
+ * gives `AI_BILLING_NOT_FOUND` naming it. Answers the page (`<!DOCTYPE html>...`): print it in
+ * a browser for a PDF.
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_html`: must not be NULL. On `AI_BILLING_OK`, `*out_html` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_html` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_render_invoice(const ai_billing_engine *engine,
+                                            const char *request_json,
+                                            char **out_html);
+
+/**
+ * The HTML document of a stored credit note, in its account's locale. Request:
+ * `{"account_id":"acct_1","credit_note_id":"cn_sub_1_1"}`. An unknown account or credit note
+ * gives `AI_BILLING_NOT_FOUND` naming it. Answers the page (`<!DOCTYPE html>...`).
+ *
+ * - `engine`: must not be NULL; borrowed. A closed engine gives `AI_BILLING_CLOSED`.
+ * - `request_json`: a JSON object with snake_case keys; must not be NULL; borrowed for the
+ *   call only. A malformed request gives `AI_BILLING_INVALID_INPUT` naming the field's path.
+ * - `out_html`: must not be NULL. On `AI_BILLING_OK`, `*out_html` is set to a new string the
+ *   caller frees with `ai_billing_string_free`; on any error it is not written.
+ *
+ * # Safety
+ * `engine` is NULL or a handle from `ai_billing_engine_open` that was not freed;
+ * `request_json` is NULL or a NUL-terminated string; `out_html` is NULL or valid for writing
+ * one pointer.
+ */
+ai_billing_result ai_billing_render_credit_note(const ai_billing_engine *engine,
+                                                const char *request_json,
+                                                char **out_html);
+
+/**
  * A page of an account's subscriptions, oldest (or newest) first. Request:
  * `{"account_id":"acct_1","status":"active","plan_id":"plan_1","customer_id":"cus_1",
  * "order":"desc","limit":100,"cursor":"..."}` (only `account_id` is required; `limit` 1 to 500,

@@ -16,9 +16,11 @@ use crate::panic::{boundary, boundary_or};
 // corrections.
 mod changes;
 mod corrections;
+mod documents;
 mod listings;
 pub use changes::*;
 pub use corrections::*;
+pub use documents::*;
 pub use listings::*;
 // Then the platform's events: the feed and webhooks.
 mod events;
@@ -162,6 +164,50 @@ where
     Req: DeserializeOwned,
     Resp: Serialize,
 {
+    let write = |out: OutString, answer: &Resp| {
+        // SAFETY: `out_json` is valid for writing one pointer, per the caller's contract.
+        unsafe { out.write_json(answer) }
+    };
+    // SAFETY: this function's contract is `call_with`'s.
+    unsafe { call_with(engine, request_json, out_json, operation, write) }
+}
+
+/// As [`call`], for an operation that answers text to hand over as it is (a document's HTML),
+/// not as JSON.
+///
+/// # Safety
+/// As [`call`].
+unsafe fn call_text<Req>(
+    engine: *const ai_billing_engine,
+    request_json: *const c_char,
+    out_text: *mut *mut c_char,
+    operation: impl AsyncFnOnce(&BillingEngine, &Req) -> ai_billing::Result<String>,
+) -> ai_billing_result
+where
+    Req: DeserializeOwned,
+{
+    let write = |out: OutString, answer: &String| {
+        // SAFETY: `out_text` is valid for writing one pointer, per the caller's contract.
+        unsafe { out.write_text(answer) }
+    };
+    // SAFETY: this function's contract is `call_with`'s.
+    unsafe { call_with(engine, request_json, out_text, operation, write) }
+}
+
+/// The body of [`call`] and [`call_text`]: `write` hands the answer to the out-parameter.
+///
+/// # Safety
+/// As [`call`].
+unsafe fn call_with<Req, Resp>(
+    engine: *const ai_billing_engine,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+    operation: impl AsyncFnOnce(&BillingEngine, &Req) -> ai_billing::Result<Resp>,
+    write: impl FnOnce(OutString, &Resp) -> Result<(), Failure>,
+) -> ai_billing_result
+where
+    Req: DeserializeOwned,
+{
     boundary(|| {
         // SAFETY: NULL or a live handle, per the caller's contract.
         let handle = unsafe { ai_billing_engine::from_ptr(engine) }?;
@@ -174,8 +220,7 @@ where
         let answer = handle
             .runtime
             .block_on(operation(&handle.engine, &request))?;
-        // SAFETY: `out_json` is valid for writing one pointer, per the caller's contract.
-        unsafe { out.write_json(&answer) }
+        write(out, &answer)
     })
 }
 

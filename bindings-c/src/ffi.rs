@@ -69,11 +69,21 @@ impl OutString {
     /// # Safety
     /// The pointer given to [`OutString::new`] is valid for a write of one pointer.
     pub(crate) unsafe fn write_json<T: Serialize>(self, value: &T) -> Result<(), Failure> {
+        // serde_json escapes every control character, so a NUL cannot occur.
         let json = api::to_json(value)?;
-        let text = CString::new(json).map_err(|_| Failure {
-            // serde_json escapes every control character, so a NUL cannot occur.
+        // SAFETY: this function's contract is `write_text`'s.
+        unsafe { self.write_text(&json) }
+    }
+
+    /// Writes `text` as it is to the out-parameter (a document's HTML). A text holding a NUL
+    /// byte cannot be a C string: `AI_BILLING_INTERNAL`, and nothing is written.
+    ///
+    /// # Safety
+    /// The pointer given to [`OutString::new`] is valid for a write of one pointer.
+    pub(crate) unsafe fn write_text(self, text: &str) -> Result<(), Failure> {
+        let text = CString::new(text).map_err(|_| Failure {
             code: ai_billing_result::AI_BILLING_INTERNAL,
-            message: "the answer's JSON holds a NUL byte".to_owned(),
+            message: "the answer holds a NUL byte, which a C string cannot".to_owned(),
         })?;
         // SAFETY: not NULL (checked in `new`) and writable per this function's contract.
         unsafe { *self.0 = text.into_raw() };

@@ -122,6 +122,17 @@ static void cancel(const ai_billing_engine *engine) {
         ai_billing_string_free(answer);
         answer = NULL;
     }
+
+    /* The credit note's document: the HTML page itself, each line explained under it. */
+    if (call(ai_billing_render_credit_note, "render_credit_note", engine,
+             "{\"account_id\":\"acct_c\",\"credit_note_id\":\"cn_sub_1_1\"}", &answer)) {
+        printf("  credit note 1: a document of %zu bytes\n", strlen(answer));
+        CHECK(strncmp(answer, "<!DOCTYPE html>", 15) == 0, "the document is an HTML page");
+        CHECK(strstr(answer, "Credit note") != NULL, "titled as a credit note");
+        CHECK(strstr(answer, "Canceled from") != NULL, "its line says why");
+        ai_billing_string_free(answer);
+        answer = NULL;
+    }
 }
 
 /* Bills a subscription that started two months ago on "$5, then $1 more each month". */
