@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::last_error;
+use support::{last_error, last_error_code};
 
 type EngineFn = unsafe extern "C" fn(
     *const ai_billing_engine,
@@ -135,6 +135,7 @@ fn documents_of_invoices_and_credit_notes_through_the_c_abi() {
         &json!({"account_id": "acct", "invoice_id": "in_sub_19990101"}),
     );
     assert_eq!(result, AI_BILLING_NOT_FOUND, "{}", last_error());
+    assert_eq!(last_error_code(), "NOT_FOUND");
     assert!(last_error().contains("in_sub_19990101"), "{}", last_error());
     let (result, _) = engine.call(
         ai_billing_render_credit_note,
