@@ -154,6 +154,30 @@ export interface CancelSubscription {
   request_id?: string | null;
 }
 
+/**
+ * The settlement of a change on one charge of a period billed before: what the charge was due
+ * before the change and after it; the line is the difference, less what was netted against
+ * increases not yet invoiced.
+ */
+export interface ChangeBasis {
+  /** The change, in words ("Quantity 2 -> 3 from 2026-04-11"). */
+  change: string;
+  /** The charge it settles. */
+  charge: string;
+  /** The period it settles. */
+  period_index: number;
+  /** The period's first day. */
+  period_start: string;
+  /** The day after its last day. */
+  period_end: string;
+  /** The charge's lines due before the change. */
+  before: RecurringBasis[];
+  /** The charge's lines due after it. */
+  after: RecurringBasis[];
+  /** What was taken off the difference against an opposite settlement not yet invoiced. */
+  netted?: string;
+}
+
 /** A plan change. */
 export interface ChangePlan {
   /** The account. */
@@ -279,6 +303,20 @@ export interface CreatedSubscription {
   invoice?: IssuedInvoice | null;
 }
 
+/** What a credit note credits of one invoice line. */
+export interface CreditBasis {
+  /** The invoice credited. */
+  invoice_id: string;
+  /** The line's position on it, from 1. */
+  line: number;
+  /** The line's amount on the invoice. */
+  line_amount: string;
+  /** What earlier credit notes credited on the line. */
+  credited_before?: string;
+  /** How much of what is left this note credits. */
+  credited: Credited;
+}
+
 /**
  * A manual credit note on an open invoice: chosen lines, or an amount spread over the lines
  * by what each has left (exactly one of the two). Never more than is left to credit: the
@@ -397,6 +435,25 @@ export interface CreditNoteRef {
   credit_note_id: string;
 }
 
+/** How much of a line's rest a credit note credits. */
+export type Credited = {
+  how: "rest";
+} | {
+  how: "asked";
+  /** The amount. */
+  amount: string;
+} | {
+  how: "share";
+  /** The amount the credit note was asked for. */
+  requested: string;
+  /** What this line has left to credit. */
+  weight: string;
+  /** What all the lines have left. */
+  total_weight: string;
+  /** The remainder given to this line so the shares sum to the request. */
+  remainder?: string;
+};
+
 /** A customer of an account: who subscriptions bill, and where they are taxed. */
 export interface Customer {
   /** The account the customer belongs to. */
@@ -415,6 +472,14 @@ export interface CustomerPage {
   data: Customer[];
   /** Pass as cursor for the next page; null on the last page. */
   next_cursor?: string | null;
+}
+
+/** The days of a partial period: days of period_days. */
+export interface DaysBasis {
+  /** The days billed. */
+  days: number;
+  /** The days of the whole period (the proration denominator). */
+  period_days: number;
 }
 
 /** Where a new endpoint's deliveries start. */
@@ -554,6 +619,8 @@ export interface Increase {
   service_start: string;
   /** The day after the last day it concerns. */
   service_end: string;
+  /** How the amount was reached (absent on increases settled before bases were kept). */
+  basis?: ChangeBasis | null;
 }
 
 /** How interpret_prompt reads a prompt: the plan it belongs to and who reads it. */
@@ -745,7 +812,49 @@ export interface IssuedInvoice {
   revenue_schedule: RevenueEntry[];
 }
 
-/** One line of an invoice. */
+/**
+ * Late usage of a period billed before: its usage charges priced on the usage billed and on the
+ * usage the tables hold now; the line is the difference.
+ */
+export interface LateUsageBasis {
+  /** The period read again. */
+  period_index: number;
+  /** Its first day. */
+  period_start: string;
+  /** The day after its last day. */
+  period_end: string;
+  /** Its usage charges as they were billed. */
+  billed: UsageBasis[];
+  /** Its usage charges on the usage the tables hold now. */
+  now: UsageBasis[];
+}
+
+/** A usage minimum or cap, prorated by the days served of a partial period. */
+export interface LimitBasis {
+  /** The amount as the plan states it, for a whole period. */
+  amount: string;
+  /** The days served, when the period was not served whole. */
+  days?: DaysBasis | null;
+  /** Whether it set the amount. */
+  applied: boolean;
+}
+
+/** How a line's amount was reached. */
+export type LineBasis = (RecurringBasis & {
+  type: "recurring";
+}) | (UsageBasis & {
+  type: "usage";
+}) | (ChangeBasis & {
+  type: "change";
+}) | (LateUsageBasis & {
+  type: "late_usage";
+}) | (CreditBasis & {
+  type: "credit";
+}) | (NoChargeBasis & {
+  type: "no_charge";
+});
+
+/** One line of an invoice (or of a credit note). */
 export interface LineItem {
   /** What the line is for ("Base charge (month 1)"). */
   description: string;
@@ -753,6 +862,13 @@ export interface LineItem {
   kind: ChargeKind;
   /** The amount, exact in minor units. */
   amount: string;
+  /**
+   * How the amount was reached, as data: LineBasis::recompute gives the amount again.
+   * Absent only on lines written before bases were kept.
+   */
+  basis?: LineBasis | null;
+  /** The basis in one sentence ("Month 3: 5.00 + 2 x 1.00 = 7.00"), shown under the line. */
+  explanation?: string | null;
 }
 
 /** A page of an account's credit notes, oldest (or newest) first, by the filters given. */
@@ -831,6 +947,12 @@ export interface ListSubscriptions {
 
 /** A BCP 47 locale tag with a region, such as en-US, fr-FR or de-DE. */
 export type Locale = string;
+
+/** A period the program prices nothing for: 0. */
+export interface NoChargeBasis {
+  /** The period, 1 for the first. */
+  period_index: number;
+}
 
 /** The OpenAI API settings. Debug never shows the key. */
 export interface OpenAiOptions {
@@ -1117,6 +1239,25 @@ export interface PreviewScenarioOptions {
   documents?: boolean;
 }
 
+/**
+ * The price per copy of a period: base, stepped, then held between floor and ceiling, then
+ * discounted.
+ */
+export interface PriceBasis {
+  /** The price the phase starts at. */
+  base: string;
+  /** The steps taken since the phase started, when it steps. */
+  step?: StepBasis | null;
+  /** The highest the price goes. */
+  ceiling?: string | null;
+  /** The lowest the price goes. */
+  floor?: string | null;
+  /** The discount taken off, in percent. */
+  discount_percent?: string | null;
+  /** What the arithmetic gives, exact. */
+  unit_price: string;
+}
+
 /** What a plan charges, per billing period. */
 export interface PricingProgram {
   /** Format version, PROGRAM_VERSION. */
@@ -1150,6 +1291,22 @@ export interface QuantityFrom {
   from: string;
   /** The quantity. */
   quantity: number;
+}
+
+/** A recurring charge: round(unit price x quantity x days / period days). */
+export interface RecurringBasis {
+  /** The charge, as the program names it ("Base charge"). */
+  charge: string;
+  /** The period, 1 for the first. */
+  period_index: number;
+  /** What a period is called ("month", "week", "period"). */
+  period_noun: string;
+  /** How the price per copy of the period was reached. */
+  price: PriceBasis;
+  /** The copies it is multiplied by. */
+  quantity: number;
+  /** The days billed of the period, when not the whole period. */
+  days?: DaysBasis | null;
 }
 
 /** A recurring fee, made of consecutive phases ("$4.99 for the first 3 months, then $14.99"). */
@@ -1432,6 +1589,16 @@ export interface Step {
   change: StepChange;
 }
 
+/** The steps of a step-up: steps times change, one every every_periods periods. */
+export interface StepBasis {
+  /** How many steps were taken by this period. */
+  steps: number;
+  /** The periods between two steps. */
+  every_periods: number;
+  /** What each step does. */
+  change: StepChange;
+}
+
 /** The size of a step. */
 export type StepChange = {
   /** A decimal number in major units written as a string, for example "0.75" or "25"; no currency sign, no exponent. */
@@ -1566,6 +1733,47 @@ export interface Tier {
   unit_price: string;
 }
 
+/** A tier of a usage charge and the units it priced. */
+export interface TierBasis {
+  /** The first unit of the tier (1 for the first tier). */
+  from: number;
+  /** The last unit of the tier; absent on the open-ended tier. */
+  up_to?: number | null;
+  /** The price of each unit in it. */
+  unit_price: string;
+  /** The units priced in it. */
+  units: number;
+}
+
+/**
+ * A usage charge: the period's count per local weekday, less the returns credited and the
+ * allowance, priced per unit, by weekday or in tiers, then held between minimum and cap.
+ */
+export interface UsageBasis {
+  /** The charge, as the program names it ("Usage (Shipment) charge"). */
+  charge: string;
+  /** The period, 1 for the first. */
+  period_index: number;
+  /** What it counts: shipments (rows) or units (copies). */
+  metric: UsageMetric;
+  /** Whether returns come off the count. */
+  returns: ReturnsPolicy;
+  /** The count of each local weekday that has any, Monday first. */
+  weekdays: WeekdayCount[];
+  /** The period's count: the weekdays' counts less their returns, never below zero. */
+  count: number;
+  /** The free allowance taken off the count. */
+  allowance?: number;
+  /** How the count is priced. */
+  pricing: UsagePriceBasis;
+  /** The amount before the minimum and the cap, exact. */
+  priced: string;
+  /** The minimum charge, when the charge has one. */
+  minimum?: LimitBasis | null;
+  /** The cap, when the charge has one. */
+  cap?: LimitBasis | null;
+}
+
 /** A usage charge on the period's shipments or units. */
 export interface UsageCharge {
   /** The line item's description ("Usage (Shipment) charge"). */
@@ -1592,6 +1800,23 @@ export type UsageHistory = BilledPeriod[];
 
 /** What a usage charge counts. */
 export type UsageMetric = "shipments" | "units";
+
+/** How a usage count is priced. */
+export type UsagePriceBasis = {
+  model: "per_unit";
+  /** The price of a unit. */
+  rate: string;
+} | {
+  model: "by_weekday";
+} | {
+  model: "graduated";
+  /** The tiers, with the units each priced. */
+  tiers: TierBasis[];
+} | {
+  model: "volume";
+  /** The tiers, with the units each priced (all in one). */
+  tiers: TierBasis[];
+};
 
 /** How a usage count is priced. */
 export type UsagePricing = {
@@ -1711,6 +1936,18 @@ export interface WebhookList {
 export interface WebhookRef {
   /** The endpoint's id. */
   id: string;
+}
+
+/** One local weekday's usage. */
+export interface WeekdayCount {
+  /** The weekday, lower case ("monday"). */
+  weekday: string;
+  /** Shipments (or units) on that weekday. */
+  counted: number;
+  /** Returns (or returned units) taken off on that weekday. */
+  returned?: number;
+  /** The weekday's price, when prices differ by weekday. */
+  rate?: string | null;
 }
 
 /** Withdrawing a cancellation that has not taken effect. */
