@@ -66,7 +66,10 @@ test('stored invoices and credit notes render in the account locale', async (t) 
     const html = await engine.renderInvoice({ account_id: ACCOUNT, invoice_id: invoice.id });
     assert.equal(typeof html, 'string');
     assert.ok(html.startsWith('<!DOCTYPE html>'));
-    assert.ok(html.includes('<html lang="de-DE">'));
+    // The words are English; the locale writes the amounts and dates.
+    assert.ok(html.includes('<html lang="en">'));
+    // Each line's explanation is under it.
+    assert.ok(invoice.line_items.every((line) => html.includes(line.explanation)), 'explained');
     assert.ok(html.includes(invoice.id));
     assert.equal(invoice.total, '1353.13');
     assert.ok(html.includes('1.353,13\u00a0€'), 'the total in German');
