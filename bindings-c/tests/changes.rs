@@ -8,7 +8,6 @@
 //! at 8.25% when the period has 31 days). The amounts are computed by the conventions' rule for
 //! the period's actual length.
 
-use std::ffi::{CStr, CString, c_char};
 use std::ptr;
 
 use ai_billing_c::*;
@@ -18,67 +17,14 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{last_error, last_error_code};
-
-type EngineFn = unsafe extern "C" fn(
-    *const ai_billing_engine,
-    *const c_char,
-    *mut *mut c_char,
-) -> ai_billing_result;
-
-/// What an out-parameter holds before a call: a failed call must leave it so.
-fn sentinel() -> *mut c_char {
-    ptr::dangling_mut::<c_char>()
-}
-
-/// An engine handle on an in-memory database, taxing at 8.25%, freed when the test ends.
-struct Engine(*mut ai_billing_engine);
+use support::{Engine, EngineFn, last_error, last_error_code, sentinel};
 
 impl Engine {
-    fn open() -> Self {
-        let mut engine = ptr::null_mut();
-        let options = c"{\"databaseUrl\":\"sqlite::memory:\",\"tax\":{\"rate\":\"0.0825\"}}";
-        // SAFETY: a NUL-terminated string and a writable out-parameter.
-        let result = unsafe { ai_billing_engine_open(options.as_ptr(), &mut engine) };
-        assert_eq!(result, AI_BILLING_OK, "{}", last_error());
-        Engine(engine)
-    }
-
-    /// Calls `operation` with `request`: its result, and its answer when it succeeded.
-    fn call(&self, operation: EngineFn, request: &Value) -> (ai_billing_result, Option<Value>) {
-        let request = CString::new(request.to_string()).unwrap();
-        let mut out = sentinel();
-        // SAFETY: a live handle, a NUL-terminated request and a writable out-parameter.
-        let result = unsafe { operation(self.0, request.as_ptr(), &mut out) };
-        if result != AI_BILLING_OK {
-            assert_eq!(out, sentinel(), "an error wrote the out-parameter");
-            return (result, None);
-        }
-        // SAFETY: a NUL-terminated string the library returned, freed once below.
-        let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
-        // SAFETY: returned by the library, not freed yet.
-        unsafe { ai_billing_string_free(out) };
-        (result, Some(serde_json::from_str(&text).unwrap()))
-    }
-
-    fn ok(&self, operation: EngineFn, request: Value) -> Value {
-        let (result, answer) = self.call(operation, &request);
-        assert_eq!(result, AI_BILLING_OK, "{request}: {}", last_error());
-        answer.unwrap()
-    }
-
     /// The call's result code, checking that it failed with `code` and a message naming `what`.
     fn fails(&self, operation: EngineFn, request: Value, code: ai_billing_result, what: &str) {
         let (result, _) = self.call(operation, &request);
         assert_eq!(result, code, "{request}: {}", last_error());
         assert!(last_error().contains(what), "{}", last_error());
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        // SAFETY: the handle from `open`, freed once.
-        unsafe { ai_billing_engine_free(self.0) };
     }
 }
 
@@ -139,7 +85,8 @@ fn period_days(start: NaiveDate) -> i64 {
 
 #[test]
 fn a_cancel_immediately_credits_the_unserved_days_and_the_note_is_listed() {
-    let engine = Engine::open();
+    let engine =
+        Engine::open(c"{\"databaseUrl\":\"sqlite::memory:\",\"tax\":{\"rate\":\"0.0825\"}}");
     let (today, start) = set_up(&engine, &["sub"]);
     let changed = engine.ok(
         ai_billing_cancel_subscription,
@@ -177,7 +124,8 @@ fn a_cancel_immediately_credits_the_unserved_days_and_the_note_is_listed() {
 
 #[test]
 fn changes_give_stable_result_codes_and_leave_the_out_parameter_alone() {
-    let engine = Engine::open();
+    let engine =
+        Engine::open(c"{\"databaseUrl\":\"sqlite::memory:\",\"tax\":{\"rate\":\"0.0825\"}}");
     let (today, _) = set_up(&engine, &["sub"]);
     let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
     let sub = |extra: Value| {

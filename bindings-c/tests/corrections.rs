@@ -6,9 +6,6 @@
 //! The engine bills on the system clock, so the subscription starts 40 days before today (the
 //! account is in UTC): a run bills its first two periods ($31 a month in advance, 8.25% tax).
 
-use std::ffi::{CStr, CString, c_char};
-use std::ptr;
-
 use ai_billing_c::*;
 use ai_billing_result::*;
 use chrono::{Days, Utc};
@@ -16,64 +13,13 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{last_error, last_error_code};
-
-type EngineFn = unsafe extern "C" fn(
-    *const ai_billing_engine,
-    *const c_char,
-    *mut *mut c_char,
-) -> ai_billing_result;
-
-fn sentinel() -> *mut c_char {
-    ptr::dangling_mut::<c_char>()
-}
-
-/// An engine handle on an in-memory database, taxing at 8.25%, freed when the test ends.
-struct Engine(*mut ai_billing_engine);
+use support::{Engine, EngineFn, last_error, last_error_code};
 
 impl Engine {
-    fn open() -> Self {
-        let mut engine = ptr::null_mut();
-        let options = c"{\"databaseUrl\":\"sqlite::memory:\",\"tax\":{\"rate\":\"0.0825\"}}";
-        // SAFETY: a NUL-terminated string and a writable out-parameter.
-        let result = unsafe { ai_billing_engine_open(options.as_ptr(), &mut engine) };
-        assert_eq!(result, AI_BILLING_OK, "{}", last_error());
-        Engine(engine)
-    }
-
-    fn call(&self, operation: EngineFn, request: &Value) -> (ai_billing_result, Option<Value>) {
-        let request = CString::new(request.to_string()).unwrap();
-        let mut out = sentinel();
-        // SAFETY: a live handle, a NUL-terminated request and a writable out-parameter.
-        let result = unsafe { operation(self.0, request.as_ptr(), &mut out) };
-        if result != AI_BILLING_OK {
-            assert_eq!(out, sentinel(), "an error wrote the out-parameter");
-            return (result, None);
-        }
-        // SAFETY: a NUL-terminated string the library returned, freed once below.
-        let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
-        // SAFETY: returned by the library, not freed yet.
-        unsafe { ai_billing_string_free(out) };
-        (result, Some(serde_json::from_str(&text).unwrap()))
-    }
-
-    fn ok(&self, operation: EngineFn, request: Value) -> Value {
-        let (result, answer) = self.call(operation, &request);
-        assert_eq!(result, AI_BILLING_OK, "{request}: {}", last_error());
-        answer.unwrap()
-    }
-
     fn fails(&self, operation: EngineFn, request: Value, code: ai_billing_result, what: &str) {
         let (result, _) = self.call(operation, &request);
         assert_eq!(result, code, "{request}: {}", last_error());
         assert!(last_error().contains(what), "{}", last_error());
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        // SAFETY: the handle from `open`, freed once.
-        unsafe { ai_billing_engine_free(self.0) };
     }
 }
 
@@ -94,7 +40,8 @@ fn cents(amounts: &[Value]) -> i64 {
 
 #[test]
 fn void_rebill_and_credit_through_the_c_abi() {
-    let engine = Engine::open();
+    let engine =
+        Engine::open(c"{\"databaseUrl\":\"sqlite::memory:\",\"tax\":{\"rate\":\"0.0825\"}}");
     engine.ok(
         ai_billing_save_account,
         json!({"account": {"id": "acct", "abstracted": true, "timezone": "UTC"}}),

@@ -3,9 +3,6 @@
 //! same key with another body is `AI_BILLING_CONFLICT` naming the key, which a caller tells from
 //! a bad request (`AI_BILLING_INVALID_INPUT`).
 
-use std::ffi::{CStr, CString, c_char};
-use std::ptr;
-
 use ai_billing_c::*;
 use ai_billing_result::*;
 use chrono::Utc;
@@ -13,55 +10,9 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{last_error, last_error_code};
-
-type EngineFn = unsafe extern "C" fn(
-    *const ai_billing_engine,
-    *const c_char,
-    *mut *mut c_char,
-) -> ai_billing_result;
-
-/// What an out-parameter holds before a call: a failed call must leave it so.
-fn sentinel() -> *mut c_char {
-    ptr::dangling_mut::<c_char>()
-}
-
-/// An engine handle on an in-memory database, freed when the test ends.
-struct Engine(*mut ai_billing_engine);
+use support::{Engine, EngineFn, last_error, last_error_code};
 
 impl Engine {
-    fn open() -> Self {
-        let mut engine = ptr::null_mut();
-        let options = c"{\"databaseUrl\":\"sqlite::memory:\"}";
-        // SAFETY: a NUL-terminated string and a writable out-parameter.
-        let result = unsafe { ai_billing_engine_open(options.as_ptr(), &mut engine) };
-        assert_eq!(result, AI_BILLING_OK, "{}", last_error());
-        Engine(engine)
-    }
-
-    /// Calls `operation` with `request`: its result, and its answer when it succeeded.
-    fn call(&self, operation: EngineFn, request: &Value) -> (ai_billing_result, Option<Value>) {
-        let request = CString::new(request.to_string()).unwrap();
-        let mut out = sentinel();
-        // SAFETY: a live handle, a NUL-terminated request and a writable out-parameter.
-        let result = unsafe { operation(self.0, request.as_ptr(), &mut out) };
-        if result != AI_BILLING_OK {
-            assert_eq!(out, sentinel(), "an error wrote the out-parameter");
-            return (result, None);
-        }
-        // SAFETY: a NUL-terminated string the library returned, freed once below.
-        let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
-        // SAFETY: returned by the library, not freed yet.
-        unsafe { ai_billing_string_free(out) };
-        (result, Some(serde_json::from_str(&text).unwrap()))
-    }
-
-    fn ok(&self, operation: EngineFn, request: Value) -> Value {
-        let (result, answer) = self.call(operation, &request);
-        assert_eq!(result, AI_BILLING_OK, "{request}: {}", last_error());
-        answer.unwrap()
-    }
-
     /// Checks that the call fails with `code` and a message naming each of `what`.
     fn fails(&self, operation: EngineFn, request: Value, code: ai_billing_result, what: &[&str]) {
         let (result, _) = self.call(operation, &request);
@@ -89,16 +40,9 @@ impl Engine {
     }
 }
 
-impl Drop for Engine {
-    fn drop(&mut self) {
-        // SAFETY: the handle from `open`, freed once.
-        unsafe { ai_billing_engine_free(self.0) };
-    }
-}
-
 /// An account in UTC, a customer and a plan of $31 a month billed in advance.
 fn set_up() -> Engine {
-    let engine = Engine::open();
+    let engine = Engine::open(c"{\"databaseUrl\":\"sqlite::memory:\"}");
     engine.ok(
         ai_billing_save_account,
         json!({"account": {"id": "acct", "abstracted": true, "timezone": "UTC"}}),
