@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::credit_note::CreditNote;
 use crate::error::{Error, Result};
 use crate::invoice::IssuedInvoice;
-use crate::store::{CreditNoteQuery, IdempotencyRecord, InvoiceQuery};
+use crate::store::IdempotencyRecord;
 use crate::subscription::{InvoiceStatus, Subscription};
 
 use super::{Engine, check_id};
@@ -300,17 +300,9 @@ impl Engine {
         account_id: &str,
         found: &InvoiceRef,
     ) -> Result<IssuedInvoice> {
-        let invoices = self
-            .store
-            .invoices(&InvoiceQuery {
-                account_id: Some(account_id.to_owned()),
-                subscription_id: Some(found.subscription_id.clone()),
-                ..Default::default()
-            })
-            .await?;
-        let mut invoice = invoices
-            .into_iter()
-            .find(|invoice| invoice.id == found.id)
+        let mut invoice = self
+            .invoice_of_subscription(account_id, &found.subscription_id, &found.id)
+            .await?
             .ok_or_else(|| Error::not_found("invoice", &found.id))?;
         invoice.status = found.status;
         Ok(invoice)
@@ -322,15 +314,8 @@ impl Engine {
         account_id: &str,
         found: &NoteRef,
     ) -> Result<CreditNote> {
-        self.store
-            .credit_notes(&CreditNoteQuery {
-                account_id: account_id.to_owned(),
-                subscription_id: Some(found.subscription_id.clone()),
-                ..Default::default()
-            })
+        self.credit_note_of_subscription(account_id, &found.subscription_id, &found.id)
             .await?
-            .into_iter()
-            .find(|note| note.id == found.id)
             .ok_or_else(|| Error::not_found("credit note", &found.id))
     }
 }
