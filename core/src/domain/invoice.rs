@@ -10,7 +10,7 @@ use crate::agent::PayloadInvoice;
 use crate::basis::LineBasis;
 use crate::late_usage::InvoiceUsage;
 use crate::money::{Currency, Money};
-use crate::pricing::{ChargeKind, PricedLine};
+use crate::pricing::ChargeKind;
 use crate::revrec::RevenueEntry;
 use crate::subscription::{BillingReason, InvoiceStatus};
 use crate::tax::TaxLine;
@@ -138,16 +138,6 @@ impl LineItem {
             basis,
             explanation,
         }
-    }
-
-    /// The line a program priced.
-    pub fn priced(line: &PricedLine) -> Self {
-        LineItem::new(
-            line.description.clone(),
-            line.kind,
-            line.amount,
-            line.basis.clone(),
-        )
     }
 }
 
